@@ -1,0 +1,1 @@
+"""Throughline's service: store, sync jobs, API, pages and the command line."""

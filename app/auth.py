@@ -1,0 +1,61 @@
+"""API tokens and roles: who may read, and who may change the register or start syncs.
+
+Tokens come from environment variables named in the configuration; only their SHA-256
+digests are kept in memory, and comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+
+from app.config import ServerConfig, resolve_secret
+
+
+class Role(IntEnum):
+    VIEWER = 1
+    ADMIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: Role
+
+
+ANONYMOUS_ADMIN = Principal(name="anonymous (auth: none)", role=Role.ADMIN)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class TokenRegistry:
+    """Resolves a presented token to the principal it belongs to."""
+
+    def __init__(self, server: ServerConfig, environ: Mapping[str, str] | None = None) -> None:
+        self.enabled = server.auth == "tokens"
+        self._tokens: list[tuple[bytes, Principal]] = []
+        if self.enabled:
+            for token in server.tokens:
+                secret = resolve_secret(token.token_env, environ).get_secret_value()
+                self._tokens.append(
+                    (_digest(secret), Principal(token.name, Role[token.role.upper()]))
+                )
+
+    def authenticate(self, presented: str | None) -> Principal | None:
+        """The principal for a token, or None; ``auth: none`` makes everyone an admin."""
+        if not self.enabled:
+            return ANONYMOUS_ADMIN
+        if not presented:
+            return None
+        digest = _digest(presented)
+        found = None
+        for known, principal in self._tokens:
+            # Compare against every token so timing does not reveal which one matched.
+            if hmac.compare_digest(known, digest):
+                found = principal
+        return found

@@ -1,0 +1,80 @@
+"""Request dependencies as ``Annotated`` aliases, so route signatures read as data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, Role
+from app.config import ThroughlineConfig
+from app.db import session_scope
+from app.settings import Settings
+from app.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.throughline
+    return state
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler returns, rolled back if it raises."""
+    state = get_state(request)
+    maker = state.read_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
+    async with session_scope(maker) as session:
+        yield session
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+# scope="function": the commit happens before the response is sent, so a failed commit is
+# an error answer, not a success the client was wrongly told about.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_settings_dep(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_config(state: StateDep) -> ThroughlineConfig:
+    return state.config
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return request.cookies.get("throughline_token")
+
+
+def require(role: Role) -> object:
+    """A dependency that lets a request through only with a token of at least ``role``."""
+
+    def check(request: Request, state: StateDep) -> Principal:
+        principal = state.tokens.authenticate(_bearer(request))
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "A valid API token is required (Authorization: Bearer <token>).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if principal.role < role:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"This needs the {role.name.lower()} role; the token "
+                f"{principal.name!r} has {principal.role.name.lower()}.",
+            )
+        return principal
+
+    return Depends(check)
+
+
+ViewerDep = Annotated[Principal, require(Role.VIEWER)]
+AdminDep = Annotated[Principal, require(Role.ADMIN)]

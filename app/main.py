@@ -1,0 +1,79 @@
+"""The application factory: ``create_app(settings)`` builds everything in its lifespan."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+
+from app import catalog
+from app.api import ops
+from app.auth import TokenRegistry
+from app.config import ThroughlineConfig, load_config
+from app.db import make_engine, make_sessionmaker, session_scope
+from app.metrics import Metrics
+from app.settings import Settings, get_settings
+from app.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, config: ThroughlineConfig | None = None
+) -> FastAPI:
+    """Build the service. Nothing connects to anything until the lifespan starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loaded = config or load_config(settings.config, environ=os.environ)
+        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        state = AppState(
+            settings=settings,
+            config=loaded,
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            read_sessionmaker=make_sessionmaker(engine, read_only=True),
+            metrics=Metrics(),
+            tokens=TokenRegistry(loaded.server),
+        )
+        app.state.throughline = state
+        try:
+            async with session_scope(state.sessionmaker) as session:
+                await catalog.apply_config(session, loaded, now=datetime.now(UTC))
+            if not state.tokens.enabled:
+                log.warning("server.auth is 'none': every request is trusted as an admin")
+            yield
+        finally:
+            for client in state.http_clients.values():
+                await client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Throughline",
+        summary="Program status rolled up from Jira and Asana.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(ops.router)
+    app.middleware("http")(_record_request_metrics)
+    return app
+
+
+async def _record_request_metrics(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    state: AppState | None = getattr(request.app.state, "throughline", None)
+    if state is not None:
+        state.metrics.http_request_seconds.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - started)
+    return response

@@ -1,0 +1,54 @@
+"""Prometheus metrics, one registry per app so tests can build many apps in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.http_request_seconds = Histogram(
+            "throughline_http_request_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.sync_seconds = Histogram(
+            "throughline_sync_seconds",
+            "Duration of a sync run.",
+            ["source", "mode"],
+            registry=self.registry,
+            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+        )
+        self.sync_items = Counter(
+            "throughline_sync_items_total",
+            "Items written by syncs.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.sync_errors = Counter(
+            "throughline_sync_errors_total",
+            "Sync runs that failed.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.sync_warnings = Counter(
+            "throughline_sync_warnings_total",
+            "Tracker records skipped as malformed.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.tracker_rate_limited = Counter(
+            "throughline_tracker_rate_limited_total",
+            "429 answers from a tracker.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.last_sync_timestamp = Gauge(
+            "throughline_source_last_sync_timestamp_seconds",
+            "When the last successful sync of a source finished (Unix time).",
+            ["source"],
+            registry=self.registry,
+        )

@@ -1,0 +1,82 @@
+"""Process settings from the environment (``THROUGHLINE_*``).
+
+Environment variables carry what differs between deployments of the same configuration:
+the database URL, where the YAML configuration lives, server and scheduler options. The
+configuration file (see ``app.config``) declares sources and programs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./throughline.db"
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = None
+    """Base URL trackers use to reach this server (webhook targets, links in reports)."""
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+
+class SchedulerSettings(BaseModel):
+    enabled: bool = False
+    misfire_grace_seconds: int = Field(default=300, gt=0)
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "text"] = "auto"
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="THROUGHLINE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_echo: bool = False
+    config: Path = Path("throughline.yaml")
+    server: ServerSettings = ServerSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    log: LogSettings = LogSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_database_url(url)
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain database URL to the async driver the service uses for that database.
+
+    Operators write the URL they know (``sqlite:///x.db``, ``postgresql://...``); the
+    service needs aiosqlite and psycopg 3 respectively.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        return f"sqlite+aiosqlite://{rest}"
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+asyncpg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme in ("sqlite+aiosqlite", "postgresql+psycopg"):
+        return url
+    raise ValueError(f"unsupported database {scheme!r}: use sqlite:// or postgresql://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; called only by the composition root and the CLI."""
+    return Settings()

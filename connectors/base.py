@@ -1,0 +1,224 @@
+"""Tracker-neutral records, the connector protocol and the errors connectors raise.
+
+A connector turns one tracker's API into these records and nothing else: no database, no
+settings. ``app`` stores the records; ``rollup`` never sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar, Protocol
+
+
+class StatusCategory(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class ItemKind(StrEnum):
+    EPIC = "epic"
+    STORY = "story"
+    TASK = "task"
+    BUG = "bug"
+    SUBTASK = "subtask"
+    MILESTONE = "milestone"
+
+
+MAX_TITLE_CHARS = 2_000
+"""Titles are bounded: a tracker may hold megabytes in a field we show on every page."""
+
+# Longest accepted identifier-like values; a longer one is malformed, not truncated.
+_ID_LIMITS = {"external_id": 64, "key": 64}
+# Longest kept display values; longer text is cut, since it is shown, not matched.
+_TEXT_LIMITS = {
+    "title": MAX_TITLE_CHARS,
+    "status": 128,
+    "issue_type": 64,
+    "project": 128,
+    "section": 256,
+    "assignee": 256,
+    "assignee_email": 256,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRef:
+    """A directed dependency: ``from_key`` blocks ``to_key``.
+
+    Keys are the tracker's keys; ``*_source`` is the configured source name of each end,
+    which differs from the reporting item's source only for cross-tracker links.
+    """
+
+    from_source: str
+    from_key: str
+    to_source: str
+    to_key: str
+    kind: str = "blocks"
+    link_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One status change, identified by the tracker's own history id."""
+
+    external_id: str
+    at: datetime
+    to_status: str
+    from_status: str | None = None
+    to_category: StatusCategory | None = None
+    from_category: StatusCategory | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerItem:
+    """One issue/task/epic/milestone as the tracker describes it now.
+
+    ``links`` is the complete set of dependencies this item's record lists; ``transitions``
+    is None when the history was not fetched (so stored history is left alone).
+    """
+
+    source: str
+    external_id: str
+    key: str
+    kind: ItemKind
+    title: str
+    status: str
+    status_category: StatusCategory
+    updated_at: datetime
+    url: str | None = None
+    issue_type: str | None = None
+    hierarchy_level: int | None = None
+    project: str | None = None
+    projects: tuple[str, ...] = ()
+    section: str | None = None
+    parent_key: str | None = None
+    assignee: str | None = None
+    assignee_email: str | None = None
+    estimate: float | None = None
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+    start_on: date | None = None
+    due_on: date | None = None
+    labels: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    custom_fields: tuple[tuple[str, str], ...] = ()
+    links: tuple[LinkRef, ...] = ()
+    transitions: tuple[Transition, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for name, limit in _ID_LIMITS.items():
+            value = getattr(self, name)
+            if not value or len(value) > limit:
+                raise ConnectorDataError(
+                    self.source, str(self.key)[:64], f"{name} is empty or longer than {limit}"
+                )
+        if self.parent_key is not None and len(self.parent_key) > 64:
+            raise ConnectorDataError(self.source, self.key, "parent_key is longer than 64")
+        if self.updated_at.tzinfo is None:
+            raise ConnectorDataError(self.source, self.key, "updated_at has no time zone")
+        for name, limit in _TEXT_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                # Frozen record: bounding happens once, here, before anyone holds it.
+                object.__setattr__(self, name, value[: limit - 1] + "…")
+        if self.url is not None and (len(self.url) > 1024 or not self.url.startswith("http")):
+            object.__setattr__(self, "url", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """An item the tracker says no longer exists (or left the configured scope)."""
+
+    source: str
+    external_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWarning:
+    """A record that could not be used; the sync goes on without it."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What one round of fetching produced, stored together in one transaction."""
+
+    scope: str
+    items: Sequence[TrackerItem] = ()
+    deletions: Sequence[Deletion] = ()
+    warnings: Sequence[SyncWarning] = ()
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """Counters a connector's HTTP client keeps for the sync run record."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    """A tracker connection. Stateless apart from its HTTP client; cursors belong to the caller.
+
+    ``fetch(scope, None)`` is a full load of a scope; ``fetch(scope, since)`` returns every
+    item of the scope updated at or after ``since`` and may return some older ones too
+    (at-least-once). ``census(scope)`` lists the external ids that exist in the scope now.
+    """
+
+    kind: ClassVar[str]
+    stats: FetchStats
+
+    async def scopes(self) -> Sequence[str]: ...
+
+    def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]: ...
+
+    async def census(self, scope: str) -> frozenset[str]: ...
+
+    async def fetch_items(self, keys: Sequence[str]) -> Page: ...
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises."""
+
+
+class ConnectorDataError(ConnectorError):
+    """A tracker record is malformed; the sync records a warning and skips it."""
+
+    def __init__(self, source: str, key: str, reason: str) -> None:
+        self.source, self.key, self.reason = source, key, reason
+        super().__init__(f"{source}: {key}: {reason}")
+
+
+class TrackerUnavailable(ConnectorError):
+    """429, 5xx or a transport failure: worth retrying after a pause."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class TrackerAuthError(ConnectorError):
+    """401/403: the credentials are wrong or lack permission; retrying will not help."""
+
+
+class TrackerRequestError(ConnectorError):
+    """Another 4xx: the request itself is wrong; the tracker's message says why."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class PaginationLoopError(ConnectorError):
+    """The tracker handed out a page token it had already given: stop instead of looping."""

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import ThroughlineConfig, parse_config
+from app.main import create_app
+from app.settings import Settings
+
+OPEN_CONFIG = "server: {auth: none}\nprograms:\n  - {key: checkout, name: Checkout v2}\n"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, **overrides)
+
+
+@pytest.fixture
+def app_factory(database_url: str, committed_engine: AsyncEngine) -> Callable[..., FastAPI]:
+    """Builds apps on the test database; rows they commit are removed after the test."""
+
+    def build(config: ThroughlineConfig | str = OPEN_CONFIG, **settings: Any) -> FastAPI:
+        if isinstance(config, str):
+            config = parse_config(config)
+        return create_app(make_settings(database_url, **settings), config=config)
+
+    return build
+
+
+@pytest.fixture
+async def client(app_factory: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    app = app_factory()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        yield client

@@ -1,0 +1,141 @@
+"""The configuration file: parsed when right, every problem named with its line when not."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.config import ConfigError, load_config, parse_config, parse_duration
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "throughline.yaml"
+EXAMPLE_ENV = dict.fromkeys(
+    (
+        "THROUGHLINE_VIEWER_TOKEN",
+        "THROUGHLINE_ADMIN_TOKEN",
+        "JIRA_EMAIL",
+        "JIRA_API_TOKEN",
+        "JIRA_WEBHOOK_SECRET",
+        "ASANA_TOKEN",
+    ),
+    "x",
+)
+
+
+def problems(text: str, environ: dict[str, str] | None = None) -> list[tuple[int | None, str]]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, name="t.yaml", environ=environ)
+    return [(p.line, p.message) for p in caught.value.problems]
+
+
+def test_example_configuration_is_valid() -> None:
+    config = load_config(EXAMPLE, environ=EXAMPLE_ENV)
+    jira, asana = config.sources
+    assert (jira.kind, jira.projects, jira.sync_every) == (
+        "jira",
+        ("PAY", "WEB"),
+        timedelta(minutes=15),
+    )
+    assert asana.url == "https://app.asana.com/api/1.0"
+    assert asana.sections == {"in_progress": ("In progress", "Doing")}
+    outcome = config.programs[0].outcomes[0]
+    assert outcome.target == date(2027, 3, 31)
+    assert [m.source for m in outcome.match] == ["acme-jira", "acme-jira", "acme-asana"]
+
+
+def test_missing_secret_names_the_variable_and_line() -> None:
+    env = dict(EXAMPLE_ENV, JIRA_API_TOKEN="")
+    with pytest.raises(ConfigError) as caught:
+        load_config(EXAMPLE, environ=env)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("throughline.yaml")
+    assert problem.line == 12
+    assert problem.message == "environment variable JIRA_API_TOKEN is not set"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "server: {auth: none, colour: blue}\n",
+            (1, "unknown key 'colour' in server"),
+            id="unknown-key",
+        ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - key: a\n    name: A\n    report: {cron: '61 * * * *'}\n",
+            (5, "programs.0.report.cron: '61 * * * *' is not a valid cron expression"),
+            id="bad-cron",
+        ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - {key: a, name: A}\n  - {key: a, name: B}\n",
+            (4, "duplicate program 'a'"),
+            id="duplicate-program",
+        ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - key: a\n    name: A\n    outcomes:\n"
+            "      - key: o\n        name: O\n        match: [{source: ghost}]\n",
+            (8, "outcome 'o' selects from unknown source 'ghost' (known: none)"),
+            id="unknown-source",
+        ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - {key: a, name: A, timezone: Mars/Base}\n",
+            (3, "programs.0.timezone: 'Mars/Base' is not a known time zone"),
+            id="timezone",
+        ),
+        pytest.param(
+            "server:\n  auth: tokens\n",
+            (2, "server.auth is 'tokens' but no tokens are listed"),
+            id="no-tokens",
+        ),
+        pytest.param(
+            "server: {auth: none}\nsources:\n  - {name: j, kind: jira, auth: {token_env: T}}\n",
+            (3, "sources.0.url is required"),
+            id="missing-field",
+        ),
+        pytest.param("programs: [\n", (2, "not valid YAML"), id="yaml-syntax"),
+        pytest.param(
+            "server: {auth: none}\nserver: {auth: none}\n",
+            (2, "key 'server' appears twice"),
+            id="duplicate-key",
+        ),
+    ],
+)
+def test_problem_is_reported_with_line_and_sentence(text: str, expected: tuple[int, str]) -> None:
+    found = problems(text)
+    assert any(
+        line == expected[0] and message.startswith(expected[1]) for line, message in found
+    ), found
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = (
+        "server: {auth: none, colour: blue}\nprograms:\n  - {key: a, name: A, timezone: X/Y}\n"
+        "  - {key: a, name: B}\n"
+    )
+    assert len(problems(text)) == 3
+
+
+def test_secret_values_never_appear_in_problems() -> None:
+    text = "server:\n  auth: tokens\n  tokens: [{name: t, role: superuser, token_env: TOK}]\n"
+    found = problems(text, environ={"TOK": "s3cr3t-value"})
+    assert all("s3cr3t-value" not in message for _, message in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15m", timedelta(minutes=15)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("45s", timedelta(seconds=45)),
+    ],
+)
+def test_durations_parse(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0m", "soon", "15", "m15"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -1,0 +1,108 @@
+"""The shared HTTP path: classification, retries, Retry-After, pacing and URL bounds."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import pytest
+import respx
+
+from connectors.base import TrackerAuthError, TrackerRequestError, TrackerUnavailable
+from connectors.http import RateLimiter, TrackerClient, retry_after_seconds
+
+BASE = "https://tracker.test"
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def make_client(sleep: Sleeps, **kwargs: object) -> TrackerClient:
+    return TrackerClient(
+        httpx.AsyncClient(base_url=BASE), source="acme", sleep=sleep, rng=random.Random(1), **kwargs
+    )  # type: ignore[arg-type]
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_429_waits_retry_after_then_succeeds(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{BASE}/x").side_effect = [
+        httpx.Response(429, headers={"Retry-After": "7"}, json={"errorMessages": ["slow down"]}),
+        httpx.Response(200, json={"ok": True}),
+    ]
+    sleeps = Sleeps()
+    client = make_client(sleeps)
+    response = await client.get("/x")
+    assert response.json() == {"ok": True}
+    assert 7 <= sleeps.calls[0] <= 7.7
+    assert (client.stats.requests, client.stats.retries, client.stats.rate_limited) == (2, 1, 1)
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_5xx_is_retried_with_growing_backoff_up_to_a_bound(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.get(f"{BASE}/x").mock(return_value=httpx.Response(503, text="down"))
+    sleeps = Sleeps()
+    client = make_client(sleeps, max_retries=4)
+    with pytest.raises(TrackerUnavailable, match="gave up after 4 retries"):
+        await client.get("/x")
+    assert len(sleeps.calls) == 4
+    assert sleeps.calls[-1] > sleeps.calls[0]
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_timeout_is_retried(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{BASE}/x").side_effect = [
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={}),
+    ]
+    client = make_client(Sleeps())
+    assert (await client.get("/x")).status_code == 200
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_401_stops_at_once_naming_the_source(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(401, json={"errorMessages": ["bad token"]})
+    )
+    with pytest.raises(TrackerAuthError, match=r"acme: .*bad token"):
+        await make_client(Sleeps()).get("/x")
+    assert route.call_count == 1
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_other_4xx_carries_the_trackers_message(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(400, json={"errors": [{"message": "project: Missing input"}]})
+    )
+    with pytest.raises(TrackerRequestError, match="project: Missing input") as caught:
+        await make_client(Sleeps()).get("/x")
+    assert caught.value.status_code == 400
+
+
+async def test_urls_outside_the_tracker_are_refused() -> None:
+    with pytest.raises(TrackerRequestError, match="outside the configured tracker URL"):
+        await make_client(Sleeps()).get("https://evil.test/steal")
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "3"})) == 3
+    dated = httpx.Response(429, headers={"Retry-After": "Sat, 21 Nov 2026 10:00:30 GMT"})
+    from datetime import UTC, datetime
+
+    assert retry_after_seconds(dated, now=datetime(2026, 11, 21, 10, 0, tzinfo=UTC)) == 30
+    assert retry_after_seconds(httpx.Response(429)) is None
+
+
+async def test_rate_limiter_spaces_calls_evenly() -> None:
+    now = [0.0]
+    sleeps = Sleeps()
+    limiter = RateLimiter(10, clock=lambda: now[0], sleep=sleeps)
+    for _ in range(5):
+        await limiter.acquire()
+    assert sleeps.calls == pytest.approx([0.1, 0.2, 0.3, 0.4])
