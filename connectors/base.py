@@ -62,6 +62,20 @@ class LinkRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """A mention, in an item's own text or remote links, of an item in another tracker.
+
+    ``target`` is a Jira key (``PAY-12``), a Jira browse URL or an Asana task URL; ``app``
+    resolves it against the configured sources and stores a dependency when it matches.
+    ``blocks`` is True when the wording says this item blocks the target, False when the
+    target blocks this item, None when the wording does not say.
+    """
+
+    target: str
+    blocks: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """One status change, identified by the tracker's own history id."""
 
@@ -109,6 +123,7 @@ class TrackerItem:
     fix_versions: tuple[str, ...] = ()
     custom_fields: tuple[tuple[str, str], ...] = ()
     links: tuple[LinkRef, ...] = ()
+    references: tuple[Reference, ...] = ()
     transitions: tuple[Transition, ...] | None = None
 
     def __post_init__(self) -> None:
