@@ -19,7 +19,7 @@ from rollup.forecast import Forecast, ForecastBasis
 from rollup.graph import DependencyGraph, Edge, GroupEdge, LateDependency, epic_of, roll_up
 from rollup.graph import late_dependencies as find_late
 from rollup.mapping import Assignment, ItemIndex
-from rollup.model import ItemKind, ItemRef, Program, StatusCategory, WorkItem
+from rollup.model import ForecastOptions, ItemKind, ItemRef, Program, StatusCategory, WorkItem
 from rollup.outcome import (
     Figures,
     OutcomeRollup,
@@ -50,6 +50,8 @@ class ProgramRollup:
     rag: Rag
     outcomes: tuple[OutcomeRollup, ...]
     assignment: Assignment
+    index: ItemIndex
+    """Every item the roll-up saw, to look up the items behind any figure."""
     edges: tuple[Edge, ...]
     late: tuple[LateDependency, ...]
     critical: frozenset[ItemRef]
@@ -197,6 +199,7 @@ def _assemble(
         rag=rag,
         outcomes=outcomes,
         assignment=assignment,
+        index=index,
         edges=scope.edges,
         late=late,
         critical=critical,
@@ -238,7 +241,7 @@ def _judge_program(
         probability_on_time=forecast.probability_on_time,
         target=target,
         p85=forecast.p85.on if forecast.p85 else None,
-        no_forecast_because=no_forecast_because(forecast, target, policy.forecast),
+        no_forecast_because=_without_forecast(outcomes, forecast, target, policy.forecast),
         late_critical=late_items(flagged, None),
         overdue_milestones=tuple(
             sorted(
@@ -259,6 +262,24 @@ def _judge_program(
         worse_parts=tuple((o.outcome.key, o.rag.color) for o in outcomes if o.rag.color.rank >= 2),
     )
     return judge(signals, policy.rag)
+
+
+def _without_forecast(
+    outcomes: Sequence[OutcomeRollup],
+    forecast: Forecast,
+    target: date | None,
+    options: ForecastOptions,
+) -> str:
+    """Why the program has no probability: which outcomes lack the history to forecast."""
+    short = [
+        o.outcome.key for o in outcomes if o.forecast.basis is ForecastBasis.INSUFFICIENT_HISTORY
+    ]
+    if forecast.basis is ForecastBasis.INSUFFICIENT_HISTORY and short:
+        return (
+            f"too little history to forecast {', '.join(short)} (a forecast needs "
+            f"{options.min_history_weeks} weeks and {options.min_completed} finished items)"
+        )
+    return no_forecast_because(forecast, target, options)
 
 
 def _rollups(

@@ -1,0 +1,252 @@
+"""Recomputing programs' roll-ups after their data changed, and storing the results.
+
+``recompute`` is called after every sync and every batch of webhook events. It loads the
+items, dependencies and snapshots of the affected programs once, computes every roll-up
+in a worker thread (the event loop keeps serving), and stores, per program in its own
+transaction: the status documents, today's snapshots and the derived risks' openings
+and closings. Reading a status afterwards is a lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import zoneinfo
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import documents, loading, risks, snapshots
+from app.config import ProgramConfig, ThroughlineConfig
+from app.db import session_scope
+from app.models import OutcomeStatus, Program, ProgramStatus
+from rollup.graph import DependencyGraph
+from rollup.mapping import ItemIndex
+from rollup.model import Dependency, SnapshotPoint, WorkItem
+from rollup.status import ProgramRollup, evaluate
+from rollup.trend import Trend
+
+log = logging.getLogger(__name__)
+
+BURNUP_DAYS = 182
+"""How far back the burnup in a status document reaches (26 weeks)."""
+
+
+@dataclass(slots=True)
+class RecomputeResult:
+    programs: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Programs a newer recomputation had already stored."""
+    items: int = 0
+    dependencies: int = 0
+    risks_opened: int = 0
+    risks_closed: int = 0
+    load_seconds: float = 0.0
+    compute_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def affected_programs(
+    config: ThroughlineConfig, sources: Collection[str] | None
+) -> list[ProgramConfig]:
+    """Programs whose outcomes select from any of ``sources`` (all when None)."""
+    return [
+        p
+        for p in config.programs
+        if sources is None or any(m.source in sources for o in p.outcomes for m in o.match)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    items: list[WorkItem]
+    dependencies: list[Dependency]
+    program_ids: dict[str, int]
+    points: dict[str, tuple[list[SnapshotPoint], list[SnapshotPoint]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    config: ProgramConfig
+    rollup: ProgramRollup
+    status: dict[str, object]
+    dependencies: dict[str, object]
+    outcomes: dict[str, dict[str, object]]
+
+
+async def recompute(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    sources: Collection[str] | None = None,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> RecomputeResult:
+    """Recompute and store the roll-ups of every program that selects from ``sources``.
+
+    ``sources=None`` recomputes every program. Pass the service's read-only sessions as
+    ``read_sessionmaker`` so loading does not hold SQLite's write lock.
+    """
+    result = RecomputeResult()
+    chosen = affected_programs(config, sources)
+    if not chosen:
+        return result
+    started = time.perf_counter()
+    async with session_scope(read_sessionmaker or sessionmaker) as session:
+        loaded = await _load(session, chosen, now=now)
+    missing = [p.key for p in chosen if p.key not in loaded.program_ids]
+    if missing:
+        log.warning("programs %s have no row yet (configuration not applied); skipped", missing)
+        result.skipped += missing
+        chosen = [p for p in chosen if p.key in loaded.program_ids]
+    result.load_seconds = time.perf_counter() - started
+    result.items, result.dependencies = len(loaded.items), len(loaded.dependencies)
+    started = time.perf_counter()
+    computed = await asyncio.to_thread(_compute, chosen, loaded, now)
+    result.compute_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for part in computed:
+        async with session_scope(sessionmaker) as session:
+            tally = await _store(session, loaded.program_ids[part.config.key], part, now=now)
+        if tally is None:
+            result.skipped.append(part.config.key)
+            continue
+        result.programs.append(part.config.key)
+        result.risks_opened += tally.opened
+        result.risks_closed += tally.closed
+    result.store_seconds = time.perf_counter() - started
+    log.info(
+        "recomputed %d program(s) over %d items in %.2fs (load %.2fs, compute %.2fs, store %.2fs)",
+        len(result.programs),
+        result.items,
+        result.load_seconds + result.compute_seconds + result.store_seconds,
+        result.load_seconds,
+        result.compute_seconds,
+        result.store_seconds,
+    )
+    return result
+
+
+def _local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
+async def _load(
+    session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime
+) -> _Loaded:
+    names = await loading.source_names(session)
+    ids = {name: i for i, name in names.items()}
+    wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
+    items = await loading.load_items(session, names, [ids[s] for s in sorted(wanted) if s in ids])
+    dependencies = await loading.load_dependencies(session, wanted)
+    loaded = {i.ref for i in items}
+    elsewhere = {
+        r
+        for d in dependencies
+        for r in (d.before, d.after)
+        if r[0] not in wanted and r not in loaded
+    }
+    items += await loading.load_items_by_ref(session, ids, names, sorted(elsewhere))
+    rows = await session.execute(
+        select(Program.key, Program.id).where(Program.key.in_([p.key for p in chosen]))
+    )
+    program_ids = dict(rows.tuples().all())
+    points = {}
+    for program in (p for p in chosen if p.key in program_ids):
+        as_of = _local_day(now, program.timezone)
+        reach = max(BURNUP_DAYS, 7 * program.forecast.history_weeks + 14)
+        points[program.key] = await loading.load_points(
+            session,
+            program_ids[program.key],
+            since=as_of - timedelta(days=reach),
+            baseline_on=program.baseline,
+        )
+    return _Loaded(items, dependencies, program_ids, points)
+
+
+def _compute(chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime) -> list[_Computed]:
+    """Every roll-up and its documents: pure computation, run off the event loop."""
+    index = ItemIndex(loaded.items)
+    graph = DependencyGraph(loaded.dependencies, index)
+    computed = []
+    for config in chosen:
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        as_of = now.astimezone(zone).date()
+        recent, base = loaded.points[config.key]
+        # Today's snapshot is about to be rewritten; the trend looks at the days before.
+        trend = Trend.of(
+            [p for p in recent if p.on < as_of],
+            {p.outcome_key: p for p in base},
+        )
+        rollup = evaluate(
+            loading.to_program(config),
+            index,
+            graph,
+            trend,
+            as_of=as_of,
+            zone=zone,
+            rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+        )
+        history = {key: list(points) for key, points in trend.by_key.items()}
+        status = documents.program_out(
+            rollup, timezone=config.timezone, computed_at=now, history=history
+        )
+        computed.append(
+            _Computed(
+                config=config,
+                rollup=rollup,
+                status=status.model_dump(mode="json", by_alias=True),
+                dependencies=documents.dependencies_out(rollup).model_dump(
+                    mode="json", by_alias=True
+                ),
+                outcomes={
+                    o.outcome.key: documents.outcome_out(
+                        o, history.get(o.outcome.key, ()), as_of=as_of, explain=True
+                    ).model_dump(mode="json", by_alias=True)
+                    for o in rollup.outcomes
+                },
+            )
+        )
+    return computed
+
+
+async def _store(
+    session: AsyncSession, program_id: int, part: _Computed, *, now: datetime
+) -> risks.Tally | None:
+    """Store one program's results; None when a newer recomputation got there first."""
+    # The row lock makes concurrent recomputations of one program take turns (PostgreSQL;
+    # SQLite writers are serialised already).
+    await session.execute(select(Program.id).where(Program.id == program_id).with_for_update())
+    row = await session.scalar(select(ProgramStatus).where(ProgramStatus.program_id == program_id))
+    if row is not None and row.computed_at > now:
+        return None
+    if row is None:
+        row = ProgramStatus(program_id=program_id)
+        session.add(row)
+    rollup = part.rollup
+    row.as_of, row.computed_at, row.rag = rollup.as_of, now, rollup.rag.color.value
+    row.status, row.dependencies = part.status, part.dependencies
+    existing = {
+        o.outcome_key: o
+        for o in await session.scalars(
+            select(OutcomeStatus).where(OutcomeStatus.program_id == program_id)
+        )
+    }
+    for outcome in rollup.outcomes:
+        key = outcome.outcome.key
+        stored = existing.pop(key, None) or OutcomeStatus(program_id=program_id, outcome_key=key)
+        session.add(stored)
+        stored.computed_at, stored.rag, stored.status = (
+            now,
+            outcome.rag.color.value,
+            part.outcomes[key],
+        )
+    for gone in existing.values():
+        await session.delete(gone)
+    await snapshots.save(session, program_id, rollup, taken_at=now)
+    return await risks.reconcile(session, program_id, rollup.risks, now=now)
