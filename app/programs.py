@@ -68,7 +68,7 @@ async def _freshness(
         .outerjoin(last, last.c.source_id == Source.id)
         .where(Source.name.in_(wanted))
     )
-    synced: dict[str, datetime | None] = dict(rows.tuples().all())
+    synced: dict[str, datetime | None] = dict(rows.all())
     latest_runs = select(func.max(SyncRun.id)).group_by(SyncRun.source_id)
     statuses = dict(
         (
@@ -77,9 +77,7 @@ async def _freshness(
                 .join(Source, Source.id == SyncRun.source_id)
                 .where(SyncRun.id.in_(latest_runs), Source.name.in_(wanted))
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     found = {}
     for program in programs:

@@ -155,7 +155,7 @@ async def _load(
     rows = await session.execute(
         select(Program.key, Program.id).where(Program.key.in_([p.key for p in chosen]))
     )
-    program_ids = dict(rows.tuples().all())
+    program_ids = dict(rows.all())
     points = {}
     for program in (p for p in chosen if p.key in program_ids):
         as_of = _local_day(now, program.timezone)

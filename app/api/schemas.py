@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api import examples
+
 RagColor = Literal["green", "amber", "red", "grey"]
 ForecastBasisName = Literal[
     "monte_carlo", "insufficient_history", "done", "no_work", "not_computed"
@@ -113,6 +115,10 @@ class BurnupPoint(_Out):
 
 
 class OutcomeStatus(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.OUTCOME]}
+    )
+
     key: str
     name: str
     target: date | None
@@ -175,6 +181,10 @@ class Unmapped(_Out):
 
 
 class ProgramSummary(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.SUMMARY]}
+    )
+
     key: str
     name: str
     timezone: str
@@ -187,6 +197,10 @@ class ProgramSummary(_Out):
 
 
 class ProgramStatus(ProgramSummary):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.PROGRAM_STATUS]}
+    )
+
     outcomes: list[OutcomeStatus]
     data_quality: DataQuality
     milestones: list[Milestone] = []
@@ -198,6 +212,10 @@ class ProgramStatus(ProgramSummary):
 
 
 class ProgramList(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.PROGRAM_LIST]}
+    )
+
     programs: list[ProgramSummary]
 
 
@@ -238,6 +256,10 @@ class Rollups(_Out):
 
 
 class Dependencies(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.DEPENDENCIES]}
+    )
+
     nodes: list[DependencyNode]
     edges: list[DependencyEdge]
     cycles: list[list[str]]
@@ -256,6 +278,10 @@ class Evidence(_Out):
 
 
 class Risk(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.RISK]}
+    )
+
     id: int
     origin: Literal["derived", "register"]
     rule: str | None
@@ -277,6 +303,10 @@ class Risk(_Out):
 
 
 class RiskList(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.RISK_LIST]}
+    )
+
     risks: list[Risk]
 
 
@@ -359,6 +389,10 @@ class DependencyChange(_Out):
 
 
 class Changes(_Out):
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.CHANGES]}
+    )
+
     since: date
     base_on: date = Field(description="The snapshot compared against (on or before since)")
     until: date

@@ -50,16 +50,22 @@ def config() -> ThroughlineConfig:
 
 def moved(item_id: str, at: datetime, to: StatusCategory, n: int) -> Transition:
     names = {StatusCategory.IN_PROGRESS: "In Progress", StatusCategory.DONE: "Done"}
-    return Transition(
-        external_id=f"{item_id}-h{n}", at=at, to_status=names[to], to_category=to
-    )
+    return Transition(external_id=f"{item_id}-h{n}", at=at, to_status=names[to], to_category=to)
 
 
-def story(key: str, *, done_days_ago: float | None = None, started_days_ago: float | None = None, **overrides: Any) -> TrackerItem:
+def story(
+    key: str,
+    *,
+    done_days_ago: float | None = None,
+    started_days_ago: float | None = None,
+    **overrides: Any,
+) -> TrackerItem:
     """A story under epic PAY-1 with the status history a tracker would report."""
     history = []
     if started_days_ago is not None:
-        history.append(moved(key, NOW - timedelta(days=started_days_ago), StatusCategory.IN_PROGRESS, 1))
+        history.append(
+            moved(key, NOW - timedelta(days=started_days_ago), StatusCategory.IN_PROGRESS, 1)
+        )
     if done_days_ago is not None:
         history.append(moved(key, NOW - timedelta(days=done_days_ago), StatusCategory.DONE, 2))
     category = (
@@ -101,7 +107,12 @@ def program_items() -> list[TrackerItem]:
             estimate=None,
         ),
     ]
-    epic = make_item("PAY-1", kind=ItemKind.EPIC, status="In Progress", status_category=StatusCategory.IN_PROGRESS)
+    epic = make_item(
+        "PAY-1",
+        kind=ItemKind.EPIC,
+        status="In Progress",
+        status_category=StatusCategory.IN_PROGRESS,
+    )
     web = [
         make_item("WEB-1", links=(LinkRef("jira", "WEB-1", "jira", "PAY-4"),)),
         make_item("WEB-2", status="Done", status_category=StatusCategory.DONE),
@@ -115,3 +126,11 @@ async def seed(session: AsyncSession, items: list[TrackerItem] | None = None) ->
     await make_source(session, "asana", kind="asana")
     await store.save_page(session, source.id, Page("PAY", items or program_items()), now=NOW)
     return source.id
+
+
+async def seed_more(session: AsyncSession, at: datetime) -> None:
+    """One more story finished at ``at``, as a later sync would store it."""
+    source = await store.get_source(session, "jira")
+    assert source is not None
+    done = story("PAY-5", started_days_ago=2, done_days_ago=0, updated_at=at)
+    await store.save_page(session, source.id, Page("PAY", [done]), now=at)
