@@ -52,13 +52,17 @@ class RecomputeResult:
 
 
 def affected_programs(
-    config: ThroughlineConfig, sources: Collection[str] | None
+    config: ThroughlineConfig,
+    sources: Collection[str] | None,
+    programs: Collection[str] | None = None,
 ) -> list[ProgramConfig]:
-    """Programs whose outcomes select from any of ``sources`` (all when None)."""
+    """Programs whose outcomes select from any of ``sources`` (all when None), limited to
+    ``programs`` when given."""
     return [
         p
         for p in config.programs
-        if sources is None or any(m.source in sources for o in p.outcomes for m in o.match)
+        if (sources is None or any(m.source in sources for o in p.outcomes for m in o.match))
+        and (programs is None or p.key in programs)
     ]
 
 
@@ -85,15 +89,17 @@ async def recompute(
     *,
     now: datetime,
     sources: Collection[str] | None = None,
+    programs: Collection[str] | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> RecomputeResult:
     """Recompute and store the roll-ups of every program that selects from ``sources``.
 
-    ``sources=None`` recomputes every program. Pass the service's read-only sessions as
-    ``read_sessionmaker`` so loading does not hold SQLite's write lock.
+    ``sources=None`` recomputes every program; ``programs`` limits it to those keys. Pass
+    the service's read-only sessions as ``read_sessionmaker`` so loading does not hold
+    SQLite's write lock.
     """
     result = RecomputeResult()
-    chosen = affected_programs(config, sources)
+    chosen = affected_programs(config, sources, programs)
     if not chosen:
         return result
     started = time.perf_counter()

@@ -41,8 +41,10 @@ class ItemIndex:
         if item.parent_ref is not None:
             self.children[item.parent_ref].append(ref)
         facets = self._facets
-        for project in {item.project, *item.projects} - {None}:
-            facets[(item.source, "project", str(project))].add(ref)
+        if item.project:
+            facets[(item.source, "project", item.project)].add(ref)
+        for project in item.projects:
+            facets[(item.source, "project", project)].add(ref)
         for label in item.labels:
             facets[(item.source, "label", label)].add(ref)
         for component in item.components:
@@ -138,6 +140,8 @@ class Assignment:
     """Outcome key → the units of work among them, sorted."""
     unmapped: tuple[ItemRef, ...]
     """Units of work in the program's projects that no outcome selects, sorted."""
+    all_selected: frozenset[ItemRef] = frozenset()
+    """Every item any outcome selected."""
 
     def outcomes_of(self) -> dict[ItemRef, tuple[str, ...]]:
         """Item → the outcomes it feeds (an item may feed several)."""
@@ -148,10 +152,6 @@ class Assignment:
                 before = found.get(ref)
                 found[ref] = alone if before is None else (*before, key)
         return found
-
-    @property
-    def all_selected(self) -> frozenset[ItemRef]:
-        return frozenset().union(*self.selected.values())
 
 
 def select_outcome(outcome: Outcome, index: ItemIndex) -> frozenset[ItemRef]:
@@ -183,4 +183,4 @@ def assign(program: Program, index: ItemIndex) -> Assignment:
     around = index.in_projects(territory)
     whole = around | everything
     unmapped = tuple(sorted(r for r in around - everything if index.is_unit(r, whole)))
-    return Assignment(selected=selected, units=units, unmapped=unmapped)
+    return Assignment(selected=selected, units=units, unmapped=unmapped, all_selected=everything)

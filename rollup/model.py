@@ -92,23 +92,22 @@ class WorkItem:
     components: tuple[str, ...] = ()
     custom_fields: tuple[tuple[str, str], ...] = ()
     deleted: bool = False
+    # Derived once: the roll-up reads these hundreds of thousands of times.
+    ref: ItemRef = field(init=False, repr=False, compare=False)
+    parent_ref: ItemRef | None = field(init=False, repr=False, compare=False)
+    done: bool = field(init=False, repr=False, compare=False)
+    completed_at: datetime | None = field(init=False, repr=False, compare=False)
+    """When the work was finished, by its history or else the tracker's resolution."""
 
-    @property
-    def ref(self) -> ItemRef:
-        return (self.source, self.key)
-
-    @property
-    def parent_ref(self) -> ItemRef | None:
-        return (self.source, self.parent_key) if self.parent_key else None
-
-    @property
-    def done(self) -> bool:
-        return self.status_category is StatusCategory.DONE
-
-    @property
-    def completed_at(self) -> datetime | None:
-        """When the work was finished, by its history or else the tracker's resolution."""
-        return (self.done_at or self.resolved_at) if self.done else None
+    def __post_init__(self) -> None:
+        done = self.status_category is StatusCategory.DONE
+        for name, value in (
+            ("ref", (self.source, self.key)),
+            ("parent_ref", (self.source, self.parent_key) if self.parent_key else None),
+            ("done", done),
+            ("completed_at", (self.done_at or self.resolved_at) if done else None),
+        ):
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,14 +65,13 @@ def estimates(units: Sequence[ItemRef], index: ItemIndex) -> dict[ItemRef, tuple
             by_parent[index.items[ref].parent_ref].append(value)
     everywhere = [v for v in known.values() if v is not None]
     fallback = statistics.median(everywhere) if everywhere else 1.0
-    result: dict[ItemRef, tuple[float, bool]] = {}
-    for ref, value in known.items():
-        if value is not None:
-            result[ref] = (value, False)
-        else:
-            siblings = by_parent.get(index.items[ref].parent_ref)
-            result[ref] = (statistics.median(siblings) if siblings else fallback, True)
-    return result
+    medians = {parent: statistics.median(values) for parent, values in by_parent.items()}
+    return {
+        ref: (value, False)
+        if value is not None
+        else (medians.get(index.items[ref].parent_ref, fallback), True)
+        for ref, value in known.items()
+    }
 
 
 def summarize(outcome: Outcome, units: Sequence[ItemRef], index: ItemIndex) -> Progress:

@@ -44,14 +44,13 @@ def assess(
     unmapped: Sequence[ItemRef],
 ) -> DataQuality:
     """Check the units of every outcome (and the program's edges) for gaps."""
-    units = sorted({r for _, refs in outcomes for r in refs})
+    units = {r for _, refs in outcomes for r in refs}
     by_estimate = {r for o, refs in outcomes if o.basis is ProgressBasis.ESTIMATE for r in refs}
     missing_estimate = sorted(r for r in by_estimate if index.items[r].estimate is None)
     undated = sorted(r for r in units if index.items[r].done and not index.items[r].completed_at)
-    unit_set = set(units)
     broken = sorted(
-        {d.before for d in dangling if d.before in unit_set}
-        | {d.after for d in dangling if d.after in unit_set}
+        {d.before for d in dangling if d.before in units}
+        | {d.after for d in dangling if d.after in units}
     )
     untargeted = [o.key for o, _ in outcomes if o.target is None]
     checks = [

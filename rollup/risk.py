@@ -101,15 +101,18 @@ def blocked_items(
 ) -> tuple[WorkItem, ...]:
     """Unfinished work in a blocked status, or in progress while a predecessor is unfinished."""
     words = [s.casefold() for s in statuses]
-    return tuple(
-        u
-        for u in units
-        if not u.done
-        and (
-            any(w in u.status.casefold() for w in words)
-            or (u.status_category is StatusCategory.IN_PROGRESS and u.ref in waiting)
-        )
-    )
+    blocking: dict[str, bool] = {}
+    found = []
+    for u in units:
+        if u.done:
+            continue
+        if u.status not in blocking:
+            blocking[u.status] = any(w in u.status.casefold() for w in words)
+        if blocking[u.status] or (
+            u.status_category is StatusCategory.IN_PROGRESS and u.ref in waiting
+        ):
+            found.append(u)
+    return tuple(found)
 
 
 def unowned_items(

@@ -34,7 +34,7 @@ class ProgramScope:
     edges: tuple[Edge, ...]
     """Every dependency with at least one end among the program's items."""
     ages: dict[ItemRef, float]
-    """Days each item in progress has been in progress."""
+    """Days each item in progress on a dependency chain has been in progress."""
     cycle_times: tuple[float, ...]
     plan: Schedule
     """Critical-path schedule of the remaining chains, at the median cycle time."""
@@ -100,13 +100,9 @@ def scope_program(
     remaining_ends = sorted(
         {r for e in edges for r in (e.before, e.after) if not index.items[r].done}
     )
-    in_progress = ages(
-        (index.items[r] for r in units.union(remaining_ends)), as_of=as_of, zone=zone
-    )
+    in_progress = ages(graph.in_progress, as_of=as_of, zone=zone)
     weeks = program.policy.forecast.history_weeks
-    times = cycle_times(
-        [index.items[r] for r in sorted(units)], as_of=as_of, zone=zone, weeks=weeks
-    )
+    times = cycle_times([index.items[r] for r in units], as_of=as_of, zone=zone, weeks=weeks)
     typical = statistics.median(times) if times else 1.0
     plan = schedule(
         graph.chains(remaining_ends, in_progress),

@@ -163,7 +163,7 @@ def _assemble(
     flagged = [(d, d.edge.before in critical or d.edge.after in critical) for d in late]
     cycles = scope.graph.cycles(selected)
     outcomes = tuple(judge_outcome(scope, part, flagged, cycles) for part in figures)
-    units = sorted({c.item.ref for o in outcomes for c in o.progress.contributors})
+    units = list(dict.fromkeys(c.item.ref for o in outcomes for c in o.progress.contributors))
     unit_items = scope.items(units)
     milestones = tuple(
         sorted(
@@ -180,7 +180,9 @@ def _assemble(
     target = max((o.target for o in program.outcomes if o.target is not None), default=None)
     progress = combine([(o.outcome, o.progress) for o in outcomes], program.basis)
     forecast = _program_forecast(scope, outcomes, unit_items, target)
-    rag = _judge_program(scope, outcomes, progress, forecast, target, quality, flagged, cycles)
+    rag = _judge_program(
+        scope, outcomes, progress, forecast, target, quality, flagged, cycles, milestones
+    )
     rag_policy = program.policy.rag
     risks = [
         *dependency_risks(flagged, cycles, scope.outcomes_of),
@@ -224,6 +226,7 @@ def _judge_program(
     quality: DataQuality,
     flagged: Sequence[tuple[LateDependency, bool]],
     cycles: Sequence[tuple[ItemRef, ...]],
+    milestones: Sequence[WorkItem],
 ) -> Rag:
     """The program's colour: its own signals, and never better than its worst outcome."""
     policy = scope.program.policy
@@ -243,13 +246,7 @@ def _judge_program(
         p85=forecast.p85.on if forecast.p85 else None,
         no_forecast_because=_without_forecast(outcomes, forecast, target, policy.forecast),
         late_critical=late_items(flagged, None),
-        overdue_milestones=tuple(
-            sorted(
-                r
-                for r in scope.assignment.all_selected
-                if is_overdue_milestone(scope.index.items[r], scope.as_of)
-            )
-        ),
+        overdue_milestones=tuple(m.ref for m in milestones if is_overdue_milestone(m, scope.as_of)),
         stale=tuple(u.ref for u in stale),
         in_progress=len(in_progress),
         scope_growth=growth_since_baseline(
