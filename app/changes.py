@@ -126,6 +126,9 @@ def _out(
         dependencies_removed=[
             schemas.DependencyChange(from_=a[1], to=b[1]) for a, b in changes.dependencies_removed
         ],
+        new_late_dependencies=[
+            schemas.DependencyChange(from_=a[1], to=b[1]) for a, b in changes.newly_late
+        ],
     )
 
 

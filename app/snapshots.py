@@ -55,6 +55,7 @@ def state_data(state: State) -> dict[str, Any]:
             for ref, s in sorted(state.items.items())
         },
         "edges": [[_ref_text(a), _ref_text(b)] for a, b in sorted(state.edges)],
+        "late": [[_ref_text(a), _ref_text(b)] for a, b in sorted(state.late)],
     }
 
 
@@ -75,6 +76,7 @@ def state_of(on: date, data: Mapping[str, Any], standings: Iterable[Standing]) -
         },
         edges=frozenset((_ref_of(a), _ref_of(b)) for a, b in data.get("edges", [])),
         standings={s.key: s for s in standings},
+        late=frozenset((_ref_of(a), _ref_of(b)) for a, b in data.get("late", [])),
     )
 
 

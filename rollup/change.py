@@ -41,6 +41,8 @@ class State:
     """Every unit of work the program's outcomes count."""
     edges: frozenset[tuple[ItemRef, ItemRef]]
     standings: Mapping[str, Standing]
+    late: frozenset[tuple[ItemRef, ItemRef]] = frozenset()
+    """The dependencies that were late."""
 
 
 def capture(rollup: ProgramRollup) -> State:
@@ -77,6 +79,7 @@ def capture(rollup: ProgramRollup) -> State:
         },
         edges=frozenset((e.before, e.after) for e in rollup.edges),
         standings=standings,
+        late=frozenset((d.edge.before, d.edge.after) for d in rollup.late),
     )
 
 
@@ -145,6 +148,8 @@ class Changes:
     risks_closed: tuple[RiskEvent, ...] = ()
     dependencies_added: tuple[tuple[ItemRef, ItemRef], ...] = ()
     dependencies_removed: tuple[tuple[ItemRef, ItemRef], ...] = ()
+    newly_late: tuple[tuple[ItemRef, ItemRef], ...] = ()
+    """Dependencies late now that were not late (or not there) before."""
     outcomes: Mapping[ItemRef, tuple[str, ...]] = field(default_factory=dict)
     """The outcomes each item behind a change feeds (then or now)."""
 
@@ -188,6 +193,7 @@ def diff(before: State, after: State, risk_events: Iterable[RiskEvent] = ()) -> 
         risks_closed=tuple(e for e in events if e.kind == "closed"),
         dependencies_added=tuple(sorted(after.edges - before.edges)),
         dependencies_removed=tuple(sorted(before.edges - after.edges)),
+        newly_late=tuple(sorted(after.late - before.late)),
         outcomes={r: s.outcomes for r, s in (*old.items(), *new.items())},
     )
 

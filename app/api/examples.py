@@ -276,4 +276,5 @@ CHANGES: dict[str, Any] = {
     "risks_closed": [],
     "dependencies_added": [{"from": "WEB-40", "to": "PAY-44"}],
     "dependencies_removed": [],
+    "new_late_dependencies": [{"from": "WEB-40", "to": "PAY-44"}],
 }

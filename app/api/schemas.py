@@ -407,3 +407,6 @@ class Changes(_Out):
     risks_closed: list[RiskChange] = []
     dependencies_added: list[DependencyChange] = []
     dependencies_removed: list[DependencyChange] = []
+    new_late_dependencies: list[DependencyChange] = Field(
+        default=[], description="Late now, and not late (or not there) before"
+    )

@@ -13,12 +13,13 @@ WEEK_AGO = AS_OF - timedelta(days=7)
 D1 = AS_OF + timedelta(days=10)
 
 
-def state(on, items, edges=(), rag=Color.GREEN, p85=None) -> State:  # type: ignore[no-untyped-def]
+def state(on, items, edges=(), rag=Color.GREEN, p85=None, late=()) -> State:  # type: ignore[no-untyped-def]
     return State(
         on=on,
         items={ref(k): ItemState(c, due, None, ("pay",)) for k, (c, due) in items.items()},
         edges=frozenset((ref(a), ref(b)) for a, b in edges),
         standings={"": Standing("", rag, None, p85), "pay": Standing("pay", rag, None, p85)},
+        late=frozenset((ref(a), ref(b)) for a, b in late),
     )
 
 
@@ -27,6 +28,7 @@ BEFORE = state(
     {"A-1": (DOING, None), "A-2": (TODO, D1), "A-3": (DONE, None), "A-4": (TODO, None)},
     edges=[("A-1", "A-2"), ("A-2", "A-4")],
     p85=AS_OF + timedelta(days=20),
+    late=[("A-2", "A-4")],
 )
 AFTER = state(
     AS_OF,
@@ -38,6 +40,7 @@ AFTER = state(
     },
     edges=[("A-1", "A-2"), ("A-2", "A-5")],
     rag=Color.AMBER,
+    late=[("A-1", "A-2")],
     p85=AS_OF + timedelta(days=27),
 )
 
@@ -71,6 +74,7 @@ def test_rag_changes_and_dependency_changes() -> None:
     ]
     assert changes.dependencies_added == ((ref("A-2"), ref("A-5")),)
     assert changes.dependencies_removed == ((ref("A-2"), ref("A-4")),)
+    assert changes.newly_late == ((ref("A-1"), ref("A-2")),)
 
 
 def test_risks_opened_and_closed_within_the_window() -> None:
