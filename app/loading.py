@@ -235,17 +235,6 @@ async def load_dependencies(session: AsyncSession, sources: Iterable[str]) -> li
     ]
 
 
-async def linked_sources(session: AsyncSession, sources: Iterable[str]) -> set[str]:
-    """The sources whose items are linked to items of the given sources."""
-    names = list(sources)
-    stmt = (
-        select(Link.from_source, Link.to_source)
-        .where(or_(Link.from_source.in_(names), Link.to_source.in_(names)))
-        .distinct()
-    )
-    return {name for row in await session.execute(stmt) for name in row}
-
-
 _POINT_COLUMNS = (
     Snapshot.program_id,
     Snapshot.outcome_key,
@@ -276,27 +265,34 @@ def to_point(row: Any) -> SnapshotPoint:
     )
 
 
-async def load_points(
-    session: AsyncSession, program_id: int, *, since: date, baseline_on: date | None
-) -> tuple[list[SnapshotPoint], list[SnapshotPoint]]:
-    """Recent snapshot figures (not their item data), and each outcome's baseline."""
-    recent = await session.execute(
-        select(*_POINT_COLUMNS).where(Snapshot.program_id == program_id, Snapshot.taken_on >= since)
-    )
-    chosen = func.max(Snapshot.taken_on) if baseline_on else func.min(Snapshot.taken_on)
+async def _days(
+    session: AsyncSession, program_id: int, chosen: Any, until: date | None
+) -> list[SnapshotPoint]:
+    """One snapshot per outcome: the day ``chosen`` (min or max) picks, up to ``until``."""
     days = select(Snapshot.outcome_key, chosen.label("on")).where(Snapshot.program_id == program_id)
-    if baseline_on is not None:
-        days = days.where(Snapshot.taken_on <= baseline_on)
+    if until is not None:
+        days = days.where(Snapshot.taken_on <= until)
     picked = days.group_by(Snapshot.outcome_key).subquery()
-    base = await session.execute(
+    rows = await session.execute(
         select(*_POINT_COLUMNS)
         .join(
             picked,
-            and_(
-                picked.c.outcome_key == Snapshot.outcome_key,
-                picked.c.on == Snapshot.taken_on,
-            ),
+            and_(picked.c.outcome_key == Snapshot.outcome_key, picked.c.on == Snapshot.taken_on),
         )
         .where(Snapshot.program_id == program_id)
     )
-    return [to_point(r) for r in recent], [to_point(r) for r in base]
+    return [to_point(r) for r in rows]
+
+
+async def load_points(
+    session: AsyncSession, program_id: int, *, since: date, baseline_on: date | None
+) -> tuple[list[SnapshotPoint], list[SnapshotPoint]]:
+    """Recent snapshot figures (not their item data), and the candidates for each
+    outcome's baseline: its first snapshot, and its last on or before ``baseline_on``."""
+    recent = await session.execute(
+        select(*_POINT_COLUMNS).where(Snapshot.program_id == program_id, Snapshot.taken_on >= since)
+    )
+    candidates = await _days(session, program_id, func.min(Snapshot.taken_on), None)
+    if baseline_on is not None:
+        candidates += await _days(session, program_id, func.max(Snapshot.taken_on), baseline_on)
+    return [to_point(r) for r in recent], candidates

@@ -29,7 +29,7 @@ from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
 from rollup.model import Dependency, SnapshotPoint, WorkItem
 from rollup.status import ProgramRollup, evaluate
-from rollup.trend import Trend
+from rollup.trend import Trend, baselines
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +185,7 @@ def _compute(chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime) ->
         as_of = now.astimezone(zone).date()
         recent, base = loaded.points[config.key]
         # Today's snapshot is about to be rewritten; the trend looks at the days before.
-        trend = Trend.of(
-            [p for p in recent if p.on < as_of],
-            {p.outcome_key: p for p in base},
-        )
+        trend = Trend.of([p for p in recent if p.on < as_of], baselines(base, config.baseline))
         rollup = evaluate(
             loading.to_program(config),
             index,

@@ -56,9 +56,6 @@ class ItemIndex:
         for name, value in item.custom_fields:
             facets[(item.source, f"field:{name}", value)].add(ref)
 
-    def get(self, ref: ItemRef) -> WorkItem | None:
-        return self.items.get(ref)
-
     def in_projects(self, pairs: Iterable[tuple[str, str]]) -> set[ItemRef]:
         """Every item of the given (source, project) pairs."""
         found: set[ItemRef] = set()

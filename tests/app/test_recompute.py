@@ -192,3 +192,21 @@ async def test_changes_need_a_snapshot(
     async with sessionmaker() as session:
         with pytest.raises(programs.NotFound, match="no snapshots yet"):
             await changes.changes_since(session, data.config(), "checkout", data.TODAY)
+
+
+async def test_scope_growth_is_measured_from_the_first_snapshot(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    await recompute(sessionmaker, config, now=data.NOW)
+    tomorrow = data.NOW + timedelta(days=1)
+    added = [data.story(f"PAY-{n}", updated_at=tomorrow) for n in range(50, 56)]
+    async with session_scope(sessionmaker) as session:
+        await store.save_page(session, seeded, Page("PAY", added), now=tomorrow)
+    await recompute(sessionmaker, config, now=tomorrow)
+    async with sessionmaker() as session:
+        rules = set(await session.scalars(select(Risk.rule).where(Risk.closed_at.is_(None))))
+        status = await programs.read_outcome(session, config, "checkout", "fast-pay")
+    assert "scope_creep" in rules
+    assert status.scope_growth == pytest.approx(6 / 41, abs=1e-4)
+    assert "scope_growth" in [r.rule for r in status.rag.reasons]
