@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from app.api import schemas
 from rollup.forecast import Forecast
@@ -117,26 +118,11 @@ def today_point(
 
 
 def outcome_out(
-    part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date, explain: bool
+    part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date
 ) -> schemas.OutcomeStatus:
-    """An outcome's document; ``explain`` adds every contributor (its own endpoint only)."""
+    """An outcome's summary, as it appears inside its program's document."""
     o = part.outcome
     today = today_point(o.key, part.progress, part.rag, part.forecast, as_of)
-    contributors = [
-        schemas.Contributor(
-            source=c.item.source,
-            key=c.item.key,
-            title=c.item.title,
-            url=c.item.url,
-            status=c.item.status,
-            status_category=c.item.status_category.value,
-            estimate=round(c.estimate, 3),
-            imputed=c.imputed,
-            size=round(c.size, 3),
-            share=round(c.share, 6),
-        )
-        for c in part.progress.contributors
-    ]
     return schemas.OutcomeStatus(
         key=o.key,
         name=o.name,
@@ -152,8 +138,36 @@ def outcome_out(
         ],
         scope_growth=None if part.scope_growth is None else round(part.scope_growth, 4),
         burnup=burnup(history, o.basis, today),
-        explain=schemas.Explain(contributors=contributors) if explain else None,
     )
+
+
+def outcome_document(
+    part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date
+) -> dict[str, Any]:
+    """An outcome's own document: its summary and every contributor (``schemas.Contributor``).
+
+    Contributors are written as plain JSON: there can be tens of thousands, and the
+    document is validated against the model when it is read.
+    """
+    document = outcome_out(part, history, as_of=as_of).model_dump(mode="json", by_alias=True)
+    document["explain"] = {
+        "contributors": [
+            {
+                "source": c.item.source,
+                "key": c.item.key,
+                "title": c.item.title,
+                "url": c.item.url,
+                "status": c.item.status,
+                "status_category": c.item.status_category.value,
+                "estimate": round(c.estimate, 3),
+                "imputed": c.imputed,
+                "size": round(c.size, 3),
+                "share": round(c.share, 6),
+            }
+            for c in part.progress.contributors
+        ]
+    }
+    return document
 
 
 def program_out(
@@ -189,7 +203,7 @@ def program_out(
         risk_counts=schemas.RiskCounts(),
         freshness=schemas.Freshness(computed_at=computed_at, as_of=rollup.as_of),
         outcomes=[
-            outcome_out(o, history.get(o.outcome.key, ()), as_of=rollup.as_of, explain=False)
+            outcome_out(o, history.get(o.outcome.key, ()), as_of=rollup.as_of)
             for o in rollup.outcomes
         ],
         data_quality=schemas.DataQuality(

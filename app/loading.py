@@ -7,11 +7,13 @@ store's rows and ``rollup``'s values.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Text, and_, case, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import OutcomeConfig, ProgramConfig
@@ -45,7 +47,6 @@ _ITEM_COLUMNS = (
     Item.updated_at,
     Item.url,
     Item.project,
-    Item.projects,
     Item.section,
     Item.issue_type,
     Item.parent_key,
@@ -55,25 +56,68 @@ _ITEM_COLUMNS = (
     Item.resolved_at,
     Item.start_on,
     Item.due_on,
-    Item.labels,
-    Item.components,
-    Item.custom_fields,
 )
+_KINDS = {k.value: k for k in ItemKind}
+_CATEGORIES = {c.value: c for c in StatusCategory}
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """Which list-valued facets the selectors look at; the others are not loaded.
+
+    These JSON columns cost more to read than all the others together, and a roll-up
+    only needs a facet when some selector asks for it.
+    """
+
+    labels: bool = True
+    components: bool = True
+    custom_fields: bool = True
+
+    @classmethod
+    def of(cls, programs: Iterable[ProgramConfig]) -> Facets:
+        selectors = [m for p in programs for o in p.outcomes for m in o.match]
+        return cls(
+            labels=any(m.labels or m.tags for m in selectors),
+            components=any(m.components for m in selectors),
+            custom_fields=any(m.custom_fields for m in selectors),
+        )
+
+    def columns(self) -> tuple[Any, ...]:
+        def text(column: Any, wanted: bool) -> Any:
+            return (cast(column, Text) if wanted else null()).label(column.key)
+
+        return (
+            text(Item.projects, True),
+            text(Item.labels, self.labels),
+            text(Item.components, self.components),
+            text(Item.custom_fields, self.custom_fields),
+        )
+
+
+def _strings(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text and text != "[]" else ()
+
+
+def _fields(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text or text == "{}":
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
 
 
 def to_work_item(source: str, row: Any) -> WorkItem:
-    """A stored item (``_ITEM_COLUMNS`` plus its first start and last completion)."""
+    """A stored item: ``_ITEM_COLUMNS``, the ``Facets`` columns (as JSON text) and its
+    first start and last completion from the status history."""
     return WorkItem(
         source=source,
         key=row.key,
         title=row.title,
-        kind=ItemKind(row.kind),
+        kind=_KINDS[row.kind],
         status=row.status,
-        status_category=StatusCategory(row.status_category),
+        status_category=_CATEGORIES[row.status_category],
         updated_at=row.updated_at,
         url=row.url,
         project=row.project,
-        projects=tuple(row.projects or ()),
+        projects=_strings(row.projects),
         section=row.section,
         issue_type=row.issue_type,
         parent_key=row.parent_key,
@@ -85,9 +129,9 @@ def to_work_item(source: str, row: Any) -> WorkItem:
         done_at=row.done_at,
         start_on=row.start_on,
         due_on=row.due_on,
-        labels=tuple(row.labels or ()),
-        components=tuple(row.components or ()),
-        custom_fields=tuple(sorted((str(k), str(v)) for k, v in (row.custom_fields or {}).items())),
+        labels=_strings(row.labels),
+        components=_strings(row.components),
+        custom_fields=_fields(row.custom_fields),
     )
 
 
@@ -165,7 +209,7 @@ async def source_names(session: AsyncSession) -> dict[int, str]:
     return {row.id: row.name for row in await session.execute(select(Source.id, Source.name))}
 
 
-def _with_history(source_ids: Sequence[int]) -> Any:
+def _with_history(source_ids: Sequence[int], facets: Facets) -> Any:
     """Items joined to their first start and last completion from the status history."""
     history = (
         select(
@@ -181,7 +225,11 @@ def _with_history(source_ids: Sequence[int]) -> Any:
         .subquery()
     )
     return select(
-        Item.source_id, *_ITEM_COLUMNS, history.c.started_at, history.c.done_at
+        Item.source_id,
+        *_ITEM_COLUMNS,
+        *facets.columns(),
+        history.c.started_at,
+        history.c.done_at,
     ).outerjoin(
         history,
         and_(
@@ -192,17 +240,26 @@ def _with_history(source_ids: Sequence[int]) -> Any:
 
 
 async def load_items(
-    session: AsyncSession, names: Mapping[int, str], source_ids: Sequence[int]
+    session: AsyncSession,
+    names: Mapping[int, str],
+    source_ids: Sequence[int],
+    facets: Facets = Facets(),
 ) -> list[WorkItem]:
     """Every live item of the given sources, with its status history summarised."""
     if not source_ids:
         return []
-    stmt = _with_history(source_ids).where(Item.source_id.in_(source_ids), Item.deleted.is_(False))
+    stmt = _with_history(source_ids, facets).where(
+        Item.source_id.in_(source_ids), Item.deleted.is_(False)
+    )
     return [to_work_item(names[row.source_id], row) for row in await session.execute(stmt)]
 
 
 async def load_items_by_ref(
-    session: AsyncSession, ids: Mapping[str, int], names: Mapping[int, str], refs: Iterable[ItemRef]
+    session: AsyncSession,
+    ids: Mapping[str, int],
+    names: Mapping[int, str],
+    refs: Iterable[ItemRef],
+    facets: Facets = Facets(),
 ) -> list[WorkItem]:
     """Live items of other sources that loaded work depends on (or blocks)."""
     by_source: dict[int, list[str]] = {}
@@ -212,7 +269,7 @@ async def load_items_by_ref(
     found = []
     for source_id, keys in by_source.items():
         for start in range(0, len(keys), _CHUNK):
-            stmt = _with_history([source_id]).where(
+            stmt = _with_history([source_id], facets).where(
                 Item.source_id == source_id,
                 Item.key.in_(keys[start : start + _CHUNK]),
                 Item.deleted.is_(False),

@@ -148,7 +148,10 @@ async def _load(
     names = await loading.source_names(session)
     ids = {name: i for i, name in names.items()}
     wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
-    items = await loading.load_items(session, names, [ids[s] for s in sorted(wanted) if s in ids])
+    facets = loading.Facets.of(chosen)
+    items = await loading.load_items(
+        session, names, [ids[s] for s in sorted(wanted) if s in ids], facets
+    )
     dependencies = await loading.load_dependencies(session, wanted)
     loaded = {i.ref for i in items}
     elsewhere = {
@@ -157,7 +160,7 @@ async def _load(
         for r in (d.before, d.after)
         if r[0] not in wanted and r not in loaded
     }
-    items += await loading.load_items_by_ref(session, ids, names, sorted(elsewhere))
+    items += await loading.load_items_by_ref(session, ids, names, sorted(elsewhere), facets)
     rows = await session.execute(
         select(Program.key, Program.id).where(Program.key.in_([p.key for p in chosen]))
     )
@@ -208,9 +211,9 @@ def _compute(chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime) ->
                     mode="json", by_alias=True
                 ),
                 outcomes={
-                    o.outcome.key: documents.outcome_out(
-                        o, history.get(o.outcome.key, ()), as_of=as_of, explain=True
-                    ).model_dump(mode="json", by_alias=True)
+                    o.outcome.key: documents.outcome_document(
+                        o, history.get(o.outcome.key, ()), as_of=as_of
+                    )
                     for o in rollup.outcomes
                 },
             )

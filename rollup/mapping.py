@@ -28,11 +28,23 @@ class ItemIndex:
         for item in items:
             if not item.deleted:
                 self._add(item)
-        self._containers = frozenset(
+        containers = {
             parent
             for parent, kids in self.children.items()
             if any(self.items[k].kind is not ItemKind.SUBTASK for k in kids)
+        }
+        # Settled once for every item: whether it can be work at all, and the parent a
+        # subtask would roll into.
+        self._workable = frozenset(
+            ref
+            for ref, item in self.items.items()
+            if item.kind not in _NOT_WORK and ref not in containers
         )
+        self._rolls_into = {
+            ref: item.parent_ref
+            for ref, item in self.items.items()
+            if item.kind is ItemKind.SUBTASK and item.parent_ref is not None
+        }
 
     def _add(self, item: WorkItem) -> None:
         ref = item.ref
@@ -108,16 +120,16 @@ class ItemIndex:
             found |= self._facets.get((source, facet, value), set())
         return found
 
-    def is_unit(self, ref: ItemRef, among: set[ItemRef] | frozenset[ItemRef]) -> bool:
-        """Whether an item counts as one piece of work within the set ``among``.
+    def units(self, among: set[ItemRef] | frozenset[ItemRef]) -> list[ItemRef]:
+        """The items of ``among`` that count as pieces of work, sorted.
 
         Epics and milestones are markers, parents of other work are containers, and a
         subtask rolls into its parent when the parent is counted too.
         """
-        item = self.items[ref]
-        if item.kind in _NOT_WORK or ref in self._containers:
-            return False
-        return not (item.kind is ItemKind.SUBTASK and item.parent_ref in among)
+        rolls_into = self._rolls_into
+        return sorted(
+            r for r in among & self._workable if r not in rolls_into or rolls_into[r] not in among
+        )
 
     def subtasks(self, ref: ItemRef) -> list[WorkItem]:
         return [
@@ -166,10 +178,7 @@ def assign(program: Program, index: ItemIndex) -> Assignment:
     in; work there that no outcome selects is ``unmapped``.
     """
     selected = {o.key: select_outcome(o, index) for o in program.outcomes}
-    units = {
-        key: tuple(sorted(r for r in refs if index.is_unit(r, refs)))
-        for key, refs in selected.items()
-    }
+    units = {key: tuple(index.units(refs)) for key, refs in selected.items()}
     territory = {(s.source, p) for o in program.outcomes for s in o.selectors for p in s.projects}
     everything = frozenset().union(*selected.values()) if selected else frozenset()
     for ref in everything:
@@ -178,6 +187,5 @@ def assign(program: Program, index: ItemIndex) -> Assignment:
             territory.add((item.source, item.project))
         territory.update((item.source, p) for p in item.projects)
     around = index.in_projects(territory)
-    whole = around | everything
-    unmapped = tuple(sorted(r for r in around - everything if index.is_unit(r, whole)))
+    unmapped = tuple(r for r in index.units(around | everything) if r not in everything)
     return Assignment(selected=selected, units=units, unmapped=unmapped, all_selected=everything)

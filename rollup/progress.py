@@ -1,6 +1,6 @@
 """How far along an outcome and a program are, by count or by estimate, with contributors.
 
-Only units of work count (see ``ItemIndex.is_unit``). A unit's estimate is its own, else
+Only units of work count (see ``ItemIndex.units``). A unit's estimate is its own, else
 the sum of its subtasks' estimates; a unit with neither is imputed the median estimate of
 its siblings (same parent), else of the outcome, and is counted as ``unestimated``.
 """

@@ -6,6 +6,7 @@ dependency graph are built once per recomputation and shared by every program.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -287,23 +288,18 @@ def _rollups(
     flags = [(e.before, e.after) in late_pairs for e in scope.edges]
     index = scope.index
 
-    epics: dict[ItemRef, list[str]] = {}
+    def epic(ref: ItemRef) -> tuple[str, ...]:
+        found = epic_of(ref, index)
+        return (found[1],) if found else ()
 
-    def epic(ref: ItemRef) -> list[str]:
-        if ref not in epics:
-            found = epic_of(ref, index)
-            epics[ref] = [found[1]] if found else []
-        return epics[ref]
+    def outcome(ref: ItemRef) -> tuple[str, ...]:
+        return scope.outcomes_of.get(ref, ("outside",))
 
-    def outcome(ref: ItemRef) -> list[str]:
-        return list(scope.outcomes_of.get(ref, ("outside",)))
-
-    def project(ref: ItemRef) -> list[str]:
+    def project(ref: ItemRef) -> tuple[str, ...]:
         item = index.items[ref]
-        return [f"{item.source}/{item.project}"] if item.project else [item.source]
+        return (f"{item.source}/{item.project}",) if item.project else (item.source,)
 
     return {
-        "epic": roll_up(scope.edges, epic, flags),
-        "outcome": roll_up(scope.edges, outcome, flags),
-        "project": roll_up(scope.edges, project, flags),
+        level: roll_up(scope.edges, functools.cache(group_of), flags)
+        for level, group_of in (("epic", epic), ("outcome", outcome), ("project", project))
     }
