@@ -10,11 +10,13 @@ and closings. Reading a status afterwards is a lookup.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
 import zoneinfo
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -178,8 +180,31 @@ async def _load(
     return _Loaded(items, dependencies, program_ids, points)
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the objects alive now out of the cyclic garbage collector's full scans.
+
+    A recomputation allocates enough to trigger full collections, and each one would
+    rescan every loaded item although none of them can be garbage until it ends (at 100,000
+    items that is a fifth of the computing time). Frozen objects are ordinary objects;
+    unfreezing hands them back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _compute(chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime) -> list[_Computed]:
     """Every roll-up and its documents: pure computation, run off the event loop."""
+    with frozen_heap():
+        return _compute_all(chosen, loaded, now)
+
+
+def _compute_all(
+    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime
+) -> list[_Computed]:
     index = ItemIndex(loaded.items)
     graph = DependencyGraph(loaded.dependencies, index)
     computed = []

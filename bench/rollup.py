@@ -14,6 +14,7 @@ per trial for one outcome's forecast, and recomputing a program on read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import statistics
@@ -28,7 +29,7 @@ from app import catalog, loading, store
 from app.config import ThroughlineConfig, parse_config
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.main import create_app
-from app.recompute import recompute
+from app.recompute import frozen_heap, recompute
 from app.settings import Settings
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
@@ -185,22 +186,26 @@ def work_items(items: Sequence[TrackerItem]) -> tuple[list[WorkItem], list[Depen
     return values, deps
 
 
-def pure_rollup(items: list[WorkItem], deps: list[Dependency], cfg: ThroughlineConfig) -> float:
-    """Seconds for the whole pure roll-up of every program."""
-    started = time.perf_counter()
-    index = ItemIndex(items)
-    graph = DependencyGraph(deps, index)
-    for program in cfg.programs:
-        evaluate(
-            loading.to_program(program),
-            index,
-            graph,
-            Trend(),
-            as_of=TODAY,
-            zone=zoneinfo.ZoneInfo(program.timezone),
-            rng=random.Random(program.key),
-        )
-    return time.perf_counter() - started
+def pure_rollup(
+    items: list[WorkItem], deps: list[Dependency], cfg: ThroughlineConfig, *, frozen: bool = True
+) -> float:
+    """Seconds for the whole pure roll-up of every program, run as the service runs it
+    (``frozen``: the loaded items kept out of the garbage collector's full scans)."""
+    with frozen_heap() if frozen else contextlib.nullcontext():
+        started = time.perf_counter()
+        index = ItemIndex(items)
+        graph = DependencyGraph(deps, index)
+        for program in cfg.programs:
+            evaluate(
+                loading.to_program(program),
+                index,
+                graph,
+                Trend(),
+                as_of=TODAY,
+                zone=zoneinfo.ZoneInfo(program.timezone),
+                rng=random.Random(program.key),
+            )
+        return time.perf_counter() - started
 
 
 def naive_forecast(
@@ -342,27 +347,38 @@ async def run() -> Section:
         f"{PROGRAMS} programs × {OUTCOMES_PER_PROGRAM} outcomes, one project each; "
         f"{LINKS_PER_ITEM:.0%} as many dependencies as items (a fifth across projects); 45 % "
         "done with status history, 15 % in progress; 10,000 trials per outcome. The pure "
-        "roll-up is the median of three runs; the 2 s target applies to it.",
+        "roll-up is the median of three runs, run as the service runs it (the loaded items "
+        "frozen out of the garbage collector's full scans); the 2 s target applies to it.",
     )
     per_item: dict[int, float] = {}
-    largest: list[TrackerItem] = []
     for n in SIZES:
-        items = dataset(n)
-        values, deps = work_items(items)
+        # Only the roll-up's own values stay alive, as in the service.
+        values, deps = work_items(dataset(n))
         seconds = statistics.median(pure_rollup(values, deps, cfg) for _ in range(3))
         per_item[n] = seconds / n * 1e6
+        largest = n == SIZES[-1]
         section.add(
             Figure(
                 f"pure roll-up, {n:,} items, {len(deps):,} links",
                 seconds,
                 "s",
-                target="≤ 2 s" if n == SIZES[-1] else None,
-                met=seconds <= 2 if n == SIZES[-1] else None,
+                target="≤ 2 s" if largest else None,
+                met=seconds <= 2 if largest else None,
                 note=f"{per_item[n]:.1f} µs per item",
             )
         )
-        if n == SIZES[-1]:
-            largest = items
+        if largest:
+            plain = statistics.median(
+                pure_rollup(values, deps, cfg, frozen=False) for _ in range(3)
+            )
+            section.add(
+                Figure(
+                    f"pure roll-up, {n:,} items, heap not frozen",
+                    plain,
+                    "s",
+                    note="the same computation with the collector rescanning the loaded items",
+                )
+            )
             _forecast_baseline(section, values, cfg)
     growth = per_item[SIZES[-1]] / per_item[SIZES[0]]
     section.add(
@@ -375,6 +391,7 @@ async def run() -> Section:
             note=" → ".join(f"{per_item[n]:.1f}" for n in SIZES) + " µs per item",
         )
     )
+    stored = dataset(SIZES[-1])
     for name in backends():
-        await _database(section, name, largest, cfg)
+        await _database(section, name, stored, cfg)
     return section

@@ -13,11 +13,12 @@ the most recent week look slow.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 import numpy as np
@@ -86,12 +87,19 @@ def local_date(moment: datetime, zone: tzinfo) -> date:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
 
 
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The instant a local day begins (daylight-saving changes included)."""
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
 def weekly_history(units: Iterable[WorkItem], *, as_of: date, zone: tzinfo, weeks: int) -> History:
     """Completions per seven-day window, over at most ``weeks`` windows ending on ``as_of``.
 
     Windows before the work's first sign of life (creation, start or completion) are left
     out: they are not weeks of zero throughput, they are weeks before there was any work.
     """
+    # Window edges as instants: placing a completion is a comparison, not a conversion.
+    edges = [day_start(as_of + timedelta(days=1 - 7 * k), zone) for k in range(weeks, -1, -1)]
     counts = [0] * weeks
     earliest: datetime | None = None
     for item in units:
@@ -99,11 +107,8 @@ def weekly_history(units: Iterable[WorkItem], *, as_of: date, zone: tzinfo, week
             if moment is not None and (earliest is None or moment < earliest):
                 earliest = moment
         finished = item.completed_at
-        if finished is None:
-            continue
-        age = (as_of - local_date(finished, zone)).days
-        if 0 <= age < weeks * 7:
-            counts[weeks - 1 - age // 7] += 1
+        if finished is not None and edges[0] <= finished < edges[-1]:
+            counts[bisect.bisect_right(edges, finished) - 1] += 1
     first = None if earliest is None else local_date(earliest, zone)
     lived = 0 if first is None else min(weeks, max(0, (as_of - first).days) // 7 + 1)
     kept = counts[weeks - lived :] if lived else []

@@ -61,12 +61,6 @@ class DependencyGraph:
             self._edges_of.setdefault(a, []).append(edge)
             self._edges_of.setdefault(b, []).append(edge)
         self._waiting = frozenset(b for a, b in pairs if not index.items[a].done)
-        # Items in progress with a dependency: the only ones whose age a chain needs.
-        self.in_progress = tuple(
-            index.items[r]
-            for r in self.graph
-            if index.items[r].status_category is StatusCategory.IN_PROGRESS
-        )
         self.dangling = tuple(dangling[p] for p in sorted(dangling))
         core = self.graph.subgraph(_cyclic_core(pairs))
         knots = [c for c in nx.strongly_connected_components(core) if self._is_knot(c)]
@@ -141,7 +135,9 @@ class DependencyGraph:
         wanted = set(refs)
         return tuple(k for k in self._knots if wanted.intersection(k))
 
-    def chains(self, ends: Iterable[ItemRef], ages: Mapping[ItemRef, float]) -> ChainWork:
+    def chains(
+        self, ends: Iterable[ItemRef], age_of: Callable[[ItemRef], float | None]
+    ) -> ChainWork:
         """The remaining work that must happen before each of ``ends``, as ordered groups.
 
         Only ends that wait on other remaining work (or sit in a cycle) form a chain: work
@@ -167,7 +163,7 @@ class DependencyGraph:
             groups=tuple(members),
             preds=tuple(tuple(local[p] for p in self._preds[g]) for g in ordered),
             ends=tuple(sorted(local[g] for g in end_groups)),
-            ages={r: ages[r] for group in members for r in group if r in ages},
+            ages={r: a for group in members for r in group if (a := age_of(r)) is not None},
         )
 
 

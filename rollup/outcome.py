@@ -99,7 +99,7 @@ def measure(scope: ProgramScope, outcome: Outcome, rng: random.Random) -> Figure
             options=options,
             rng=rng,
             growth=growth,
-            chains=scope.graph.chains(remaining, scope.ages) if scope.cycle_times else None,
+            chains=scope.graph.chains(remaining, scope.age_of) if scope.cycle_times else None,
             cycle_times=scope.cycle_times,
         )
     return Figures(outcome, progress, forecast, scope.plan.critical_path(remaining))

@@ -7,9 +7,10 @@ everything the per-outcome and program-level judgements share.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
@@ -33,8 +34,8 @@ class ProgramScope:
     outcomes_of: dict[ItemRef, tuple[str, ...]]
     edges: tuple[Edge, ...]
     """Every dependency with at least one end among the program's items."""
-    ages: dict[ItemRef, float]
-    """Days each item in progress on a dependency chain has been in progress."""
+    age_of: Callable[[ItemRef], float | None]
+    """Days an item in progress has been in progress (None: not in progress, or no history)."""
     cycle_times: tuple[float, ...]
     plan: Schedule
     """Critical-path schedule of the remaining chains, at the median cycle time."""
@@ -62,26 +63,26 @@ def cycle_times(
     units: Sequence[WorkItem], *, as_of: date, zone: tzinfo, weeks: int
 ) -> tuple[float, ...]:
     """Days from first start to completion of the work finished in the history window."""
-    since = as_of - timedelta(days=7 * weeks)
+    since = fc.day_start(as_of - timedelta(days=7 * weeks - 1), zone)
     found = []
     for item in units:
         finished = item.completed_at
-        if (
-            finished is not None
-            and item.started_at is not None
-            and fc.local_date(finished, zone) > since
-        ):
+        if finished is not None and item.started_at is not None and finished >= since:
             found.append(max(0.0, (finished - item.started_at).total_seconds() / 86400))
     return tuple(sorted(found))
 
 
-def ages(items: Iterable[WorkItem], *, as_of: date, zone: tzinfo) -> dict[ItemRef, float]:
-    """Days each item in progress has been in progress (items without history: none)."""
-    return {
-        i.ref: float((as_of - fc.local_date(i.started_at, zone)).days)
-        for i in items
-        if i.status_category is StatusCategory.IN_PROGRESS and i.started_at is not None
-    }
+def age_reader(index: ItemIndex, *, as_of: date, zone: tzinfo) -> Callable[[ItemRef], float | None]:
+    """How long an item has been in progress, worked out for the items that ask."""
+
+    @functools.cache
+    def age_of(ref: ItemRef) -> float | None:
+        item = index.items[ref]
+        if item.status_category is not StatusCategory.IN_PROGRESS or item.started_at is None:
+            return None
+        return float((as_of - fc.local_date(item.started_at, zone)).days)
+
+    return age_of
 
 
 def scope_program(
@@ -100,13 +101,13 @@ def scope_program(
     remaining_ends = sorted(
         {r for e in edges for r in (e.before, e.after) if not index.items[r].done}
     )
-    in_progress = ages(graph.in_progress, as_of=as_of, zone=zone)
+    age_of = age_reader(index, as_of=as_of, zone=zone)
     weeks = program.policy.forecast.history_weeks
     times = cycle_times([index.items[r] for r in units], as_of=as_of, zone=zone, weeks=weeks)
     typical = statistics.median(times) if times else 1.0
     plan = schedule(
-        graph.chains(remaining_ends, in_progress),
-        lambda r: max(typical - in_progress.get(r, 0.0), 0.0),
+        graph.chains(remaining_ends, age_of),
+        lambda r: max(typical - (age_of(r) or 0.0), 0.0),
     )
     expected = (
         {r: as_of + timedelta(days=math.ceil(d)) for r, d in plan.finish_of().items()}
@@ -123,7 +124,7 @@ def scope_program(
         assignment=assignment,
         outcomes_of=assignment.outcomes_of(),
         edges=edges,
-        ages=in_progress,
+        age_of=age_of,
         cycle_times=times,
         plan=plan,
         expected=expected,

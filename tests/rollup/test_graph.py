@@ -121,7 +121,7 @@ def test_late_dependencies(before, after, expected, reason) -> None:  # type: ig
 def test_chains_run_through_remaining_work_only() -> None:
     items = [done("A-1"), item("A-2"), item("A-3"), item("A-4"), item("B-1")]
     _, graph = world(items, [dep("A-1", "A-2"), dep("A-2", "A-3"), dep("A-3", "A-4")])
-    work = graph.chains([ref("A-4"), ref("B-1")], ages={})
+    work = graph.chains([ref("A-4"), ref("B-1")], {}.get)
     assert [[k for _, k in g] for g in work.groups] == [["A-2"], ["A-3"], ["A-4"]]
     assert work.ends == (2,)
 
@@ -131,7 +131,7 @@ def test_critical_path_is_the_longest_remaining_chain() -> None:
     _, graph = world(
         items, [dep("A-1", "A-2"), dep("A-2", "A-3"), dep("B-1", "A-3"), dep("B-1", "C-1")]
     )
-    work = graph.chains([ref(k) for k in ("A-3", "C-1")], ages={})
+    work = graph.chains([ref(k) for k in ("A-3", "C-1")], {}.get)
     plan = schedule(
         work,
         {
