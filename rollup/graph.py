@@ -54,7 +54,6 @@ class DependencyGraph:
                 dangling.setdefault(pair, dep)
         # Sorted, so the graph (and every tie it breaks) is the same however rows arrive.
         pairs = sorted(known)
-        self.graph = nx.DiGraph(pairs)
         self._edges_of: dict[ItemRef, list[Edge]] = {}
         for a, b in pairs:
             edge = self.edge(a, b)
@@ -62,18 +61,20 @@ class DependencyGraph:
             self._edges_of.setdefault(b, []).append(edge)
         self._waiting = frozenset(b for a, b in pairs if not index.items[a].done)
         self.dangling = tuple(dangling[p] for p in sorted(dangling))
-        core = self.graph.subgraph(_cyclic_core(pairs))
-        knots = [c for c in nx.strongly_connected_components(core) if self._is_knot(c)]
+        # Only the part of the graph that can hold cycles goes through networkx.
+        core_items = _cyclic_core(pairs)
+        self._core = nx.DiGraph((a, b) for a, b in pairs if a in core_items and b in core_items)
+        knots = [c for c in nx.strongly_connected_components(self._core) if self._is_knot(c)]
         self._knots = tuple(sorted(self._cycle_through(k) for k in knots))
         self._condense_remaining(pairs, knots)
 
     def _is_knot(self, component: set[ItemRef]) -> bool:
         lone = next(iter(component))
-        return len(component) > 1 or self.graph.has_edge(lone, lone)
+        return len(component) > 1 or self._core.has_edge(lone, lone)
 
     def _cycle_through(self, component: set[ItemRef]) -> tuple[ItemRef, ...]:
         """An actual cycle through a knot, starting at its smallest member."""
-        loop = nx.find_cycle(self.graph.subgraph(component), source=min(component))
+        loop = nx.find_cycle(self._core.subgraph(component), source=min(component))
         return tuple(a for a, _ in loop)
 
     def _condense_remaining(
@@ -88,11 +89,11 @@ class DependencyGraph:
         components: list[tuple[ItemRef, ...]] = []
         knotted: set[ItemRef] = set()
         for knot in knots:
-            left = self.graph.subgraph(r for r in knot if not items[r].done)
+            left = self._core.subgraph(r for r in knot if not items[r].done)
             for part in nx.strongly_connected_components(left):
                 components.append(tuple(sorted(part)))
                 knotted |= part
-        components += [(r,) for r in self.graph if r not in knotted and not items[r].done]
+        components += [(r,) for r in self._edges_of if r not in knotted and not items[r].done]
         components.sort()
         first = {ref: i for i, members in enumerate(components) for ref in members}
         preds: list[set[int]] = [set() for _ in components]

@@ -9,7 +9,7 @@ scan per outcome.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rollup.model import ItemKind, ItemRef, Outcome, Program, Selector, WorkItem
@@ -17,14 +17,32 @@ from rollup.model import ItemKind, ItemRef, Outcome, Program, Selector, WorkItem
 _NOT_WORK = frozenset({ItemKind.EPIC, ItemKind.MILESTONE})
 
 
+def _facet_values(facet: str) -> Callable[[WorkItem], Iterable[str]]:
+    """What an item offers a selector criterion (``field:Name`` for a custom field)."""
+    if facet.startswith("field:"):
+        name = facet.removeprefix("field:")
+        return lambda i: (v for n, v in i.custom_fields if n == name)
+    return {
+        "project": lambda i: ((i.project,) if i.project else ()) + i.projects,
+        "label": lambda i: i.labels,
+        "component": lambda i: i.components,
+        "issue_type": lambda i: (i.issue_type.casefold(),) if i.issue_type else (),
+        "section": lambda i: (i.section,) if i.section else (),
+    }[facet]
+
+
 class ItemIndex:
-    """Every live item, indexed by the facets selectors ask about. Read-only once built."""
+    """Every live item, indexed by the facets selectors ask about.
+
+    Read-only once built; the index of a facet (labels of a source, say) is built the
+    first time a selector asks for it, so facets nobody selects by cost nothing.
+    """
 
     def __init__(self, items: Iterable[WorkItem]) -> None:
         self.items: dict[ItemRef, WorkItem] = {}
         self.children: dict[ItemRef, list[ItemRef]] = defaultdict(list)
-        self._facets: dict[tuple[str, str, str], set[ItemRef]] = defaultdict(set)
-        self._by_source: dict[str, set[ItemRef]] = defaultdict(set)
+        self._facets: dict[tuple[str, str], dict[str, set[ItemRef]]] = {}
+        self._by_source: dict[str, list[WorkItem]] = defaultdict(list)
         for item in items:
             if not item.deleted:
                 self._add(item)
@@ -49,30 +67,27 @@ class ItemIndex:
     def _add(self, item: WorkItem) -> None:
         ref = item.ref
         self.items[ref] = item
-        self._by_source[item.source].add(ref)
+        self._by_source[item.source].append(item)
         if item.parent_ref is not None:
             self.children[item.parent_ref].append(ref)
-        facets = self._facets
-        if item.project:
-            facets[(item.source, "project", item.project)].add(ref)
-        for project in item.projects:
-            facets[(item.source, "project", project)].add(ref)
-        for label in item.labels:
-            facets[(item.source, "label", label)].add(ref)
-        for component in item.components:
-            facets[(item.source, "component", component)].add(ref)
-        if item.issue_type:
-            facets[(item.source, "issue_type", item.issue_type.casefold())].add(ref)
-        if item.section:
-            facets[(item.source, "section", item.section)].add(ref)
-        for name, value in item.custom_fields:
-            facets[(item.source, f"field:{name}", value)].add(ref)
+
+    def _facet(self, source: str, facet: str) -> dict[str, set[ItemRef]]:
+        """Value → items of one source, for one facet (built on first use)."""
+        found = self._facets.get((source, facet))
+        if found is None:
+            found = defaultdict(set)
+            values_of = _facet_values(facet)
+            for item in self._by_source.get(source, ()):
+                for value in values_of(item):
+                    found[value].add(item.ref)
+            self._facets[(source, facet)] = found
+        return found
 
     def in_projects(self, pairs: Iterable[tuple[str, str]]) -> set[ItemRef]:
         """Every item of the given (source, project) pairs."""
         found: set[ItemRef] = set()
         for source, project in pairs:
-            found |= self._facets.get((source, "project", project), set())
+            found |= self._facet(source, "project").get(project, set())
         return found
 
     def descendants(self, roots: Iterable[ItemRef]) -> set[ItemRef]:
@@ -107,7 +122,7 @@ class ItemIndex:
             if wanted:
                 criteria.append(self._union(source, facet, wanted))
         if not criteria:
-            return set(self._by_source.get(source, set()))
+            return {i.ref for i in self._by_source.get(source, ())}
         criteria.sort(key=len)
         chosen = set(criteria[0])
         for other in criteria[1:]:
@@ -115,9 +130,10 @@ class ItemIndex:
         return chosen
 
     def _union(self, source: str, facet: str, values: Sequence[str]) -> set[ItemRef]:
+        index = self._facet(source, facet)
         found: set[ItemRef] = set()
         for value in values:
-            found |= self._facets.get((source, facet, value), set())
+            found |= index.get(value, set())
         return found
 
     def units(self, among: set[ItemRef] | frozenset[ItemRef]) -> list[ItemRef]:
