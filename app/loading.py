@@ -104,34 +104,63 @@ def _fields(text: str | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
 
 
-def to_work_item(source: str, row: Any) -> WorkItem:
-    """A stored item: ``_ITEM_COLUMNS``, the ``Facets`` columns (as JSON text) and its
-    first start and last completion from the status history."""
+def to_work_item(source: str, row: Sequence[Any]) -> WorkItem:
+    """A stored item, as ``_with_history`` selects it: ``_ITEM_COLUMNS``, the ``Facets``
+    columns (as JSON text), then its first start and last completion.
+
+    Unpacked by position: by name it costs more than building the item.
+    """
+    (
+        _source_id,
+        key,
+        title,
+        kind,
+        status,
+        category,
+        updated_at,
+        url,
+        project,
+        section,
+        issue_type,
+        parent_key,
+        assignee,
+        estimate,
+        created_at,
+        resolved_at,
+        start_on,
+        due_on,
+        projects,
+        labels,
+        components,
+        custom_fields,
+        started_at,
+        done_at,
+    ) = row
     return WorkItem(
         source=source,
-        key=row.key,
-        title=row.title,
-        kind=_KINDS[row.kind],
-        status=row.status,
-        status_category=_CATEGORIES[row.status_category],
-        updated_at=row.updated_at,
-        url=row.url,
-        project=row.project,
-        projects=_strings(row.projects),
-        section=row.section,
-        issue_type=row.issue_type,
-        parent_key=row.parent_key,
-        assignee=row.assignee,
-        estimate=row.estimate,
-        created_at=row.created_at,
-        resolved_at=row.resolved_at,
-        started_at=row.started_at,
-        done_at=row.done_at,
-        start_on=row.start_on,
-        due_on=row.due_on,
-        labels=_strings(row.labels),
-        components=_strings(row.components),
-        custom_fields=_fields(row.custom_fields),
+        key=key,
+        title=title,
+        kind=_KINDS[kind],
+        status=status,
+        status_category=_CATEGORIES[category],
+        updated_at=updated_at,
+        url=url,
+        project=project,
+        projects=_strings(projects),
+        section=section,
+        issue_type=issue_type,
+        parent_key=parent_key,
+        assignee=assignee,
+        estimate=estimate,
+        created_at=created_at,
+        resolved_at=resolved_at,
+        started_at=started_at,
+        done_at=done_at,
+        start_on=start_on,
+        due_on=due_on,
+        labels=_strings(labels),
+        components=_strings(components),
+        custom_fields=_fields(custom_fields),
     )
 
 
@@ -251,7 +280,7 @@ async def load_items(
     stmt = _with_history(source_ids, facets).where(
         Item.source_id.in_(source_ids), Item.deleted.is_(False)
     )
-    return [to_work_item(names[row.source_id], row) for row in await session.execute(stmt)]
+    return [to_work_item(names[row[0]], row) for row in await session.execute(stmt)]
 
 
 async def load_items_by_ref(

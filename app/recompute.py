@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import documents, loading, risks, snapshots
@@ -249,35 +249,58 @@ def _compute_all(
 async def _store(
     session: AsyncSession, program_id: int, part: _Computed, *, now: datetime
 ) -> risks.Tally | None:
-    """Store one program's results; None when a newer recomputation got there first."""
+    """Store one program's results; None when a newer recomputation got there first.
+
+    Stored documents are replaced without being read back: they can be large.
+    """
     # The row lock makes concurrent recomputations of one program take turns (PostgreSQL;
     # SQLite writers are serialised already).
     await session.execute(select(Program.id).where(Program.id == program_id).with_for_update())
-    row = await session.scalar(select(ProgramStatus).where(ProgramStatus.program_id == program_id))
-    if row is not None and row.computed_at > now:
+    stored_at = await session.scalar(
+        select(ProgramStatus.computed_at).where(ProgramStatus.program_id == program_id)
+    )
+    if stored_at is not None and stored_at > now:
         return None
-    if row is None:
-        row = ProgramStatus(program_id=program_id)
-        session.add(row)
     rollup = part.rollup
-    row.as_of, row.computed_at, row.rag = rollup.as_of, now, rollup.rag.color.value
-    row.status, row.dependencies = part.status, part.dependencies
-    existing = {
-        o.outcome_key: o
-        for o in await session.scalars(
-            select(OutcomeStatus).where(OutcomeStatus.program_id == program_id)
-        )
+    program_values = {
+        "as_of": rollup.as_of,
+        "computed_at": now,
+        "rag": rollup.rag.color.value,
+        "status": part.status,
+        "dependencies": part.dependencies,
     }
+    if stored_at is None:
+        await session.execute(insert(ProgramStatus).values(program_id=program_id, **program_values))
+    else:
+        await session.execute(
+            update(ProgramStatus)
+            .where(ProgramStatus.program_id == program_id)
+            .values(**program_values)
+        )
+    existing = set(
+        await session.scalars(
+            select(OutcomeStatus.outcome_key).where(OutcomeStatus.program_id == program_id)
+        )
+    )
     for outcome in rollup.outcomes:
         key = outcome.outcome.key
-        stored = existing.pop(key, None) or OutcomeStatus(program_id=program_id, outcome_key=key)
-        session.add(stored)
-        stored.computed_at, stored.rag, stored.status = (
-            now,
-            outcome.rag.color.value,
-            part.outcomes[key],
+        values = {"computed_at": now, "rag": outcome.rag.color.value, "status": part.outcomes[key]}
+        if key in existing:
+            await session.execute(
+                update(OutcomeStatus)
+                .where(OutcomeStatus.program_id == program_id, OutcomeStatus.outcome_key == key)
+                .values(**values)
+            )
+        else:
+            await session.execute(
+                insert(OutcomeStatus).values(program_id=program_id, outcome_key=key, **values)
+            )
+    gone = existing - {o.outcome.key for o in rollup.outcomes}
+    if gone:
+        await session.execute(
+            delete(OutcomeStatus).where(
+                OutcomeStatus.program_id == program_id, OutcomeStatus.outcome_key.in_(gone)
+            )
         )
-    for gone in existing.values():
-        await session.delete(gone)
     await snapshots.save(session, program_id, rollup, taken_at=now)
     return await risks.reconcile(session, program_id, rollup.risks, now=now)

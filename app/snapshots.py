@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Snapshot
@@ -43,17 +43,16 @@ def state_data(state: State) -> dict[str, Any]:
     """
     outcome_keys = sorted({k for s in state.items.values() for k in s.outcomes})
     position = {k: i for i, k in enumerate(outcome_keys)}
+    indexes: dict[tuple[str, ...], list[int]] = {}
+    items = {}
+    for ref, s in state.items.items():
+        if s.outcomes not in indexes:
+            indexes[s.outcomes] = [position[k] for k in s.outcomes]
+        due = s.due_on.isoformat() if s.due_on else None
+        items[f"{ref[0]}:{ref[1]}"] = [_CODE[s.category], due, s.estimate, indexes[s.outcomes]]
     return {
         "outcomes": outcome_keys,
-        "items": {
-            _ref_text(ref): [
-                _CODE[s.category],
-                s.due_on.isoformat() if s.due_on else None,
-                s.estimate,
-                [position[k] for k in s.outcomes],
-            ]
-            for ref, s in sorted(state.items.items())
-        },
+        "items": items,
         "edges": [[_ref_text(a), _ref_text(b)] for a, b in sorted(state.edges)],
         "late": [[_ref_text(a), _ref_text(b)] for a, b in sorted(state.late)],
     }
@@ -80,48 +79,54 @@ def state_of(on: date, data: Mapping[str, Any], standings: Iterable[Standing]) -
     )
 
 
-def _figures(
-    row: Snapshot, progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast
-) -> None:
-    row.scope_count = progress.scope_count
-    row.done_count = progress.done_count
-    row.scope_estimate = progress.scope_estimate
-    row.done_estimate = progress.done_estimate
-    row.rag = rag.color.value
-    row.forecast_p50_on = forecast.p50.on if forecast.p50 else None
-    row.forecast_p85_on = forecast.p85.on if forecast.p85 else None
-    row.forecast_p95_on = forecast.p95.on if forecast.p95 else None
-    row.probability_on_time = forecast.probability_on_time
+def _figures(progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast) -> dict[str, Any]:
+    return {
+        "scope_count": progress.scope_count,
+        "done_count": progress.done_count,
+        "scope_estimate": progress.scope_estimate,
+        "done_estimate": progress.done_estimate,
+        "rag": rag.color.value,
+        "forecast_p50_on": forecast.p50.on if forecast.p50 else None,
+        "forecast_p85_on": forecast.p85.on if forecast.p85 else None,
+        "forecast_p95_on": forecast.p95.on if forecast.p95 else None,
+        "probability_on_time": forecast.probability_on_time,
+    }
 
 
 async def save(
     session: AsyncSession, program_id: int, rollup: ProgramRollup, *, taken_at: datetime
 ) -> None:
-    """Write (or rewrite) today's snapshot of the program and of each outcome."""
-    existing = {
-        row.outcome_key: row
-        for row in await session.scalars(
-            select(Snapshot).where(
-                Snapshot.program_id == program_id, Snapshot.taken_on == rollup.as_of
+    """Write (or rewrite) today's snapshot of the program and of each outcome.
+
+    Rows are written without being read back: today's item state can be large, and it is
+    replaced whole.
+    """
+    day = rollup.as_of
+    existing = dict(
+        (
+            await session.execute(
+                select(Snapshot.outcome_key, Snapshot.id).where(
+                    Snapshot.program_id == program_id, Snapshot.taken_on == day
+                )
             )
-        )
-    }
-
-    def row_for(key: str) -> Snapshot:
-        row = existing.get(key)
-        if row is None:
-            row = Snapshot(program_id=program_id, outcome_key=key, taken_on=rollup.as_of)
-            session.add(row)
-        row.taken_at = taken_at
-        return row
-
-    program_row = row_for("")
-    _figures(program_row, rollup.progress, rollup.rag, rollup.forecast)
-    program_row.data = state_data(capture(rollup))
-    for part in rollup.outcomes:
-        row = row_for(part.outcome.key)
-        _figures(row, part.progress, part.rag, part.forecast)
-        row.data = {}
+        ).all()
+    )
+    rows = [
+        ("", _figures(rollup.progress, rollup.rag, rollup.forecast), state_data(capture(rollup))),
+        *((o.outcome.key, _figures(o.progress, o.rag, o.forecast), {}) for o in rollup.outcomes),
+    ]
+    for key, figures, data in rows:
+        values = {**figures, "taken_at": taken_at, "data": data}
+        if key in existing:
+            await session.execute(
+                update(Snapshot).where(Snapshot.id == existing[key]).values(**values)
+            )
+        else:
+            await session.execute(
+                insert(Snapshot).values(
+                    program_id=program_id, outcome_key=key, taken_on=day, **values
+                )
+            )
 
 
 async def load_state(

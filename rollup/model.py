@@ -101,13 +101,11 @@ class WorkItem:
 
     def __post_init__(self) -> None:
         done = self.status_category is StatusCategory.DONE
-        for name, value in (
-            ("ref", (self.source, self.key)),
-            ("parent_ref", (self.source, self.parent_key) if self.parent_key else None),
-            ("done", done),
-            ("completed_at", (self.done_at or self.resolved_at) if done else None),
-        ):
-            object.__setattr__(self, name, value)
+        setattr_ = object.__setattr__
+        setattr_(self, "ref", (self.source, self.key))
+        setattr_(self, "parent_ref", (self.source, self.parent_key) if self.parent_key else None)
+        setattr_(self, "done", done)
+        setattr_(self, "completed_at", (self.done_at or self.resolved_at) if done else None)
 
 
 @dataclass(frozen=True, slots=True)
