@@ -231,56 +231,63 @@ def program_out(
     )
 
 
-def dependencies_out(rollup: ProgramRollup) -> schemas.Dependencies:
-    """The dependency map: every edge touching the program, its ends, cycles and paths."""
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def dependencies_document(rollup: ProgramRollup) -> dict[str, Any]:
+    """The dependency map (``schemas.Dependencies``): every edge touching the program, its
+    ends, cycles, critical paths and roll-ups.
+
+    Written as plain JSON like the contributors: a large program has thousands of edges.
+    """
     items = rollup.index.items
     outcomes_of = rollup.assignment.outcomes_of()
     late = {(d.edge.before, d.edge.after): d for d in rollup.late}
     ends = sorted({r for e in rollup.edges for r in (e.before, e.after)})
     nodes = [
-        schemas.DependencyNode(
-            source=item.source,
-            key=item.key,
-            title=item.title,
-            url=item.url,
-            project=item.project,
-            kind=item.kind.value,
-            status_category=item.status_category.value,
-            due_on=item.due_on,
-            expected_on=rollup.expected.get(ref),
-            outcomes=list(outcomes_of.get(ref, ())),
-            critical=ref in rollup.critical,
-            criticality=rollup.criticality.get(ref),
-        )
+        {
+            "source": item.source,
+            "key": item.key,
+            "title": item.title,
+            "url": item.url,
+            "project": item.project,
+            "kind": item.kind.value,
+            "status_category": item.status_category.value,
+            "due_on": _day(item.due_on),
+            "expected_on": _day(rollup.expected.get(ref)),
+            "outcomes": list(outcomes_of.get(ref, ())),
+            "critical": ref in rollup.critical,
+            "criticality": rollup.criticality.get(ref),
+        }
         for ref in ends
         if (item := items[ref])
     ]
-    edges = [
-        schemas.DependencyEdge(
-            from_=e.before[1],
-            to=e.after[1],
-            cross_project=e.cross_project,
-            cross_tracker=e.cross_tracker,
-            late=(e.before, e.after) in late,
-            reason=late[(e.before, e.after)].reason.value if (e.before, e.after) in late else None,
-            detail=late[(e.before, e.after)].detail if (e.before, e.after) in late else None,
+    edges = []
+    for e in rollup.edges:
+        found = late.get((e.before, e.after))
+        edges.append(
+            {
+                "from": e.before[1],
+                "to": e.after[1],
+                "cross_project": e.cross_project,
+                "cross_tracker": e.cross_tracker,
+                "late": found is not None,
+                "reason": found.reason.value if found else None,
+                "detail": found.detail if found else None,
+            }
         )
-        for e in rollup.edges
-    ]
-
-    def grouped(level: str) -> list[schemas.GroupEdge]:
-        return [
-            schemas.GroupEdge(from_=g.before, to=g.after, count=g.count, late=g.late)
-            for g in rollup.rollups.get(level, ())
-        ]
-
-    return schemas.Dependencies(
-        nodes=nodes,
-        edges=edges,
-        cycles=[keys(c) for c in rollup.cycles],
-        critical_path=keys(rollup.critical_path),
-        critical_paths={o.outcome.key: keys(o.critical_path) for o in rollup.outcomes},
-        rollups=schemas.Rollups(
-            epic=grouped("epic"), outcome=grouped("outcome"), project=grouped("project")
-        ),
-    )
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "cycles": [keys(c) for c in rollup.cycles],
+        "critical_path": keys(rollup.critical_path),
+        "critical_paths": {o.outcome.key: keys(o.critical_path) for o in rollup.outcomes},
+        "rollups": {
+            level: [
+                {"from": g.before, "to": g.after, "count": g.count, "late": g.late}
+                for g in rollup.rollups.get(level, ())
+            ]
+            for level in ("epic", "outcome", "project")
+        },
+    }

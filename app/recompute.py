@@ -232,9 +232,7 @@ def _compute_all(
                 config=config,
                 rollup=rollup,
                 status=status.model_dump(mode="json", by_alias=True),
-                dependencies=documents.dependencies_out(rollup).model_dump(
-                    mode="json", by_alias=True
-                ),
+                dependencies=documents.dependencies_document(rollup),
                 outcomes={
                     o.outcome.key: documents.outcome_document(
                         o, history.get(o.outcome.key, ()), as_of=as_of
