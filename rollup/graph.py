@@ -18,7 +18,7 @@ import networkx as nx
 
 from rollup.chains import ChainWork
 from rollup.mapping import ItemIndex
-from rollup.model import Dependency, ItemKind, ItemRef, StatusCategory
+from rollup.model import Dependency, ItemRef, StatusCategory
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,19 +235,6 @@ def roll_up(
                     tally[0] += 1
                     tally[1] += is_late
     return tuple(GroupEdge(a, b, n, k) for (a, b), (n, k) in sorted(counts.items()))
-
-
-def epic_of(ref: ItemRef, index: ItemIndex) -> ItemRef | None:
-    """The nearest epic above an item (or the item itself when it is an epic)."""
-    seen: set[ItemRef] = set()
-    current: ItemRef | None = ref
-    while current is not None and current not in seen and current in index.items:
-        seen.add(current)
-        item = index.items[current]
-        if item.kind is ItemKind.EPIC:
-            return current
-        current = item.parent_ref
-    return None
 
 
 class LateReason(StrEnum):

@@ -35,7 +35,8 @@ class ItemIndex:
     """Every live item, indexed by the facets selectors ask about.
 
     Read-only once built; the index of a facet (labels of a source, say) is built the
-    first time a selector asks for it, so facets nobody selects by cost nothing.
+    first time a selector asks for it, so facets nobody selects by cost nothing, and an
+    item's epic is looked up once.
     """
 
     def __init__(self, items: Iterable[WorkItem]) -> None:
@@ -43,6 +44,7 @@ class ItemIndex:
         self.children: dict[ItemRef, list[ItemRef]] = defaultdict(list)
         self._facets: dict[tuple[str, str], dict[str, set[ItemRef]]] = {}
         self._by_source: dict[str, list[WorkItem]] = defaultdict(list)
+        self._epics: dict[ItemRef, ItemRef | None] = {}
         for item in items:
             if not item.deleted:
                 self._add(item)
@@ -136,16 +138,40 @@ class ItemIndex:
             found |= index.get(value, set())
         return found
 
-    def units(self, among: set[ItemRef] | frozenset[ItemRef]) -> list[ItemRef]:
+    def units(
+        self,
+        among: set[ItemRef] | frozenset[ItemRef],
+        *,
+        within: set[ItemRef] | frozenset[ItemRef] | None = None,
+    ) -> list[ItemRef]:
         """The items of ``among`` that count as pieces of work, sorted.
 
         Epics and milestones are markers, parents of other work are containers, and a
-        subtask rolls into its parent when the parent is counted too.
+        subtask rolls into its parent when the parent is counted too (is in ``within``,
+        by default ``among``).
         """
         rolls_into = self._rolls_into
+        counted = among if within is None else within
         return sorted(
-            r for r in among & self._workable if r not in rolls_into or rolls_into[r] not in among
+            r for r in among & self._workable if r not in rolls_into or rolls_into[r] not in counted
         )
+
+    def epic_of(self, ref: ItemRef) -> ItemRef | None:
+        """The nearest epic above an item (or the item itself when it is an epic)."""
+        if ref in self._epics:
+            return self._epics[ref]
+        seen: set[ItemRef] = set()
+        current: ItemRef | None = ref
+        found = None
+        while current is not None and current not in seen and current in self.items:
+            seen.add(current)
+            item = self.items[current]
+            if item.kind is ItemKind.EPIC:
+                found = current
+                break
+            current = item.parent_ref
+        self._epics[ref] = found
+        return found
 
     def subtasks(self, ref: ItemRef) -> list[WorkItem]:
         return [
@@ -201,7 +227,8 @@ def assign(program: Program, index: ItemIndex) -> Assignment:
         item = index.items[ref]
         if item.project:
             territory.add((item.source, item.project))
-        territory.update((item.source, p) for p in item.projects)
+        if item.projects:
+            territory.update((item.source, p) for p in item.projects)
     around = index.in_projects(territory)
-    unmapped = tuple(r for r in index.units(around | everything) if r not in everything)
+    unmapped = tuple(index.units(around - everything, within=around | everything))
     return Assignment(selected=selected, units=units, unmapped=unmapped, all_selected=everything)

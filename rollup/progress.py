@@ -78,14 +78,17 @@ def summarize(outcome: Outcome, units: Sequence[ItemRef], index: ItemIndex) -> P
     """Progress of one outcome over its units of work, with every contributor."""
     sized = estimates(units, index)
     by_count = outcome.basis is ProgressBasis.COUNT
-    total = float(len(units)) if by_count else sum(e for e, _ in sized.values())
+    scope_estimate = sum(e for e, _ in sized.values())
+    total = float(len(units)) if by_count else scope_estimate
     contributors = []
     done = done_estimate = 0.0
-    done_count = 0
+    done_count = unestimated = 0
+    items = index.items
     for ref in units:
-        item = index.items[ref]
+        item = items[ref]
         estimate, imputed = sized[ref]
         size = 1.0 if by_count else estimate
+        unestimated += imputed
         if item.done:
             done += size
             done_count += 1
@@ -97,10 +100,10 @@ def summarize(outcome: Outcome, units: Sequence[ItemRef], index: ItemIndex) -> P
         basis=outcome.basis,
         done=done,
         total=total,
-        unestimated=sum(1 for _, imputed in sized.values() if imputed),
+        unestimated=unestimated,
         scope_count=len(units),
         done_count=done_count,
-        scope_estimate=sum(e for e, _ in sized.values()),
+        scope_estimate=scope_estimate,
         done_estimate=done_estimate,
         contributors=tuple(contributors),
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from rollup import forecast as fc
 from rollup.forecast import Forecast, ForecastBasis
-from rollup.graph import DependencyGraph, Edge, GroupEdge, LateDependency, epic_of, roll_up
+from rollup.graph import DependencyGraph, Edge, GroupEdge, LateDependency, roll_up
 from rollup.graph import late_dependencies as find_late
 from rollup.mapping import Assignment, ItemIndex
 from rollup.model import ForecastOptions, ItemKind, ItemRef, Program, StatusCategory, WorkItem
@@ -289,7 +289,7 @@ def _rollups(
     index = scope.index
 
     def epic(ref: ItemRef) -> tuple[str, ...]:
-        found = epic_of(ref, index)
+        found = index.epic_of(ref)
         return (found[1],) if found else ()
 
     def outcome(ref: ItemRef) -> tuple[str, ...]:
