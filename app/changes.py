@@ -40,7 +40,7 @@ async def _events(
             rule=risk.rule,
             title=risk.title,
             severity=risk.severity,
-            items=tuple(("", key) for key in risk.items or ()),
+            items=tuple(risk.items or ()),
         )
         for at, kind, risk in rows
     ]
@@ -86,7 +86,7 @@ def _out(
             title=e.title,
             severity=e.severity,
             on=e.on,
-            items=[k for _, k in e.items],
+            items=list(e.items),
         )
 
     return schemas.Changes(

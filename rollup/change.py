@@ -130,7 +130,8 @@ class RiskEvent:
     rule: str | None
     title: str
     severity: str
-    items: tuple[ItemRef, ...] = ()
+    items: tuple[str, ...] = ()
+    """The keys of the items behind the risk."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import catalog, changes, programs, store
+from app.config import parse_config
 from app.db import session_scope
 from app.models import OutcomeStatus, ProgramStatus, Risk, RiskEvent, Snapshot
 from app.recompute import affected_programs, recompute
@@ -210,3 +211,17 @@ async def test_scope_growth_is_measured_from_the_first_snapshot(
     assert "scope_creep" in rules
     assert status.scope_growth == pytest.approx(6 / 41, abs=1e-4)
     assert "scope_growth" in [r.rule for r in status.rag.reasons]
+
+
+async def test_a_program_without_outcomes_is_grey_with_nothing_to_judge(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    config = parse_config("server: {auth: none}\nprograms:\n  - {key: empty, name: Empty}\n")
+    async with session_scope(sessionmaker) as session:
+        await catalog.apply_config(session, config, now=data.NOW)
+    result = await recompute(sessionmaker, config, now=data.NOW)
+    assert result.programs == ["empty"]
+    async with sessionmaker() as session:
+        status = await programs.read_status(session, config, "empty", now=data.NOW)
+    assert (status.rag.color, status.rag.reasons[0].rule) == ("grey", "no_work")
+    assert status.forecast.basis == "no_work"

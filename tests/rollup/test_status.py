@@ -105,8 +105,13 @@ chain_edges = st.lists(st.tuples(st.integers(1, 8), st.integers(1, 8)), max_size
 def test_adding_a_predecessor_never_makes_an_outcome_finish_earlier(
     pairs: list[tuple[int, int]], before: int, after: int, external: bool
 ) -> None:
+    # Cycle times from 1 to 19 days, so that chains draw different durations per item.
+    history = [
+        dataclasses.replace(h, started_at=h.done_at - timedelta(days=1 + 3 * (n % 7)))  # type: ignore[operator]
+        for n, h in enumerate(steady_history("PAY"))
+    ]
     items = (
-        steady_history("PAY")
+        history
         + [doing(f"PAY-{n}", days=n) if n % 3 == 0 else item(f"PAY-{n}") for n in range(1, 9)]
         + [item("EXT-1")]
     )
