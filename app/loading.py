@@ -321,6 +321,17 @@ async def load_dependencies(session: AsyncSession, sources: Iterable[str]) -> li
     ]
 
 
+async def linked_sources(session: AsyncSession, sources: Iterable[str]) -> set[str]:
+    """The sources whose items depend on, or block, items of the given sources."""
+    names = list(sources)
+    stmt = (
+        select(Link.from_source, Link.to_source)
+        .where(or_(Link.from_source.in_(names), Link.to_source.in_(names)))
+        .distinct()
+    )
+    return {name for row in await session.execute(stmt) for name in row}
+
+
 _POINT_COLUMNS = (
     Snapshot.program_id,
     Snapshot.outcome_key,

@@ -94,18 +94,24 @@ async def recompute(
     programs: Collection[str] | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> RecomputeResult:
-    """Recompute and store the roll-ups of every program that selects from ``sources``.
+    """Recompute and store the roll-ups of every program that selects from ``sources``
+    (or from a source whose items are linked to theirs).
 
     ``sources=None`` recomputes every program; ``programs`` limits it to those keys. Pass
     the service's read-only sessions as ``read_sessionmaker`` so loading does not hold
     SQLite's write lock.
     """
     result = RecomputeResult()
-    chosen = affected_programs(config, sources, programs)
-    if not chosen:
-        return result
     started = time.perf_counter()
     async with session_scope(read_sessionmaker or sessionmaker) as session:
+        # A change in one tracker can make work in another late: programs reading the
+        # sources linked to the changed ones are affected too.
+        widened = (
+            None if sources is None else {*sources, *await loading.linked_sources(session, sources)}
+        )
+        chosen = affected_programs(config, widened, programs)
+        if not chosen:
+            return result
         loaded = await _load(session, chosen, now=now)
     missing = [p.key for p in chosen if p.key not in loaded.program_ids]
     if missing:

@@ -13,7 +13,7 @@ from app.config import parse_config
 from app.db import session_scope
 from app.models import OutcomeStatus, ProgramStatus, Risk, RiskEvent, Snapshot
 from app.recompute import affected_programs, recompute
-from connectors.base import ItemKind, Page, StatusCategory
+from connectors.base import ItemKind, LinkRef, Page, StatusCategory
 from tests.app import rollup_data as data
 from tests.builders import make_item
 
@@ -225,3 +225,24 @@ async def test_a_program_without_outcomes_is_grey_with_nothing_to_judge(
         status = await programs.read_status(session, config, "empty", now=data.NOW)
     assert (status.rag.color, status.rag.reasons[0].rule) == ("grey", "no_work")
     assert status.forecast.basis == "no_work"
+
+
+async def test_a_change_in_a_linked_tracker_recomputes_the_programs_on_the_other_side(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    blocker = make_item(
+        "1201",
+        source="asana",
+        project="900",
+        links=(LinkRef("asana", "1201", "jira", "PAY-4"),),
+    )
+    async with session_scope(sessionmaker) as session:
+        asana = await store.get_source(session, "asana")
+        assert asana is not None
+        await store.save_page(session, asana.id, Page("900", [blocker]), now=data.NOW)
+    result = await recompute(sessionmaker, data.config(), now=data.NOW, sources={"asana"})
+    assert result.programs == ["checkout", "mobile"]
+    async with sessionmaker() as session:
+        deps = await programs.read_dependencies(session, data.config(), "checkout")
+    crossing = [e for e in deps.edges if e.from_ == "1201"]
+    assert [(e.to, e.cross_tracker) for e in crossing] == [("PAY-4", True)]
