@@ -76,7 +76,8 @@ class Forecast:
     growth: tuple[int, ...] = ()
     """Weekly scope growth the trials drew from (empty when not included)."""
     capacity_share: float | None = None
-    """Share of trials whose date the team's pace decided rather than a dependency chain."""
+    """Share of trials whose date the team's pace decided rather than a dependency chain
+    (None without cycle-time history: then chains were not run)."""
     criticality: tuple[tuple[ItemRef, float], ...] = ()
     """Items by how often the chain they lie on decided the date, most critical first."""
     finish_days: FloatArray | None = field(default=None, compare=False, repr=False)
@@ -238,8 +239,11 @@ def run(
         target=target,
         growth=tuple(growth) if options.scope_growth else (),
     )
-    if simulated is None:
+    if chains is None:
         return forecast
+    if simulated is None:
+        # There were chains to weigh, and none could outlast the team's pace.
+        return replace(forecast, capacity_share=1.0)
     deciding = simulated.days > pace
     return replace(
         forecast,
