@@ -143,7 +143,12 @@ class AsanaConnector:
         full = since is None or changes.expired
         listed: set[str] = set()
         statuses = await self._latest_status(scope, None if full else since)
-        async for page in self._list_project(scope, None if full else since, listed):
+        # Subtasks are not in project listings and their edits do not mark the parent
+        # modified: a full round lists them all; an incremental one relies on the events
+        # for their changes and re-lists only under parents that moved between projects.
+        moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
+        expand = None if full else moved
+        async for page in self._list_project(scope, None if full else since, listed, expand):
             yield Page(scope, page.items, warnings=page.warnings, statuses=statuses)
             statuses = []
         if statuses:
@@ -283,9 +288,10 @@ class AsanaConnector:
             yield records
 
     async def _list_project(
-        self, scope: str, since: datetime | None, listed: set[str]
+        self, scope: str, since: datetime | None, listed: set[str], expand: set[str] | None
     ) -> AsyncIterator[Page]:
-        """Pages of items (tasks with their subtasks) of a project; ``listed`` collects gids."""
+        """Pages of items of a project with the subtasks of the parents in ``expand`` (all
+        when None); ``listed`` collects every gid seen."""
         async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
             items: list[TrackerItem] = []
             warnings: list[SyncWarning] = []
@@ -297,7 +303,7 @@ class AsanaConnector:
                     continue
                 task, item = mapped
                 items.append(item)
-                if task.num_subtasks > 0:
+                if task.num_subtasks > 0 and (expand is None or task.gid in expand):
                     parents.append((task, Home(item.project, item.projects)))
             async for below in as_completed(
                 (self._subtasks(t.gid, home, 1) for t, home in parents), limit=self._max_listings

@@ -199,7 +199,7 @@ def _task(
     jira_url: str,
 ) -> str:
     created = _at(rng, 300)
-    modified = min(EPOCH, created + timedelta(days=rng.uniform(0, 60)))
+    modified = created + (EPOCH - created) * rng.random()
     roll = rng.random()
     subtype = "milestone" if roll < 0.03 else "approval" if roll < 0.04 else "default_task"
     position = rng.random()
@@ -252,9 +252,11 @@ def _mention_jira(rng: random.Random, task: Task, link_field: CustomField, jira_
 
 def _subtask(world: World, rng: random.Random, parent: str, name: str, users: list[str]) -> str:
     above = world.tasks[parent]
-    created = above.created_at + timedelta(hours=rng.randint(1, 72))
+    created = min(EPOCH, above.created_at + timedelta(hours=rng.randint(1, 72)))
     gid = world.new_gid()
-    task = world.tasks[gid] = _new_task(gid, name, created, min(EPOCH, created + timedelta(days=3)))
+    task = world.tasks[gid] = _new_task(
+        gid, name, created, created + (EPOCH - created) * rng.random()
+    )
     task.parent = parent
     task.completed = rng.random() < 0.4
     task.completed_at = task.modified_at if task.completed else None
