@@ -241,13 +241,16 @@ async def _store(
 ) -> None:
     if run.references is not None:
         page = run.references.resolve_page(page)
-    async with run.db_lock, session_scope(run.sessionmaker) as session:
+
+    async def save(session: AsyncSession) -> store.WriteCounts:
         written = await store.save_page(session, run.source_id, page, now=utcnow())
         if scope is not None:
             await store.advance_cursor(
                 session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
             )
-    run.note(page, written)
+        return written
+
+    run.note(page, await _in_db(run, save))
 
 
 async def run_census(

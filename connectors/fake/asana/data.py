@@ -23,7 +23,7 @@ from connectors.fake.asana.model import (
     Team,
     User,
 )
-from connectors.fake.asana.world import World
+from connectors.fake.asana.world import World, to_millis
 
 EPOCH = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 """Generated history ends here; later changes happen at the fake's clock."""
@@ -92,8 +92,7 @@ def generate(
 
 
 def _at(rng: random.Random, days_back: float) -> datetime:
-    moment = EPOCH - timedelta(seconds=rng.uniform(0, days_back * 86_400))
-    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+    return to_millis(EPOCH - timedelta(seconds=rng.uniform(0, days_back * 86_400)))
 
 
 def _people(world: World) -> None:
@@ -199,7 +198,7 @@ def _task(
     jira_url: str,
 ) -> str:
     created = _at(rng, 300)
-    modified = created + (EPOCH - created) * rng.random()
+    modified = to_millis(created + (EPOCH - created) * rng.random())
     roll = rng.random()
     subtype = "milestone" if roll < 0.03 else "approval" if roll < 0.04 else "default_task"
     position = rng.random()
@@ -255,7 +254,7 @@ def _subtask(world: World, rng: random.Random, parent: str, name: str, users: li
     created = min(EPOCH, above.created_at + timedelta(hours=rng.randint(1, 72)))
     gid = world.new_gid()
     task = world.tasks[gid] = _new_task(
-        gid, name, created, created + (EPOCH - created) * rng.random()
+        gid, name, created, to_millis(created + (EPOCH - created) * rng.random())
     )
     task.parent = parent
     task.completed = rng.random() < 0.4

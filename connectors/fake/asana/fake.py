@@ -218,8 +218,8 @@ class FakeAsana:
     def edit_task(self, gid: str, **changes: Any) -> None:
         self.world.edit_task(gid, **changes)
 
-    def delete_task(self, gid: str) -> None:
-        self.world.delete_task(gid)
+    def delete_task(self, gid: str, *, quiet: bool = False) -> None:
+        self.world.delete_task(gid, quiet=quiet)
 
     def move_task(self, gid: str, to_project: str, *, from_project: str | None = None) -> None:
         self.world.move_task(gid, to_project, from_project=from_project)

@@ -27,14 +27,19 @@ from connectors.fake.asana.model import (
 )
 
 
+def to_millis(moment: datetime) -> datetime:
+    """Asana keeps times to the millisecond; so does the fake, or equality tests would lie."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class FakeClock:
-    """Wall-clock time plus an offset a test can advance."""
+    """Wall-clock time (to the millisecond) plus an offset a test can advance."""
 
     def __init__(self) -> None:
         self.offset = 0.0
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(datetime.now(UTC).timestamp() + self.offset, UTC)
+        return to_millis(datetime.fromtimestamp(datetime.now(UTC).timestamp() + self.offset, UTC))
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -129,13 +134,17 @@ class World:
                 self._record("changed", task, field=key)
             task.modified_at = task.touched_at = now
 
-    def delete_task(self, gid: str) -> None:
-        """Trash a task and its subtasks: they vanish from every listing."""
+    def delete_task(self, gid: str, *, quiet: bool = False) -> None:
+        """Trash a task and its subtasks: they vanish from every listing.
+
+        ``quiet`` leaves no event, as when Asana's at-most-once event stream drops one.
+        """
         with self.lock:
             task = self.tasks[gid]
             for child in list(task.subtasks):
-                self.delete_task(child)
-            self._record("deleted", task)
+                self.delete_task(child, quiet=quiet)
+            if not quiet:
+                self._record("deleted", task)
             for project in task.projects:
                 self.projects[project].tasks.remove(gid)
             if task.parent is not None:
