@@ -309,6 +309,7 @@ async def create_webhook(fake: FakeAsana, request: Request) -> Response:
     filters = data.get("filters") or []
     if resource not in fake.world.projects and resource not in fake.world.tasks:
         raise ApiError(404, f"resource: Unknown object: {resource}")
+    fake.start_deliveries()
     try:
         hook = await fake.webhooks.establish(resource, target, filters)
     except HandshakeFailed as exc:

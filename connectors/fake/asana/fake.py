@@ -73,12 +73,19 @@ class FakeAsana:
         self._app = Starlette(routes=[*api.routes(self), *control.routes(self)])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._app(scope, receive, send)
-            return
+        await self._app(scope, receive, send)
+
+    def start_deliveries(self) -> None:
+        """Deliver webhook events from the serving loop (started with the first webhook)."""
         if self._delivery is None or self._delivery.done():
             self._delivery = asyncio.get_running_loop().create_task(self.webhooks.run())
-        await self._app(scope, receive, send)
+
+    async def aclose(self) -> None:
+        """Stop delivering and close the delivery client."""
+        if self._delivery is not None:
+            self._delivery.cancel()
+            await asyncio.gather(self._delivery, return_exceptions=True)
+        await self.webhooks.aclose()
 
     # The guard and the envelope ------------------------------------------------------
 
@@ -126,7 +133,8 @@ class FakeAsana:
             status = faults.fail_next.pop(0)
             if status == 429:
                 self.stats["rate_limited"] += 1
-                return {"Retry-After": str(faults.retry_after or 1)}
+                wait = 1 if faults.retry_after is None else faults.retry_after
+                return {"Retry-After": str(wait)}
             raise ApiError(status, "Server Error" if status >= 500 else "Scripted failure")
         wait = self._quota.admit(faults.requests_per_minute)
         if wait is not None:

@@ -134,9 +134,13 @@ class Deliverer:
             self.webhooks[hook.gid] = hook
         return hook
 
-    async def run(self, interval: float = 0.05) -> None:
-        """Deliver queued events (and due heartbeats) until cancelled."""
+    async def run(self, interval: float = 0.05, heartbeat_every: float = 8 * 3600) -> None:
+        """Deliver queued events, and a heartbeat every ``heartbeat_every``, until cancelled."""
+        loop = asyncio.get_running_loop()
+        last_heartbeat = loop.time()
         while True:
+            if loop.time() - last_heartbeat >= heartbeat_every:
+                self.heartbeat_due, last_heartbeat = True, loop.time()
             await self.deliver_once()
             await asyncio.sleep(interval)
 
