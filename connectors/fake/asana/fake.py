@@ -133,13 +133,13 @@ class FakeAsana:
             status = faults.fail_next.pop(0)
             if status == 429:
                 self.stats["rate_limited"] += 1
-                wait = 1 if faults.retry_after is None else faults.retry_after
-                return {"Retry-After": str(wait)}
+                scripted = 1 if faults.retry_after is None else faults.retry_after
+                return {"Retry-After": str(scripted)}
             raise ApiError(status, "Server Error" if status >= 500 else "Scripted failure")
-        wait = self._quota.admit(faults.requests_per_minute)
-        if wait is not None:
+        quota_wait = self._quota.admit(faults.requests_per_minute)
+        if quota_wait is not None:
             self.stats["rate_limited"] += 1
-            return {"Retry-After": str(wait)}
+            return {"Retry-After": str(quota_wait)}
         if request.method == "GET" and self._in_flight >= faults.max_concurrent_reads:
             self.stats["rate_limited"] += 1
             return {"Retry-After": "1"}
