@@ -11,6 +11,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from app.config import parse_config
+from app.crosslinks import MENTION, ReferenceResolver
 from app.db import session_scope
 from app.models import ProjectStatus
 from connectors.base import StatusCategory
@@ -236,3 +238,22 @@ async def test_projects_come_from_a_team_or_a_nested_portfolio(asana: Harness) -
     root = next(p for p in world.portfolios.values() if p.name == "Company roadmap")
     by_portfolio = asana.connector(projects=(), portfolio=root.gid)
     assert set(await by_portfolio.scopes()) == set(world.projects)
+
+
+async def test_jira_mentions_become_cross_tracker_links(asana: Harness) -> None:
+    config = parse_config(
+        "server: {auth: none}\nsources:\n"
+        "  - {name: jira, kind: jira, url: 'https://acme.atlassian.net',"
+        " auth: {token_env: T}, projects: [PAY, WEB]}\n"
+        "  - {name: asana, kind: asana, auth: {token_env: A}, workspace: '1'}\n"
+    )
+    asana.resolver = ReferenceResolver.from_config(config)
+    asana.options["reference_field"] = "Jira link"
+    await asana.sync(full=True)
+    mentions = {(a, b) for a, b, kind in await asana.links() if kind == MENTION}
+    jira_keys = {k for pair in mentions for k in pair if "-" in k}
+    assert jira_keys, "the fake's tasks mention Jira issues in names, notes and a field"
+    assert all(k.split("-")[0] in ("PAY", "WEB") for k in jira_keys)
+    blocked = next(g for g, t in asana.expected().items() if t.notes.startswith("Blocked by"))
+    key = asana.fake.world.tasks[blocked].notes.split()[2]
+    assert (key, blocked) in mentions
