@@ -8,6 +8,7 @@ not through the connector's mapping).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,12 +106,21 @@ class Harness:
             return expected_tasks(self.fake.world, set(self.projects))
 
 
+@asynccontextmanager
+async def open_harness(
+    fake: FakeAsana, url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Harness]:
+    """A harness on a served fake, with a fresh source row to sync into."""
+    async with session_scope(sessionmaker) as session:
+        source = await make_source(session, name="asana", kind="asana")
+    headers = {"Authorization": "Bearer test-token"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        yield Harness(fake, url, sessionmaker, source.id, list(fake.world.projects), http)
+
+
 @pytest.fixture
 async def asana(
     fake: FakeAsana, fake_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Harness]:
-    async with session_scope(sessionmaker) as session:
-        source = await make_source(session, name="asana", kind="asana")
-    headers = {"Authorization": "Bearer test-token"}
-    async with httpx.AsyncClient(base_url=fake_url, headers=headers, timeout=10) as http:
-        yield Harness(fake, fake_url, sessionmaker, source.id, list(fake.world.projects), http)
+    async with open_harness(fake, fake_url, sessionmaker) as harness:
+        yield harness

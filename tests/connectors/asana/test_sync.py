@@ -10,30 +10,32 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import parse_config
 from app.crosslinks import MENTION, ReferenceResolver
 from app.db import session_scope
-from app.models import ProjectStatus
+from app.models import Item, ProjectStatus
 from connectors.base import StatusCategory
-from connectors.fake.asana import FakeAsana
+from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.asana.data import HOSTILE_NAMES
-from tests.connectors.asana.conftest import Harness, expected_title
+from connectors.fake.server import serve_in_thread
+from tests.connectors.asana.conftest import Harness, expected_title, open_harness
 
 
-def assert_store_equals_fake(stored: dict[str, object], asana: Harness) -> None:
+def assert_store_equals_fake(stored: dict[str, Item], asana: Harness) -> None:
     expected = asana.expected()
     assert set(stored) == set(expected)
     world = asana.fake.world
     for gid, task in expected.items():
         row = stored[gid]
-        assert row.title == expected_title(task.name), gid  # type: ignore[attr-defined]
-        assert row.parent_key == task.parent  # type: ignore[attr-defined]
-        assert set(row.projects) == set(world.top_projects(task))  # type: ignore[attr-defined]
-        assert row.updated_at == task.modified_at  # type: ignore[attr-defined]
-        assert row.labels == [world.tags[t].name for t in task.tags]  # type: ignore[attr-defined]
+        assert row.title == expected_title(task.name), gid
+        assert row.parent_key == task.parent
+        assert set(row.projects) == set(world.top_projects(task))
+        assert row.updated_at == task.modified_at
+        assert row.labels == [world.tags[t].name for t in task.tags]
         if task.completed:
-            assert row.status_category == StatusCategory.DONE  # type: ignore[attr-defined]
+            assert row.status_category == StatusCategory.DONE
 
 
 async def test_full_sync_stores_exactly_what_the_fake_holds(asana: Harness) -> None:
@@ -144,7 +146,7 @@ async def test_expired_offsets_restart_the_listing(asana: Harness) -> None:
     seen = {"pages": 0}
 
     async def expire_after_second_page(response: object) -> None:
-        request = response.request  # type: ignore[attr-defined]
+        request = response.request
         if request.url.path.endswith("/tasks") and "offset" in request.url.params:
             seen["pages"] += 1
             if seen["pages"] == 2:
@@ -257,3 +259,15 @@ async def test_jira_mentions_become_cross_tracker_links(asana: Harness) -> None:
     blocked = next(g for g, t in asana.expected().items() if t.notes.startswith("Blocked by"))
     key = asana.fake.world.tasks[blocked].notes.split()[2]
     assert (key, blocked) in mentions
+
+
+@pytest.mark.slow
+async def test_twenty_thousand_tasks_sync_exactly(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    big = FakeAsana(generate(20_000, seed=5, projects=40))
+    with serve_in_thread(big) as base:
+        async with open_harness(big, f"{base}/api/1.0", sessionmaker) as asana:
+            outcome = await asana.sync(full=True)
+            assert outcome.status == "succeeded", outcome.errors
+            assert_store_equals_fake(await asana.stored(), asana)
