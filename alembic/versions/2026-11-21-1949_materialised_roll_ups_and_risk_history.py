@@ -2,7 +2,7 @@
 and closing.
 
 Revision ID: 1d8615550cf3
-Revises: c4049e7a2b87
+Revises: 8634e3f649c6
 Create Date: 2026-11-21 19:49:23.240811
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1d8615550cf3"
-down_revision: str | None = "c4049e7a2b87"
+down_revision: str | None = "8634e3f649c6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
