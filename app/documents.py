@@ -252,6 +252,7 @@ def dependencies_document(rollup: ProgramRollup) -> dict[str, Any]:
             "title": item.title,
             "url": item.url,
             "project": item.project,
+            "epic": epic[1] if (epic := rollup.index.epic_of(ref)) else None,
             "kind": item.kind.value,
             "status_category": item.status_category.value,
             "due_on": _day(item.due_on),

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from app import catalog, programs
+from app.api import items as items_api
 from app.api import ops
 from app.api import programs as programs_api
 from app.auth import TokenRegistry
@@ -64,6 +65,7 @@ def create_app(
     )
     app.include_router(ops.router)
     app.include_router(programs_api.router)
+    app.include_router(items_api.router)
     app.add_exception_handler(programs.NotFound, _not_found)
     app.middleware("http")(_record_request_metrics)
     return app

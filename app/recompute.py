@@ -3,8 +3,8 @@
 ``recompute`` is called after every sync and every batch of webhook events. It loads the
 items, dependencies and snapshots of the affected programs once, computes every roll-up
 in a worker thread (the event loop keeps serving), and stores, per program in its own
-transaction: the status documents, today's snapshots and the derived risks' openings
-and closings. Reading a status afterwards is a lookup.
+transaction: the status documents, the items behind each figure, today's snapshots and
+the derived risks' openings and closings. Reading a status afterwards is a lookup.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import documents, loading, risks, snapshots
+from app import documents, loading, membership, risks, snapshots
 from app.config import ProgramConfig, ThroughlineConfig
 from app.db import session_scope
 from app.models import OutcomeStatus, Program, ProgramStatus
@@ -74,6 +74,7 @@ class _Loaded:
     dependencies: list[Dependency]
     program_ids: dict[str, int]
     points: dict[str, tuple[list[SnapshotPoint], list[SnapshotPoint]]]
+    source_ids: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class _Computed:
     status: dict[str, object]
     dependencies: dict[str, object]
     outcomes: dict[str, dict[str, object]]
+    members: set[membership.Row]
 
 
 async def recompute(
@@ -183,7 +185,7 @@ async def _load(
             since=as_of - timedelta(days=reach),
             baseline_on=program.baseline,
         )
-    return _Loaded(items, dependencies, program_ids, points)
+    return _Loaded(items, dependencies, program_ids, points, ids)
 
 
 @contextmanager
@@ -245,6 +247,7 @@ def _compute_all(
                     )
                     for o in rollup.outcomes
                 },
+                members=membership.rows_of(rollup, loaded.source_ids),
             )
         )
     return computed
@@ -306,5 +309,6 @@ async def _store(
                 OutcomeStatus.program_id == program_id, OutcomeStatus.outcome_key.in_(gone)
             )
         )
+    await membership.save(session, program_id, part.members)
     await snapshots.save(session, program_id, rollup, taken_at=now)
     return await risks.reconcile(session, program_id, rollup.risks, now=now)

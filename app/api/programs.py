@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from app import changes as change_service
-from app import programs, risks
-from app.api import schemas
+from app import csv_export, programs, risks
+from app.api import examples, schemas
 from app.deps import AdminDep, ConfigDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
@@ -72,17 +72,78 @@ async def read_changes(
     return await change_service.changes_since(session, config, key, since)
 
 
-@router.get("/{key}/risks", summary="Derived and register risks", responses=NOT_FOUND)
+RISKS_CSV_HEADER = (
+    "id",
+    "origin",
+    "rule",
+    "title",
+    "severity",
+    "probability",
+    "impact",
+    "score",
+    "roam",
+    "owner",
+    "mitigation",
+    "due_on",
+    "outcome",
+    "items",
+    "opened_at",
+    "closed_at",
+)
+RISKS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    200: {
+        "description": "The risks as JSON, or as CSV",
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.RISKS_CSV}},
+    },
+}
+RiskState = Literal["open", "closed", "all"]
+
+
+async def _risks(
+    session: SessionDep, config: ConfigDep, key: str, state: RiskState
+) -> schemas.RiskList:
+    program = await programs.get_program(session, config, key)
+    rows = await risks.list_risks(session, program.id, state=state)
+    return schemas.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+
+
+def _risks_csv(found: schemas.RiskList, key: str) -> Response:
+    return Response(
+        csv_export.of_models(found.risks, RISKS_CSV_HEADER, with_header=True),
+        media_type=csv_export.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{key}-risks.csv"'},
+    )
+
+
+@router.get(
+    "/{key}/risks",
+    summary="Derived and register risks",
+    response_model=schemas.RiskList,
+    responses=RISKS_RESPONSES,
+)
 async def list_risks(
     key: str,
     session: SessionDep,
     config: ConfigDep,
     _: ViewerDep,
-    state: Literal["open", "closed", "all"] = "open",
-) -> schemas.RiskList:
-    program = await programs.get_program(session, config, key)
-    rows = await risks.list_risks(session, program.id, state=state)
-    return schemas.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+    state: RiskState = "open",
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> schemas.RiskList | Response:
+    found = await _risks(session, config, key, state)
+    return _risks_csv(found, key) if csv_export.wants_csv(accept) else found
+
+
+@router.get(
+    "/{key}/risks.csv",
+    summary="Derived and register risks, as CSV",
+    response_class=Response,
+    responses=RISKS_RESPONSES,
+)
+async def export_risks(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep, state: RiskState = "open"
+) -> Response:
+    return _risks_csv(await _risks(session, config, key, state), key)
 
 
 def _check_outcome(program: programs.ProgramRow, outcome: str | None) -> None:

@@ -221,6 +221,7 @@ class ProgramList(_Out):
 
 class DependencyNode(ItemLink):
     project: str | None
+    epic: str | None = Field(default=None, description="The nearest epic above the item")
     kind: str
     status_category: Literal["todo", "in_progress", "done"]
     due_on: date | None = None
