@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -46,19 +47,33 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
 
 
+SESSION_COOKIE = "throughline_session"
+"""The signed session the sign-in page sets (see ``app.auth``); never the token itself."""
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
         return token.strip()
-    return request.cookies.get("throughline_token")
+    return None
+
+
+def authenticate(request: Request, state: AppState) -> Principal | None:
+    """Who sent a request: a Bearer token first, else the session cookie."""
+    token = _bearer(request)
+    if token is not None or not state.tokens.enabled:
+        return state.tokens.authenticate(token)
+    return state.tokens.authenticate_session(
+        request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC)
+    )
 
 
 def require(role: Role) -> object:
     """A dependency that lets a request through only with a token of at least ``role``."""
 
     def check(request: Request, state: StateDep) -> Principal:
-        principal = state.tokens.authenticate(_bearer(request))
+        principal = authenticate(request, state)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
