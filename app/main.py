@@ -10,9 +10,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 
-from app import catalog, programs
+from app import catalog, views
 from app.api import items as items_api
 from app.api import ops
 from app.api import programs as programs_api
@@ -66,7 +65,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(programs_api.router)
     app.include_router(items_api.router)
-    app.add_exception_handler(programs.NotFound, _not_found)
+    views.install(app, settings)
     app.middleware("http")(_record_request_metrics)
     return app
 
@@ -83,7 +82,3 @@ async def _record_request_metrics(
             request.method, getattr(route, "path", "unmatched"), str(response.status_code)
         ).observe(time.perf_counter() - started)
     return response
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
