@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role
 from app.config import ThroughlineConfig
 from app.db import session_scope
+from app.response_cache import ResponseCache
 from app.settings import Settings
 from app.state import AppState
 
@@ -45,6 +46,14 @@ def get_config(state: StateDep) -> ThroughlineConfig:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
+
+
+def get_response_cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.response_cache
+    return cache
+
+
+ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 
 SESSION_COOKIE = "throughline_session"

@@ -227,6 +227,27 @@ async def update(
     return risk
 
 
+def update_problems(
+    risk: Risk, changes: dict[str, Any], outcomes: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Why a (schema-valid) change cannot apply to this risk, field by field.
+
+    A derived risk takes only what people decide (``DERIVED_EDITABLE``); a register risk
+    keeps its title, probability and impact; an outcome must be one of the program's.
+    """
+    found = []
+    if risk.origin == DERIVED:
+        for name in sorted(set(changes) - DERIVED_EDITABLE):
+            found.append((name, "follows the data on a derived risk and cannot be set"))
+    for name in ("title", "probability", "impact"):
+        if name in changes and changes[name] is None:
+            found.append((name, "cannot be removed from a register risk"))
+    outcome = changes.get("outcome")
+    if outcome is not None and outcome not in outcomes:
+        found.append(("outcome", f"unknown outcome {outcome!r}; known: {', '.join(outcomes)}"))
+    return found
+
+
 async def delete(session: AsyncSession, risk: Risk) -> None:
     await session.delete(risk)
     await session.flush()

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from app import changes as change_service
 from app import csv_export, programs, risks
 from app.api import examples, schemas
-from app.deps import AdminDep, ConfigDep, SessionDep, ViewerDep
+from app.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
 
@@ -159,11 +159,17 @@ def _check_outcome(program: programs.ProgramRow, outcome: str | None) -> None:
     responses=NOT_FOUND,
 )
 async def create_risk(
-    key: str, entry: schemas.RiskCreate, session: SessionDep, config: ConfigDep, _: AdminDep
+    key: str,
+    entry: schemas.RiskCreate,
+    session: SessionDep,
+    config: ConfigDep,
+    cache: ResponseCacheDep,
+    _: AdminDep,
 ) -> schemas.Risk:
     program = await programs.get_program(session, config, key)
     _check_outcome(program, entry.outcome)
     risk = await risks.create(session, program.id, entry, now=datetime.now(UTC))
+    cache.clear()
     return risks.to_out(risk, program.zone)
 
 
@@ -174,6 +180,7 @@ async def update_risk(
     entry: schemas.RiskUpdate,
     session: SessionDep,
     config: ConfigDep,
+    cache: ResponseCacheDep,
     _: AdminDep,
 ) -> schemas.Risk:
     program = await programs.get_program(session, config, key)
@@ -181,14 +188,11 @@ async def update_risk(
     if risk is None:
         raise programs.NotFound(f"Program {key!r} has no risk {risk_id}.")
     changes = entry.model_dump(exclude_unset=True)
-    if risk.origin == risks.DERIVED:
-        for name in sorted(set(changes) - risks.DERIVED_EDITABLE):
-            raise _invalid(name, "follows the data on a derived risk and cannot be set")
-    for name in ("title", "probability", "impact"):
-        if name in changes and changes[name] is None:
-            raise _invalid(name, "cannot be removed from a register risk")
-    _check_outcome(program, changes.get("outcome"))
+    outcomes = [o.key for o in program.config.outcomes]
+    for name, message in risks.update_problems(risk, changes, outcomes):
+        raise _invalid(name, message)
     updated = await risks.update(session, risk, changes, now=datetime.now(UTC))
+    cache.clear()
     return risks.to_out(updated, program.zone)
 
 
@@ -199,7 +203,12 @@ async def update_risk(
     responses={**NOT_FOUND, 409: {"description": "Derived risks close when their signal does"}},
 )
 async def delete_risk(
-    key: str, risk_id: int, session: SessionDep, config: ConfigDep, _: AdminDep
+    key: str,
+    risk_id: int,
+    session: SessionDep,
+    config: ConfigDep,
+    cache: ResponseCacheDep,
+    _: AdminDep,
 ) -> Response:
     program = await programs.get_program(session, config, key)
     risk = await risks.get_risk(session, program.id, risk_id)
@@ -212,4 +221,5 @@ async def delete_risk(
             "set its roam state to accepted instead.",
         )
     await risks.delete(session, risk)
+    cache.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,9 +7,19 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import programs
+from app.response_cache import ResponseCache
 from app.settings import Settings
-from app.views import assets, context, csrf, dependencies, portfolio, program, signin
-from app.views.cache import ResponseCache
+from app.views import (
+    assets,
+    context,
+    csrf,
+    dependencies,
+    items,
+    portfolio,
+    program,
+    risks,
+    signin,
+)
 from app.views.render import Renderer
 from app.views.security import SecurityHeaders
 
@@ -18,7 +28,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the pages, their error handling and the security headers to the app."""
     app.state.renderer = Renderer()
     app.state.response_cache = ResponseCache(settings.server.cache_seconds)
-    for module in (assets, signin, portfolio, program, dependencies):
+    for module in (assets, signin, portfolio, program, dependencies, risks, items):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
     app.add_exception_handler(context.NotAllowed, context.not_allowed)

@@ -18,9 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.auth import Principal, Role
-from app.deps import StateDep, authenticate
+from app.deps import StateDep, authenticate, get_response_cache
+from app.response_cache import ResponseCache
 from app.views import csrf
-from app.views.cache import ResponseCache
 from app.views.render import Renderer
 
 
@@ -68,11 +68,6 @@ def renderer_of(request: Request) -> Renderer:
     return found
 
 
-def cache_of(request: Request) -> ResponseCache:
-    found: ResponseCache = request.app.state.response_cache
-    return found
-
-
 def page_for(role: Role) -> object:
     def build(request: Request, state: StateDep) -> PageContext:
         principal = authenticate(request, state)
@@ -89,7 +84,7 @@ def page_for(role: Role) -> object:
             viewer=principal,
             open_access=not state.tokens.enabled,
             renderer=renderer_of(request),
-            cache=cache_of(request),
+            cache=get_response_cache(request),
         )
 
     return Depends(build)
