@@ -17,9 +17,7 @@ from tests.app.api.conftest import TOKENS
 HTML = {"Accept": "text/html"}
 
 
-async def _serve(
-    app: FastAPI, engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
+async def _serve(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
