@@ -58,14 +58,14 @@ async def _names(session: AsyncSession, level: Level, groups: dict[str, Group]) 
     """Readable names: Asana projects are gids, so their status updates' names are used;
     epics are named by their titles."""
     found: dict[str, str] = {}
-    if level == "project":
+    if level in ("project", "epic"):
         rows = await session.execute(
             select(Source.name, ProjectStatus.project, ProjectStatus.project_name).join(
                 Source, Source.id == ProjectStatus.source_id
             )
         )
         found = {f"{s}/{p}": name for s, p, name in rows if name}
-    elif level == "epic":
+    if level == "epic":
         epics = sorted({(n.source, n.epic) for g in groups.values() for n in g.members if n.epic})
         if epics:
             rows = await session.execute(
@@ -73,7 +73,7 @@ async def _names(session: AsyncSession, level: Level, groups: dict[str, Group]) 
                 .join(Source, Source.id == Item.source_id)
                 .where(tuple_(Source.name, Item.key).in_(epics), Item.deleted.is_(False))
             )
-            found = {f"{s}/{k}": f"{k} {title}" for s, k, title in rows}
+            found |= {f"{s}/{k}": f"{k} {title}" for s, k, title in rows}
     return found
 
 
@@ -131,10 +131,14 @@ async def build(
     return DependencyMap(level, nodes, edges, too_many=len(nodes) > MAX_DRAWN)
 
 
+SHORT_KEY = 12
+"""Keys up to this long (Jira's PAY-123) lead a label; longer ones (Asana's gids) follow."""
+
+
 def _label(level: Level, group: Group, names: dict[str, str]) -> str:
     if level == "item":
         node = group.members[0]
-        return f"{node.key} {node.title}"
+        return f"{node.key} {node.title}" if len(node.key) <= SHORT_KEY else node.title
     return names.get(group.id, group.label)
 
 
@@ -142,7 +146,8 @@ def _detail(level: Level, group: Group) -> str:
     first = group.members[0]
     if level == "item":
         due = f" · due {first.due_on.isoformat()}" if first.due_on else ""
-        return f"{first.status_category.replace('_', ' ')}{due}"
+        key = f"{first.key} · " if len(first.key) > SHORT_KEY else ""
+        return f"{key}{first.status_category.replace('_', ' ')}{due}"
     count = len(group.members)
-    where = first.source if level == "project" else f"{first.source} · {first.project or '—'}"
+    where = first.source if level == "project" or not first.epic else f"{first.source} · epic"
     return f"{where} · {count} item{'s' if count != 1 else ''}"

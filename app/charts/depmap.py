@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from app.charts.layered import Layout, layout
 
-NODE_W, NODE_H = 208, 44
+NODE_W, NODE_H = 236, 44
 GAP_X, GAP_Y = 72, 18
 PAD = 16
 LABEL_CHARS = 30
@@ -132,9 +132,15 @@ def _node(node: MapNode, x: float, y: float) -> Markup:
 
 def _edge(edge: MapEdge, at: dict[str, tuple[float, float]], names: dict[str, str]) -> Markup:
     (ax, ay), (bx, by) = at[edge.source], at[edge.target]
-    x1, y1 = ax + NODE_W, ay + NODE_H / 2
-    x2, y2 = bx, by + NODE_H / 2
-    bend = max(40.0, abs(x2 - x1) / 2)
+    backward = bx < ax
+    if backward:
+        # Against the flow (it closes a cycle): leave from the left, enter from the right,
+        # a little below the middle so it does not hide the arrow coming the other way.
+        x1, y1, x2, y2 = ax, ay + NODE_H * 0.75, bx + NODE_W, by + NODE_H * 0.75
+        bend = -max(40.0, abs(x2 - x1) / 2)
+    else:
+        x1, y1, x2, y2 = ax + NODE_W, ay + NODE_H / 2, bx, by + NODE_H / 2
+        bend = max(40.0, abs(x2 - x1) / 2)
     d = f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
     css = " ".join(
         c
@@ -143,7 +149,7 @@ def _edge(edge: MapEdge, at: dict[str, tuple[float, float]], names: dict[str, st
             ("tl-edge-late", edge.late > 0),
             ("tl-edge-critical", edge.critical),
             ("tl-edge-cross", edge.cross_tracker),
-            ("tl-edge-back", x2 <= x1),
+            ("tl-edge-back", backward),
         )
         if on
     )
