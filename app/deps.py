@@ -16,15 +16,18 @@ from app.response_cache import ResponseCache
 from app.settings import Settings
 from app.state import AppState
 
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
+# function in a worker thread, a needless hop on every request.
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.throughline
     return state
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the handler returns, rolled back if it raises."""
-    state = get_state(request)
+    state: AppState = request.app.state.throughline
     maker = state.read_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
     async with session_scope(maker) as session:
         yield session
@@ -36,11 +39,11 @@ StateDep = Annotated[AppState, Depends(get_state)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_settings_dep(state: StateDep) -> Settings:
+async def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_config(state: StateDep) -> ThroughlineConfig:
+async def get_config(state: StateDep) -> ThroughlineConfig:
     return state.config
 
 
@@ -48,9 +51,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
 
 
-def get_response_cache(request: Request) -> ResponseCache:
+def response_cache_of(request: Request) -> ResponseCache:
     cache: ResponseCache = request.app.state.response_cache
     return cache
+
+
+async def get_response_cache(request: Request) -> ResponseCache:
+    return response_cache_of(request)
 
 
 ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
@@ -81,7 +88,7 @@ def authenticate(request: Request, state: AppState) -> Principal | None:
 def require(role: Role) -> object:
     """A dependency that lets a request through only with a token of at least ``role``."""
 
-    def check(request: Request, state: StateDep) -> Principal:
+    async def check(request: Request, state: StateDep) -> Principal:
         principal = authenticate(request, state)
         if principal is None:
             raise HTTPException(

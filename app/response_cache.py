@@ -2,9 +2,11 @@
 
 Statuses change when a sync or a register edit lands, minutes apart, while a program
 page can be opened by a whole team at once (the Monday meeting). A rendered page or
-status document is kept for ``seconds``; concurrent requests for one that is being
-built wait for it instead of building it again. An edit through this process clears
-the cache at once; other replicas see it within ``seconds``. Zero turns caching off.
+status document is kept for ``seconds``. When it is older, the next request rebuilds it
+while the others are still served the previous one (they never queue behind a rebuild);
+with nothing to serve yet, they wait for the one build instead of each making their own.
+An edit through this process clears the cache at once, and a build that began before the
+edit is not kept; other replicas see it within ``seconds``. Zero turns caching off.
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ class ResponseCache:
         self._clock = clock
         self._stored: dict[Hashable, Stored] = {}
         self._building: dict[Hashable, asyncio.Future[Stored]] = {}
+        self._generation = 0
 
     def clear(self) -> None:
         """Forget everything (after an edit): the next read builds afresh."""
         self._stored.clear()
+        self._generation += 1
 
     async def get(self, key: Hashable, build: Callable[[], Awaitable[Response]]) -> Response:
         """The cached response for ``key``, or the one ``build`` makes (only 200s are kept)."""
@@ -54,9 +58,12 @@ class ResponseCache:
             return found.response()
         pending = self._building.get(key)
         if pending is not None:
+            if found is not None:
+                return found.response()
             return (await asyncio.shield(pending)).response()
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._building[key] = future
+        generation = self._generation
         try:
             response = await build()
             stored = Stored(
@@ -69,7 +76,7 @@ class ResponseCache:
                     if k.lower() not in ("content-length", "set-cookie")
                 ),
             )
-            if response.status_code == 200:
+            if response.status_code == 200 and generation == self._generation:
                 self._remember(key, stored)
             future.set_result(stored)
             return response

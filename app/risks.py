@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import schemas
@@ -109,6 +109,20 @@ async def list_risks(session: AsyncSession, program_id: int, *, state: str) -> S
             r.id,
         ),
     )
+
+
+async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[Risk]:
+    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+    order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Risk.severity, else_=4)
+    score = func.coalesce(Risk.probability, 0) * func.coalesce(Risk.impact, 0)
+    return (
+        await session.scalars(
+            select(Risk)
+            .where(Risk.program_id == program_id, Risk.closed_at.is_(None))
+            .order_by(order, score.desc(), Risk.id)
+            .limit(limit)
+        )
+    ).all()
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> Risk | None:

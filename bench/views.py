@@ -139,7 +139,9 @@ async def load(base: str, path: str, clients: int, total: int) -> tuple[list[flo
     await asyncio.gather(*(_client(port, path, 5, warm) for _ in range(clients)))
     latencies: list[float] = []
     started = time.perf_counter()
-    await asyncio.gather(*(_client(port, path, total // clients, latencies) for _ in range(clients)))
+    await asyncio.gather(
+        *(_client(port, path, total // clients, latencies) for _ in range(clients))
+    )
     return latencies, len(latencies) / (time.perf_counter() - started)
 
 

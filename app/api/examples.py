@@ -143,6 +143,28 @@ PROGRAM_STATUS: dict[str, Any] = {
         ],
     },
     "late_dependencies": 1,
+    "late": [
+        {
+            "from": {
+                "source": "acme-jira",
+                "key": "WEB-40",
+                "title": "Wallet button",
+                "url": "https://acme.atlassian.net/browse/WEB-40",
+            },
+            "to": {
+                "source": "acme-jira",
+                "key": "PAY-44",
+                "title": "One-click confirm",
+                "url": "https://acme.atlassian.net/browse/PAY-44",
+            },
+            "reason": "due_after_needed",
+            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "needed_on": "2027-02-01",
+            "expected_on": "2027-02-20",
+            "cross_project": True,
+            "cross_tracker": False,
+        }
+    ],
     "cycles": 0,
     "critical_path": ["PAY-12", "WEB-40", "PAY-44"],
     "burnup": OUTCOME["burnup"],

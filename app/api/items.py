@@ -35,7 +35,7 @@ def invalid(field: str, message: str) -> RequestValidationError:
     )
 
 
-def item_query(
+async def item_query(
     program: Annotated[str | None, Query(description="A program's key")] = None,
     outcome: Annotated[
         str | None, Query(description="An outcome's key (needs program): its units of work")

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from app import changes as change_service
 from app import csv_export, programs, risks
@@ -29,18 +30,34 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
 
 
-@router.get("", summary="Every program, summarised")
+def _json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+@router.get("", summary="Every program, summarised", response_model=schemas.ProgramList)
 async def list_programs(
-    session: SessionDep, config: ConfigDep, _: ViewerDep
-) -> schemas.ProgramList:
-    return await programs.list_programs(session, config, now=datetime.now(UTC))
+    session: SessionDep, config: ConfigDep, cache: ResponseCacheDep, _: ViewerDep
+) -> Response:
+    async def build() -> Response:
+        return _json(await programs.list_programs(session, config, now=datetime.now(UTC)))
+
+    # Statuses are the same for every reader: one cached answer serves them all.
+    return await cache.get(("api", "programs"), build)
 
 
-@router.get("/{key}", summary="A program's status", responses=NOT_FOUND)
+@router.get(
+    "/{key}",
+    summary="A program's status",
+    response_model=schemas.ProgramStatus,
+    responses=NOT_FOUND,
+)
 async def read_program(
-    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
-) -> schemas.ProgramStatus:
-    return await programs.read_status(session, config, key, now=datetime.now(UTC))
+    key: str, session: SessionDep, config: ConfigDep, cache: ResponseCacheDep, _: ViewerDep
+) -> Response:
+    async def build() -> Response:
+        return _json(await programs.read_status(session, config, key, now=datetime.now(UTC)))
+
+    return await cache.get(("api", "program", key), build)
 
 
 @router.get(

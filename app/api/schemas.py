@@ -175,6 +175,19 @@ class Milestone(ItemLink):
     overdue: bool
 
 
+class LateDependency(_Out):
+    """A dependency whose unfinished predecessor threatens its successor."""
+
+    from_: ItemLink = Field(alias="from", description="The item waited on")
+    to: ItemLink = Field(description="The item that waits")
+    reason: str = Field(description="due_after_needed | forecast_after_needed | not_started")
+    detail: str
+    needed_on: date | None = None
+    expected_on: date | None = None
+    cross_project: bool
+    cross_tracker: bool
+
+
 class Unmapped(_Out):
     count: int
     items: list[ItemLink] = Field(default=[], description="The first 100 items")
@@ -206,6 +219,9 @@ class ProgramStatus(ProgramSummary):
     milestones: list[Milestone] = []
     unmapped: Unmapped = Unmapped(count=0)
     late_dependencies: int = 0
+    late: list[LateDependency] = Field(
+        default=[], description="The first 100 late dependencies, soonest needed first"
+    )
     cycles: int = 0
     critical_path: list[str] = []
     burnup: list[BurnupPoint] = []

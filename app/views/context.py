@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.auth import Principal, Role
-from app.deps import StateDep, authenticate, get_response_cache
+from app.deps import StateDep, authenticate, response_cache_of
 from app.response_cache import ResponseCache
 from app.views import csrf
 from app.views.render import Renderer
@@ -69,7 +69,7 @@ def renderer_of(request: Request) -> Renderer:
 
 
 def page_for(role: Role) -> object:
-    def build(request: Request, state: StateDep) -> PageContext:
+    async def build(request: Request, state: StateDep) -> PageContext:
         principal = authenticate(request, state)
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -84,7 +84,7 @@ def page_for(role: Role) -> object:
             viewer=principal,
             open_access=not state.tokens.enabled,
             renderer=renderer_of(request),
-            cache=get_response_cache(request),
+            cache=response_cache_of(request),
         )
 
     return Depends(build)

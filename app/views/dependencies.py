@@ -4,6 +4,7 @@ table (sorted on the server through query parameters, so the page needs no scrip
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -16,9 +17,25 @@ from app.charts.depmap import dependency_map_svg
 from app.deps import ConfigDep, SessionDep
 from app.views.context import PageDep
 from app.views.links import item_url, items_url
-from app.views.program import LateRow, late_rows
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LateRow:
+    edge: schemas.DependencyEdge
+    before: schemas.DependencyNode | None
+    after: schemas.DependencyNode | None
+
+
+def late_rows(deps: schemas.Dependencies) -> list[LateRow]:
+    nodes = {n.key: n for n in deps.nodes}
+    return [
+        LateRow(edge=e, before=nodes.get(e.from_), after=nodes.get(e.to))
+        for e in deps.edges
+        if e.late
+    ]
+
 
 LateOrder = Literal["blocker", "blocked", "reason", "due", "expected", "project"]
 COLUMNS: tuple[tuple[LateOrder, str], ...] = (

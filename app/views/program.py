@@ -31,13 +31,6 @@ class OutcomeRow:
     late: bool
 
 
-@dataclass(frozen=True, slots=True)
-class LateRow:
-    edge: schemas.DependencyEdge
-    before: schemas.DependencyNode | None
-    after: schemas.DependencyNode | None
-
-
 def outcome_row(program: str, outcome: schemas.OutcomeStatus) -> OutcomeRow:
     progress = outcome.progress
     target, p85 = outcome.target, outcome.forecast.p85
@@ -72,22 +65,12 @@ def burnup(
     )
 
 
-def late_rows(deps: schemas.Dependencies) -> list[LateRow]:
-    nodes = {n.key: n for n in deps.nodes}
-    return [
-        LateRow(edge=e, before=nodes.get(e.from_), after=nodes.get(e.to))
-        for e in deps.edges
-        if e.late
-    ]
-
-
 @router.get("/programs/{key}", name="program_page")
 async def program_page(key: str, page: PageDep, session: SessionDep, config: ConfigDep) -> Response:
     async def build() -> Response:
         program = await programs.get_program(session, config, key)
         status = await programs.read_status(session, config, key, now=datetime.now(UTC))
-        open_risks = await risks.list_risks(session, program.id, state="open")
-        late = late_rows(await programs.read_dependencies(session, config, key))
+        top = await risks.top_open(session, program.id, TOP_RISKS)
         milestones = sorted(
             (m for m in status.milestones if m.status_category != "done"),
             key=lambda m: (m.due_on is None, m.due_on, m.key),
@@ -111,9 +94,8 @@ async def program_page(key: str, page: PageDep, session: SessionDep, config: Con
                 ),
                 "outcomes": [outcome_row(key, o) for o in status.outcomes],
                 "milestones": milestones,
-                "risks": [risks.to_out(r, program.zone) for r in open_risks[:TOP_RISKS]],
-                "late": late[:LATE_LISTED],
-                "late_count": len(late),
+                "risks": [risks.to_out(r, program.zone) for r in top],
+                "late": status.late[:LATE_LISTED],
                 "unmapped": status.unmapped.items[:UNMAPPED_LISTED],
                 "updates": await team_updates.list_for_program(
                     session, program.id, program.config, program.zone
