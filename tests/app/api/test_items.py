@@ -205,3 +205,19 @@ async def test_item_page_has_links_history_and_outcomes(api: httpx.AsyncClient) 
 )
 async def test_items_need_a_token(api: httpx.AsyncClient, path: str) -> None:
     assert (await api.get(path)).status_code == 401
+
+
+async def test_openapi_documents_items_and_csv_with_examples(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path in ("/api/items", "/api/items.csv", "/api/items/{source}/{key}"):
+        assert path in paths
+    listed = paths["/api/items"]["get"]["responses"]["200"]["content"]
+    assert set(listed) == {"application/json", "text/csv"}
+    assert listed["text/csv"]["example"].startswith("source,key,url,title")
+    risks = paths["/api/programs/{key}/risks.csv"]["get"]["responses"]["200"]["content"]
+    assert "text/csv" in risks
+    schemas = spec["components"]["schemas"]
+    for name in ("Item", "ItemPage", "ItemDetail"):
+        assert schemas[name].get("examples"), name
+    assert "late" in schemas["ProgramStatus"]["properties"]

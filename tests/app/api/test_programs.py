@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import programs, risks
 from app.db import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
 from tests.app.api.conftest import ADMIN, VIEWER
@@ -258,3 +259,16 @@ async def test_openapi_documents_every_route_with_examples(api: httpx.AsyncClien
         "Changes",
     ):
         assert schemas[name].get("examples"), name
+
+
+async def test_top_open_risks_follow_the_lists_order(
+    api: httpx.AsyncClient, committed_engine: AsyncEngine
+) -> None:
+    for title, p, i in (("low one", 1, 2), ("worst", 5, 5), ("middling", 3, 3)):
+        body = {"title": title, "probability": p, "impact": i}
+        await api.post("/api/programs/checkout/risks", headers=ADMIN, json=body)
+    listed = (await api.get("/api/programs/checkout/risks", headers=VIEWER)).json()["risks"]
+    async with session_scope(make_sessionmaker(committed_engine)) as session:
+        program_id = (await programs.get_program(session, data.config(), "checkout")).id
+        top = await risks.top_open(session, program_id, 3)
+    assert [r.id for r in top] == [r["id"] for r in listed[:3]]
