@@ -94,12 +94,18 @@ def _figures(progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast)
 
 
 async def save(
-    session: AsyncSession, program_id: int, rollup: ProgramRollup, *, taken_at: datetime
+    session: AsyncSession,
+    program_id: int,
+    rollup: ProgramRollup,
+    *,
+    taken_at: datetime,
+    document: dict[str, Any] | None = None,
 ) -> None:
     """Write (or rewrite) today's snapshot of the program and of each outcome.
 
-    Rows are written without being read back: today's item state can be large, and it is
-    replaced whole.
+    ``document`` goes on the program's row: what a weekly report of the day is written
+    from (``app.reports.record``). Rows are written without being read back: today's item
+    state can be large, and it is replaced whole.
     """
     day = rollup.as_of
     existing = dict(
@@ -117,6 +123,8 @@ async def save(
     ]
     for key, figures, data in rows:
         values = {**figures, "taken_at": taken_at, "data": data}
+        if key == "":
+            values["document"] = document
         if key in existing:
             await session.execute(
                 update(Snapshot).where(Snapshot.id == existing[key]).values(**values)
