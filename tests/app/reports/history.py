@@ -1,0 +1,66 @@
+"""A program with two weeks of snapshots: what the report tests write reports from.
+
+``rollup_data`` seeds the checkout program; it is recomputed on Friday 6 and Friday 13
+November 2026 (Berlin), with PAY-5 finished in between, so the report of 2026-W47
+(covering up to Sunday 15 November) compares the 13th with the 6th.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import catalog
+from app.config import ThroughlineConfig, parse_config
+from app.db import session_scope
+from app.models import Source, SyncRun
+from app.recompute import recompute
+from app.reports.weeks import Week
+from tests.app import rollup_data as data
+
+FIRST = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+SECOND = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
+MONDAY = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+"""Monday 08:00 in Berlin: when the report of 2026-W47 is scheduled."""
+WEEK = Week(2026, 47)
+
+
+def config(report: str = "") -> ThroughlineConfig:
+    """The roll-up test configuration, with ``report`` settings for the checkout program."""
+    text = data.CONFIG
+    if report:
+        text = text.replace(
+            "    timezone: Europe/Berlin\n", f"    timezone: Europe/Berlin\n    report: {report}\n"
+        )
+    return parse_config(text)
+
+
+async def build(
+    sessionmaker: async_sessionmaker[AsyncSession], cfg: ThroughlineConfig | None = None
+) -> ThroughlineConfig:
+    cfg = cfg or config()
+    async with session_scope(sessionmaker) as session:
+        await catalog.apply_config(session, cfg, now=FIRST)
+        source_id = await data.seed(session)
+        session.add(_run(source_id, FIRST - timedelta(minutes=5)))
+    await recompute(sessionmaker, cfg, now=FIRST)
+    async with session_scope(sessionmaker) as session:
+        # Later than the seeded copy, so newer-wins takes it.
+        await data.seed_more(session, data.NOW + timedelta(hours=1))
+        session.add(_run(source_id, SECOND - timedelta(minutes=5)))
+    await recompute(sessionmaker, cfg, now=SECOND)
+    return cfg
+
+
+def _run(source_id: int, at: datetime) -> SyncRun:
+    return SyncRun(
+        source_id=source_id,
+        mode="incremental",
+        status="succeeded",
+        started_at=at - timedelta(minutes=1),
+        finished_at=at,
+    )
+
+
+__all__ = ["MONDAY", "WEEK", "Source", "build", "config"]
