@@ -165,4 +165,4 @@ def storage(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> 
 
 def page(name: str, values: Mapping[str, Any]) -> str:
     """Any other page under ``templates/report/`` (archive, static-site index)."""
-    return _html().get_template(f"report/{name}").render(values)
+    return _html().get_template(f"report/{name}").render({"chart_css": "", **values})
