@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog
+from app import catalog, store
 from app.config import ThroughlineConfig, parse_config
 from app.db import session_scope
-from app.models import Source, SyncRun
+from app.models import SyncRun
 from app.recompute import recompute
 from app.reports.weeks import Week
+from connectors.base import Page
 from tests.app import rollup_data as data
 
 FIRST = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
@@ -46,11 +47,30 @@ async def build(
         session.add(_run(source_id, FIRST - timedelta(minutes=5)))
     await recompute(sessionmaker, cfg, now=FIRST)
     async with session_scope(sessionmaker) as session:
-        # Later than the seeded copy, so newer-wins takes it.
-        await data.seed_more(session, data.NOW + timedelta(hours=1))
+        await _finish_pay_5(session)
         session.add(_run(source_id, SECOND - timedelta(minutes=5)))
     await recompute(sessionmaker, cfg, now=SECOND)
     return cfg
+
+
+HOSTILE = "<script>alert(1)</script> [pay](javascript:alert(2)) **now** & <b>"
+"""PAY-5's title once it is finished: tracker text that must stay text everywhere."""
+
+
+async def _finish_pay_5(session: AsyncSession) -> None:
+    source = await store.get_source(session, "jira")
+    assert source is not None
+    # Later than the seeded copy, so newer-wins takes it.
+    at = data.NOW + timedelta(hours=1)
+    done = data.story(
+        "PAY-5",
+        started_days_ago=2,
+        done_days_ago=0,
+        updated_at=at,
+        title=HOSTILE,
+        url="javascript:alert(3)",
+    )
+    await store.save_page(session, source.id, Page("PAY", [done]), now=at)
 
 
 def _run(source_id: int, at: datetime) -> SyncRun:
@@ -61,6 +81,3 @@ def _run(source_id: int, at: datetime) -> SyncRun:
         started_at=at - timedelta(minutes=1),
         finished_at=at,
     )
-
-
-__all__ = ["MONDAY", "WEEK", "Source", "build", "config"]
