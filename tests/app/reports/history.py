@@ -27,14 +27,17 @@ MONDAY = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
 WEEK = Week(2026, 47)
 
 
-def config(report: str = "") -> ThroughlineConfig:
+def config_text(report: str = "") -> str:
     """The roll-up test configuration, with ``report`` settings for the checkout program."""
-    text = data.CONFIG
-    if report:
-        text = text.replace(
-            "    timezone: Europe/Berlin\n", f"    timezone: Europe/Berlin\n    report: {report}\n"
-        )
-    return parse_config(text)
+    if not report:
+        return data.CONFIG
+    return data.CONFIG.replace(
+        "    timezone: Europe/Berlin\n", f"    timezone: Europe/Berlin\n    report: {report}\n"
+    )
+
+
+def config(report: str = "") -> ThroughlineConfig:
+    return parse_config(config_text(report))
 
 
 async def build(
