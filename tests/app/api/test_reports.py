@@ -121,11 +121,17 @@ async def test_in_review_mode_notes_send_the_report(api: httpx.AsyncClient) -> N
         slack = mock.post(SLACK).respond(200, text="ok")
         before = (await api.get(f"{BASE}/2026-W47", headers=VIEWER)).json()
         assert before["deliveries"][0]["status"] == "waiting"
+        page = (await api.get("/programs/checkout/reports/2026-W47", headers=VIEWER)).text
+        assert "Waiting for review:" in page
+        assert '<span class="tl-waiting">waiting</span>' in page
         answer = await api.put(f"{BASE}/2026-W47/notes", json={"notes": "Go."}, headers=ADMIN)
         assert answer.json()["released"] is True
         assert slack.call_count == 1
     after = (await api.get(f"{BASE}/2026-W47", headers=VIEWER)).json()
     assert after["deliveries"][0]["status"] == "sent"
+    page = (await api.get("/programs/checkout/reports/2026-W47", headers=VIEWER)).text
+    assert '<span class="tl-sent">sent</span>' in page
+    assert SLACK not in page
 
 
 async def test_the_report_page_carries_a_csrf_protected_notes_form(
@@ -156,3 +162,17 @@ async def test_the_archive_page_links_every_week(api: httpx.AsyncClient) -> None
     page = await api.get("/programs/checkout/reports", headers=VIEWER)
     assert page.status_code == 200
     assert 'href="/programs/checkout/reports/2026-W47"' in page.text
+
+
+@pytest.mark.parametrize("review", [True])
+async def test_send_releases_a_report_without_notes(api: httpx.AsyncClient) -> None:
+    url = f"{BASE}/2026-W47/send"
+    assert (await api.post(url, headers=VIEWER)).status_code == 403
+    with respx.mock(assert_all_mocked=True) as mock:
+        slack = mock.post(SLACK).respond(200, text="ok")
+        answer = await api.post(url, headers=ADMIN)
+        assert answer.json()["released"] is True
+        assert slack.call_count == 1
+        again = await api.post(url, headers=ADMIN)
+        assert [d["status"] for d in again.json()["deliveries"]] == ["sent"]
+        assert slack.call_count == 1
