@@ -4,6 +4,7 @@ real SMTP server on loopback (aiosmtpd); retries, records, and independence."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -40,6 +41,10 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
+    # The server logs every session from its own thread; the test needs none of it.
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -49,6 +54,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+        server_log.setLevel(level)
 
 
 def channels_config(port: int = 1, *, review: bool = False, only: str = "") -> ThroughlineConfig:
