@@ -127,6 +127,27 @@ def _outcomes(program: ProgramRow, current: _Day, previous: _Day | None) -> list
     return rows
 
 
+def _new_late(
+    changes: schemas.Changes | None, document: Mapping[str, Any]
+) -> list[out.LateDependency]:
+    """The dependencies that became late, with both ends as the day's document names them
+    (those past its listed ones by key alone)."""
+    if changes is None:
+        return []
+    listed = {
+        (d["from"]["key"], d["to"]["key"]): d
+        for d in document.get("late_dependencies", {}).get("items", [])
+    }
+    return [
+        out.LateDependency.model_validate(listed[(c.from_, c.to)])
+        if (c.from_, c.to) in listed
+        else out.LateDependency(
+            from_=out.DependencyEnd(key=c.from_), to=out.DependencyEnd(key=c.to)
+        )
+        for c in changes.new_late_dependencies
+    ]
+
+
 def _milestones(status: Mapping[str, Any], on: date) -> list[schemas.Milestone]:
     horizon = on + timedelta(weeks=MILESTONE_WEEKS)
     found = [
@@ -263,6 +284,7 @@ async def _assemble(
         ),
         outcomes=_outcomes(program, current, previous),
         changes=changes,
+        new_late_dependencies=_new_late(changes, document),
         risks=out.RiskSection.model_validate(document["risks"]) if "risks" in document else None,
         dependencies_at_risk=(
             out.DependencySection.model_validate(document["late_dependencies"])

@@ -159,6 +159,10 @@ class WeeklyReport(_Out):
     changes: schemas.Changes | None = Field(
         default=None, description="Since the previous snapshot; None for a first report"
     )
+    new_late_dependencies: list[LateDependency] = Field(
+        default=[],
+        description="The changes' new late dependencies with both ends named and linked",
+    )
     risks: RiskSection | None = None
     dependencies_at_risk: DependencySection | None = None
     milestones: list[schemas.Milestone] = Field(

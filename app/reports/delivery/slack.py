@@ -27,7 +27,7 @@ def _changes(message: Message) -> list[str]:
     lines = [
         f"*{len(c.completed)}* completed, *{len(c.added)}* added, *{len(c.removed)}* removed, "
         f"*{len(c.due_changes)}* date changes, *{len(c.risks_opened)}* risks opened, "
-        f"*{len(c.new_late_dependencies)}* dependencies became late"
+        f"*{len(message.report.new_late_dependencies)}* dependencies became late"
     ]
     for g in c.rag_changes[:TOP_CHANGES]:
         lines.append(f"• {text.escape_slack(g.outcome or 'Program')}: {g.from_} → *{g.to.upper()}*")

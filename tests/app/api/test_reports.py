@@ -61,9 +61,7 @@ async def api(
 async def test_the_archive_lists_weeks_with_their_colour(api: httpx.AsyncClient) -> None:
     body = (await api.get(BASE, headers=VIEWER)).json()
     assert body == {
-        "reports": [
-            {"week": "2026-W47", "generated_at": "2026-11-16T08:00:00+01:00", "rag": "grey"}
-        ]
+        "reports": [{"week": "2026-W47", "generated_at": "2026-11-16T08:00:00+01:00", "rag": "red"}]
     }
 
 

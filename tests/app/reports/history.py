@@ -1,13 +1,14 @@
 """A program with two weeks of snapshots: what the report tests write reports from.
 
 ``rollup_data`` seeds the checkout program; it is recomputed on Friday 6 and Friday 13
-November 2026 (Berlin), with PAY-5 finished in between, so the report of 2026-W47
+November 2026 (Berlin), with PAY-5 finished and PAY-3 (which blocks PAY-4) re-dated
+past PAY-4's start in between, so the report of 2026-W47
 (covering up to Sunday 15 November) compares the 13th with the 6th.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,7 +18,7 @@ from app.db import session_scope
 from app.models import SyncRun
 from app.recompute import recompute
 from app.reports.weeks import Week
-from connectors.base import Page
+from connectors.base import LinkRef, Page
 from tests.app import rollup_data as data
 
 FIRST = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
@@ -73,7 +74,16 @@ async def _finish_pay_5(session: AsyncSession) -> None:
         title=HOSTILE,
         url="javascript:alert(3)",
     )
-    await store.save_page(session, source.id, Page("PAY", [done]), now=at)
+    # PAY-3 now finishes long after PAY-4, which it blocks, must start: a late dependency.
+    blocker = data.story(
+        "PAY-3",
+        started_days_ago=2,
+        updated_at=at,
+        due_on=date(2027, 3, 1),
+        links=(LinkRef("jira", "PAY-3", "jira", "PAY-4"),),
+    )
+    blocked = data.story("PAY-4", updated_at=at, start_on=date(2026, 11, 20))
+    await store.save_page(session, source.id, Page("PAY", [done, blocker, blocked]), now=at)
 
 
 def _run(source_id: int, at: datetime) -> SyncRun:

@@ -29,7 +29,7 @@ async def test_report_writes_a_past_week_and_the_static_site(
     lines, ok = await report_cli.run(settings, cfg, request, environ={}, now=later)
     assert ok, lines
     assert lines[0] == (
-        "checkout 2026-W47: GREY, from the snapshot of 2026-11-13 (compared with 2026-11-06)"
+        "checkout 2026-W47: RED, from the snapshot of 2026-11-13 (compared with 2026-11-06)"
     )
     assert lines[-1].startswith("wrote 2 report(s) of 2 program(s)")
     index = (site / "index.html").read_text()

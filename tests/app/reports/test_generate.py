@@ -59,6 +59,11 @@ async def test_a_report_compares_the_covered_day_with_a_week_before(
     assert report.risks is not None
     assert report.dependencies_at_risk is not None
     assert [m.key for m in report.milestones] == ["PAY-7"]
+    (late,) = report.new_late_dependencies
+    assert (late.from_.key, late.to.key) == ("PAY-3", "PAY-4")
+    assert late.from_.url == "https://jira.test/browse/PAY-3"
+    assert report.dependencies_at_risk is not None
+    assert report.dependencies_at_risk.count == 1
     assert report.links is not None
     assert report.links.page == "https://tl.test/programs/checkout/reports/2026-W47"
 
