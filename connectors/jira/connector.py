@@ -1,0 +1,337 @@
+"""The Jira connector: Cloud and Data Center, full and incremental, ids-then-details.
+
+Cloud follows Atlassian's bulk pattern: one sequential sweep per project asks
+``/search/jql`` for ids only (5,000 a page, ascending id, so issues created or edited
+during the sweep can only append), and each thousand ids are fetched in parallel —
+details through ``/issue/bulkfetch`` (100 a call) and status history through
+``/changelog/bulkfetch`` — under the client's in-flight and rate limits. Only the id sweep
+is sequential, and it moves 50 times faster than the details, so the run is bound by the
+tracker's rate limit rather than by one page chain.
+
+Data Center has neither bulk endpoint: it pages ``/rest/api/2/search`` by ``startAt`` with
+the changelog expanded, and restarts the query past the last id before the 10,000-result
+window that DC's search index refuses to page beyond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from connectors.base import (
+    ConnectorDataError,
+    FetchStats,
+    Page,
+    SyncWarning,
+    TrackerItem,
+    TrackerRequestError,
+)
+from connectors.http import TrackerClient
+from connectors.jira import jql
+from connectors.jira.mapping import Site, to_item
+from connectors.jira.schemas import ChangelogPage, History, IssuePage
+from connectors.jira.site import discover_site
+from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
+
+Deployment = Literal["auto", "cloud", "datacenter"]
+
+FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "project",
+    "parent",
+    "issuelinks",
+    "assignee",
+    "labels",
+    "components",
+    "fixVersions",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "description",
+)
+"""Always an explicit list: ``*all`` costs the tracker and us for fields nobody reads."""
+
+ID_PAGE = 5_000
+"""Ids per sweep page: the documented maximum when only ``id`` is requested."""
+DETAIL_BATCH = 100
+"""Issues per ``/issue/bulkfetch``: the limit that holds for every field list."""
+HISTORY_BATCH = 1_000
+"""Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
+DC_PAGE = 1_000
+"""Data Center's default ``jira.search.views.default.max``; a smaller cap is read back."""
+DC_WINDOW = 10_000
+"""Data Center refuses to page past this many results of one query."""
+
+
+class JiraConnector:
+    """Issues, epics, links and status history of a Jira site's configured projects."""
+
+    kind: ClassVar[str] = "jira"
+
+    def __init__(
+        self,
+        client: TrackerClient,
+        *,
+        projects: Sequence[str] = (),
+        deployment: Deployment = "auto",
+        estimate_field: str | None = None,
+        dependency_link_types: Sequence[str] = ("Blocks",),
+        chunks_in_flight: int = 4,
+    ) -> None:
+        self.client = client
+        self.source = client.source
+        self.stats: FetchStats = client.stats
+        self._projects = tuple(projects)
+        self._deployment = deployment
+        self._estimate_field = estimate_field
+        self._link_types = tuple(dependency_link_types)
+        self._chunks_in_flight = max(1, chunks_in_flight)
+        self._site: tuple[Site, bool] | None = None
+        self._site_lock = asyncio.Lock()
+
+    async def site(self) -> tuple[Site, bool]:
+        """The site's field ids and statuses, and whether it is Cloud; asked once."""
+        async with self._site_lock:
+            if self._site is None:
+                self._site = await discover_site(
+                    self.client,
+                    deployment=self._deployment,
+                    estimate_field=self._estimate_field,
+                    dependency_link_types=self._link_types,
+                )
+            return self._site
+
+    async def scopes(self) -> Sequence[str]:
+        if self._projects:
+            return self._projects
+        _, cloud = await self.site()
+        if cloud:
+            keys = []
+            async for response in iter_pages(
+                self.client,
+                "/rest/api/3/project/search",
+                params={"maxResults": 100},
+                paginator=StartAtPaginator(values_field="values"),
+            ):
+                keys += [p["key"] for p in response.json().get("values", [])]
+            return keys
+        response = await self.client.get("/rest/api/2/project")
+        return [p["key"] for p in response.json()]
+
+    async def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]:
+        site, cloud = await self.site()
+        query = jql.issue_query(scope, updated_from=since)
+        if cloud:
+            pages = _pipeline(
+                _chunked(self._sweep_ids(query), HISTORY_BATCH),
+                lambda ids: self._load(ids, site, scope),
+                window=self._chunks_in_flight,
+            )
+        else:
+            pages = self._search_dc(scope, site, updated_from=since)
+        async for page in pages:
+            yield page
+
+    async def census(self, scope: str) -> frozenset[str]:
+        """Every issue id in the project now: ids only, the largest pages the API gives."""
+        _, cloud = await self.site()
+        if cloud:
+            return frozenset(
+                [i async for batch in self._sweep_ids(jql.issue_query(scope)) for i in batch]
+            )
+        ids: set[str] = set()
+        async for issues in self._dc_pages(scope, fields=["id"], expand=False, updated_from=None):
+            ids.update(str(raw["id"]) for raw in issues)
+        return frozenset(ids)
+
+    async def fetch_items(self, keys: Sequence[str]) -> Page:
+        """The current state of named issues (keys or ids); missing ones are left out."""
+        site, cloud = await self.site()
+        if cloud:
+            pages = [
+                await self._load(list(keys[i : i + HISTORY_BATCH]), site, "*")
+                for i in range(0, len(keys), HISTORY_BATCH)
+            ]
+            return Page(
+                "*",
+                [i for p in pages for i in p.items],
+                warnings=[w for p in pages for w in p.warnings],
+            )
+        raws = await asyncio.gather(*(self._get_dc_issue(key) for key in keys))
+        return _page("*", [r for r in raws if r is not None], site, histories=None)
+
+    async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
+        async for response in iter_pages(
+            self.client,
+            "/rest/api/3/search/jql",
+            method="POST",
+            json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
+            paginator=TokenPaginator(),
+        ):
+            yield [str(raw["id"]) for raw in IssuePage.model_validate(response.json()).issues]
+
+    async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
+        """Details and status history of up to a thousand issues, fetched in parallel."""
+        batches = [ids[i : i + DETAIL_BATCH] for i in range(0, len(ids), DETAIL_BATCH)]
+        details, histories = await asyncio.gather(
+            asyncio.gather(*(self._bulkfetch(batch, site) for batch in batches)),
+            self._changelogs(ids),
+        )
+        raws = [raw for batch in details for raw in batch]
+        return _page(scope, raws, site, histories=histories)
+
+    async def _bulkfetch(self, ids: list[str], site: Site) -> list[dict[str, Any]]:
+        response = await self.client.post(
+            "/rest/api/3/issue/bulkfetch",
+            json={"issueIdsOrKeys": ids, "fields": [*FIELDS, *site.custom_field_ids]},
+        )
+        return IssuePage.model_validate(response.json()).issues
+
+    async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
+        found: dict[str, list[History]] = {i: [] for i in ids}
+        async for response in iter_pages(
+            self.client,
+            "/rest/api/3/changelog/bulkfetch",
+            method="POST",
+            json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
+            paginator=TokenPaginator(),
+        ):
+            for log in ChangelogPage.model_validate(response.json()).issueChangeLogs:
+                found.setdefault(log.issueId, []).extend(log.changeHistories)
+        return found
+
+    async def _search_dc(
+        self, scope: str, site: Site, *, updated_from: datetime | None
+    ) -> AsyncIterator[Page]:
+        fields = [*FIELDS, *site.custom_field_ids]
+        async for issues in self._dc_pages(
+            scope, fields=fields, expand=True, updated_from=updated_from
+        ):
+            truncated = [r for r in issues if not _history_complete(r)]
+            fuller = await asyncio.gather(*(self._get_dc_issue(str(r["id"])) for r in truncated))
+            replaced = {str(r["id"]): r for r in fuller if r is not None}
+            yield _page(
+                scope, [replaced.get(str(r.get("id")), r) for r in issues], site, histories=None
+            )
+
+    async def _dc_pages(
+        self, scope: str, *, fields: list[str], expand: bool, updated_from: datetime | None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of one project's search, ascending id, restarted past the last id seen
+        before the result window closes (keyset paging also survives concurrent edits)."""
+        after: int | None = None
+        while True:
+            query = jql.issue_query(scope, updated_from=updated_from, after_id=after)
+            body: dict[str, Any] = {
+                "jql": query,
+                "fields": fields,
+                "maxResults": DC_PAGE,
+                "startAt": 0,
+            }
+            if expand:
+                body["expand"] = ["changelog"]
+            paginator = StartAtPaginator()
+            while True:
+                response = await self.client.post("/rest/api/2/search", json=body)
+                page = IssuePage.model_validate(response.json())
+                if page.issues:
+                    yield page.issues
+                    after = int(page.issues[-1]["id"])
+                updates = paginator.next_params(response)
+                if updates is None:
+                    return
+                if int(updates["startAt"]) + DC_PAGE > DC_WINDOW:
+                    break
+                body.update(updates)
+
+    async def _get_dc_issue(self, key: str) -> dict[str, Any] | None:
+        site, _ = await self.site()
+        try:
+            response = await self.client.get(
+                f"/rest/api/2/issue/{key}",
+                params={
+                    "fields": ",".join([*FIELDS, *site.custom_field_ids]),
+                    "expand": "changelog",
+                },
+            )
+        except TrackerRequestError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        raw: dict[str, Any] = response.json()
+        return raw
+
+
+def _history_complete(raw: dict[str, Any]) -> bool:
+    log = raw.get("changelog")
+    if not isinstance(log, dict):
+        return False
+    total, histories = log.get("total"), log.get("histories") or []
+    return not isinstance(total, int) or len(histories) >= total
+
+
+def _page(
+    scope: str,
+    raws: Sequence[dict[str, Any]],
+    site: Site,
+    *,
+    histories: dict[str, list[History]] | None,
+) -> Page:
+    """Map a batch; a malformed issue becomes a warning and the rest of the batch goes on."""
+    items: list[TrackerItem] = []
+    warnings: list[SyncWarning] = []
+    for raw in raws:
+        try:
+            items.append(
+                to_item(
+                    raw, site, None if histories is None else histories.get(str(raw.get("id")), [])
+                )
+            )
+        except ConnectorDataError as exc:
+            warnings.append(SyncWarning(exc.key, exc.reason))
+    return Page(scope, items, warnings=warnings)
+
+
+async def _chunked(batches: AsyncIterator[list[str]], size: int) -> AsyncIterator[list[str]]:
+    pending: list[str] = []
+    async for batch in batches:
+        pending += batch
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
+    if pending:
+        yield pending
+
+
+async def _pipeline(
+    chunks: AsyncIterator[list[str]],
+    load: Callable[[list[str]], Coroutine[Any, Any, Page]],
+    *,
+    window: int,
+) -> AsyncIterator[Page]:
+    """Load chunks concurrently, at most ``window`` at a time, yielding pages as they finish.
+
+    Loads keep running while the caller stores a page, so fetching and writing overlap;
+    the window keeps memory flat however large the site is. Leaving early cancels them.
+    """
+    pending: set[asyncio.Task[Page]] = set()
+    try:
+        async for chunk in chunks:
+            pending.add(asyncio.create_task(load(chunk)))
+            while len(pending) >= window:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
