@@ -1,0 +1,453 @@
+"""``FakeJira``: an ASGI Jira, Cloud or Data Center, faithful to the API reference.
+
+Cloud serves ``/search/jql`` (token paging, ids by default, 5,000 ids or 100 issues a
+page), ``/issue/bulkfetch`` and ``/changelog/bulkfetch``, and answers the removed
+``/search`` with 410 Gone. Data Center serves ``/rest/api/2/search`` (startAt/total,
+default 50, cap 1,000, nothing past 10,000). Both check basic or bearer credentials, and
+both take faults from a ``Faults`` plan. ``/_fake/...`` is the control API the demo, the
+benchmarks and the webhook work use to change the site while a client reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from connectors.fake.jira import control
+from connectors.fake.jira.faults import Faults, rate_limited_headers
+from connectors.fake.jira.jql import JqlError, Query, parse
+from connectors.fake.jira.model import Issue, JiraData
+from connectors.fake.jira.render import Renderer, requested_fields
+
+REMOVED_SEARCH = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at "
+    "https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+ID_ONLY_CAP, RICH_CAP, DEFAULT_PAGE = 5_000, 100, 50
+DC_CAP, DC_WINDOW = 1_000, 10_000
+BULK_CAP, BULK_NARROW_CAP, CHANGELOG_ISSUES, CHANGELOG_PAGE = 100, 1_000, 1_000, 1_000
+SEARCH_CHANGELOG_CAP, BULK_CHANGELOG_CAP = 20, 40
+HEAVY_EXPANDS = {
+    "changelog",
+    "editmeta",
+    "operations",
+    "renderedFields",
+    "transitions",
+    "versionedRepresentations",
+}
+MULTI_VALUED = {"comment", "worklog", "attachment"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, *messages: str) -> None:
+        self.status, self.messages = status, messages
+
+
+class FakeJira:
+    """A Jira site in memory. Call it as an ASGI app; change it through its methods."""
+
+    def __init__(
+        self,
+        data: JiraData,
+        *,
+        deployment: Literal["cloud", "datacenter"] = "cloud",
+        email: str = "pm@example.com",
+        token: str = "fake-token",  # noqa: S107 (a fake's credential)
+        time_zone: str = "Pacific/Auckland",
+        faults: Faults | None = None,
+        site_url: str | None = None,
+        dc_page_cap: int = DC_CAP,
+    ) -> None:
+        self.data = data
+        self.cloud = deployment == "cloud"
+        self.email, self.token = email, token
+        self.zone = ZoneInfo(time_zone)
+        self.faults = faults or Faults()
+        self.site_url = site_url
+        self.dc_page_cap = dc_page_cap
+        self.requests: dict[str, int] = {}
+        self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
+        self._app = Starlette(routes=self._routes() + control.routes(self))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    @property
+    def request_count(self) -> int:
+        return sum(self.requests.values())
+
+    def after_requests(self, count: int, action: Callable[[FakeJira], None]) -> None:
+        """Run ``action`` once the site has answered ``count`` more API requests."""
+        self._hooks.append((self.request_count + count, action))
+
+    # Changing the site, as its people would -------------------------------------------
+
+    def issue_named(self, key: str) -> Issue:
+        issue = self.data.get(key)
+        if issue is None:
+            raise KeyError(f"no issue {key!r} on the fake site")
+        return issue
+
+    def add(self, project: str, type_name: str, summary: str, **values: object) -> Issue:
+        return self.data.add(project, type_name, summary, at=self.data.now(), **values)
+
+    def edit(self, key: str, **changes: object) -> Issue:
+        issue = self.issue_named(key)
+        self.data.edit(issue, changes)
+        return issue
+
+    def delete(self, key: str) -> None:
+        self.data.delete(self.issue_named(key))
+
+    def move(self, key: str, project: str) -> Issue:
+        issue = self.issue_named(key)
+        self.data.move(issue, project)
+        return issue
+
+    def link(self, outward: str, inward: str, type_name: str = "Blocks") -> None:
+        self.data.link(
+            type_name, self.issue_named(outward), self.issue_named(inward), at=self.data.now()
+        )
+
+    def _routes(self) -> list[Route]:
+        api = "/rest/api/{version:str}"
+        return [
+            Route(f"{api}/serverInfo", self._guard(self.server_info)),
+            Route(f"{api}/myself", self._guard(self.myself)),
+            Route(f"{api}/field", self._guard(self.fields)),
+            Route(f"{api}/status", self._guard(self.statuses)),
+            Route(f"{api}/project", self._guard(self.projects)),
+            Route(f"{api}/project/search", self._guard(self.project_search)),
+            Route(f"{api}/search/jql", self._guard(self.search_jql), methods=["GET", "POST"]),
+            Route(f"{api}/search", self._guard(self.search), methods=["GET", "POST"]),
+            Route(f"{api}/issue/bulkfetch", self._guard(self.bulkfetch), methods=["POST"]),
+            Route(f"{api}/changelog/bulkfetch", self._guard(self.changelogs), methods=["POST"]),
+            Route(f"{api}/issue/{{key:str}}", self._guard(self.issue)),
+        ]
+
+    # The gate every API request passes: count, hooks, latency, auth, faults. ---------
+
+    def _guard(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            name = request.url.path.split("/rest/api/", 1)[-1].split("/", 1)[-1]
+            self.requests[name] = self.requests.get(name, 0) + 1
+            self._run_hooks()
+            if self.faults.latency:
+                await asyncio.sleep(self.faults.latency)
+            try:
+                self._authenticate(request)
+                refusal = await self._fault()
+                if refusal is not None:
+                    return refusal
+                return JSONResponse(await handler(request))
+            except ApiError as exc:
+                return _error(exc.status, *exc.messages)
+            except JqlError as exc:
+                return _error(400, str(exc))
+
+        return endpoint
+
+    def _run_hooks(self) -> None:
+        due = [h for h in self._hooks if h[0] <= self.request_count]
+        self._hooks = [h for h in self._hooks if h[0] > self.request_count]
+        for _, action in due:
+            action(self)
+
+    def _authenticate(self, request: Request) -> None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and value == self.token:
+            return
+        if scheme.lower() == "basic" and self.cloud:
+            try:
+                user, _, secret = base64.b64decode(value).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user = secret = ""
+            if user == self.email and secret == self.token:
+                return
+        raise ApiError(401, "Client must be authenticated to access this resource.")
+
+    async def _fault(self) -> Response | None:
+        faults = self.faults
+        if faults.hang_next > 0:
+            faults.hang_next -= 1
+            await asyncio.sleep(faults.hang_seconds)
+        if faults.fail_next:
+            status = faults.fail_next.popleft()
+            headers = {"Retry-After": "1"} if status == 429 else {}
+            return _error(status, "Injected failure.", headers=headers)
+        if faults.random_failure():
+            return _error(503, "Service Unavailable")
+        bucket = faults.bucket()
+        if bucket is not None:
+            wait = bucket.take()
+            if wait > 0:
+                headers = rate_limited_headers(wait, bucket.rate)
+                return _error(429, "Rate limit exceeded.", headers=headers)
+        return None
+
+    def _renderer(self, request: Request) -> Renderer:
+        version = request.path_params.get("version", "2")
+        api = "3" if self.cloud and version == "3" else "2"
+        base = str(request.base_url).rstrip("/")
+        return Renderer(self.data, base, self.cloud, api, self.zone)
+
+    # Endpoints ------------------------------------------------------------------------
+
+    async def server_info(self, request: Request) -> dict[str, Any]:
+        return {
+            "baseUrl": self.site_url or str(request.base_url).rstrip("/"),
+            "version": "1001.0.0-SNAPSHOT" if self.cloud else "9.12.2",
+            "versionNumbers": [1001, 0, 0] if self.cloud else [9, 12, 2],
+            "deploymentType": "Cloud" if self.cloud else "DataCenter",
+            "buildNumber": 100_000,
+            "serverTime": datetime.now(self.zone).isoformat(timespec="milliseconds"),
+            "serverTitle": "Jira",
+        }
+
+    async def myself(self, request: Request) -> dict[str, Any]:
+        return {
+            "accountId": "5b10a2844c20165700ede21g",
+            "emailAddress": self.email,
+            "displayName": "Program Manager",
+            "active": True,
+            "timeZone": self.zone.key,
+            "locale": "en_US",
+        }
+
+    async def fields(self, request: Request) -> list[dict[str, Any]]:
+        return self._renderer(request).field_catalogue()
+
+    async def statuses(self, request: Request) -> list[dict[str, Any]]:
+        return self._renderer(request).status_catalogue()
+
+    async def projects(self, request: Request) -> list[dict[str, Any]]:
+        return [{"id": p.id, "key": p.key, "name": p.name} for p in self.data.projects.values()]
+
+    async def project_search(self, request: Request) -> dict[str, Any]:
+        start = int(request.query_params.get("startAt", 0))
+        size = min(int(request.query_params.get("maxResults", 50)), 100)
+        everything = await self.projects(request)
+        values = everything[start : start + size]
+        return {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(everything),
+            "isLast": start + size >= len(everything),
+            "values": values,
+        }
+
+    async def search_jql(self, request: Request) -> dict[str, Any]:
+        if not self.cloud:
+            raise ApiError(404, "null for uri: " + request.url.path)
+        params = await _params(request)
+        text = str(params.get("jql") or "")
+        query = self._parse(text)
+        if not query.bounded:
+            raise ApiError(
+                400,
+                "Unbounded JQL queries are not allowed here. "
+                "Please add a search restriction to your query.",
+            )
+        fields = requested_fields(params.get("fields"), ["id"])
+        cap = ID_ONLY_CAP if fields <= {"id", "key"} else RICH_CAP
+        size = max(1, min(int(params.get("maxResults") or DEFAULT_PAGE), cap))
+        sort_key = query.sort_key(self.data)
+        after = _decode_token(params.get("nextPageToken"), text)
+        matches = [i for i in self._evaluate(query) if after is None or sort_key(i) > after]
+        page = matches[:size]
+        expand = str(params.get("expand") or "")
+        renderer = self._renderer(request)
+        body: dict[str, Any] = {
+            "issues": [
+                renderer.issue(
+                    i,
+                    fields,
+                    changelog_cap=SEARCH_CHANGELOG_CAP,
+                    expand_changelog="changelog" in expand,
+                )
+                for i in page
+            ],
+            "isLast": len(matches) <= size,
+        }
+        if len(matches) > size:
+            body["nextPageToken"] = _encode_token(text, sort_key(page[-1]))
+        return body
+
+    async def search(self, request: Request) -> dict[str, Any]:
+        if self.cloud:
+            raise ApiError(410, REMOVED_SEARCH)
+        params = await _params(request)
+        query = self._parse(str(params.get("jql") or ""))
+        start = int(params.get("startAt") or 0)
+        asked = params.get("maxResults")
+        size = max(0, min(DEFAULT_PAGE if asked is None else int(asked), self.dc_page_cap))
+        if start + size > DC_WINDOW:
+            raise ApiError(
+                400,
+                "Result window is too large, from + size must be less than or equal to: "
+                f"[{DC_WINDOW}] but was [{start + size}].",
+            )
+        matches = self._evaluate(query)
+        fields = requested_fields(params.get("fields"), ["*navigable"])
+        expand = _as_list(params.get("expand"))
+        renderer = self._renderer(request)
+        return {
+            "expand": "schema,names",
+            "startAt": start,
+            "maxResults": size,
+            "total": len(matches),
+            "issues": [
+                renderer.issue(i, fields, expand_changelog="changelog" in expand)
+                for i in matches[start : start + size]
+            ],
+        }
+
+    async def bulkfetch(self, request: Request) -> dict[str, Any]:
+        if not self.cloud:
+            raise ApiError(404, "null for uri: " + request.url.path)
+        body = await _json(request)
+        wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
+        fields = requested_fields(body.get("fields"), ["*navigable"])
+        expand = set(_as_list(body.get("expand")))
+        narrow = (
+            "*all" not in fields
+            and len(fields) <= 100
+            and not fields & MULTI_VALUED
+            and not expand & HEAVY_EXPANDS
+        )
+        cap = BULK_NARROW_CAP if narrow else BULK_CAP
+        if not wanted or len(wanted) > cap:
+            raise ApiError(400, f"issueIdsOrKeys must contain between 1 and {cap} issues.")
+        found = {issue.id: issue for key in wanted if (issue := self.data.get(key)) is not None}
+        renderer = self._renderer(request)
+        return {
+            "issues": [
+                renderer.issue(
+                    found[i],
+                    fields,
+                    changelog_cap=BULK_CHANGELOG_CAP,
+                    expand_changelog="changelog" in expand,
+                )
+                for i in sorted(found)
+            ],
+            "issueErrors": [],
+        }
+
+    async def changelogs(self, request: Request) -> dict[str, Any]:
+        if not self.cloud:
+            raise ApiError(404, "null for uri: " + request.url.path)
+        body = await _json(request)
+        wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
+        field_ids = set(body.get("fieldIds") or [])
+        if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
+            raise ApiError(400, f"Provide 1 to {CHANGELOG_ISSUES} issues and at most 10 field ids.")
+        size = max(1, min(int(body.get("maxResults") or CHANGELOG_PAGE), CHANGELOG_PAGE))
+        issues = {i.id: i for key in wanted if (i := self.data.get(key)) is not None}
+        entries = sorted(
+            ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
+            for issue_id, issue in issues.items()
+            for h in issue.histories
+            if not field_ids or h.field in field_ids
+        )
+        marker = ",".join(wanted)
+        after = _decode_token(body.get("nextPageToken"), marker)
+        remaining = [e for e in entries if after is None or e[0] > after]
+        page = remaining[:size]
+        renderer = self._renderer(request)
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for (_, issue_id, _), history in page:
+            grouped.setdefault(issue_id, []).append(renderer.history(history))
+        result: dict[str, Any] = {
+            "issueChangeLogs": [
+                {"issueId": str(i), "changeHistories": h} for i, h in grouped.items()
+            ]
+        }
+        if len(remaining) > size:
+            result["nextPageToken"] = _encode_token(marker, page[-1][0])
+        return result
+
+    async def issue(self, request: Request) -> dict[str, Any]:
+        issue = self.data.get(request.path_params["key"])
+        if issue is None:
+            raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+        fields = requested_fields(request.query_params.get("fields"), ["*all"])
+        expand = _as_list(request.query_params.get("expand"))
+        return self._renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
+
+    # Querying -------------------------------------------------------------------------
+
+    def _parse(self, text: str) -> Query:
+        return parse(text, data=self.data, zone=self.zone, now=datetime.now(UTC))
+
+    def _evaluate(self, query: Query) -> list[Issue]:
+        candidates = self.data.in_projects(
+            sorted(query.projects) if query.projects is not None else None
+        )
+        return sorted((i for i in candidates if query.predicate(i)), key=query.sort_key(self.data))
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.method == "POST":
+        return await _json(request)
+    params: dict[str, Any] = dict(request.query_params)
+    fields = request.query_params.getlist("fields")
+    if len(fields) > 1:
+        params["fields"] = fields
+    return params
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise ApiError(400, "Unexpected character: the request body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return body
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def _encode_token(scope: str, after: Sequence[int] | int) -> str:
+    payload = {"q": hashlib.sha256(scope.encode()).hexdigest()[:16], "a": after}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode_token(token: Any, scope: str) -> Any:
+    """The position a token stands for; a token from another query is refused."""
+    if not token:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+        if payload["q"] != hashlib.sha256(scope.encode()).hexdigest()[:16]:
+            raise ValueError("token from another query")
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ApiError(400, "The provided next page token is invalid or expired.") from None
+    after = payload["a"]
+    return tuple(after) if isinstance(after, list) else after
+
+
+def _error(status: int, *messages: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"errorMessages": list(messages), "errors": {}}, status_code=status, headers=headers
+    )
