@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 
-from app import catalog
-from app.api import ops
+from app import catalog, jobs
+from app.api import ops, sources
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -50,6 +50,7 @@ def create_app(
                 log.warning("server.auth is 'none': every request is trusted as an admin")
             yield
         finally:
+            await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
             await engine.dispose()
@@ -61,6 +62,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(ops.router)
+    app.include_router(sources.router)
     app.middleware("http")(_record_request_metrics)
     return app
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from connectors.fake.jira import control
+from connectors.fake.jira.data import generate
 from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
@@ -82,6 +83,18 @@ class FakeJira:
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._app = Starlette(routes=self._routes() + control.routes(self))
+
+    @classmethod
+    def generated(
+        cls, n_issues: int, *, seed: int = 1, anchor: datetime | None = None, **options: Any
+    ) -> FakeJira:
+        """A site of ``n_issues`` generated issues whose history ends at ``anchor``.
+
+        The default anchor is today's midnight UTC: the same seed gives the same site all
+        day, and its dates stay recent.
+        """
+        when = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(generate(n_issues, seed=seed, anchor=when), **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
