@@ -200,13 +200,17 @@ async def _sync_scope(
 async def _store(
     run: _Run, page: Page, *, cursor: datetime | None = None, scope: str | None = None
 ) -> None:
-    async with run.db_lock, session_scope(run.sessionmaker) as session:
+    async def write(session: AsyncSession) -> store.WriteCounts:
         written = await store.save_page(session, run.source_id, page, now=utcnow())
         if scope is not None:
             await store.advance_cursor(
                 session, run.source_id, scope, cursor, run_started_at=run.started_at
             )
-    run.note(page, written)
+        return written
+
+    # Through _in_db: a sibling scope's failure cancels this task, and a page must then be
+    # stored whole or not at all, never abandoned between two statements.
+    run.note(page, await _in_db(run, write))
 
 
 async def run_census(

@@ -125,7 +125,7 @@ async def test_fetch_items_leaves_out_missing_issues(
 
 
 async def test_wrong_credentials_stop_with_a_message_naming_the_source() -> None:
-    fake = make_fake(20, token="another-token")  # noqa: S106
+    fake = make_fake(20, token="another-token")
     with serve_in_thread(fake) as base:
         async with jira_connector(base) as connector:
             with pytest.raises(TrackerAuthError, match="jira: the tracker refused"):
