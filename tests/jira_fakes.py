@@ -38,14 +38,14 @@ async def jira_connector(
     base_url: str,
     *,
     cloud: bool = True,
-    timeout: float = 10.0,
+    request_timeout: float = 10.0,
     client_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> AsyncIterator[JiraConnector]:
     auth = httpx.BasicAuth(EMAIL, TOKEN) if cloud else None
     headers = {} if cloud else {"Authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(
-        base_url=base_url, auth=auth, headers=headers, timeout=timeout
+        base_url=base_url, auth=auth, headers=headers, timeout=request_timeout
     ) as http:
         client = TrackerClient(
             http, source=SOURCE, sleep=compressed_sleep, **(client_options or {})

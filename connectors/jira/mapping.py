@@ -76,6 +76,8 @@ def to_item(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "issue"
+        if exc.title == IssueFields.__name__:
+            where = f"fields.{where}"
         raise ConnectorDataError(site.source, key, f"{where}: {first['msg']}") from None
     if histories is None and issue.changelog is not None and issue.changelog.complete:
         histories = issue.changelog.histories

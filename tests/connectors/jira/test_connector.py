@@ -152,7 +152,7 @@ async def test_a_hung_request_times_out_and_is_retried() -> None:
     fake = make_fake(50)
     fake.faults.hang_next, fake.faults.hang_seconds = 1, 1.0
     with serve_in_thread(fake) as base:
-        async with jira_connector(base, timeout=0.3) as connector:
+        async with jira_connector(base, request_timeout=0.3) as connector:
             items = items_of(await fetch_all(connector))
             assert connector.stats.retries >= 1
     assert len(items) == len(fake.data)
