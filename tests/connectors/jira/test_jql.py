@@ -50,5 +50,5 @@ def test_a_naive_time_bound_is_refused() -> None:
 
 def test_in_projects_lists_several_quoted_keys() -> None:
     assert jql.in_projects(["PAY", "INT"]) == 'project in ("PAY", "INT")'
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one project"):
         jql.in_projects([])
