@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -122,6 +123,20 @@ class FakeJira:
         issue = self.issue_named(key)
         self.data.edit(issue, changes)
         return issue
+
+    def edit_random(self, count: int, *, seed: int = 1) -> list[str]:
+        """Retitle ``count`` issues chosen by ``seed``, a third of them also moving status."""
+        rng = random.Random(seed)
+        chosen = rng.sample(sorted(self.data.issues), min(count, len(self.data)))
+        keys = []
+        for n, issue_id in enumerate(chosen):
+            issue = self.data.issues[issue_id]
+            changes: dict[str, object] = {"summary": f"{issue.summary} (revised)"}
+            if n % 3 == 0:
+                changes["status"] = "In Progress" if issue.status.category == "new" else "Done"
+            self.data.edit(issue, changes)
+            keys.append(issue.key)
+        return keys
 
     def delete(self, key: str) -> None:
         self.data.delete(self.issue_named(key))

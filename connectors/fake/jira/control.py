@@ -44,6 +44,11 @@ def routes(fake: FakeJira) -> list[Route]:
         issue = fake.move(request.path_params["key"], body["project"])
         return JSONResponse({"id": str(issue.id), "key": issue.key})
 
+    async def edit_random(request: Request) -> Response:
+        body = await request.json()
+        keys = fake.edit_random(int(body["count"]), seed=int(body.get("seed", 1)))
+        return JSONResponse({"edited": keys})
+
     async def link(request: Request) -> Response:
         body = await request.json()
         fake.link(body["outward"], body["inward"], body.get("type", "Blocks"))
@@ -67,5 +72,6 @@ def routes(fake: FakeJira) -> list[Route]:
         Route("/_fake/issues/{key:str}", change, methods=["PATCH", "DELETE"]),
         Route("/_fake/issues/{key:str}/move", move, methods=["POST"]),
         Route("/_fake/links", link, methods=["POST"]),
+        Route("/_fake/edit-random", edit_random, methods=["POST"]),
         Route("/_fake/faults", faults, methods=["POST"]),
     ]
