@@ -159,6 +159,8 @@ class JiraData:
         self._next_link = 20_000
         self._next_history = 50_000
         self._next_number: dict[str, int] = dict.fromkeys(self.projects, 1)
+        self.version = 0
+        """Bumped by every change, so cached query results know when they are stale."""
 
     # Reading -------------------------------------------------------------------------
 
@@ -205,6 +207,7 @@ class JiraData:
         for name, value in values.items():
             setattr(issue, name, value)
         self._next_id += 1
+        self.version += 1
         self.issues[issue.id] = issue
         self._by_key[issue.key] = issue.id
         self._ids_by_project[project].append(issue.id)
@@ -222,6 +225,7 @@ class JiraData:
     ) -> None:
         issue.histories.append(History(self._next_history, at, author, field_name, *old, *new))
         self._next_history += 1
+        self.version += 1
 
     def transition(
         self, issue: Issue, status: Status, *, at: datetime, author: User | None = None
@@ -243,6 +247,7 @@ class JiraData:
     ) -> IssueLink:
         link = IssueLink(self._next_link, LINK_TYPES[type_name], outward.id, inward.id)
         self._next_link += 1
+        self.version += 1
         self.links[link.id] = link
         for end in (outward, inward):
             self._links_of.setdefault(end.id, []).append(link.id)
@@ -254,9 +259,11 @@ class JiraData:
         """Bump ``updated`` strictly forward (Jira keeps milliseconds)."""
         when = at or self.now()
         issue.updated = max(when, issue.updated + timedelta(milliseconds=1))
+        self.version += 1
         return issue.updated
 
     def delete(self, issue: Issue) -> None:
+        self.version += 1
         del self.issues[issue.id]
         for key in (issue.key, *issue.old_keys):
             self._by_key.pop(key, None)
