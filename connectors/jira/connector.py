@@ -20,6 +20,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+import httpx
+from pydantic import ValidationError
+
 from connectors.base import (
     ConnectorDataError,
     FetchStats,
@@ -30,8 +33,8 @@ from connectors.base import (
 )
 from connectors.http import TrackerClient
 from connectors.jira import jql
-from connectors.jira.mapping import Site, to_item
-from connectors.jira.schemas import ChangelogPage, History, IssuePage
+from connectors.jira.mapping import Site, parse_issue, to_item
+from connectors.jira.schemas import ChangelogPage, History, IdPage, IssuePage, IssueRaw
 from connectors.jira.site import discover_site
 from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
 
@@ -133,7 +136,7 @@ class JiraConnector:
                 window=self._chunks_in_flight,
             )
         else:
-            pages = self._search_dc(scope, site, updated_from=since)
+            pages = self._search_dc(scope, site, since=since)
         async for page in pages:
             yield page
 
@@ -141,29 +144,24 @@ class JiraConnector:
         """Every issue id in the project now: ids only, the largest pages the API gives."""
         _, cloud = await self.site()
         if cloud:
-            return frozenset(
-                [i async for batch in self._sweep_ids(jql.issue_query(scope)) for i in batch]
-            )
+            sweep = self._sweep_ids(jql.issue_query(scope))
+            return frozenset([i async for batch in sweep for i in batch])
         ids: set[str] = set()
-        async for issues in self._dc_pages(scope, fields=["id"], expand=False, updated_from=None):
-            ids.update(str(raw["id"]) for raw in issues)
+        async for response in self._dc_pages(scope, fields=["id"], expand=False, since=None):
+            ids.update(i.id for i in IdPage.model_validate_json(response.content).issues)
         return frozenset(ids)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
         """The current state of named issues (keys or ids); missing ones are left out."""
         site, cloud = await self.site()
         if cloud:
-            pages = [
-                await self._load(list(keys[i : i + HISTORY_BATCH]), site, "*")
-                for i in range(0, len(keys), HISTORY_BATCH)
-            ]
-            return Page(
-                "*",
-                [i for p in pages for i in p.items],
-                warnings=[w for p in pages for w in p.warnings],
-            )
-        raws = await asyncio.gather(*(self._get_dc_issue(key) for key in keys))
-        return _page("*", [r for r in raws if r is not None], site, histories=None)
+            chunks = [list(keys[i : i + HISTORY_BATCH]) for i in range(0, len(keys), HISTORY_BATCH)]
+            pages = [await self._load(chunk, site, "*") for chunk in chunks]
+            items = [i for p in pages for i in p.items]
+            return Page("*", items, warnings=[w for p in pages for w in p.warnings])
+        found = await asyncio.gather(*(self._get_dc_issue(key, site) for key in keys))
+        issues = [issue for issue in found if issue is not None]
+        return _page("*", issues, [], site, histories=None)
 
     async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
         async for response in iter_pages(
@@ -173,7 +171,7 @@ class JiraConnector:
             json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
             paginator=TokenPaginator(),
         ):
-            yield [str(raw["id"]) for raw in IssuePage.model_validate(response.json()).issues]
+            yield [i.id for i in IdPage.model_validate_json(response.content).issues]
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel."""
@@ -182,15 +180,18 @@ class JiraConnector:
             asyncio.gather(*(self._bulkfetch(batch, site) for batch in batches)),
             self._changelogs(ids),
         )
-        raws = [raw for batch in details for raw in batch]
-        return _page(scope, raws, site, histories=histories)
+        issues = [issue for batch, _ in details for issue in batch]
+        warnings = [warning for _, batch in details for warning in batch]
+        return _page(scope, issues, warnings, site, histories=histories)
 
-    async def _bulkfetch(self, ids: list[str], site: Site) -> list[dict[str, Any]]:
+    async def _bulkfetch(
+        self, ids: list[str], site: Site
+    ) -> tuple[list[IssueRaw], list[SyncWarning]]:
         response = await self.client.post(
             "/rest/api/3/issue/bulkfetch",
             json={"issueIdsOrKeys": ids, "fields": [*FIELDS, *site.custom_field_ids]},
         )
-        return IssuePage.model_validate(response.json()).issues
+        return _parse_issues(response, self.source)
 
     async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
         found: dict[str, list[History]] = {i: [] for i in ids}
@@ -201,47 +202,40 @@ class JiraConnector:
             json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
             paginator=TokenPaginator(),
         ):
-            for log in ChangelogPage.model_validate(response.json()).issueChangeLogs:
+            for log in ChangelogPage.model_validate_json(response.content).issueChangeLogs:
                 found.setdefault(log.issueId, []).extend(log.changeHistories)
         return found
 
     async def _search_dc(
-        self, scope: str, site: Site, *, updated_from: datetime | None
+        self, scope: str, site: Site, *, since: datetime | None
     ) -> AsyncIterator[Page]:
         fields = [*FIELDS, *site.custom_field_ids]
-        async for issues in self._dc_pages(
-            scope, fields=fields, expand=True, updated_from=updated_from
-        ):
-            truncated = [r for r in issues if not _history_complete(r)]
-            fuller = await asyncio.gather(*(self._get_dc_issue(str(r["id"])) for r in truncated))
-            replaced = {str(r["id"]): r for r in fuller if r is not None}
-            yield _page(
-                scope, [replaced.get(str(r.get("id")), r) for r in issues], site, histories=None
-            )
+        async for response in self._dc_pages(scope, fields=fields, expand=True, since=since):
+            issues, warnings = _parse_issues(response, self.source)
+            cut = [i.id for i in issues if i.changelog is None or not i.changelog.complete]
+            fuller = await asyncio.gather(*(self._get_dc_issue(key, site) for key in cut))
+            replaced = {issue.id: issue for issue in fuller if issue is not None}
+            issues = [replaced.get(issue.id, issue) for issue in issues]
+            yield _page(scope, issues, warnings, site, histories=None)
 
     async def _dc_pages(
-        self, scope: str, *, fields: list[str], expand: bool, updated_from: datetime | None
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+        self, scope: str, *, fields: list[str], expand: bool, since: datetime | None
+    ) -> AsyncIterator[httpx.Response]:
         """Pages of one project's search, ascending id, restarted past the last id seen
         before the result window closes (keyset paging also survives concurrent edits)."""
         after: int | None = None
         while True:
-            query = jql.issue_query(scope, updated_from=updated_from, after_id=after)
-            body: dict[str, Any] = {
-                "jql": query,
-                "fields": fields,
-                "maxResults": DC_PAGE,
-                "startAt": 0,
-            }
+            query = jql.issue_query(scope, updated_from=since, after_id=after)
+            body: dict[str, Any] = {"jql": query, "fields": fields, "maxResults": DC_PAGE}
             if expand:
                 body["expand"] = ["changelog"]
             paginator = StartAtPaginator()
             while True:
                 response = await self.client.post("/rest/api/2/search", json=body)
-                page = IssuePage.model_validate(response.json())
-                if page.issues:
-                    yield page.issues
-                    after = int(page.issues[-1]["id"])
+                ids = IdPage.model_validate_json(response.content).issues
+                if ids:
+                    yield response
+                    after = int(ids[-1].id)
                 updates = paginator.next_params(response)
                 if updates is None:
                     return
@@ -249,8 +243,7 @@ class JiraConnector:
                     break
                 body.update(updates)
 
-    async def _get_dc_issue(self, key: str) -> dict[str, Any] | None:
-        site, _ = await self.site()
+    async def _get_dc_issue(self, key: str, site: Site) -> IssueRaw | None:
         try:
             response = await self.client.get(
                 f"/rest/api/2/issue/{key}",
@@ -263,35 +256,42 @@ class JiraConnector:
             if exc.status_code == 404:
                 return None
             raise
-        raw: dict[str, Any] = response.json()
-        return raw
+        return parse_issue(response.json(), self.source)
 
 
-def _history_complete(raw: dict[str, Any]) -> bool:
-    log = raw.get("changelog")
-    if not isinstance(log, dict):
-        return False
-    total, histories = log.get("total"), log.get("histories") or []
-    return not isinstance(total, int) or len(histories) >= total
+def _parse_issues(
+    response: httpx.Response, source: str
+) -> tuple[list[IssueRaw], list[SyncWarning]]:
+    """A page's issues, parsed straight from bytes; issue by issue only if one is broken."""
+    try:
+        return IssuePage.model_validate_json(response.content).issues, []
+    except ValidationError:
+        pass
+    issues: list[IssueRaw] = []
+    warnings: list[SyncWarning] = []
+    body = response.json()
+    for raw in (body.get("issues") if isinstance(body, dict) else None) or []:
+        try:
+            issues.append(parse_issue(raw, source))
+        except ConnectorDataError as exc:
+            warnings.append(SyncWarning(exc.key, exc.reason))
+    return issues, warnings
 
 
 def _page(
     scope: str,
-    raws: Sequence[dict[str, Any]],
+    issues: Sequence[IssueRaw],
+    warnings: list[SyncWarning],
     site: Site,
     *,
     histories: dict[str, list[History]] | None,
 ) -> Page:
-    """Map a batch; a malformed issue becomes a warning and the rest of the batch goes on."""
+    """Map a batch; an issue that cannot be mapped becomes a warning and the rest go on."""
     items: list[TrackerItem] = []
-    warnings: list[SyncWarning] = []
-    for raw in raws:
+    for issue in issues:
         try:
-            items.append(
-                to_item(
-                    raw, site, None if histories is None else histories.get(str(raw.get("id")), [])
-                )
-            )
+            found = None if histories is None else histories.get(issue.id, [])
+            items.append(to_item(issue, site, found))
         except ConnectorDataError as exc:
             warnings.append(SyncWarning(exc.key, exc.reason))
     return Page(scope, items, warnings=warnings)

@@ -61,24 +61,24 @@ class Site:
         return ids + ((self.epic_link_field,) if self.epic_link_field else ())
 
 
-def to_item(
-    raw: Mapping[str, Any], site: Site, histories: Sequence[History] | None = None
-) -> TrackerItem:
+def parse_issue(raw: Any, source: str) -> IssueRaw:
+    """Validate one issue's JSON; ``ConnectorDataError`` names the issue and the reason."""
+    key = str(raw.get("key") or raw.get("id") or "?")[:64] if isinstance(raw, dict) else "?"
+    try:
+        return IssueRaw.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "issue"
+        raise ConnectorDataError(source, key, f"{where}: {first['msg']}") from None
+
+
+def to_item(issue: IssueRaw, site: Site, histories: Sequence[History] | None = None) -> TrackerItem:
     """Map one issue; ``histories`` (status changes) become transitions when given.
 
     Raises ``ConnectorDataError`` naming the issue and the reason when the payload is
     unusable, so the caller can warn and go on.
     """
-    key = str(raw.get("key") or raw.get("id") or "?")[:64]
-    try:
-        issue = IssueRaw.model_validate(raw)
-        fields = IssueFields.model_validate(issue.fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "issue"
-        if exc.title == IssueFields.__name__:
-            where = f"fields.{where}"
-        raise ConnectorDataError(site.source, key, f"{where}: {first['msg']}") from None
+    fields = issue.fields
     if histories is None and issue.changelog is not None and issue.changelog.complete:
         histories = issue.changelog.histories
     return TrackerItem(
@@ -88,27 +88,25 @@ def to_item(
         kind=_kind(fields),
         title=fields.summary,
         status=fields.status.name,
-        status_category=_category(fields.status.statusCategory.key, key, site),
+        status_category=_category(fields.status.statusCategory.key, issue.key, site),
         updated_at=fields.updated.astimezone(UTC),
         url=f"{site.browse_url}/browse/{issue.key}",
         issue_type=fields.issuetype.name,
         hierarchy_level=fields.issuetype.hierarchyLevel,
         project=fields.project.key,
-        parent_key=_parent(fields, issue.fields, site),
+        parent_key=_parent(fields, site),
         assignee=_assignee(fields),
         assignee_email=fields.assignee.emailAddress if fields.assignee else None,
-        estimate=_first_number(issue.fields, site.estimate_fields),
+        estimate=_first_number(fields, site.estimate_fields),
         created_at=fields.created.astimezone(UTC) if fields.created else None,
         resolved_at=fields.resolutiondate.astimezone(UTC) if fields.resolutiondate else None,
-        start_on=_first_date(issue.fields, site.start_date_fields),
+        start_on=_first_date(fields, site.start_date_fields),
         due_on=fields.duedate,
         labels=tuple(fields.labels),
         components=tuple(c.name for c in fields.components),
         fix_versions=tuple(v.name for v in fields.fixVersions),
         links=tuple(_links(issue.key, fields.issuelinks, site)),
-        references=find_references(
-            fields.summary, description_text(issue.fields.get("description"))
-        ),
+        references=find_references(fields.summary, description_text(fields.description)),
         transitions=None if histories is None else tuple(transitions(histories, site)),
     )
 
@@ -132,12 +130,12 @@ def _kind(fields: IssueFields) -> ItemKind:
     return _KINDS.get(issue_type.name.casefold(), ItemKind.TASK)
 
 
-def _parent(fields: IssueFields, raw_fields: Mapping[str, Any], site: Site) -> str | None:
+def _parent(fields: IssueFields, site: Site) -> str | None:
     """``fields.parent`` on Cloud (epics and subtasks); Data Center's Epic Link otherwise."""
     if fields.parent is not None:
         return fields.parent.key
     if site.epic_link_field:
-        epic = raw_fields.get(site.epic_link_field)
+        epic = fields.custom(site.epic_link_field)
         if isinstance(epic, str) and 0 < len(epic) <= 64:
             return epic
     return None
@@ -150,18 +148,18 @@ def _assignee(fields: IssueFields) -> str | None:
     return user.displayName or user.name or user.accountId
 
 
-def _first_number(raw_fields: Mapping[str, Any], ids: Iterable[str]) -> float | None:
+def _first_number(fields: IssueFields, ids: Iterable[str]) -> float | None:
     # A site may carry both "Story point estimate" and "Story Points"; the first set wins.
     for field_id in ids:
-        value = raw_fields.get(field_id)
+        value = fields.custom(field_id)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     return None
 
 
-def _first_date(raw_fields: Mapping[str, Any], ids: Iterable[str]) -> date | None:
+def _first_date(fields: IssueFields, ids: Iterable[str]) -> date | None:
     for field_id in ids:
-        value = raw_fields.get(field_id)
+        value = fields.custom(field_id)
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value[:10])

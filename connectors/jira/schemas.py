@@ -71,6 +71,11 @@ class NamedRaw(_Raw):
 
 
 class IssueFields(_Raw):
+    """The fields we ask for by name; custom fields (ids vary per site) land in
+    ``model_extra``. Only requested fields arrive, so keeping extras costs little."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
     summary: str
     status: StatusRaw
     issuetype: IssueTypeRaw
@@ -85,6 +90,10 @@ class IssueFields(_Raw):
     labels: list[str] = Field(default_factory=list)
     components: list[NamedRaw] = Field(default_factory=list)
     fixVersions: list[NamedRaw] = Field(default_factory=list)
+    description: Any = None
+
+    def custom(self, field_id: str) -> Any:
+        return (self.model_extra or {}).get(field_id)
 
 
 class HistoryItem(_Raw):
@@ -116,22 +125,31 @@ class Changelog(_Raw):
 
 
 class IssueRaw(_Raw):
-    """An issue's envelope; ``fields`` stays a dict because custom field ids vary per site."""
-
     id: str
     key: str
-    fields: dict[str, Any]
+    fields: IssueFields
     changelog: Changelog | None = None
 
 
 class IssuePage(_Raw):
-    """A page of ``/search/jql`` (token), ``/search`` (startAt/total) or ``/issue/bulkfetch``."""
+    """A page of ``/search/jql``, ``/search`` or ``/issue/bulkfetch``, parsed in one go.
 
-    issues: list[dict[str, Any]] = Field(default_factory=list)
-    nextPageToken: str | None = None
-    isLast: bool | None = None
-    startAt: int | None = None
-    total: int | None = None
+    Parsing the response bytes straight into models skips building Python objects for
+    everything we do not read; a page with a malformed issue fails as a whole, and the
+    caller then parses it issue by issue to tell which one.
+    """
+
+    issues: list[IssueRaw] = Field(default_factory=list)
+
+
+class IssueId(_Raw):
+    id: str
+
+
+class IdPage(_Raw):
+    """Any issue page read for its ids only (sweeps, censuses, keyset bookkeeping)."""
+
+    issues: list[IssueId] = Field(default_factory=list)
 
 
 class IssueChangelogs(_Raw):

@@ -7,6 +7,7 @@ history entries (which carry only status ids and names) get a category too.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Literal
 
@@ -36,8 +37,11 @@ async def discover_site(
         else (info.deploymentType or "").casefold() == "cloud"
     )
     api = "/rest/api/3" if cloud else "/rest/api/2"
-    fields = [FieldInfo.model_validate(f) for f in (await client.get(f"{api}/field")).json()]
-    statuses = [StatusInfo.model_validate(s) for s in (await client.get(f"{api}/status")).json()]
+    field_response, status_response = await asyncio.gather(
+        client.get(f"{api}/field"), client.get(f"{api}/status")
+    )
+    fields = [FieldInfo.model_validate(f) for f in field_response.json()]
+    statuses = [StatusInfo.model_validate(s) for s in status_response.json()]
     base = str(client.http.base_url).rstrip("/")
     browse = info.baseUrl.rstrip("/") if info.baseUrl and info.baseUrl.startswith("http") else base
     site = Site(

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConnectorDataError, ItemKind, LinkRef, StatusCategory
-from connectors.jira.mapping import Site, description_text, to_item
+from connectors.base import ConnectorDataError, ItemKind, LinkRef, StatusCategory, TrackerItem
+from connectors.jira.mapping import Site, description_text, parse_issue, to_item
 from connectors.jira.schemas import History
 
 DATA = Path(__file__).parent / "data"
@@ -36,6 +36,10 @@ DC = Site(
 )
 
 
+def item_of(raw: dict[str, Any], site: Site, histories: list[History] | None = None) -> TrackerItem:
+    return to_item(parse_issue(raw, site.source), site, histories)
+
+
 def load(name: str) -> dict[str, Any]:
     raw: dict[str, Any] = json.loads((DATA / name).read_text())
     return raw
@@ -43,7 +47,7 @@ def load(name: str) -> dict[str, Any]:
 
 class TestCloudIssue:
     def test_core_fields(self) -> None:
-        item = to_item(load("cloud_issue.json"), CLOUD)
+        item = item_of(load("cloud_issue.json"), CLOUD)
         assert (item.external_id, item.key, item.kind, item.issue_type) == (
             "11442",
             "INDEV-6",
@@ -62,7 +66,7 @@ class TestCloudIssue:
         )
 
     def test_times_become_utc_and_dates_stay_dates(self) -> None:
-        item = to_item(load("cloud_issue.json"), CLOUD)
+        item = item_of(load("cloud_issue.json"), CLOUD)
         assert item.updated_at == datetime(2019, 1, 30, 12, 51, 33, 199_000, tzinfo=UTC)
         assert item.updated_at.tzinfo == UTC
         assert item.created_at == datetime(2018, 12, 5, 11, 32, 11, 571_000, tzinfo=UTC)
@@ -74,14 +78,14 @@ class TestCloudIssue:
 
     def test_estimate_comes_from_the_first_story_point_field_that_is_set(self) -> None:
         raw = load("cloud_issue.json")
-        assert to_item(raw, CLOUD).estimate == 5.0
+        assert item_of(raw, CLOUD).estimate == 5.0
         raw["fields"]["customfield_10016"], raw["fields"]["customfield_10028"] = None, 8
-        assert to_item(raw, CLOUD).estimate == 8.0
+        assert item_of(raw, CLOUD).estimate == 8.0
         raw["fields"]["customfield_10028"] = "eight"
-        assert to_item(raw, CLOUD).estimate is None
+        assert item_of(raw, CLOUD).estimate is None
 
     def test_dependency_links_become_directed_blocks_edges(self) -> None:
-        item = to_item(load("cloud_issue.json"), CLOUD)
+        item = item_of(load("cloud_issue.json"), CLOUD)
         assert item.links == (
             LinkRef("acme", "INDEV-6", "acme", "INDEV-7", link_type="Blocks"),
             LinkRef("acme", "OPS-3", "acme", "INDEV-6", link_type="Blocks"),
@@ -92,22 +96,22 @@ class TestCloudIssue:
     def test_link_types_not_configured_as_dependencies_are_ignored(self) -> None:
         only_blocks = Site(source="acme", browse_url="https://x.test")
         assert {
-            link.link_type for link in to_item(load("cloud_issue.json"), only_blocks).links
+            link.link_type for link in item_of(load("cloud_issue.json"), only_blocks).links
         } == {"Blocks"}
 
     def test_references_come_from_the_rich_text_description_and_its_links(self) -> None:
-        item = to_item(load("cloud_issue.json"), CLOUD)
+        item = item_of(load("cloud_issue.json"), CLOUD)
         targets = {r.target: r.blocks for r in item.references}
         assert targets["PAY-12"] is False
         assert "https://app.asana.com/0/1200000000000101/1200000000000777" in targets
 
     def test_no_history_given_means_transitions_unknown(self) -> None:
-        assert to_item(load("cloud_issue.json"), CLOUD).transitions is None
+        assert item_of(load("cloud_issue.json"), CLOUD).transitions is None
 
 
 class TestDataCenterIssue:
     def test_epic_link_is_the_parent_and_users_are_named(self) -> None:
-        item = to_item(load("dc_issue.json"), DC)
+        item = item_of(load("dc_issue.json"), DC)
         assert (item.parent_key, item.kind, item.estimate) == ("CORE-2", ItemKind.STORY, 3.0)
         assert (item.assignee, item.assignee_email) == ("Ada Lovelace", "ada@example.com")
         assert item.resolved_at == datetime(2024, 3, 9, 17, 30, tzinfo=UTC)
@@ -117,7 +121,7 @@ class TestDataCenterIssue:
         }
 
     def test_embedded_complete_changelog_gives_status_transitions_only(self) -> None:
-        item = to_item(load("dc_issue.json"), DC)
+        item = item_of(load("dc_issue.json"), DC)
         assert item.transitions is not None
         assert [
             (t.external_id, t.from_status, t.to_status, t.to_category) for t in item.transitions
@@ -130,7 +134,7 @@ class TestDataCenterIssue:
     def test_a_truncated_embedded_changelog_is_not_taken_as_the_whole_history(self) -> None:
         raw = load("dc_issue.json")
         raw["changelog"]["total"] = 57
-        assert to_item(raw, DC).transitions is None
+        assert item_of(raw, DC).transitions is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +155,7 @@ def test_kind_follows_the_type_and_its_hierarchy_level(
 ) -> None:
     raw = load("cloud_issue.json")
     raw["fields"]["issuetype"] = issuetype
-    assert to_item(raw, CLOUD).kind == kind
+    assert item_of(raw, CLOUD).kind == kind
 
 
 @pytest.mark.parametrize(
@@ -171,7 +175,7 @@ def test_a_malformed_issue_is_reported_with_its_key_and_reason(damage: Any, reas
     raw = copy.deepcopy(load("cloud_issue.json"))
     damage(raw["fields"])
     with pytest.raises(ConnectorDataError) as caught:
-        to_item(raw, CLOUD)
+        item_of(raw, CLOUD)
     assert caught.value.key == "INDEV-6"
     assert reason in caught.value.reason
 
@@ -199,7 +203,7 @@ def test_several_status_changes_in_one_history_keep_distinct_ids() -> None:
             ],
         }
     )
-    item = to_item(load("cloud_issue.json"), CLOUD, [history])
+    item = item_of(load("cloud_issue.json"), CLOUD, [history])
     assert [t.external_id for t in item.transitions or ()] == ["77", "77.1"]
 
 
