@@ -34,7 +34,14 @@ from connectors.base import (
 from connectors.http import TrackerClient
 from connectors.jira import jql
 from connectors.jira.mapping import Site, parse_issue, to_item
-from connectors.jira.schemas import ChangelogPage, History, IdPage, IssuePage, IssueRaw
+from connectors.jira.schemas import (
+    CHANGELOG_PAGE_ADAPTER,
+    ID_PAGE_ADAPTER,
+    ISSUE_PAGE_ADAPTER,
+    History,
+    IssueRaw,
+    complete,
+)
 from connectors.jira.site import discover_site
 from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
 
@@ -148,7 +155,7 @@ class JiraConnector:
             return frozenset([i async for batch in sweep for i in batch])
         ids: set[str] = set()
         async for response in self._dc_pages(scope, fields=["id"], expand=False, since=None):
-            ids.update(i.id for i in IdPage.model_validate_json(response.content).issues)
+            ids.update(i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"])
         return frozenset(ids)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
@@ -171,7 +178,7 @@ class JiraConnector:
             json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
             paginator=TokenPaginator(),
         ):
-            yield [i.id for i in IdPage.model_validate_json(response.content).issues]
+            yield [i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"]]
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel."""
@@ -202,8 +209,8 @@ class JiraConnector:
             json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
             paginator=TokenPaginator(),
         ):
-            for log in ChangelogPage.model_validate_json(response.content).issueChangeLogs:
-                found.setdefault(log.issueId, []).extend(log.changeHistories)
+            for log in CHANGELOG_PAGE_ADAPTER.validate_json(response.content)["issueChangeLogs"]:
+                found.setdefault(log["issueId"], []).extend(log["changeHistories"])
         return found
 
     async def _search_dc(
@@ -212,10 +219,10 @@ class JiraConnector:
         fields = [*FIELDS, *site.custom_field_ids]
         async for response in self._dc_pages(scope, fields=fields, expand=True, since=since):
             issues, warnings = _parse_issues(response, self.source)
-            cut = [i.id for i in issues if i.changelog is None or not i.changelog.complete]
+            cut = [i["id"] for i in issues if not _has_full_history(i)]
             fuller = await asyncio.gather(*(self._get_dc_issue(key, site) for key in cut))
-            replaced = {issue.id: issue for issue in fuller if issue is not None}
-            issues = [replaced.get(issue.id, issue) for issue in issues]
+            replaced = {issue["id"]: issue for issue in fuller if issue is not None}
+            issues = [replaced.get(issue["id"], issue) for issue in issues]
             yield _page(scope, issues, warnings, site, histories=None)
 
     async def _dc_pages(
@@ -232,10 +239,10 @@ class JiraConnector:
             paginator = StartAtPaginator()
             while True:
                 response = await self.client.post("/rest/api/2/search", json=body)
-                ids = IdPage.model_validate_json(response.content).issues
+                ids = ID_PAGE_ADAPTER.validate_json(response.content)["issues"]
                 if ids:
                     yield response
-                    after = int(ids[-1].id)
+                    after = int(ids[-1]["id"])
                 updates = paginator.next_params(response)
                 if updates is None:
                     return
@@ -259,12 +266,17 @@ class JiraConnector:
         return parse_issue(response.json(), self.source)
 
 
+def _has_full_history(issue: IssueRaw) -> bool:
+    changelog = issue.get("changelog")
+    return changelog is not None and complete(changelog)
+
+
 def _parse_issues(
     response: httpx.Response, source: str
 ) -> tuple[list[IssueRaw], list[SyncWarning]]:
     """A page's issues, parsed straight from bytes; issue by issue only if one is broken."""
     try:
-        return IssuePage.model_validate_json(response.content).issues, []
+        return ISSUE_PAGE_ADAPTER.validate_json(response.content)["issues"], []
     except ValidationError:
         pass
     issues: list[IssueRaw] = []
@@ -290,7 +302,7 @@ def _page(
     items: list[TrackerItem] = []
     for issue in issues:
         try:
-            found = None if histories is None else histories.get(issue.id, [])
+            found = None if histories is None else histories.get(issue["id"], [])
             items.append(to_item(issue, site, found))
         except ConnectorDataError as exc:
             warnings.append(SyncWarning(exc.key, exc.reason))

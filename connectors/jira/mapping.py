@@ -24,7 +24,16 @@ from connectors.base import (
     Transition,
 )
 from connectors.crosslinks import MAX_SCANNED_CHARS, find_references
-from connectors.jira.schemas import History, IssueFields, IssueLinkRaw, IssueRaw
+from connectors.jira.schemas import (
+    ISSUE_ADAPTER,
+    History,
+    IssueFields,
+    IssueLinkRaw,
+    IssueRaw,
+    IssueTypeRaw,
+    UserRaw,
+    complete,
+)
 
 CATEGORIES = {
     "new": StatusCategory.TODO,
@@ -65,7 +74,7 @@ def parse_issue(raw: Any, source: str) -> IssueRaw:
     """Validate one issue's JSON; ``ConnectorDataError`` names the issue and the reason."""
     key = str(raw.get("key") or raw.get("id") or "?")[:64] if isinstance(raw, dict) else "?"
     try:
-        return IssueRaw.model_validate(raw)
+        return ISSUE_ADAPTER.validate_python(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "issue"
@@ -78,35 +87,38 @@ def to_item(issue: IssueRaw, site: Site, histories: Sequence[History] | None = N
     Raises ``ConnectorDataError`` naming the issue and the reason when the payload is
     unusable, so the caller can warn and go on.
     """
-    fields = issue.fields
-    if histories is None and issue.changelog is not None and issue.changelog.complete:
-        histories = issue.changelog.histories
+    fields, key = issue["fields"], issue["key"]
+    changelog = issue.get("changelog")
+    if histories is None and changelog is not None and complete(changelog):
+        histories = changelog["histories"]
+    status, issue_type, assignee = fields["status"], fields["issuetype"], fields.get("assignee")
+    created, resolved = fields.get("created"), fields.get("resolutiondate")
     return TrackerItem(
         source=site.source,
-        external_id=issue.id,
-        key=issue.key,
-        kind=_kind(fields),
-        title=fields.summary,
-        status=fields.status.name,
-        status_category=_category(fields.status.statusCategory.key, issue.key, site),
-        updated_at=fields.updated.astimezone(UTC),
-        url=f"{site.browse_url}/browse/{issue.key}",
-        issue_type=fields.issuetype.name,
-        hierarchy_level=fields.issuetype.hierarchyLevel,
-        project=fields.project.key,
+        external_id=issue["id"],
+        key=key,
+        kind=_kind(issue_type),
+        title=fields["summary"],
+        status=status["name"],
+        status_category=_category(status["statusCategory"]["key"], key, site),
+        updated_at=fields["updated"].astimezone(UTC),
+        url=f"{site.browse_url}/browse/{key}",
+        issue_type=issue_type["name"],
+        hierarchy_level=issue_type.get("hierarchyLevel"),
+        project=fields["project"]["key"],
         parent_key=_parent(fields, site),
-        assignee=_assignee(fields),
-        assignee_email=fields.assignee.emailAddress if fields.assignee else None,
+        assignee=_assignee(assignee),
+        assignee_email=assignee.get("emailAddress") if assignee else None,
         estimate=_first_number(fields, site.estimate_fields),
-        created_at=fields.created.astimezone(UTC) if fields.created else None,
-        resolved_at=fields.resolutiondate.astimezone(UTC) if fields.resolutiondate else None,
+        created_at=created.astimezone(UTC) if created else None,
+        resolved_at=resolved.astimezone(UTC) if resolved else None,
         start_on=_first_date(fields, site.start_date_fields),
-        due_on=fields.duedate,
-        labels=tuple(fields.labels),
-        components=tuple(c.name for c in fields.components),
-        fix_versions=tuple(v.name for v in fields.fixVersions),
-        links=tuple(_links(issue.key, fields.issuelinks, site)),
-        references=find_references(fields.summary, description_text(fields.description)),
+        due_on=fields.get("duedate"),
+        labels=tuple(fields.get("labels") or ()),
+        components=tuple(c["name"] for c in fields.get("components") or ()),
+        fix_versions=tuple(v["name"] for v in fields.get("fixVersions") or ()),
+        links=tuple(_links(key, fields.get("issuelinks") or (), site)),
+        references=find_references(fields["summary"], description_text(fields.get("description"))),
         transitions=None if histories is None else tuple(transitions(histories, site)),
     )
 
@@ -120,38 +132,41 @@ def _category(key: str, issue_key: str, site: Site) -> StatusCategory:
         ) from None
 
 
-def _kind(fields: IssueFields) -> ItemKind:
-    issue_type = fields.issuetype
-    level = issue_type.hierarchyLevel
-    if issue_type.subtask or (level is not None and level < 0):
+def _kind(issue_type: IssueTypeRaw) -> ItemKind:
+    level = issue_type.get("hierarchyLevel")
+    if issue_type.get("subtask") or (level is not None and level < 0):
         return ItemKind.SUBTASK
-    if (level is not None and level >= 1) or issue_type.name.casefold() == "epic":
+    if (level is not None and level >= 1) or issue_type["name"].casefold() == "epic":
         return ItemKind.EPIC
-    return _KINDS.get(issue_type.name.casefold(), ItemKind.TASK)
+    return _KINDS.get(issue_type["name"].casefold(), ItemKind.TASK)
 
 
 def _parent(fields: IssueFields, site: Site) -> str | None:
     """``fields.parent`` on Cloud (epics and subtasks); Data Center's Epic Link otherwise."""
-    if fields.parent is not None:
-        return fields.parent.key
+    parent = fields.get("parent")
+    if parent is not None:
+        return parent["key"]
     if site.epic_link_field:
-        epic = fields.custom(site.epic_link_field)
+        epic = _custom(fields, site.epic_link_field)
         if isinstance(epic, str) and 0 < len(epic) <= 64:
             return epic
     return None
 
 
-def _assignee(fields: IssueFields) -> str | None:
-    user = fields.assignee
-    if user is None:
+def _custom(fields: IssueFields, field_id: str) -> Any:
+    return fields.get(field_id)
+
+
+def _assignee(user: UserRaw | None) -> str | None:
+    if not user:
         return None
-    return user.displayName or user.name or user.accountId
+    return user.get("displayName") or user.get("name") or user.get("accountId")
 
 
 def _first_number(fields: IssueFields, ids: Iterable[str]) -> float | None:
     # A site may carry both "Story point estimate" and "Story Points"; the first set wins.
     for field_id in ids:
-        value = fields.custom(field_id)
+        value = _custom(fields, field_id)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     return None
@@ -159,7 +174,7 @@ def _first_number(fields: IssueFields, ids: Iterable[str]) -> float | None:
 
 def _first_date(fields: IssueFields, ids: Iterable[str]) -> date | None:
     for field_id in ids:
-        value = fields.custom(field_id)
+        value = _custom(fields, field_id)
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value[:10])
@@ -175,38 +190,41 @@ def _links(key: str, links: Iterable[IssueLinkRaw], site: Site) -> Iterator[Link
     reads "that <outward> this".
     """
     for link in links:
-        if link.type.name.casefold() not in site.dependency_link_types:
+        link_type = link["type"]
+        if link_type["name"].casefold() not in site.dependency_link_types:
             continue
-        inverted = bool(link.type.outward and _INVERTED_WORDING.search(link.type.outward))
-        if link.outwardIssue is not None:
-            blocker, blocked = key, link.outwardIssue.key
-        elif link.inwardIssue is not None:
-            blocker, blocked = link.inwardIssue.key, key
+        outward_words = link_type.get("outward")
+        inverted = bool(outward_words and _INVERTED_WORDING.search(outward_words))
+        if "outwardIssue" in link:
+            blocker, blocked = key, link["outwardIssue"]["key"]
+        elif "inwardIssue" in link:
+            blocker, blocked = link["inwardIssue"]["key"], key
         else:
             continue
         if inverted:
             blocker, blocked = blocked, blocker
         if len(blocker) <= 64 and len(blocked) <= 64:
-            yield LinkRef(site.source, blocker, site.source, blocked, link_type=link.type.name)
+            yield LinkRef(site.source, blocker, site.source, blocked, link_type=link_type["name"])
 
 
 def transitions(histories: Iterable[History], site: Site) -> Iterator[Transition]:
     """Status changes only; each keyed by its history id (several can share a second)."""
     categories = site.status_categories or {}
     for history in histories:
-        changes = [i for i in history.items if (i.fieldId or i.field) == "status"]
+        changes = [i for i in history["items"] if (i.get("fieldId") or i.get("field")) == "status"]
+        author = history.get("author")
         for index, change in enumerate(changes):
-            if not change.toString:
+            to_string, from_string = change.get("toString"), change.get("fromString")
+            if not to_string:
                 continue
-            author = history.author
             yield Transition(
-                external_id=history.id if index == 0 else f"{history.id}.{index}",
-                at=history.created.astimezone(UTC),
-                to_status=change.toString[:128],
-                from_status=change.fromString[:128] if change.fromString else None,
-                to_category=categories.get(change.to or ""),
-                from_category=categories.get(change.from_ or ""),
-                author=(author.displayName or author.accountId or author.name) if author else None,
+                external_id=history["id"] if index == 0 else f"{history['id']}.{index}",
+                at=history["created"].astimezone(UTC),
+                to_status=to_string[:128],
+                from_status=from_string[:128] if from_string else None,
+                to_category=categories.get(change.get("to") or ""),
+                from_category=categories.get(change.get("from") or ""),
+                author=_assignee(author),
             )
 
 

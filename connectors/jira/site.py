@@ -79,7 +79,7 @@ def _epic_link(fields: Sequence[FieldInfo]) -> str | None:
 
 def _categories(statuses: Sequence[StatusInfo]) -> dict[str, StatusCategory]:
     return {
-        s.id: CATEGORIES[s.statusCategory.key]
+        s.id: CATEGORIES[s.statusCategory["key"]]
         for s in statuses
-        if s.statusCategory.key in CATEGORIES
+        if s.statusCategory["key"] in CATEGORIES
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from connectors.base import ConnectorDataError, ItemKind, LinkRef, StatusCategory, TrackerItem
 from connectors.jira.mapping import Site, description_text, parse_issue, to_item
@@ -181,7 +182,7 @@ def test_a_malformed_issue_is_reported_with_its_key_and_reason(damage: Any, reas
 
 
 def test_several_status_changes_in_one_history_keep_distinct_ids() -> None:
-    history = History.model_validate(
+    history = TypeAdapter(History).validate_python(
         {
             "id": "77",
             "created": "2026-01-05T10:00:00.000+0000",
