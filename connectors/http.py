@@ -125,8 +125,17 @@ class TrackerClient:
         self.source = source
         self.stats = FetchStats()
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        # A tenth of a second's worth of burst: when the event loop was busy (parsing a
+        # page, binding a batch), the slots it missed are caught up instead of lost, and no
+        # second ever carries more than the rate plus that tenth.
         self._limiter = (
-            RateLimiter(requests_per_second, sleep=sleep) if requests_per_second else None
+            RateLimiter(
+                requests_per_second,
+                burst=max(1, round(requests_per_second / 10)),
+                sleep=sleep,
+            )
+            if requests_per_second
+            else None
         )
         self._max_retries = max_retries
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap

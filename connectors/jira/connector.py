@@ -72,6 +72,8 @@ DETAIL_BATCH = 100
 """Issues per ``/issue/bulkfetch``: the limit that holds for every field list."""
 HISTORY_BATCH = 1_000
 """Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
+READY_PAGES = 2
+"""Mapped pages kept ready for the writer: one being stored, one next in line."""
 DC_PAGE = 1_000
 """Data Center's default ``jira.search.views.default.max``; a smaller cap is read back."""
 DC_WINDOW = 10_000
@@ -326,24 +328,48 @@ async def _pipeline(
     *,
     window: int,
 ) -> AsyncIterator[Page]:
-    """Load chunks concurrently, at most ``window`` at a time, yielding pages as they finish.
+    """Load chunks concurrently and yield their pages as they finish.
 
-    Loads keep running while the caller stores a page, so fetching and writing overlap;
-    the window keeps memory flat however large the site is. Leaving early cancels them.
+    A producer walks the chunks and keeps up to ``window`` loads running whatever the
+    caller is doing, so the tracker is kept busy while the caller stores a page; up to
+    ``READY_PAGES`` finished pages wait for it. Memory is bounded by those two numbers,
+    however large the site. A failure is raised to the caller as it was raised; leaving
+    early cancels everything still running.
     """
-    pending: set[asyncio.Task[Page]] = set()
+    queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=READY_PAGES)
+    slots = asyncio.Semaphore(window)
+    loads: set[asyncio.Task[None]] = set()
+
+    async def load_one(chunk: list[str]) -> None:
+        try:
+            result: Page | Exception = await load(chunk)
+        except Exception as exc:  # handed to the caller through the queue
+            result = exc
+        try:
+            await queue.put(result)
+        finally:
+            slots.release()
+
+    async def produce() -> None:
+        try:
+            async for chunk in chunks:
+                await slots.acquire()
+                task = asyncio.create_task(load_one(chunk))
+                loads.add(task)
+                task.add_done_callback(loads.discard)
+            await asyncio.gather(*loads)
+        except Exception as exc:  # the sweep itself failed
+            await queue.put(exc)
+        else:
+            await queue.put(None)
+
+    producer = asyncio.create_task(produce())
     try:
-        async for chunk in chunks:
-            pending.add(asyncio.create_task(load(chunk)))
-            while len(pending) >= window:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                yield task.result()
+        while (item := await queue.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
     finally:
-        for task in pending:
+        for task in (producer, *loads):
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(producer, *loads, return_exceptions=True)
