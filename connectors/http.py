@@ -57,10 +57,14 @@ def default_error_message(response: httpx.Response) -> str:
 
 
 def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """Seconds the tracker asked us to wait, from ``Retry-After`` (seconds or HTTP date)."""
+    """Seconds the tracker asked us to wait, from ``Retry-After`` (seconds or HTTP date).
+
+    Without it, a 429's ``X-RateLimit-Reset`` (Jira: the ISO instant the limit resets) is
+    the answer: retrying before then only spends the retry budget.
+    """
     value = response.headers.get("Retry-After")
     if value is None:
-        return None
+        return _rate_limit_reset(response, now=now) if response.status_code == 429 else None
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -68,6 +72,19 @@ def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _rate_limit_reset(response: httpx.Response, *, now: datetime | None) -> float | None:
+    value = response.headers.get("X-RateLimit-Reset")
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
         return None
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
