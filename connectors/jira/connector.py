@@ -102,7 +102,9 @@ class JiraConnector:
         self._deployment = deployment
         self._estimate_field = estimate_field
         self._link_types = tuple(dependency_link_types)
-        self._chunks_in_flight = max(1, chunks_in_flight)
+        # Shared by every project being read: memory and the tracker's load stay the same
+        # whether one project or twenty are synced at once.
+        self._chunk_slots = asyncio.Semaphore(max(1, chunks_in_flight))
         self._site: tuple[Site, bool] | None = None
         self._site_lock = asyncio.Lock()
 
@@ -142,7 +144,7 @@ class JiraConnector:
             pages = _pipeline(
                 _chunked(self._sweep_ids(query), HISTORY_BATCH),
                 lambda ids: self._load(ids, site, scope),
-                window=self._chunks_in_flight,
+                slots=self._chunk_slots,
             )
         else:
             pages = self._search_dc(scope, site, since=since)
@@ -326,18 +328,17 @@ async def _pipeline(
     chunks: AsyncIterator[list[str]],
     load: Callable[[list[str]], Coroutine[Any, Any, Page]],
     *,
-    window: int,
+    slots: asyncio.Semaphore,
 ) -> AsyncIterator[Page]:
     """Load chunks concurrently and yield their pages as they finish.
 
-    A producer walks the chunks and keeps up to ``window`` loads running whatever the
-    caller is doing, so the tracker is kept busy while the caller stores a page; up to
-    ``READY_PAGES`` finished pages wait for it. Memory is bounded by those two numbers,
-    however large the site. A failure is raised to the caller as it was raised; leaving
-    early cancels everything still running.
+    A producer walks the chunks and starts a load whenever one of the shared ``slots`` is
+    free, whatever the caller is doing, so the tracker is kept busy while the caller
+    stores a page; up to ``READY_PAGES`` finished pages wait for it. Memory is bounded by
+    those two numbers, however large the site. A failure is raised to the caller as it
+    was raised; leaving early cancels everything still running.
     """
     queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=READY_PAGES)
-    slots = asyncio.Semaphore(window)
     loads: set[asyncio.Task[None]] = set()
 
     async def load_one(chunk: list[str]) -> None:
