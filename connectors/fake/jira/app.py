@@ -14,10 +14,8 @@ import asyncio
 import base64
 import binascii
 import bisect
-import hashlib
-import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -34,6 +32,15 @@ from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
 from connectors.fake.jira.render import Renderer, requested_fields
+from connectors.fake.jira.wire import (
+    ApiError,
+    as_list,
+    decode_token,
+    encode_token,
+    error,
+    json_of,
+    params_of,
+)
 
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -54,11 +61,6 @@ HEAVY_EXPANDS = {
     "versionedRepresentations",
 }
 MULTI_VALUED = {"comment", "worklog", "attachment"}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, *messages: str) -> None:
-        self.status, self.messages = status, messages
 
 
 class FakeJira:
@@ -186,9 +188,9 @@ class FakeJira:
                     return refusal
                 return JSONResponse(await handler(request))
             except ApiError as exc:
-                return _error(exc.status, *exc.messages)
+                return error(exc.status, *exc.messages)
             except JqlError as exc:
-                return _error(400, str(exc))
+                return error(400, str(exc))
 
         return endpoint
 
@@ -219,15 +221,15 @@ class FakeJira:
         if faults.fail_next:
             status = faults.fail_next.popleft()
             headers = {"Retry-After": "1"} if status == 429 else {}
-            return _error(status, "Injected failure.", headers=headers)
+            return error(status, "Injected failure.", headers=headers)
         if faults.random_failure():
-            return _error(503, "Service Unavailable")
+            return error(503, "Service Unavailable")
         bucket = faults.bucket()
         if bucket is not None:
             wait = bucket.take()
             if wait > 0:
                 headers = rate_limited_headers(wait, bucket.rate)
-                return _error(429, "Rate limit exceeded.", headers=headers)
+                return error(429, "Rate limit exceeded.", headers=headers)
         return None
 
     def _renderer(self, request: Request) -> Renderer:
@@ -284,7 +286,7 @@ class FakeJira:
     async def search_jql(self, request: Request) -> dict[str, Any]:
         if not self.cloud:
             raise ApiError(404, "null for uri: " + request.url.path)
-        params = await _params(request)
+        params = await params_of(request)
         text = str(params.get("jql") or "")
         if not self._parse(text).bounded:
             raise ApiError(
@@ -296,7 +298,7 @@ class FakeJira:
         cap = ID_ONLY_CAP if fields <= {"id", "key"} else RICH_CAP
         size = max(1, min(int(params.get("maxResults") or DEFAULT_PAGE), cap))
         keys, issues = self._evaluate(text)
-        after = _decode_token(params.get("nextPageToken"), text)
+        after = decode_token(params.get("nextPageToken"), text)
         start = 0 if after is None else bisect.bisect_right(keys, after)
         page = issues[start : start + size]
         more = start + size < len(issues)
@@ -315,13 +317,13 @@ class FakeJira:
             "isLast": not more,
         }
         if more:
-            body["nextPageToken"] = _encode_token(text, keys[start + size - 1])
+            body["nextPageToken"] = encode_token(text, keys[start + size - 1])
         return body
 
     async def search(self, request: Request) -> dict[str, Any]:
         if self.cloud:
             raise ApiError(410, REMOVED_SEARCH)
-        params = await _params(request)
+        params = await params_of(request)
         text = str(params.get("jql") or "")
         start = int(params.get("startAt") or 0)
         asked = params.get("maxResults")
@@ -334,7 +336,7 @@ class FakeJira:
             )
         _, matches = self._evaluate(text)
         fields = requested_fields(params.get("fields"), ["*navigable"])
-        expand = _as_list(params.get("expand"))
+        expand = as_list(params.get("expand"))
         renderer = self._renderer(request)
         return {
             "expand": "schema,names",
@@ -350,10 +352,10 @@ class FakeJira:
     async def bulkfetch(self, request: Request) -> dict[str, Any]:
         if not self.cloud:
             raise ApiError(404, "null for uri: " + request.url.path)
-        body = await _json(request)
+        body = await json_of(request)
         wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
         fields = requested_fields(body.get("fields"), ["*navigable"])
-        expand = set(_as_list(body.get("expand")))
+        expand = set(as_list(body.get("expand")))
         narrow = (
             "*all" not in fields
             and len(fields) <= 100
@@ -381,7 +383,7 @@ class FakeJira:
     async def changelogs(self, request: Request) -> dict[str, Any]:
         if not self.cloud:
             raise ApiError(404, "null for uri: " + request.url.path)
-        body = await _json(request)
+        body = await json_of(request)
         wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
         field_ids = set(body.get("fieldIds") or [])
         if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
@@ -395,7 +397,7 @@ class FakeJira:
             if not field_ids or h.field in field_ids
         )
         marker = ",".join(wanted)
-        after = _decode_token(body.get("nextPageToken"), marker)
+        after = decode_token(body.get("nextPageToken"), marker)
         remaining = [e for e in entries if after is None or e[0] > after]
         page = remaining[:size]
         renderer = self._renderer(request)
@@ -408,7 +410,7 @@ class FakeJira:
             ]
         }
         if len(remaining) > size:
-            result["nextPageToken"] = _encode_token(marker, page[-1][0])
+            result["nextPageToken"] = encode_token(marker, page[-1][0])
         return result
 
     async def issue(self, request: Request) -> dict[str, Any]:
@@ -416,7 +418,7 @@ class FakeJira:
         if issue is None:
             raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
         fields = requested_fields(request.query_params.get("fields"), ["*all"])
-        expand = _as_list(request.query_params.get("expand"))
+        expand = as_list(request.query_params.get("expand"))
         return self._renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
 
     # Querying -------------------------------------------------------------------------
@@ -445,56 +447,3 @@ class FakeJira:
             self._results.pop(next(iter(self._results)))
         self._results[text] = (self.data.version, keys, issues)
         return keys, issues
-
-
-async def _params(request: Request) -> dict[str, Any]:
-    if request.method == "POST":
-        return await _json(request)
-    params: dict[str, Any] = dict(request.query_params)
-    fields = request.query_params.getlist("fields")
-    if len(fields) > 1:
-        params["fields"] = fields
-    return params
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise ApiError(400, "Unexpected character: the request body is not JSON.") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "The request body must be a JSON object.")
-    return body
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
-
-
-def _encode_token(scope: str, after: Sequence[int] | int) -> str:
-    payload = {"q": hashlib.sha256(scope.encode()).hexdigest()[:16], "a": after}
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-
-
-def _decode_token(token: Any, scope: str) -> Any:
-    """The position a token stands for; a token from another query is refused."""
-    if not token:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        if payload["q"] != hashlib.sha256(scope.encode()).hexdigest()[:16]:
-            raise ValueError("token from another query")
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise ApiError(400, "The provided next page token is invalid or expired.") from None
-    after = payload["a"]
-    return tuple(after) if isinstance(after, list) else after
-
-
-def _error(status: int, *messages: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"errorMessages": list(messages), "errors": {}}, status_code=status, headers=headers
-    )
