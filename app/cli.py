@@ -239,6 +239,9 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
 
 
 def main() -> None:
+    from app.process import tune_garbage_collector
+
+    tune_garbage_collector()
     try:
         cli()
     except KeyboardInterrupt:

@@ -67,7 +67,7 @@ def build_connector(source: SourceConfig, http: httpx.AsyncClient) -> Connector:
             deployment=source.deployment,
             estimate_field=source.estimate_field,
             dependency_link_types=source.dependency_link_types,
-            chunks_in_flight=max(2, source.max_in_flight // 4),
+            chunks_in_flight=max(2, source.max_in_flight // 2),
         )
         return connector
     raise UnsupportedSource(f"{source.name}: {source.kind} sources are not supported yet")

@@ -89,6 +89,13 @@ def _child(*args: str) -> dict[str, Any]:
     return result
 
 
+def _edit_random(base: str, count: int) -> list[str]:
+    """Change ``count`` issues on the fake through its control API."""
+    response = httpx.post(f"{base}/_fake/edit-random", json={"count": count}, timeout=60)
+    edited: list[str] = response.raise_for_status().json()["edited"]
+    return edited
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -173,9 +180,7 @@ async def run() -> Section:
                 full = _child("sync", base, url, "full")
                 if full["status"] != "succeeded" or full["items_stored"] != N_ISSUES:
                     raise RuntimeError(f"the full sync did not store everything: {full}")
-                edited = httpx.post(
-                    f"{base}/_fake/edit-random", json={"count": int(N_ISSUES * CHANGED)}
-                ).json()["edited"]
+                edited = _edit_random(base, int(N_ISSUES * CHANGED))
                 incremental = _child("sync", base, url, "incremental")
             _report(section, backend, full, incremental, len(edited))
         baseline = _child("jira", base)
@@ -251,6 +256,10 @@ def _report(
 def _main(argv: list[str]) -> None:
     part = argv[0]
     if part == "sync":
+        from app.process import tune_garbage_collector
+
+        # As `throughline sync` does (app.cli.main): the child measures the product.
+        tune_garbage_collector()
         base, url, mode = argv[1:4]
         result = asyncio.run(_throughline_sync(base, url, full=mode == "full"))
     elif part == "jira":

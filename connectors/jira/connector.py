@@ -16,6 +16,7 @@ window that DC's search index refuses to page beyond.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -45,6 +46,8 @@ from connectors.jira.schemas import (
 from connectors.jira.site import discover_site
 from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
 
+log = logging.getLogger(__name__)
+
 Deployment = Literal["auto", "cloud", "datacenter"]
 
 FIELDS = (
@@ -70,6 +73,9 @@ ID_PAGE = 5_000
 """Ids per sweep page: the documented maximum when only ``id`` is requested."""
 DETAIL_BATCH = 100
 """Issues per ``/issue/bulkfetch``: the limit that holds for every field list."""
+NARROW_DETAIL_BATCH = 1_000
+"""Issues per ``/issue/bulkfetch`` that newer Cloud sites allow for an explicit, narrow,
+single-valued field list like ours; a site that refuses it gets ``DETAIL_BATCH``."""
 HISTORY_BATCH = 1_000
 """Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
 READY_PAGES = 2
@@ -106,6 +112,7 @@ class JiraConnector:
         # whether one project or twenty are synced at once.
         self._chunk_slots = asyncio.Semaphore(max(1, chunks_in_flight))
         self._site: tuple[Site, bool] | None = None
+        self._detail_batch = NARROW_DETAIL_BATCH
         self._site_lock = asyncio.Lock()
 
     async def site(self) -> tuple[Site, bool]:
@@ -186,14 +193,27 @@ class JiraConnector:
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel."""
-        batches = [ids[i : i + DETAIL_BATCH] for i in range(0, len(ids), DETAIL_BATCH)]
-        details, histories = await asyncio.gather(
-            asyncio.gather(*(self._bulkfetch(batch, site) for batch in batches)),
-            self._changelogs(ids),
-        )
+        details, histories = await asyncio.gather(self._details(ids, site), self._changelogs(ids))
         issues = [issue for batch, _ in details for issue in batch]
         warnings = [warning for _, batch in details for warning in batch]
         return _page(scope, issues, warnings, site, histories=histories)
+
+    async def _details(
+        self, ids: list[str], site: Site
+    ) -> list[tuple[list[IssueRaw], list[SyncWarning]]]:
+        """Bulk-fetch details, a thousand a call where the site allows it, else a hundred."""
+        size = self._detail_batch
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        try:
+            return list(await asyncio.gather(*(self._bulkfetch(b, site) for b in batches)))
+        except TrackerRequestError as exc:
+            if exc.status_code != 400 or size <= DETAIL_BATCH:
+                raise
+            log.info(
+                "%s: bulk fetch refused %d issues a call; using %d", self.source, size, DETAIL_BATCH
+            )
+            self._detail_batch = DETAIL_BATCH
+            return await self._details(ids, site)
 
     async def _bulkfetch(
         self, ids: list[str], site: Site

@@ -77,6 +77,7 @@ class FakeJira:
         faults: Faults | None = None,
         site_url: str | None = None,
         dc_page_cap: int = DC_CAP,
+        narrow_bulkfetch: bool = True,
     ) -> None:
         self.data = data
         self.cloud = deployment == "cloud"
@@ -85,6 +86,8 @@ class FakeJira:
         self.faults = faults or Faults()
         self.site_url = site_url
         self.dc_page_cap = dc_page_cap
+        self.narrow_bulkfetch = narrow_bulkfetch
+        """Allow 1,000-issue bulk fetches of narrow field lists (newer sites); else 100."""
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
@@ -357,7 +360,8 @@ class FakeJira:
         fields = requested_fields(body.get("fields"), ["*navigable"])
         expand = set(as_list(body.get("expand")))
         narrow = (
-            "*all" not in fields
+            self.narrow_bulkfetch
+            and "*all" not in fields
             and len(fields) <= 100
             and not fields & MULTI_VALUED
             and not expand & HEAVY_EXPANDS

@@ -139,11 +139,15 @@ class TestCloudSearch:
         self, cloud: tuple[FakeJira, httpx.Client]
     ) -> None:
         http = cloud[1]
+        ids = [str(n) for n in range(10_000, 10_101)]
         too_many = http.post(
-            "/rest/api/3/issue/bulkfetch",
-            json={"issueIdsOrKeys": [str(n) for n in range(10_000, 10_101)], "fields": ["*all"]},
+            "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["*all"]}
         )
-        assert too_many.status_code == 400
+        assert too_many.status_code == 400, "more than 100 with *all"
+        narrow = http.post(
+            "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["summary"]}
+        )
+        assert len(narrow.json()["issues"]) == 101, "up to 1,000 with a narrow field list"
         body = http.post(
             "/rest/api/3/issue/bulkfetch",
             json={"issueIdsOrKeys": ["PAY-2", "99999999", "PAY-1"], "fields": ["summary"]},
