@@ -2,16 +2,16 @@
 
 Cloud follows Atlassian's bulk pattern: one sequential sweep per project asks
 ``/search/jql`` for ids only (5,000 a page, ascending id, so issues created or edited
-during the sweep can only append), and each thousand ids are fetched in parallel —
-details through ``/issue/bulkfetch`` (100 a call) and status history through
-``/changelog/bulkfetch`` — under the client's in-flight and rate limits. Only the id sweep
-is sequential, and it moves 50 times faster than the details, so the run is bound by the
-tracker's rate limit rather than by one page chain.
+during the sweep can only append), and each thousand ids are loaded in parallel —
+details through ``/issue/bulkfetch`` and status history through ``/changelog/bulkfetch``
+— under the client's in-flight and rate limits, while earlier pages are being stored.
+The sweep is the only sequential part, and at 5,000 ids a page it outruns the detail
+loads many times over, so a big project needs no splitting into id ranges: the run is
+bound by the tracker's rate limit (or our own CPU), not by one page chain.
 
 Data Center has neither bulk endpoint: it pages ``/rest/api/2/search`` by ``startAt`` with
 the changelog expanded, and restarts the query past the last id before the 10,000-result
-window that DC's search index refuses to page beyond.
-"""
+window that DC's search index refuses to page beyond."""
 
 from __future__ import annotations
 
