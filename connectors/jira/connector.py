@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -35,6 +35,7 @@ from connectors.base import (
 from connectors.http import TrackerClient
 from connectors.jira import jql
 from connectors.jira.mapping import Site, parse_issue, to_item
+from connectors.jira.pipeline import chunked, pipeline
 from connectors.jira.schemas import (
     CHANGELOG_PAGE_ADAPTER,
     ID_PAGE_ADAPTER,
@@ -78,8 +79,6 @@ NARROW_DETAIL_BATCH = 1_000
 single-valued field list like ours; a site that refuses it gets ``DETAIL_BATCH``."""
 HISTORY_BATCH = 1_000
 """Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
-READY_PAGES = 2
-"""Mapped pages kept ready for the writer: one being stored, one next in line."""
 DC_PAGE = 1_000
 """Data Center's default ``jira.search.views.default.max``; a smaller cap is read back."""
 DC_WINDOW = 10_000
@@ -148,8 +147,8 @@ class JiraConnector:
         site, cloud = await self.site()
         query = jql.issue_query(scope, updated_from=since)
         if cloud:
-            pages = _pipeline(
-                _chunked(self._sweep_ids(query), HISTORY_BATCH),
+            pages = pipeline(
+                chunked(self._sweep_ids(query), HISTORY_BATCH),
                 lambda ids: self._load(ids, site, scope),
                 slots=self._chunk_slots,
             )
@@ -331,66 +330,3 @@ def _page(
         except ConnectorDataError as exc:
             warnings.append(SyncWarning(exc.key, exc.reason))
     return Page(scope, items, warnings=warnings)
-
-
-async def _chunked(batches: AsyncIterator[list[str]], size: int) -> AsyncIterator[list[str]]:
-    pending: list[str] = []
-    async for batch in batches:
-        pending += batch
-        while len(pending) >= size:
-            yield pending[:size]
-            pending = pending[size:]
-    if pending:
-        yield pending
-
-
-async def _pipeline(
-    chunks: AsyncIterator[list[str]],
-    load: Callable[[list[str]], Coroutine[Any, Any, Page]],
-    *,
-    slots: asyncio.Semaphore,
-) -> AsyncIterator[Page]:
-    """Load chunks concurrently and yield their pages as they finish.
-
-    A producer walks the chunks and starts a load whenever one of the shared ``slots`` is
-    free, whatever the caller is doing, so the tracker is kept busy while the caller
-    stores a page; up to ``READY_PAGES`` finished pages wait for it. Memory is bounded by
-    those two numbers, however large the site. A failure is raised to the caller as it
-    was raised; leaving early cancels everything still running.
-    """
-    queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=READY_PAGES)
-    loads: set[asyncio.Task[None]] = set()
-
-    async def load_one(chunk: list[str]) -> None:
-        try:
-            result: Page | Exception = await load(chunk)
-        except Exception as exc:  # handed to the caller through the queue
-            result = exc
-        try:
-            await queue.put(result)
-        finally:
-            slots.release()
-
-    async def produce() -> None:
-        try:
-            async for chunk in chunks:
-                await slots.acquire()
-                task = asyncio.create_task(load_one(chunk))
-                loads.add(task)
-                task.add_done_callback(loads.discard)
-            await asyncio.gather(*loads)
-        except Exception as exc:  # the sweep itself failed
-            await queue.put(exc)
-        else:
-            await queue.put(None)
-
-    producer = asyncio.create_task(produce())
-    try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        for task in (producer, *loads):
-            task.cancel()
-        await asyncio.gather(producer, *loads, return_exceptions=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import bisect
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -26,41 +26,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from connectors.fake.jira import control
+from connectors.fake.jira import control, search
 from connectors.fake.jira.data import generate
 from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
-from connectors.fake.jira.render import Renderer, requested_fields
+from connectors.fake.jira.render import Renderer
 from connectors.fake.jira.wire import (
     ApiError,
-    as_list,
-    decode_token,
-    encode_token,
     error,
-    json_of,
-    params_of,
 )
 
-REMOVED_SEARCH = (
-    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-    "A full migration guideline is available at "
-    "https://developer.atlassian.com/changelog/#CHANGE-2046"
-)
-ID_ONLY_CAP, RICH_CAP, DEFAULT_PAGE = 5_000, 100, 50
-DC_CAP, DC_WINDOW = 1_000, 10_000
-BULK_CAP, BULK_NARROW_CAP, CHANGELOG_ISSUES, CHANGELOG_PAGE = 100, 1_000, 1_000, 1_000
-SEARCH_CHANGELOG_CAP, BULK_CHANGELOG_CAP = 20, 40
 RESULT_CACHE = 64
-HEAVY_EXPANDS = {
-    "changelog",
-    "editmeta",
-    "operations",
-    "renderedFields",
-    "transitions",
-    "versionedRepresentations",
-}
-MULTI_VALUED = {"comment", "worklog", "attachment"}
 
 
 class FakeJira:
@@ -76,7 +53,7 @@ class FakeJira:
         time_zone: str = "Pacific/Auckland",
         faults: Faults | None = None,
         site_url: str | None = None,
-        dc_page_cap: int = DC_CAP,
+        dc_page_cap: int = search.DC_CAP,
         narrow_bulkfetch: bool = True,
     ) -> None:
         self.data = data
@@ -168,11 +145,25 @@ class FakeJira:
             Route(f"{api}/status", self._guard(self.statuses)),
             Route(f"{api}/project", self._guard(self.projects)),
             Route(f"{api}/project/search", self._guard(self.project_search)),
-            Route(f"{api}/search/jql", self._guard(self.search_jql), methods=["GET", "POST"]),
-            Route(f"{api}/search", self._guard(self.search), methods=["GET", "POST"]),
-            Route(f"{api}/issue/bulkfetch", self._guard(self.bulkfetch), methods=["POST"]),
-            Route(f"{api}/changelog/bulkfetch", self._guard(self.changelogs), methods=["POST"]),
-            Route(f"{api}/issue/{{key:str}}", self._guard(self.issue)),
+            Route(
+                f"{api}/search/jql",
+                self._guard(partial(search.search_jql, self)),
+                methods=["GET", "POST"],
+            ),
+            Route(
+                f"{api}/search", self._guard(partial(search.search, self)), methods=["GET", "POST"]
+            ),
+            Route(
+                f"{api}/issue/bulkfetch",
+                self._guard(partial(search.bulkfetch, self)),
+                methods=["POST"],
+            ),
+            Route(
+                f"{api}/changelog/bulkfetch",
+                self._guard(partial(search.changelogs, self)),
+                methods=["POST"],
+            ),
+            Route(f"{api}/issue/{{key:str}}", self._guard(partial(search.issue, self))),
         ]
 
     # The gate every API request passes: count, hooks, latency, auth, faults. ---------
@@ -235,7 +226,7 @@ class FakeJira:
                 return error(429, "Rate limit exceeded.", headers=headers)
         return None
 
-    def _renderer(self, request: Request) -> Renderer:
+    def renderer(self, request: Request) -> Renderer:
         version = request.path_params.get("version", "2")
         api = "3" if self.cloud and version == "3" else "2"
         base = str(request.base_url).rstrip("/")
@@ -265,10 +256,10 @@ class FakeJira:
         }
 
     async def fields(self, request: Request) -> list[dict[str, Any]]:
-        return self._renderer(request).field_catalogue()
+        return self.renderer(request).field_catalogue()
 
     async def statuses(self, request: Request) -> list[dict[str, Any]]:
-        return self._renderer(request).status_catalogue()
+        return self.renderer(request).status_catalogue()
 
     async def projects(self, request: Request) -> list[dict[str, Any]]:
         return [{"id": p.id, "key": p.key, "name": p.name} for p in self.data.projects.values()]
@@ -286,151 +277,10 @@ class FakeJira:
             "values": values,
         }
 
-    async def search_jql(self, request: Request) -> dict[str, Any]:
-        if not self.cloud:
-            raise ApiError(404, "null for uri: " + request.url.path)
-        params = await params_of(request)
-        text = str(params.get("jql") or "")
-        if not self._parse(text).bounded:
-            raise ApiError(
-                400,
-                "Unbounded JQL queries are not allowed here. "
-                "Please add a search restriction to your query.",
-            )
-        fields = requested_fields(params.get("fields"), ["id"])
-        cap = ID_ONLY_CAP if fields <= {"id", "key"} else RICH_CAP
-        size = max(1, min(int(params.get("maxResults") or DEFAULT_PAGE), cap))
-        keys, issues = self._evaluate(text)
-        after = decode_token(params.get("nextPageToken"), text)
-        start = 0 if after is None else bisect.bisect_right(keys, after)
-        page = issues[start : start + size]
-        more = start + size < len(issues)
-        expand = str(params.get("expand") or "")
-        renderer = self._renderer(request)
-        body: dict[str, Any] = {
-            "issues": [
-                renderer.issue(
-                    i,
-                    fields,
-                    changelog_cap=SEARCH_CHANGELOG_CAP,
-                    expand_changelog="changelog" in expand,
-                )
-                for i in page
-            ],
-            "isLast": not more,
-        }
-        if more:
-            body["nextPageToken"] = encode_token(text, keys[start + size - 1])
-        return body
-
-    async def search(self, request: Request) -> dict[str, Any]:
-        if self.cloud:
-            raise ApiError(410, REMOVED_SEARCH)
-        params = await params_of(request)
-        text = str(params.get("jql") or "")
-        start = int(params.get("startAt") or 0)
-        asked = params.get("maxResults")
-        size = max(0, min(DEFAULT_PAGE if asked is None else int(asked), self.dc_page_cap))
-        if start + size > DC_WINDOW:
-            raise ApiError(
-                400,
-                "Result window is too large, from + size must be less than or equal to: "
-                f"[{DC_WINDOW}] but was [{start + size}].",
-            )
-        _, matches = self._evaluate(text)
-        fields = requested_fields(params.get("fields"), ["*navigable"])
-        expand = as_list(params.get("expand"))
-        renderer = self._renderer(request)
-        return {
-            "expand": "schema,names",
-            "startAt": start,
-            "maxResults": size,
-            "total": len(matches),
-            "issues": [
-                renderer.issue(i, fields, expand_changelog="changelog" in expand)
-                for i in matches[start : start + size]
-            ],
-        }
-
-    async def bulkfetch(self, request: Request) -> dict[str, Any]:
-        if not self.cloud:
-            raise ApiError(404, "null for uri: " + request.url.path)
-        body = await json_of(request)
-        wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
-        fields = requested_fields(body.get("fields"), ["*navigable"])
-        expand = set(as_list(body.get("expand")))
-        narrow = (
-            self.narrow_bulkfetch
-            and "*all" not in fields
-            and len(fields) <= 100
-            and not fields & MULTI_VALUED
-            and not expand & HEAVY_EXPANDS
-        )
-        cap = BULK_NARROW_CAP if narrow else BULK_CAP
-        if not wanted or len(wanted) > cap:
-            raise ApiError(400, f"issueIdsOrKeys must contain between 1 and {cap} issues.")
-        found = {issue.id: issue for key in wanted if (issue := self.data.get(key)) is not None}
-        renderer = self._renderer(request)
-        return {
-            "issues": [
-                renderer.issue(
-                    found[i],
-                    fields,
-                    changelog_cap=BULK_CHANGELOG_CAP,
-                    expand_changelog="changelog" in expand,
-                )
-                for i in sorted(found)
-            ],
-            "issueErrors": [],
-        }
-
-    async def changelogs(self, request: Request) -> dict[str, Any]:
-        if not self.cloud:
-            raise ApiError(404, "null for uri: " + request.url.path)
-        body = await json_of(request)
-        wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
-        field_ids = set(body.get("fieldIds") or [])
-        if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
-            raise ApiError(400, f"Provide 1 to {CHANGELOG_ISSUES} issues and at most 10 field ids.")
-        size = max(1, min(int(body.get("maxResults") or CHANGELOG_PAGE), CHANGELOG_PAGE))
-        issues = {i.id: i for key in wanted if (i := self.data.get(key)) is not None}
-        entries = sorted(
-            ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
-            for issue_id, issue in issues.items()
-            for h in issue.histories
-            if not field_ids or h.field in field_ids
-        )
-        marker = ",".join(wanted)
-        after = decode_token(body.get("nextPageToken"), marker)
-        remaining = [e for e in entries if after is None or e[0] > after]
-        page = remaining[:size]
-        renderer = self._renderer(request)
-        grouped: dict[int, list[dict[str, Any]]] = {}
-        for (_, issue_id, _), history in page:
-            grouped.setdefault(issue_id, []).append(renderer.history(history))
-        result: dict[str, Any] = {
-            "issueChangeLogs": [
-                {"issueId": str(i), "changeHistories": h} for i, h in grouped.items()
-            ]
-        }
-        if len(remaining) > size:
-            result["nextPageToken"] = encode_token(marker, page[-1][0])
-        return result
-
-    async def issue(self, request: Request) -> dict[str, Any]:
-        issue = self.data.get(request.path_params["key"])
-        if issue is None:
-            raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
-        fields = requested_fields(request.query_params.get("fields"), ["*all"])
-        expand = as_list(request.query_params.get("expand"))
-        return self._renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
-
-    # Querying -------------------------------------------------------------------------
-
-    def _parse(self, text: str) -> Query:
+    def parse(self, text: str) -> Query:
         return parse(text, data=self.data, zone=self.zone, now=datetime.now(UTC))
 
-    def _evaluate(self, text: str) -> tuple[list[tuple[int, ...]], list[Issue]]:
+    def evaluate(self, text: str) -> tuple[list[tuple[int, ...]], list[Issue]]:
         """The sorted matches of a query and their sort keys, cached until the site changes.
 
         Paging a query page by page then costs a bisection, not a re-evaluation: without
@@ -439,7 +289,7 @@ class FakeJira:
         cached = self._results.get(text)
         if cached is not None and cached[0] == self.data.version:
             return cached[1], cached[2]
-        query = self._parse(text)
+        query = self.parse(text)
         projects = sorted(query.projects) if query.projects is not None else None
         sort_key = query.sort_key(self.data)
         keyed = sorted(

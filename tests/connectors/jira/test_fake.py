@@ -10,8 +10,8 @@ import pytest
 from jira import JIRA
 
 from connectors.fake.jira import FakeJira
-from connectors.fake.jira.app import REMOVED_SEARCH
 from connectors.fake.jira.data import HOSTILE_TITLES, generate
+from connectors.fake.jira.search import REMOVED_SEARCH
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import ANCHOR, EMAIL, TOKEN, make_fake
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from connectors.base import Page, TrackerUnavailable
-from connectors.jira.connector import READY_PAGES, _pipeline
+from connectors.jira.pipeline import READY_PAGES, pipeline
 
 
 async def chunks(count: int, started: list[int] | None = None) -> AsyncIterator[list[str]]:
@@ -29,7 +29,7 @@ async def test_every_chunk_becomes_one_page_with_at_most_the_window_loading() ->
         running -= 1
         return Page(ids[0])
 
-    pages = [p async for p in _pipeline(chunks(20), load, slots=asyncio.Semaphore(3))]
+    pages = [p async for p in pipeline(chunks(20), load, slots=asyncio.Semaphore(3))]
     assert sorted(int(p.scope) for p in pages) == list(range(20))
     assert peak == 3
 
@@ -40,7 +40,7 @@ async def test_loads_go_on_while_the_caller_is_busy_but_stop_at_the_bound() -> N
     async def load(ids: list[str]) -> Page:
         return Page(ids[0])
 
-    pages = _pipeline(chunks(50, started), load, slots=asyncio.Semaphore(2))
+    pages = pipeline(chunks(50, started), load, slots=asyncio.Semaphore(2))
     first = await anext(pages)
     await asyncio.sleep(0.05)  # the caller "stores" a page for a while
     assert first.scope == "0"
@@ -56,7 +56,7 @@ async def test_a_failed_load_reaches_the_caller_as_itself() -> None:
         return Page(ids[0])
 
     with pytest.raises(TrackerUnavailable, match="gave up"):
-        async for _ in _pipeline(chunks(10), load, slots=asyncio.Semaphore(2)):
+        async for _ in pipeline(chunks(10), load, slots=asyncio.Semaphore(2)):
             pass
 
 
@@ -72,7 +72,7 @@ async def test_leaving_early_cancels_loads_still_running() -> None:
                 raise
         return Page(ids[0])
 
-    pages = _pipeline(chunks(5), load, slots=asyncio.Semaphore(3))
+    pages = pipeline(chunks(5), load, slots=asyncio.Semaphore(3))
     assert (await anext(pages)).scope == "0"
     await pages.aclose()
     assert cancelled, "loads in flight were cancelled, not left running"
