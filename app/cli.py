@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from app import migrations
 from app.config import ConfigError, ThroughlineConfig, load_config, secret_references
 from app.logs import configure_logging
 from app.settings import Settings
+from app.sync import SyncOutcome
 
 cli = typer.Typer(
     name="throughline",
@@ -27,7 +27,7 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 fake_cli = typer.Typer(
-    help="Serve a fake tracker (tests, benchmarks, demos).", no_args_is_help=True
+    help="Serve a fake tracker for trials, demos and benchmarks.", no_args_is_help=True
 )
 cli.add_typer(fake_cli, name="fake")
 
@@ -78,75 +78,6 @@ def check_config(config: ConfigOption = None) -> None:
     )
 
 
-@cli.command("sync")
-def sync_command(
-    source: Annotated[
-        str | None, typer.Argument(help="Source name (default: every source).")
-    ] = None,
-    full: Annotated[
-        bool, typer.Option("--full", help="Re-read everything, not just changes.")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Pull changes (or everything) from the configured trackers into the store."""
-    settings = _settings(config)
-    loaded = _load_or_exit(settings)
-    names = [source] if source else [s.name for s in loaded.sources]
-    unknown = [n for n in names if loaded.source(n) is None]
-    if unknown or not names:
-        typer.echo(
-            f"no configured source named {unknown[0]!r}" if unknown else "no sources configured",
-            err=True,
-        )
-        raise typer.Exit(2)
-    migrations.upgrade(settings.database_url)
-    failed = asyncio.run(_sync_sources(settings, loaded, names, full=full))
-    raise typer.Exit(1 if failed else 0)
-
-
-async def _sync_sources(
-    settings: Settings, config: ThroughlineConfig, names: list[str], *, full: bool
-) -> bool:
-    """Sync each named source in turn; True when any run failed."""
-    from app import catalog, jobs
-    from app.auth import TokenRegistry
-    from app.config import ServerConfig
-    from app.db import make_engine, make_sessionmaker, session_scope
-    from app.metrics import Metrics
-    from app.progress import sync_progress
-    from app.state import AppState
-
-    engine = make_engine(settings.database_url)
-    state = AppState(
-        settings=settings,
-        config=config,
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        read_sessionmaker=make_sessionmaker(engine, read_only=True),
-        metrics=Metrics(),
-        # The CLI serves no requests: no API tokens are needed to run a sync.
-        tokens=TokenRegistry(ServerConfig(auth="none")),
-    )
-    failed = False
-    try:
-        async with session_scope(state.sessionmaker) as session:
-            await catalog.apply_config(session, config, now=datetime.now(UTC))
-        for name in names:
-            with sync_progress(name, full=full) as show:
-                outcome = await jobs.sync_source(state, name, full=full, progress=show)
-            detail = f" ({'; '.join(outcome.errors.values())})" if outcome.errors else ""
-            typer.echo(
-                f"{name}: {outcome.status}, {outcome.items_seen:,} item(s) read, "
-                f"{outcome.counts.items:,} written, {len(outcome.warnings)} warning(s){detail}"
-            )
-            failed = failed or outcome.status == "failed"
-    finally:
-        for client in state.http_clients.values():
-            await client.aclose()
-        await engine.dispose()
-    return failed
-
-
 @fake_cli.command("jira")
 def fake_jira(
     port: Annotated[int, typer.Option(help="Listen port.")] = 8081,
@@ -189,6 +120,103 @@ def db_upgrade(revision: str = "head") -> None:
     settings = _settings(None)
     migrations.upgrade(settings.database_url, revision)
     typer.echo(f"database migrated to {revision}")
+
+
+@cli.command("sync")
+def sync_command(
+    source: Annotated[
+        str | None, typer.Argument(help="Source name (default: every source).")
+    ] = None,
+    full: Annotated[bool, typer.Option(help="Read everything, not just what changed.")] = False,
+    census: Annotated[
+        bool, typer.Option(help="Also check for deleted items (a full id listing).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Pull tracker changes into the store now; exit 1 if any source failed.
+
+    On a terminal a progress bar shows each source's projects and items; elsewhere a log
+    line every few seconds does.
+    """
+
+    from app import jobs
+    from app.db import make_engine, make_sessionmaker
+    from app.progress import sync_progress
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    names = [source] if source else [s.name for s in loaded.sources]
+    if source and loaded.source(source) is None:
+        typer.echo(f"no source named {source!r} in {settings.config}", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.database_url)
+
+    async def run() -> bool:
+        engine = make_engine(settings.database_url)
+        sessionmaker = make_sessionmaker(engine)
+        ok = True
+        try:
+            for name in names:
+                with sync_progress(name, full=full) as show:
+                    outcome = await jobs.sync_source(
+                        sessionmaker, loaded, name, full=full, progress=show
+                    )
+                ok &= outcome.status == "succeeded"
+                typer.echo(_sync_line(name, "sync", outcome))
+                if census:
+                    counted = await jobs.census_source(sessionmaker, loaded, name)
+                    ok &= counted.status == "succeeded"
+                    typer.echo(_sync_line(name, "census", counted))
+        finally:
+            await engine.dispose()
+        return ok
+
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
+def _sync_line(name: str, what: str, outcome: SyncOutcome) -> str:
+    line = (
+        f"{name}: {what} {outcome.status}: {outcome.items_seen} seen, "
+        f"{outcome.counts.items} written, {outcome.counts.deleted} deleted"
+    )
+    if outcome.warnings:
+        line += f", {len(outcome.warnings)} warning(s)"
+    if outcome.errors:
+        line += "; " + "; ".join(outcome.errors.values())
+    return line
+
+
+@fake_cli.command("asana")
+def fake_asana(
+    port: Annotated[int, typer.Option(help="Listen port.")] = 8010,
+    host: Annotated[str, typer.Option(help="Listen address (keep it on loopback).")] = "127.0.0.1",
+    tasks: Annotated[int, typer.Option(help="Top-level tasks to generate.")] = 2_000,
+    projects: Annotated[
+        int | None, typer.Option(help="Projects to spread them over (default: one per 500).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same workspace.")] = 1,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+    requests_per_minute: Annotated[
+        int | None, typer.Option(help="Asana's quota to enforce (150 free, 1500 paid).")
+    ] = None,
+) -> None:
+    """Serve a fake Asana (API under /api/1.0, controls under /_fake) until stopped."""
+    import uvicorn
+
+    from connectors.fake.asana import FakeAsana, generate
+
+    fake = FakeAsana(generate(tasks, seed=seed, projects=projects), seed=seed)
+    fake.faults.latency = latency_ms / 1000
+    fake.faults.requests_per_minute = requests_per_minute
+    world = fake.world
+    typer.echo(
+        f"fake Asana: http://{host}:{port}/api/1.0  workspace {world.workspace}, "
+        f"{len(world.projects)} projects, {len(world.tasks)} tasks (any Bearer token)",
+    )
+    shown = ", ".join(list(world.projects)[:5])
+    typer.echo(f"  projects: {shown}{' …' if len(world.projects) > 5 else ''}")
+    uvicorn.run(fake, host=host, port=port, log_level="warning", access_log=False)
 
 
 @cli.command()

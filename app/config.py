@@ -79,6 +79,9 @@ class _SourceBase(_Model):
     verify_tls: bool = True
     max_in_flight: int = Field(default=8, ge=1, le=100)
     requests_per_second: float | None = Field(default=None, gt=0)
+    cross_link_direction: Literal["blocked_by", "blocks", "ignore"] = "blocked_by"
+    """How a mention of another tracker's item whose wording gives no direction is read:
+    the mentioned item blocks this one, this one blocks it, or no link at all."""
 
     @field_validator("sync_every", "census_every", "overlap", mode="before")
     @classmethod
@@ -105,7 +108,21 @@ class AsanaSourceConfig(_SourceBase):
     portfolio: str | None = None
     team: str | None = None
     sections: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    reference_field: str | None = None
+    """Name or gid of a custom field whose text names other trackers' items (Jira keys, URLs)."""
+    plan: Literal["free", "paid"] = "paid"
+    """The workspace's plan, which sets Asana's quota: 150 requests/minute free, 1,500 paid."""
     max_in_flight: int = Field(default=20, ge=1, le=50)
+
+    def request_rate(self) -> float:
+        """Requests per second to pace at: the configured rate, else 95 % of the plan's quota.
+
+        Asana counts rejected requests against the quota too, so pacing just under it costs
+        less than bouncing off it.
+        """
+        if self.requests_per_second is not None:
+            return self.requests_per_second
+        return (150 if self.plan == "free" else 1_500) / 60 * 0.95
 
     @field_validator("url")
     @classmethod

@@ -1,27 +1,94 @@
-"""Sync jobs, the same for the CLI, the API and the scheduler: one source at a time.
-
-A job pulls what changed (or everything), then runs the deletion census when it is due
-(after a full sync, or ``census_every`` after the last one), and records what happened in
-the Prometheus metrics. One job per source runs at a time in a process; a second request
-is refused rather than queued, since the running one will pick up the same changes.
-"""
+"""Sync jobs: what the CLI, the API and the scheduler run for a configured source."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import store, sync, trackers
+from app import catalog, store, sync, trackers
+from app.config import ThroughlineConfig
+from app.crosslinks import ReferenceResolver
 from app.db import session_scope
+from app.models import SyncRun
 from app.state import AppState
-from connectors.base import Connector
 
 log = logging.getLogger(__name__)
+
+
+async def _source_id(
+    sessionmaker: async_sessionmaker[AsyncSession], config: ThroughlineConfig, name: str
+) -> int:
+    async with session_scope(sessionmaker) as session:
+        rows = await catalog.apply_config(session, config, now=datetime.now(UTC))
+    return rows[name].id
+
+
+async def sync_source(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    name: str,
+    *,
+    full: bool = False,
+    environ: Mapping[str, str] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    progress: Callable[[sync.SyncProgress], None] | None = None,
+) -> sync.SyncOutcome:
+    """Pull one source's changes (or everything, with ``full``) into the store.
+
+    The HTTP client is built here and closed afterwards unless the caller passed its own.
+    """
+    source = config.source(name)
+    if source is None:
+        raise KeyError(f"no source named {name!r} in the configuration")
+    source_id = await _source_id(sessionmaker, config, name)
+    client = http_client or trackers.build_http_client(source, environ=environ)
+    try:
+        return await sync.run_sync(
+            sessionmaker,
+            trackers.build_connector(source, client),
+            source_id=source_id,
+            full=full,
+            overlap=source.overlap,
+            max_concurrent_scopes=trackers.scope_concurrency(source),
+            progress=progress,
+            references=ReferenceResolver.from_config(config),
+        )
+    finally:
+        if http_client is None:
+            await client.aclose()
+
+
+async def census_source(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    name: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> sync.SyncOutcome:
+    """Tombstone the source's stored items that none of its scopes holds any more."""
+    source = config.source(name)
+    if source is None:
+        raise KeyError(f"no source named {name!r} in the configuration")
+    source_id = await _source_id(sessionmaker, config, name)
+    client = http_client or trackers.build_http_client(source, environ=environ)
+    try:
+        connector = trackers.build_connector(source, client)
+        return await sync.run_census(sessionmaker, connector, source_id=source_id)
+    finally:
+        if http_client is None:
+            await client.aclose()
+
+
+# The service's own syncs (API now, scheduler later): one source at a time per process,
+# through the process's pooled HTTP client, recorded in the Prometheus metrics, with the
+# deletion census after a full sync and whenever ``census_every`` has passed.
 
 _LOCKS = "sync_locks"
 _TASKS = "sync_tasks"
@@ -40,14 +107,18 @@ def is_running(state: AppState, name: str) -> bool:
     return lock is not None and lock.locked()
 
 
-async def sync_source(
+async def sync_and_record(
     state: AppState,
     name: str,
     *,
     full: bool = False,
     progress: Callable[[sync.SyncProgress], None] | None = None,
 ) -> sync.SyncOutcome:
-    """Sync one configured source now; raises ``SyncAlreadyRunning`` if it already is."""
+    """Sync one source now for the service; ``SyncAlreadyRunning`` if it already is.
+
+    A second request is refused rather than queued: the running sync picks up the same
+    changes.
+    """
     source = state.config.source(name)
     if source is None:
         raise UnknownSource(name)
@@ -55,27 +126,17 @@ async def sync_source(
     if lock.locked():
         raise SyncAlreadyRunning(name)
     async with lock:
-        async with session_scope(state.sessionmaker) as session:
-            row = await store.get_source(session, name)
-        if row is None:
-            raise UnknownSource(name)
-        http = _http_client(state, source)
+        client = _pooled_client(state, source)
         started = time.perf_counter()
-        connector = trackers.build_connector(source, http)
-        outcome = await sync.run_sync(
-            state.sessionmaker,
-            connector,
-            source_id=row.id,
-            full=full,
-            overlap=source.overlap,
-            progress=progress,
+        outcome = await sync_source(
+            state.sessionmaker, state.config, name, full=full, http_client=client, progress=progress
         )
-        _record(state, name, "full" if full else "incremental", outcome, connector, started)
-        if outcome.status != "failed" and (full or await _census_due(state, row.id, source)):
+        mode = "full" if full else "incremental"
+        await _record(state, name, mode, outcome, started)
+        if outcome.status != "failed" and (full or await _census_due(state, name, source)):
             started = time.perf_counter()
-            census_connector = trackers.build_connector(source, http)
-            census = await sync.run_census(state.sessionmaker, census_connector, source_id=row.id)
-            _record(state, name, "census", census, census_connector, started)
+            census = await census_source(state.sessionmaker, state.config, name, http_client=client)
+            await _record(state, name, "census", census, started)
         return outcome
 
 
@@ -86,7 +147,7 @@ def start_sync(state: AppState, name: str, *, full: bool = False) -> asyncio.Tas
     if is_running(state, name):
         raise SyncAlreadyRunning(name)
     tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.setdefault(_TASKS, {})
-    task = asyncio.create_task(sync_source(state, name, full=full), name=f"sync:{name}")
+    task = asyncio.create_task(sync_and_record(state, name, full=full), name=f"sync:{name}")
     tasks[name] = task
     task.add_done_callback(lambda done: _forget(tasks, name, done))
     return task
@@ -111,7 +172,7 @@ def _forget(
         log.error("background sync of %s failed: %r", name, done.exception())
 
 
-def _http_client(state: AppState, source: trackers.SourceConfig) -> httpx.AsyncClient:
+def _pooled_client(state: AppState, source: trackers.SourceConfig) -> httpx.AsyncClient:
     """One pooled client per source for the life of the process (closed by the lifespan)."""
     client = state.http_clients.get(source.name)
     if client is None:
@@ -120,26 +181,24 @@ def _http_client(state: AppState, source: trackers.SourceConfig) -> httpx.AsyncC
     return client
 
 
-async def _census_due(state: AppState, source_id: int, source: trackers.SourceConfig) -> bool:
+async def _census_due(state: AppState, name: str, source: trackers.SourceConfig) -> bool:
     async with session_scope(state.sessionmaker) as session:
-        states = await store.list_sync_states(session, source_id)
+        row = await store.get_source(session, name)
+        states = await store.list_sync_states(session, row.id) if row else []
     last = min((s.last_census_at for s in states if s.last_census_at), default=None)
     return last is None or datetime.now(UTC) - last >= source.census_every
 
 
-def _record(
-    state: AppState,
-    name: str,
-    mode: str,
-    outcome: sync.SyncOutcome,
-    connector: Connector,
-    started: float,
+async def _record(
+    state: AppState, name: str, mode: str, outcome: sync.SyncOutcome, started: float
 ) -> None:
     metrics = state.metrics
     metrics.sync_seconds.labels(name, mode).observe(time.perf_counter() - started)
     metrics.sync_items.labels(name).inc(outcome.counts.items)
     metrics.sync_warnings.labels(name).inc(len(outcome.warnings))
-    metrics.tracker_rate_limited.labels(name).inc(connector.stats.rate_limited)
+    async with session_scope(state.sessionmaker) as session:
+        run = await session.get(SyncRun, outcome.run_id)
+        metrics.tracker_rate_limited.labels(name).inc(run.rate_limited if run else 0)
     if outcome.status == "failed":
         metrics.sync_errors.labels(name).inc()
     elif mode != "census":

@@ -142,6 +142,29 @@ class Transition(Base):
     author: Mapped[str | None] = mapped_column(String(256))
 
 
+class ProjectStatus(Base):
+    """The latest status a team posted for its project (an Asana status update).
+
+    One row per project: a newer update replaces it, an older one never does.
+    """
+
+    __tablename__ = "project_status"
+    __table_args__ = (UniqueConstraint("source_id", "project"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(64))
+    project_name: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str] = mapped_column(String(64))
+    status_type: Mapped[str] = mapped_column(String(32))
+    color: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(256))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SyncState(Base):
     """The incremental cursor of one source and scope (a project, or the whole source)."""
 

@@ -16,8 +16,9 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Item, Link, Source, SyncRun, SyncState, Transition
+from app.models import Item, Link, ProjectStatus, Source, SyncRun, SyncState, Transition
 from connectors.base import Deletion, Page, TrackerItem
+from connectors.base import ProjectStatus as ProjectStatusRecord
 
 T = TypeVar("T")
 
@@ -210,13 +211,65 @@ async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequenc
     return count
 
 
+async def upsert_project_statuses(
+    session: AsyncSession,
+    source_id: int,
+    statuses: Sequence[ProjectStatusRecord],
+    *,
+    now: datetime,
+) -> int:
+    """Keep each project's latest status update: an older one than stored changes nothing."""
+    latest: dict[str, ProjectStatusRecord] = {}
+    for status in statuses:
+        seen = latest.get(status.project)
+        if seen is None or status.posted_at >= seen.posted_at:
+            latest[status.project] = status
+    rows = [
+        {
+            "source_id": source_id,
+            "project": s.project,
+            "project_name": s.project_name,
+            "external_id": s.external_id,
+            "status_type": s.status_type,
+            "color": s.color,
+            "title": s.title,
+            "text": s.text,
+            "author": s.author,
+            "posted_at": s.posted_at,
+            "synced_at": now,
+        }
+        for s in latest.values()
+    ]
+    if not rows:
+        return 0
+    stmt = _insert(session, ProjectStatus.__table__)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "project"],
+        set_={c: excluded[c] for c in rows[0] if c not in ("source_id", "project")},
+        where=excluded.posted_at >= ProjectStatus.posted_at,
+    ).returning(ProjectStatus.id)
+    return len(await _execute_many(session, stmt, rows))
+
+
+async def list_project_statuses(session: AsyncSession, source_id: int) -> Sequence[ProjectStatus]:
+    """The latest status of each of the source's projects that has one."""
+    return (
+        await session.scalars(
+            select(ProjectStatus)
+            .where(ProjectStatus.source_id == source_id)
+            .order_by(ProjectStatus.project)
+        )
+    ).all()
+
+
 async def save_page(
     session: AsyncSession, source_id: int, page: Page, *, now: datetime
 ) -> WriteCounts:
     """Store one page of records: items, then the links and history of those that won."""
     written = await upsert_items(session, source_id, page.items, now=now)
     applied = [i for i in page.items if i.external_id in written]
-    return WriteCounts(
+    counts = WriteCounts(
         items=len(written),
         links=await replace_links(session, source_id, applied),
         transitions=await insert_transitions(
@@ -224,6 +277,8 @@ async def save_page(
         ),
         deleted=await mark_deleted(session, source_id, page.deletions),
     )
+    await upsert_project_statuses(session, source_id, page.statuses, now=now)
+    return counts
 
 
 async def list_live_external_ids(
@@ -234,6 +289,24 @@ async def list_live_external_ids(
     if project is not None:
         stmt = stmt.where(Item.project == project)
     return set(await session.scalars(stmt))
+
+
+async def list_live_in_scope(session: AsyncSession, source_id: int, scope: str) -> dict[str, str]:
+    """External id → key of the source's live items that belong to ``scope``.
+
+    An item belongs to every project it is in (``projects``), not just its home project,
+    so a multi-homed item is a member of each.
+    """
+    rows = await session.execute(
+        select(Item.external_id, Item.key, Item.project, Item.projects).where(
+            Item.source_id == source_id, Item.deleted.is_(False)
+        )
+    )
+    return {
+        external_id: key
+        for external_id, key, project, projects in rows
+        if project == scope or scope in (projects or ())
+    }
 
 
 async def get_sync_state(session: AsyncSession, source_id: int, scope: str) -> SyncState | None:

@@ -22,6 +22,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import store
+from app.crosslinks import ReferenceResolver
 from app.db import session_scope
 from app.models import SyncRun
 from connectors.base import (
@@ -73,8 +74,10 @@ class _Run:
         source_id: int,
         started_at: datetime,
         progress: Callable[[SyncProgress], None] | None,
+        references: ReferenceResolver | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.references = references
         self.source_id = source_id
         self.started_at = started_at
         # One writer at a time: SQLite has a single write lock anyway, and a test session
@@ -105,13 +108,18 @@ async def run_sync(
     max_concurrent_scopes: int = 4,
     now: Callable[[], datetime] = utcnow,
     progress: Callable[[SyncProgress], None] | None = None,
+    references: ReferenceResolver | None = None,
 ) -> SyncOutcome:
-    """Pull what changed (or everything, with ``full``) from one source into the store."""
+    """Pull what changed (or everything, with ``full``) from one source into the store.
+
+    With ``references``, mentions of other trackers' items become links of the mentioning
+    item before it is stored (see ``app.crosslinks``).
+    """
     started_at = now()
     run_id = await _start_run(
         sessionmaker, source_id, "full" if full else "incremental", started_at
     )
-    run = _Run(sessionmaker, source_id, started_at, progress)
+    run = _Run(sessionmaker, source_id, started_at, progress, references)
     try:
         scopes = list(await connector.scopes())
         run.progress.scopes_total = len(scopes)
@@ -160,16 +168,24 @@ async def _sync_scope(
 ) -> None:
     state = await _in_db(run, lambda s: store.get_sync_state(s, run.source_id, scope))
     since = None if full or state is None or state.cursor_at is None else state.cursor_at - overlap
+    token = state.token if state is not None else None
     newest: datetime | None = None
     pending: Page | None = None
+    census: frozenset[str] | None = None
     try:
-        async for page in connector.fetch(scope, since):
+        async for page in connector.fetch(scope, since, token=token):
             if pending is not None:
                 await _store(run, pending)
             for item in page.items:
                 if newest is None or item.updated_at > newest:
                     newest = item.updated_at
+            token = page.token or token
+            census = page.census if page.census is not None else census
             pending = page
+        if census is not None:
+            if pending is not None:
+                await _store(run, pending)
+            pending = await _recheck_missing(run, connector, scope, census)
     except TrackerAuthError:
         raise
     except ConnectorError as exc:
@@ -191,26 +207,50 @@ async def _sync_scope(
         return
     # Singer's signpost: never move past the run's start, which may hide late-indexed rows.
     cursor = min(newest, run.started_at) if newest is not None else None
-    await _store(run, pending or Page(scope=scope), cursor=cursor, scope=scope)
+    await _store(run, pending or Page(scope=scope), cursor=cursor, scope=scope, token=token)
     run.progress.scopes_done += 1
     if run.report:
         run.report(run.progress)
 
 
+async def _recheck_missing(
+    run: _Run, connector: Connector, scope: str, census: frozenset[str]
+) -> Page:
+    """Re-read stored items of the scope that its complete listing no longer has.
+
+    Missing from one project is not gone: the item may have moved to, or still be in,
+    another configured project. The tracker decides: ``fetch_items`` returns it as it is
+    now, or a deletion when it no longer exists or left every scope.
+    """
+    members = await _in_db(run, lambda s: store.list_live_in_scope(s, run.source_id, scope))
+    missing = [key for external_id, key in members.items() if external_id not in census]
+    if not missing:
+        return Page(scope)
+    log.info("scope %s: %d stored item(s) no longer listed; re-checking", scope, len(missing))
+    found = await connector.fetch_items(missing)
+    return Page(scope, found.items, found.deletions, found.warnings)
+
+
 async def _store(
-    run: _Run, page: Page, *, cursor: datetime | None = None, scope: str | None = None
+    run: _Run,
+    page: Page,
+    *,
+    cursor: datetime | None = None,
+    scope: str | None = None,
+    token: str | None = None,
 ) -> None:
-    async def write(session: AsyncSession) -> store.WriteCounts:
+    if run.references is not None:
+        page = run.references.resolve_page(page)
+
+    async def save(session: AsyncSession) -> store.WriteCounts:
         written = await store.save_page(session, run.source_id, page, now=utcnow())
         if scope is not None:
             await store.advance_cursor(
-                session, run.source_id, scope, cursor, run_started_at=run.started_at
+                session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
             )
         return written
 
-    # Through _in_db: a sibling scope's failure cancels this task, and a page must then be
-    # stored whole or not at all, never abandoned between two statements.
-    run.note(page, await _in_db(run, write))
+    run.note(page, await _in_db(run, save))
 
 
 async def run_census(

@@ -1,10 +1,9 @@
 """Tracker connectors: each speaks one tracker's API and yields tracker-neutral records.
 
-``CONNECTORS`` maps a source's ``kind`` to its connector class; ``app`` builds the
-connector from the configuration, so adding a tracker is one entry here and one branch
-where ``app`` builds it.
+``KINDS`` maps a source's ``kind`` to its connector class; ``app.trackers`` builds them.
 """
 
-from connectors.jira import JiraConnector
+from connectors.asana.connector import AsanaConnector
+from connectors.jira.connector import JiraConnector
 
-CONNECTORS: dict[str, type] = {JiraConnector.kind: JiraConnector}
+KINDS: dict[str, type] = {AsanaConnector.kind: AsanaConnector, JiraConnector.kind: JiraConnector}

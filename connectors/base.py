@@ -163,14 +163,58 @@ class SyncWarning:
     reason: str
 
 
+_STATUS_LIMITS = {"project_name": 256, "title": 512, "text": 20_000, "author": 256}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStatus:
+    """What a team last said about its project (an Asana status update): newest wins.
+
+    ``status_type`` is the tracker's word (``on_track``, ``at_risk``, ``off_track``,
+    ``on_hold``, ``complete``, ``dropped``); ``color`` is its RAG reading (green, amber,
+    red, grey) so a page can show both without knowing the tracker.
+    """
+
+    source: str
+    project: str
+    external_id: str
+    status_type: str
+    color: str
+    posted_at: datetime
+    project_name: str | None = None
+    title: str | None = None
+    text: str | None = None
+    author: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.project or len(self.project) > 64 or len(self.external_id) > 64:
+            raise ConnectorDataError(self.source, self.project[:64], "project status id too long")
+        if len(self.status_type) > 32 or self.posted_at.tzinfo is None:
+            raise ConnectorDataError(self.source, self.project, "malformed project status")
+        for name, limit in _STATUS_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                object.__setattr__(self, name, value[: limit - 1] + "…")
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
-    """What one round of fetching produced, stored together in one transaction."""
+    """What one round of fetching produced, stored together in one transaction.
+
+    ``token`` is a resume token the tracker issued for the scope (an Asana Events sync
+    token); the sync stores the last one given with the scope's cursor. ``census`` is set
+    when this round listed the scope completely: every external id it holds now. Stored
+    items of the scope missing from it are re-checked through ``fetch_items`` and
+    tombstoned when the tracker confirms they are gone.
+    """
 
     scope: str
     items: Sequence[TrackerItem] = ()
     deletions: Sequence[Deletion] = ()
     warnings: Sequence[SyncWarning] = ()
+    statuses: Sequence[ProjectStatus] = ()
+    token: str | None = None
+    census: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -188,7 +232,10 @@ class Connector(Protocol):
 
     ``fetch(scope, None)`` is a full load of a scope; ``fetch(scope, since)`` returns every
     item of the scope updated at or after ``since`` and may return some older ones too
-    (at-least-once). ``census(scope)`` lists the external ids that exist in the scope now.
+    (at-least-once). ``token`` is the scope's stored resume token (see ``Page.token``),
+    None when there is none or the tracker issues none. ``census(scope)`` lists the
+    external ids that exist in the scope now; ``fetch_items(keys)`` re-reads items and
+    returns a ``Deletion`` for each key that no longer exists or left every scope.
     """
 
     kind: ClassVar[str]
@@ -196,7 +243,9 @@ class Connector(Protocol):
 
     async def scopes(self) -> Sequence[str]: ...
 
-    def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]: ...
+    def fetch(
+        self, scope: str, since: datetime | None, *, token: str | None = None
+    ) -> AsyncIterator[Page]: ...
 
     async def census(self, scope: str) -> frozenset[str]: ...
 
@@ -228,10 +277,15 @@ class TrackerAuthError(ConnectorError):
 
 
 class TrackerRequestError(ConnectorError):
-    """Another 4xx: the request itself is wrong; the tracker's message says why."""
+    """Another 4xx: the request itself is wrong; the tracker's message says why.
 
-    def __init__(self, message: str, *, status_code: int) -> None:
+    ``body`` is the parsed JSON error body when there was one: some answers carry data a
+    connector needs (Asana's 412 carries a fresh sync token).
+    """
+
+    def __init__(self, message: str, *, status_code: int, body: object = None) -> None:
         self.status_code = status_code
+        self.body = body
         super().__init__(message)
 
 

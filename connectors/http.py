@@ -56,6 +56,13 @@ def default_error_message(response: httpx.Response) -> str:
     return response.text[:500] or response.reason_phrase
 
 
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
     """Seconds the tracker asked us to wait, from ``Retry-After`` (seconds or HTTP date).
 
@@ -223,7 +230,11 @@ class TrackerClient:
                 f"{self.source}: the tracker refused our credentials ({what}): "
                 f"{self._error_message(response)}"
             )
-        raise TrackerRequestError(f"{what}: {self._error_message(response)}", status_code=status)
+        raise TrackerRequestError(
+            f"{what}: {self._error_message(response)}",
+            status_code=status,
+            body=_json_or_none(response),
+        )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

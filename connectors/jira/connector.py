@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from connectors.base import (
     ConnectorDataError,
+    Deletion,
     FetchStats,
     Page,
     SyncWarning,
@@ -143,7 +145,10 @@ class JiraConnector:
         response = await self.client.get("/rest/api/2/project")
         return [p["key"] for p in response.json()]
 
-    async def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]:
+    async def fetch(
+        self, scope: str, since: datetime | None, *, token: str | None = None
+    ) -> AsyncIterator[Page]:
+        """Issues of a project (updated since ``since``); Jira issues no resume token."""
         site, cloud = await self.site()
         query = jql.issue_query(scope, updated_from=since)
         if cloud:
@@ -169,16 +174,26 @@ class JiraConnector:
         return frozenset(ids)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
-        """The current state of named issues (keys or ids); missing ones are left out."""
+        """The current state of named issues (keys or ids, a moved issue's old key too).
+
+        An id the site no longer has comes back as a deletion. A missing key cannot: Jira
+        does not say which id it had, so it is only left out.
+        """
         site, cloud = await self.site()
         if cloud:
             chunks = [list(keys[i : i + HISTORY_BATCH]) for i in range(0, len(keys), HISTORY_BATCH)]
             pages = [await self._load(chunk, site, "*") for chunk in chunks]
-            items = [i for p in pages for i in p.items]
-            return Page("*", items, warnings=[w for p in pages for w in p.warnings])
-        found = await asyncio.gather(*(self._get_dc_issue(key, site) for key in keys))
-        issues = [issue for issue in found if issue is not None]
-        return _page("*", issues, [], site, histories=None)
+            page = Page(
+                "*",
+                [i for p in pages for i in p.items],
+                warnings=[w for p in pages for w in p.warnings],
+            )
+        else:
+            found = await asyncio.gather(*(self._get_dc_issue(key, site) for key in keys))
+            page = _page(
+                "*", [issue for issue in found if issue is not None], [], site, histories=None
+            )
+        return _with_deletions(page, keys, self.source)
 
     async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
         async for response in iter_pages(
@@ -287,6 +302,20 @@ class JiraConnector:
                 return None
             raise
         return parse_issue(response.json(), self.source)
+
+
+def _with_deletions(page: Page, asked: Sequence[str], source: str) -> Page:
+    """``page`` plus a deletion for every asked-for id that did not come back.
+
+    A page with warnings gets none: a malformed issue came back under its key, and an
+    issue that exists must never be tombstoned because it could not be read.
+    """
+    if page.warnings:
+        return page
+    present = {i.external_id for i in page.items}
+    now = datetime.now(UTC)
+    gone = [Deletion(source, key, now) for key in asked if key.isdigit() and key not in present]
+    return replace(page, deletions=[*page.deletions, *gone])
 
 
 def _has_full_history(issue: IssueRaw) -> bool:

@@ -13,6 +13,7 @@ READY_PAGES = 2
 
 
 async def chunked(batches: AsyncIterator[list[str]], size: int) -> AsyncIterator[list[str]]:
+    """Regroup batches of ids into lists of ``size`` (the last one may be shorter)."""
     pending: list[str] = []
     async for batch in batches:
         pending += batch

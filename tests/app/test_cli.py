@@ -120,9 +120,10 @@ def test_sync_pulls_a_fake_jira_into_the_store_and_exits_0(
         monkeypatch.setenv("J_EMAIL", EMAIL)
         monkeypatch.setenv("J_TOKEN", TOKEN)
         monkeypatch.setenv("THROUGHLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-        result = runner.invoke(cli, ["sync", "-c", str(config), "--full"])
+        result = runner.invoke(cli, ["sync", "-c", str(config), "--full", "--census"])
         assert result.exit_code == 0, result.output
-        assert "acme: succeeded, 80 item(s) read, 80 written" in result.output
+        assert "acme: sync succeeded: 80 seen, 80 written, 0 deleted" in result.output
+        assert "acme: census succeeded: 80 seen, 0 written, 0 deleted" in result.output
         monkeypatch.setenv("J_TOKEN", "wrong")
         failed = runner.invoke(cli, ["sync", "acme", "-c", str(config)])
     assert failed.exit_code == 1
@@ -130,12 +131,12 @@ def test_sync_pulls_a_fake_jira_into_the_store_and_exits_0(
     assert "wrong" not in failed.output
 
 
-def test_sync_of_an_unknown_source_exits_2(tmp_path: Path) -> None:
+def test_sync_of_an_unknown_source_exits_1(tmp_path: Path) -> None:
     config = tmp_path / "throughline.yaml"
     config.write_text("server: {auth: none}\n")
     result = runner.invoke(cli, ["sync", "nope", "-c", str(config)])
-    assert result.exit_code == 2
-    assert "no configured source named 'nope'" in result.output
+    assert result.exit_code == 1
+    assert "no source named 'nope'" in result.output
 
 
 def test_fake_jira_serves_a_generated_site(tmp_path: Path) -> None:

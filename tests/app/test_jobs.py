@@ -40,9 +40,9 @@ async def modes(state: AppState) -> list[str]:
 
 
 async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: AppState) -> None:
-    outcome = await jobs.sync_source(state, "acme", full=True)
+    outcome = await jobs.sync_and_record(state, "acme", full=True)
     assert outcome.status == "succeeded"
-    await jobs.sync_source(state, "acme")
+    await jobs.sync_and_record(state, "acme")
     assert await modes(state) == ["full", "census", "incremental"]
     metrics = state.metrics.registry
     assert metrics.get_sample_value("throughline_sync_items_total", {"source": "acme"}) > 0
@@ -57,10 +57,10 @@ async def test_a_second_sync_of_the_same_source_is_refused_while_one_runs(
     first = jobs.start_sync(state, "acme")
     await asyncio.sleep(0)
     with pytest.raises(jobs.SyncAlreadyRunning):
-        await jobs.sync_source(state, "acme")
+        await jobs.sync_and_record(state, "acme")
     assert (await first).status == "succeeded"
 
 
 async def test_an_unknown_source_is_named(state: AppState) -> None:
     with pytest.raises(jobs.UnknownSource, match="nope"):
-        await jobs.sync_source(state, "nope")
+        await jobs.sync_and_record(state, "nope")

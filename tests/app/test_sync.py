@@ -47,7 +47,9 @@ class ListConnector:
     async def scopes(self) -> Sequence[str]:
         return sorted({i.project or "" for i in self.items} | set(self.fail_scope))
 
-    async def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]:
+    async def fetch(
+        self, scope: str, since: datetime | None, *, token: str | None = None
+    ) -> AsyncIterator[Page]:
         self.calls.append((scope, since))
         if scope in self.fail_scope:
             raise self.fail_scope[scope]
@@ -188,7 +190,9 @@ async def test_warnings_are_kept_on_the_run(
     sessionmaker: async_sessionmaker[AsyncSession], source_id: int
 ) -> None:
     class Warns(ListConnector):
-        async def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]:
+        async def fetch(
+            self, scope: str, since: datetime | None, *, token: str | None = None
+        ) -> AsyncIterator[Page]:
             yield Page(scope, [make_item("PAY-1")], warnings=[SyncWarning("PAY-2", "no status")])
 
     outcome = await sync.run_sync(

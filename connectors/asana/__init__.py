@@ -1,0 +1,1 @@
+"""Asana: projects, tasks, subtasks, milestones, dependencies, portfolios and status updates."""

@@ -1,0 +1,357 @@
+"""The Asana connector: projects as scopes, tasks and subtasks as items, events for deletions.
+
+One round for a project (``fetch``) reads the project's event stream first — so changes
+made while the project is listed land in the next round — then lists the project's tasks
+through ``GET /tasks?project=`` (the endpoint that documents ``modified_since``), fetches
+subtasks only under tasks that have them, re-reads what the events name and the listing
+did not return, and ends with the new sync token. When the stream cannot say what changed
+(first round, or its token expired), the project is read in full and the round ends with a
+census of its ids, so the caller can tombstone what disappeared.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+
+from connectors.asana import events
+from connectors.asana.listing import ListingTooLarge, as_completed, iter_records, list_all
+from connectors.asana.mapping import (
+    Home,
+    MappingRules,
+    home_of,
+    section_categories,
+    to_item,
+    to_status,
+)
+from connectors.asana.schemas import Named, PortfolioItem, StatusUpdate, Task
+from connectors.base import (
+    ConnectorDataError,
+    Deletion,
+    FetchStats,
+    Page,
+    ProjectStatus,
+    SyncWarning,
+    TrackerItem,
+    TrackerRequestError,
+)
+from connectors.http import TrackerClient
+
+log = logging.getLogger(__name__)
+
+TASK_FIELDS = ",".join(
+    [
+        "name", "resource_subtype", "completed", "completed_at", "approval_status",
+        "created_at", "modified_at", "due_on", "due_at", "start_on", "start_at",
+        "assignee.name", "assignee.email", "memberships.project.name",
+        "memberships.section.name", "projects.name", "parent.name", "num_subtasks",
+        "dependencies", "dependents", "custom_fields.name", "custom_fields.type",
+        "custom_fields.number_value", "custom_fields.text_value",
+        "custom_fields.display_value", "tags.name", "notes", "permalink_url",
+    ]
+)  # fmt: skip
+"""Every field mapping reads, asked for explicitly: Asana's default is a compact record."""
+
+STATUS_FIELDS = "status_type,title,text,created_at,author.name,parent.name"
+MAX_SUBTASK_DEPTH = 5
+MAX_NESTED_PORTFOLIOS = 50
+
+
+class AsanaConnector:
+    """Reads one Asana workspace's configured projects (listed, or from a team or portfolio)."""
+
+    kind: ClassVar[str] = "asana"
+
+    def __init__(
+        self,
+        client: TrackerClient,
+        *,
+        workspace: str,
+        projects: Sequence[str] = (),
+        team: str | None = None,
+        portfolio: str | None = None,
+        sections: Mapping[str, Sequence[str]] | None = None,
+        estimate_field: str | None = None,
+        reference_field: str | None = None,
+        max_listings: int = 8,
+    ) -> None:
+        self._client = client
+        self.source = client.source
+        self.stats: FetchStats = client.stats
+        self._workspace = workspace
+        self._projects, self._team, self._portfolio = tuple(projects), team, portfolio
+        self._rules = MappingRules(
+            source=client.source,
+            sections=section_categories(sections or {}),
+            estimate_field=estimate_field,
+            reference_field=reference_field,
+        )
+        self._max_listings = max_listings
+        self._scopes: tuple[str, ...] | None = None
+
+    async def scopes(self) -> Sequence[str]:
+        """The configured projects, those of the team, and those under the portfolio.
+
+        Resolved once per connector (a connector lives for one job), so every round of a
+        sync agrees on which projects are in scope.
+        """
+        if self._scopes is None:
+            found = dict.fromkeys(self._projects)
+            if self._team:
+                params = {"archived": "false", "opt_fields": "name"}
+                for record in await list_all(self._client, f"/teams/{self._team}/projects", params):
+                    found[Named.model_validate(record).gid] = None
+            if self._portfolio:
+                found.update(dict.fromkeys(await self._portfolio_projects(self._portfolio)))
+            self._scopes = tuple(found)
+            self._rules = MappingRules(
+                source=self._rules.source,
+                scopes=frozenset(self._scopes),
+                sections=self._rules.sections,
+                estimate_field=self._rules.estimate_field,
+                reference_field=self._rules.reference_field,
+            )
+        return self._scopes
+
+    async def _portfolio_projects(self, root: str) -> list[str]:
+        """Projects of a portfolio and of the portfolios nested in it, each visited once."""
+        projects: list[str] = []
+        pending, seen = [root], {root}
+        while pending and len(seen) <= MAX_NESTED_PORTFOLIOS:
+            portfolio = pending.pop(0)
+            params = {"opt_fields": "name,resource_type"}
+            for record in await list_all(self._client, f"/portfolios/{portfolio}/items", params):
+                item = PortfolioItem.model_validate(record)
+                if item.resource_type == "portfolio":
+                    if item.gid not in seen:
+                        seen.add(item.gid)
+                        pending.append(item.gid)
+                elif item.resource_type in (None, "project"):
+                    projects.append(item.gid)
+        return projects
+
+    async def fetch(
+        self, scope: str, since: datetime | None, *, token: str | None = None
+    ) -> AsyncIterator[Page]:
+        """One round for a project: status, tasks and subtasks, event-named re-reads, token."""
+        await self.scopes()
+        changes = await events.read_changes(self._client, scope, token)
+        full = since is None or changes.expired
+        listed: set[str] = set()
+        statuses = await self._latest_status(scope, None if full else since)
+        # Subtasks are not in project listings and their edits do not mark the parent
+        # modified: a full round lists them all; an incremental one relies on the events
+        # for their changes and re-lists only under parents that moved between projects.
+        moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
+        expand = None if full else moved
+        async for page in self._list_project(scope, None if full else since, listed, expand):
+            yield Page(scope, page.items, warnings=page.warnings, statuses=statuses)
+            statuses = []
+        if statuses:
+            yield Page(scope, statuses=statuses)
+        if not full:
+            gone = [
+                Deletion(self.source, gid, at)
+                for gid, at in changes.deleted_at.items()
+                if gid not in listed
+            ]
+            reread = [g for g in changes.touched if g not in listed and g not in changes.deleted_at]
+            if gone or reread:
+                again = await self.fetch_items(reread)
+                yield Page(scope, again.items, [*gone, *again.deletions], again.warnings)
+        yield Page(scope, token=changes.token, census=frozenset(listed) if full else None)
+
+    async def census(self, scope: str) -> frozenset[str]:
+        """Gids of the project's tasks and of all their subtasks, as Asana lists them now."""
+        listed: set[str] = set()
+        fields = {"opt_fields": "num_subtasks"}
+        async for records in self._project_records(scope, None, fields):
+            parents = [r["gid"] for r in records if (r.get("num_subtasks") or 0) > 0]
+            listed.update(r["gid"] for r in records)
+            async for gids in as_completed(
+                (self._subtask_gids(p, 1) for p in parents), limit=self._max_listings
+            ):
+                listed.update(gids)
+        return frozenset(listed)
+
+    async def _subtask_gids(self, parent: str, depth: int) -> list[str]:
+        records = await list_all(
+            self._client, f"/tasks/{parent}/subtasks", {"opt_fields": "num_subtasks"}
+        )
+        gids = [r["gid"] for r in records]
+        if depth < MAX_SUBTASK_DEPTH:
+            for record in records:
+                if (record.get("num_subtasks") or 0) > 0:
+                    gids += await self._subtask_gids(record["gid"], depth + 1)
+        return gids
+
+    async def fetch_items(self, keys: Sequence[str]) -> Page:
+        """Re-read tasks by gid: gone (404) or outside every configured project → Deletion."""
+        scopes = await self.scopes()
+        items: list[TrackerItem] = []
+        deletions: list[Deletion] = []
+        warnings: list[SyncWarning] = []
+        async for gid, outcome in as_completed(
+            (self._reread(gid) for gid in dict.fromkeys(keys)), limit=self._max_listings
+        ):
+            if isinstance(outcome, SyncWarning):
+                warnings.append(outcome)
+            elif outcome is None:
+                deletions.append(Deletion(self.source, gid, datetime.now(UTC)))
+            else:
+                items.append(outcome)
+        return Page(scopes[0] if scopes else "", items, deletions, warnings)
+
+    async def _reread(self, gid: str) -> tuple[str, TrackerItem | SyncWarning | None]:
+        raw = await self._get_task(gid, TASK_FIELDS)
+        if raw is None:
+            return gid, None
+        try:
+            task = Task.model_validate(raw)
+            home = await self._home(task)
+            return gid, to_item(task, self._rules, home) if home is not None else None
+        except (ValidationError, ConnectorDataError) as exc:
+            return gid, SyncWarning(gid, _reason(exc))
+
+    async def _home(self, task: Task) -> Home | None:
+        """Where a task is counted, walking up from a subtask; None when out of every scope."""
+        current = task
+        for _ in range(MAX_SUBTASK_DEPTH + 1):
+            home = home_of(current, self._rules)
+            if home.project in self._rules.scopes:
+                return home
+            if current.projects or current.parent is None:
+                return None
+            raw = await self._get_task(current.parent.gid, "projects,memberships.project,parent")
+            if raw is None:
+                return None
+            current = Task.model_validate({"modified_at": task.modified_at, **raw})
+        return None
+
+    async def _get_task(self, gid: str, fields: str) -> dict[str, Any] | None:
+        try:
+            response = await self._client.get(f"/tasks/{gid}", params={"opt_fields": fields})
+        except TrackerRequestError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        data = response.json().get("data")
+        return data if isinstance(data, dict) else None
+
+    async def _latest_status(self, scope: str, since: datetime | None) -> list[ProjectStatus]:
+        params: dict[str, Any] = {"parent": scope, "opt_fields": STATUS_FIELDS}
+        if since is not None:
+            params["created_since"] = _asana_time(since)
+        latest: StatusUpdate | None = None
+        for record in await list_all(self._client, "/status_updates", params):
+            try:
+                update = StatusUpdate.model_validate(record)
+            except ValidationError:
+                continue
+            if latest is None or update.created_at > latest.created_at:
+                latest = update
+        if latest is None:
+            return []
+        name = latest.parent.name if latest.parent else None
+        try:
+            return [to_status(latest, scope, name, self.source)]
+        except ConnectorDataError:
+            return []
+
+    async def _project_records(
+        self, scope: str, since: datetime | None, fields: Mapping[str, Any]
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Raw task records of a project, page by page; split by section when too large."""
+        params: dict[str, Any] = {"project": scope, **fields}
+        if since is not None:
+            params["modified_since"] = _asana_time(since)
+        try:
+            async for records in iter_records(self._client, "/tasks", params):
+                yield records
+            return
+        except ListingTooLarge as exc:
+            log.warning(
+                "%s: project %s is too large to list (%s); by section", self.source, scope, exc
+            )
+        sections = await list_all(
+            self._client, f"/projects/{scope}/sections", {"opt_fields": "name"}
+        )
+        del params["project"]
+        listings = (
+            list_all(self._client, "/tasks", {**params, "section": s["gid"]}) for s in sections
+        )
+        async for records in as_completed(listings, limit=self._max_listings):
+            yield records
+
+    async def _list_project(
+        self, scope: str, since: datetime | None, listed: set[str], expand: set[str] | None
+    ) -> AsyncIterator[Page]:
+        """Pages of items of a project with the subtasks of the parents in ``expand`` (all
+        when None); ``listed`` collects every gid seen."""
+        async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
+            items: list[TrackerItem] = []
+            warnings: list[SyncWarning] = []
+            parents: list[tuple[Task, Home]] = []
+            for record in records:
+                mapped = self._map(record, None)
+                if isinstance(mapped, SyncWarning):
+                    warnings.append(mapped)
+                    continue
+                task, item = mapped
+                items.append(item)
+                if task.num_subtasks > 0 and (expand is None or task.gid in expand):
+                    parents.append((task, Home(item.project, item.projects)))
+            async for below in as_completed(
+                (self._subtasks(t.gid, home, 1) for t, home in parents), limit=self._max_listings
+            ):
+                for entry in below:
+                    if isinstance(entry, SyncWarning):
+                        warnings.append(entry)
+                    else:
+                        items.append(entry)
+            listed.update(i.external_id for i in items)
+            listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)
+            yield Page(scope, items, warnings=warnings)
+
+    async def _subtasks(
+        self, parent: str, home: Home, depth: int
+    ) -> list[TrackerItem | SyncWarning]:
+        """A task's subtasks and, below those that have some, theirs (a bounded depth)."""
+        found: list[TrackerItem | SyncWarning] = []
+        params = {"opt_fields": TASK_FIELDS}
+        for record in await list_all(self._client, f"/tasks/{parent}/subtasks", params):
+            mapped = self._map(record, home)
+            if isinstance(mapped, SyncWarning):
+                found.append(mapped)
+                continue
+            task, item = mapped
+            found.append(item)
+            if task.num_subtasks > 0 and depth < MAX_SUBTASK_DEPTH:
+                found += await self._subtasks(
+                    task.gid, Home(item.project, item.projects), depth + 1
+                )
+        return found
+
+    def _map(self, record: Any, inherited: Home | None) -> tuple[Task, TrackerItem] | SyncWarning:
+        try:
+            task = Task.model_validate(record)
+            return task, to_item(task, self._rules, home_of(task, self._rules, inherited))
+        except (ValidationError, ConnectorDataError) as exc:
+            gid = record.get("gid") if isinstance(record, dict) else None
+            return SyncWarning(str(gid or "?")[:64], _reason(exc))
+
+
+def _asana_time(moment: datetime) -> str:
+    """Asana's date-time form: UTC, milliseconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"malformed task: {'.'.join(map(str, first['loc']))}: {first['msg']}"[:500]
+    return str(exc)[:500]
