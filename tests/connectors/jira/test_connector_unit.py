@@ -49,20 +49,20 @@ def connector(base: str, **options: Any) -> JiraConnector:
 
 
 def mock_site(
-    router: respx.MockRouter, base: str, *, deployment: str, api: str, site_url: str | None = None
+    router: respx.MockRouter, base: str, *, deployment: str, site_url: str | None = None
 ) -> None:
     router.get(f"{base}/rest/api/2/serverInfo").respond(
         json={"deploymentType": deployment, "baseUrl": site_url or base}
     )
-    router.get(f"{base}/rest/api/{api}/field").respond(json=FIELDS)
-    router.get(f"{base}/rest/api/{api}/status").respond(json=STATUSES)
+    router.get(f"{base}/rest/api/2/field").respond(json=FIELDS)
+    router.get(f"{base}/rest/api/2/status").respond(json=STATUSES)
 
 
 @respx.mock(assert_all_mocked=True, assert_all_called=False)
 async def test_a_malformed_issue_becomes_a_warning_and_the_page_goes_on(
     respx_mock: respx.MockRouter,
 ) -> None:
-    mock_site(respx_mock, DC_BASE, deployment="DataCenter", api="2")
+    mock_site(respx_mock, DC_BASE, deployment="DataCenter")
     broken = dc_issue() | {"id": "40011", "key": "CORE-18"}
     broken["fields"] = {k: v for k, v in broken["fields"].items() if k != "status"}
     respx_mock.post(f"{DC_BASE}/rest/api/2/search").respond(
@@ -78,7 +78,7 @@ async def test_a_malformed_issue_becomes_a_warning_and_the_page_goes_on(
 async def test_data_center_refetches_an_issue_whose_embedded_history_was_cut(
     respx_mock: respx.MockRouter,
 ) -> None:
-    mock_site(respx_mock, DC_BASE, deployment="DataCenter", api="2")
+    mock_site(respx_mock, DC_BASE, deployment="DataCenter")
     cut = dc_issue()
     cut["changelog"] = {
         "startAt": 0,
@@ -97,7 +97,7 @@ async def test_data_center_refetches_an_issue_whose_embedded_history_was_cut(
 
 @respx.mock(assert_all_mocked=True, assert_all_called=False)
 async def test_a_repeated_page_token_stops_the_sweep(respx_mock: respx.MockRouter) -> None:
-    mock_site(respx_mock, OAUTH_BASE, deployment="Cloud", api="3")
+    mock_site(respx_mock, OAUTH_BASE, deployment="Cloud")
     respx_mock.post(f"{OAUTH_BASE}/rest/api/3/search/jql").respond(
         json={"issues": [{"id": "1"}], "nextPageToken": "same", "isLast": False}
     )
@@ -109,9 +109,7 @@ async def test_a_repeated_page_token_stops_the_sweep(respx_mock: respx.MockRoute
 async def test_oauth_base_urls_are_used_as_given_and_browse_links_use_the_site(
     respx_mock: respx.MockRouter,
 ) -> None:
-    mock_site(
-        respx_mock, OAUTH_BASE, deployment="Cloud", api="3", site_url="https://acme.atlassian.net"
-    )
+    mock_site(respx_mock, OAUTH_BASE, deployment="Cloud", site_url="https://acme.atlassian.net")
     sweep = respx_mock.post(f"{OAUTH_BASE}/rest/api/3/search/jql").respond(
         json={"issues": [{"id": "11442"}], "isLast": True}
     )
