@@ -117,6 +117,7 @@ async def _throughline_sync(base: str, database_url: str, full: bool) -> dict[st
             "kind": "jira",
             "url": base,
             "auth": {"email_env": "BENCH_JIRA_EMAIL", "token_env": "BENCH_JIRA_TOKEN"},
+            "projects": list(PROJECTS),
             "requests_per_second": RATE_LIMIT,
             "max_in_flight": 16,
         }
@@ -177,9 +178,10 @@ async def run() -> Section:
         "Jira: full and incremental sync",
         f"{N_ISSUES:,} issues with status history in the fake Jira (Cloud), served by its own "
         f"process with {LATENCY_MS} ms per request and {RATE_LIMIT:.0f} requests/s (429 "
-        "beyond); Throughline at max_in_flight 16 and requests_per_second 100 into a scratch "
-        "store; baseline: the jira package's search_issues(maxResults=False) over the same "
-        "issues, fetching only. Each part runs in its own process.",
+        "beyond); Throughline, configured with the six projects, at max_in_flight 16 and "
+        "requests_per_second 100 into a scratch store; baseline: the jira package's "
+        "search_issues(maxResults=False) over the same issues, fetching only. Each part runs "
+        "in its own process.",
     )
     with fake_jira() as base:
         for backend in backends():
