@@ -18,7 +18,17 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -181,6 +191,56 @@ class ReportConfig(_Model):
         return value
 
 
+Escalation = Literal["amber", "red", "off"]
+"""The colour a RAG rule forces at least when it fires, or ``off``."""
+
+_RAG = RagPolicy()
+_FORECAST = ForecastOptions()
+_RISKS = RiskThresholds()
+
+
+class RagConfig(_Model):
+    """Overrides of the RAG policy; every key defaults to the built-in rule set."""
+
+    green_at: float = Field(default=_RAG.green_at, ge=0, le=1)
+    amber_at: float = Field(default=_RAG.amber_at, ge=0, le=1)
+    late_dependency: Escalation = "red"
+    overdue_milestone: Escalation = "red"
+    stale_work: Escalation = "amber"
+    stale_share: float = Field(default=_RAG.stale_share, gt=0, le=1)
+    scope_growth: Escalation = "amber"
+    data_quality: Escalation = "amber"
+    data_quality_below: float = Field(default=_RAG.data_quality_below, ge=0, le=1)
+    dependency_cycle: Escalation = "amber"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RagConfig:
+        if self.amber_at > self.green_at:
+            raise ValueError(
+                f"amber_at ({self.amber_at}) must not be above green_at ({self.green_at})"
+            )
+        return self
+
+
+class ForecastConfig(_Model):
+    history_weeks: int = Field(default=_FORECAST.history_weeks, ge=2, le=104)
+    trials: int = Field(default=_FORECAST.trials, ge=100, le=100_000)
+    min_history_weeks: int = Field(default=_FORECAST.min_history_weeks, ge=1, le=104)
+    min_completed: int = Field(default=_FORECAST.min_completed, ge=1)
+    scope_growth: bool = _FORECAST.scope_growth
+    seed: int = Field(default=0, ge=0)
+    """Seeds the trials: the same data and seed always give the same forecast."""
+
+
+class RiskConfig(_Model):
+    stale_after_days: int = Field(default=_RISKS.stale_after_days, ge=1)
+    scope_creep_percent: float = Field(default=_RISKS.scope_creep * 100, gt=0)
+    slip_days: int = Field(default=_RISKS.slip_days, ge=1)
+    due_soon_days: int = Field(default=_RISKS.due_soon_days, ge=0)
+    critical_index: float = Field(default=_RISKS.critical_index, gt=0, le=1)
+    blocked_statuses: tuple[str, ...] = _RISKS.blocked_statuses
+
+
 class ProgramConfig(_Model):
     key: Annotated[str, Field(pattern=SLUG)]
     name: str
@@ -189,6 +249,9 @@ class ProgramConfig(_Model):
     baseline: date | None = None
     report: ReportConfig = ReportConfig()
     outcomes: tuple[OutcomeConfig, ...] = ()
+    rag: RagConfig = RagConfig()
+    forecast: ForecastConfig = ForecastConfig()
+    risks: RiskConfig = RiskConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
-from app import catalog, jobs
+from app import catalog, jobs, programs
 from app.api import ops, sources
+from app.api import programs as programs_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -62,7 +64,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(ops.router)
+    app.include_router(programs_api.router)
     app.include_router(sources.router)
+    app.add_exception_handler(programs.NotFound, _not_found)
     app.middleware("http")(_record_request_metrics)
     return app
 
@@ -79,3 +83,7 @@ async def _record_request_metrics(
             request.method, getattr(route, "path", "unmatched"), str(response.status_code)
         ).observe(time.perf_counter() - started)
     return response
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=404)

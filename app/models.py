@@ -347,3 +347,52 @@ class WebhookEvent(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgramStatus(Base):
+    """A program's last roll-up, stored whole so that reading a status is one lookup.
+
+    ``status`` is the program document the API serves (outcomes without their
+    contributors), ``dependencies`` the dependency map; both are rewritten by every
+    recomputation, never by a read.
+    """
+
+    __tablename__ = "program_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("program.id", ondelete="CASCADE"), unique=True
+    )
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rag: Mapped[str] = mapped_column(String(8))
+    status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    dependencies: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+
+
+class OutcomeStatus(Base):
+    """An outcome's last roll-up, with every contributor behind its figures."""
+
+    __tablename__ = "outcome_status"
+    __table_args__ = (UniqueConstraint("program_id", "outcome_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    outcome_key: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rag: Mapped[str] = mapped_column(String(8))
+    status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+
+
+class RiskEvent(Base):
+    """A risk opening or closing: the history behind "risks opened and closed since"."""
+
+    __tablename__ = "risk_event"
+    __table_args__ = (Index("ix_risk_event_program_at", "program_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risk.id", ondelete="CASCADE"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    """opened | closed"""

@@ -1,0 +1,154 @@
+"""Programs, outcomes, dependencies, risks and changes: the JSON API of the roll-up.
+
+Reads need a viewer token and are lookups of what the last recomputation stored; the
+risk register needs an admin token.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+
+from app import changes as change_service
+from app import programs, risks
+from app.api import schemas
+from app.deps import AdminDep, ConfigDep, SessionDep, ViewerDep
+
+router = APIRouter(prefix="/api/programs", tags=["programs"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such program, outcome or risk"}
+}
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    """A 422 in FastAPI's own shape, naming the field at fault."""
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
+
+
+@router.get("", summary="Every program, summarised")
+async def list_programs(
+    session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> schemas.ProgramList:
+    return await programs.list_programs(session, config, now=datetime.now(UTC))
+
+
+@router.get("/{key}", summary="A program's status", responses=NOT_FOUND)
+async def read_program(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> schemas.ProgramStatus:
+    return await programs.read_status(session, config, key, now=datetime.now(UTC))
+
+
+@router.get(
+    "/{key}/outcomes/{outcome}",
+    summary="An outcome's status, with every item behind its figures",
+    responses=NOT_FOUND,
+)
+async def read_outcome(
+    key: str, outcome: str, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> schemas.OutcomeStatus:
+    return await programs.read_outcome(session, config, key, outcome)
+
+
+@router.get("/{key}/dependencies", summary="The dependency map", responses=NOT_FOUND)
+async def read_dependencies(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> schemas.Dependencies:
+    return await programs.read_dependencies(session, config, key)
+
+
+@router.get("/{key}/changes", summary="What changed since a date", responses=NOT_FOUND)
+async def read_changes(
+    key: str,
+    since: Annotated[date, Query(description="A day in the program's time zone")],
+    session: SessionDep,
+    config: ConfigDep,
+    _: ViewerDep,
+) -> schemas.Changes:
+    return await change_service.changes_since(session, config, key, since)
+
+
+@router.get("/{key}/risks", summary="Derived and register risks", responses=NOT_FOUND)
+async def list_risks(
+    key: str,
+    session: SessionDep,
+    config: ConfigDep,
+    _: ViewerDep,
+    state: Literal["open", "closed", "all"] = "open",
+) -> schemas.RiskList:
+    program = await programs.get_program(session, config, key)
+    rows = await risks.list_risks(session, program.id, state=state)
+    return schemas.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+
+
+def _check_outcome(program: programs.ProgramRow, outcome: str | None) -> None:
+    known = [o.key for o in program.config.outcomes]
+    if outcome is not None and outcome not in known:
+        raise _invalid("outcome", f"unknown outcome {outcome!r}; known: {', '.join(known)}")
+
+
+@router.post(
+    "/{key}/risks",
+    summary="Add a register risk",
+    status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND,
+)
+async def create_risk(
+    key: str, entry: schemas.RiskCreate, session: SessionDep, config: ConfigDep, _: AdminDep
+) -> schemas.Risk:
+    program = await programs.get_program(session, config, key)
+    _check_outcome(program, entry.outcome)
+    risk = await risks.create(session, program.id, entry, now=datetime.now(UTC))
+    return risks.to_out(risk, program.zone)
+
+
+@router.patch("/{key}/risks/{risk_id}", summary="Change a risk", responses=NOT_FOUND)
+async def update_risk(
+    key: str,
+    risk_id: int,
+    entry: schemas.RiskUpdate,
+    session: SessionDep,
+    config: ConfigDep,
+    _: AdminDep,
+) -> schemas.Risk:
+    program = await programs.get_program(session, config, key)
+    risk = await risks.get_risk(session, program.id, risk_id)
+    if risk is None:
+        raise programs.NotFound(f"Program {key!r} has no risk {risk_id}.")
+    changes = entry.model_dump(exclude_unset=True)
+    if risk.origin == risks.DERIVED:
+        for name in sorted(set(changes) - risks.DERIVED_EDITABLE):
+            raise _invalid(name, "follows the data on a derived risk and cannot be set")
+    for name in ("title", "probability", "impact"):
+        if name in changes and changes[name] is None:
+            raise _invalid(name, "cannot be removed from a register risk")
+    _check_outcome(program, changes.get("outcome"))
+    updated = await risks.update(session, risk, changes, now=datetime.now(UTC))
+    return risks.to_out(updated, program.zone)
+
+
+@router.delete(
+    "/{key}/risks/{risk_id}",
+    summary="Remove a register risk",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**NOT_FOUND, 409: {"description": "Derived risks close when their signal does"}},
+)
+async def delete_risk(
+    key: str, risk_id: int, session: SessionDep, config: ConfigDep, _: AdminDep
+) -> Response:
+    program = await programs.get_program(session, config, key)
+    risk = await risks.get_risk(session, program.id, risk_id)
+    if risk is None:
+        raise programs.NotFound(f"Program {key!r} has no risk {risk_id}.")
+    if risk.origin == risks.DERIVED:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "A derived risk closes by itself when its signal clears; "
+            "set its roam state to accepted instead.",
+        )
+    await risks.delete(session, risk)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
