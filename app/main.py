@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from app import catalog, programs
-from app.api import ops
+from app import catalog, jobs, programs
+from app.api import ops, sources
 from app.api import programs as programs_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
@@ -52,6 +52,7 @@ def create_app(
                 log.warning("server.auth is 'none': every request is trusted as an admin")
             yield
         finally:
+            await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
             await engine.dispose()
@@ -64,6 +65,7 @@ def create_app(
     )
     app.include_router(ops.router)
     app.include_router(programs_api.router)
+    app.include_router(sources.router)
     app.add_exception_handler(programs.NotFound, _not_found)
     app.middleware("http")(_record_request_metrics)
     return app
