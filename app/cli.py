@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -77,6 +78,42 @@ def check_config(config: ConfigOption = None) -> None:
     )
 
 
+@fake_cli.command("jira")
+def fake_jira(
+    port: Annotated[int, typer.Option(help="Listen port.")] = 8081,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    issues: Annotated[int, typer.Option(help="How many issues to generate.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    deployment: Annotated[str, typer.Option(help="cloud or datacenter.")] = "cloud",
+    latency_ms: Annotated[float, typer.Option(help="Added to every API answer.")] = 0.0,
+    rate_limit: Annotated[float | None, typer.Option(help="Requests/s before 429s.")] = None,
+    time_zone: Annotated[str, typer.Option(help="The API user's time zone.")] = "Pacific/Auckland",
+    email: Annotated[str, typer.Option(help="Basic-auth user (Cloud).")] = "pm@example.com",
+    token: Annotated[str, typer.Option(help="API token / PAT accepted.")] = "fake-token",  # noqa: S107
+) -> None:
+    """Serve a fake Jira with generated data; its control API is under /_fake/."""
+    import uvicorn
+
+    from connectors.fake.jira import FakeJira, Faults
+
+    if deployment not in ("cloud", "datacenter"):
+        raise typer.BadParameter("deployment must be cloud or datacenter")
+    fake = FakeJira.generated(
+        issues,
+        seed=seed,
+        deployment="cloud" if deployment == "cloud" else "datacenter",
+        faults=Faults(latency=latency_ms / 1000, rate_limit=rate_limit),
+        time_zone=time_zone,
+        email=email,
+        token=token,
+    )
+    typer.echo(
+        f"fake Jira ({deployment}, {issues:,} issues, seed {seed}) on http://{host}:{port} "
+        f"— user {email!r}, token {token!r}"
+    )
+    uvicorn.run(fake, host=host, port=port, log_level="warning", access_log=False)
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the database ($THROUGHLINE_DATABASE_URL) to the latest schema."""
@@ -96,11 +133,15 @@ def sync_command(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Pull tracker changes into the store now; exit 1 if any source failed."""
-    import asyncio
+    """Pull tracker changes into the store now; exit 1 if any source failed.
+
+    On a terminal a progress bar shows each source's projects and items; elsewhere a log
+    line every few seconds does.
+    """
 
     from app import jobs
     from app.db import make_engine, make_sessionmaker
+    from app.progress import sync_progress
 
     settings = _settings(config)
     loaded = _load_or_exit(settings)
@@ -116,7 +157,10 @@ def sync_command(
         ok = True
         try:
             for name in names:
-                outcome = await jobs.sync_source(sessionmaker, loaded, name, full=full)
+                with sync_progress(name, full=full) as show:
+                    outcome = await jobs.sync_source(
+                        sessionmaker, loaded, name, full=full, progress=show
+                    )
                 ok &= outcome.status == "succeeded"
                 typer.echo(_sync_line(name, "sync", outcome))
                 if census:
@@ -266,6 +310,9 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
 
 
 def main() -> None:
+    from app.process import tune_garbage_collector
+
+    tune_garbage_collector()
     try:
         cli()
     except KeyboardInterrupt:

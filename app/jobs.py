@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, sync, trackers
+from app import catalog, store, sync, trackers
 from app.config import ThroughlineConfig
 from app.crosslinks import ReferenceResolver
 from app.db import session_scope
+from app.models import SyncRun
+from app.state import AppState
+
+log = logging.getLogger(__name__)
 
 
 async def _source_id(
@@ -77,3 +84,132 @@ async def census_source(
     finally:
         if http_client is None:
             await client.aclose()
+
+
+# The service's own syncs (API now, scheduler later): one source at a time per process,
+# through the process's pooled HTTP client, recorded in the Prometheus metrics, with the
+# deletion census after a full sync and whenever ``census_every`` has passed.
+
+_LOCKS = "sync_locks"
+_TASKS = "sync_tasks"
+
+
+class UnknownSource(LookupError):
+    """No source of that name is configured."""
+
+
+class SyncAlreadyRunning(RuntimeError):
+    """A sync of this source is already running in this process."""
+
+
+def is_running(state: AppState, name: str) -> bool:
+    lock: asyncio.Lock | None = state.services.get(_LOCKS, {}).get(name)
+    return lock is not None and lock.locked()
+
+
+async def sync_and_record(
+    state: AppState,
+    name: str,
+    *,
+    full: bool = False,
+    progress: Callable[[sync.SyncProgress], None] | None = None,
+) -> sync.SyncOutcome:
+    """Sync one source now for the service; ``SyncAlreadyRunning`` if it already is.
+
+    A second request is refused rather than queued: the running sync picks up the same
+    changes.
+    """
+    source = state.config.source(name)
+    if source is None:
+        raise UnknownSource(name)
+    lock = state.services.setdefault(_LOCKS, {}).setdefault(name, asyncio.Lock())
+    if lock.locked():
+        raise SyncAlreadyRunning(name)
+    async with lock:
+        client = _pooled_client(state, source)
+        started = time.perf_counter()
+        outcome = await sync_source(
+            state.sessionmaker, state.config, name, full=full, http_client=client, progress=progress
+        )
+        mode = "full" if full else "incremental"
+        await _record(state, name, mode, outcome, started)
+        if outcome.status != "failed" and (full or await _census_due(state, name, source)):
+            started = time.perf_counter()
+            census = await census_source(state.sessionmaker, state.config, name, http_client=client)
+            await _record(state, name, "census", census, started)
+        return outcome
+
+
+def start_sync(state: AppState, name: str, *, full: bool = False) -> asyncio.Task[sync.SyncOutcome]:
+    """Start a sync in the background (the API's way); the task is kept until it ends."""
+    if state.config.source(name) is None:
+        raise UnknownSource(name)
+    if is_running(state, name):
+        raise SyncAlreadyRunning(name)
+    tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.setdefault(_TASKS, {})
+    task = asyncio.create_task(sync_and_record(state, name, full=full), name=f"sync:{name}")
+    tasks[name] = task
+    task.add_done_callback(lambda done: _forget(tasks, name, done))
+    return task
+
+
+async def shutdown(state: AppState) -> None:
+    """Cancel background syncs: their stored pages stay, their cursors did not move."""
+    tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.get(_TASKS, {})
+    for task in list(tasks.values()):
+        task.cancel()
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+def _forget(
+    tasks: dict[str, asyncio.Task[sync.SyncOutcome]],
+    name: str,
+    done: asyncio.Task[sync.SyncOutcome],
+) -> None:
+    if tasks.get(name) is done:
+        del tasks[name]
+    if not done.cancelled() and done.exception() is not None:
+        log.error("background sync of %s failed: %r", name, done.exception())
+
+
+def _pooled_client(state: AppState, source: trackers.SourceConfig) -> httpx.AsyncClient:
+    """One pooled client per source for the life of the process (closed by the lifespan)."""
+    client = state.http_clients.get(source.name)
+    if client is None:
+        client = trackers.build_http_client(source)
+        state.http_clients[source.name] = client
+    return client
+
+
+async def _census_due(state: AppState, name: str, source: trackers.SourceConfig) -> bool:
+    async with session_scope(state.sessionmaker) as session:
+        row = await store.get_source(session, name)
+        states = await store.list_sync_states(session, row.id) if row else []
+    last = min((s.last_census_at for s in states if s.last_census_at), default=None)
+    return last is None or datetime.now(UTC) - last >= source.census_every
+
+
+async def _record(
+    state: AppState, name: str, mode: str, outcome: sync.SyncOutcome, started: float
+) -> None:
+    metrics = state.metrics
+    metrics.sync_seconds.labels(name, mode).observe(time.perf_counter() - started)
+    metrics.sync_items.labels(name).inc(outcome.counts.items)
+    metrics.sync_warnings.labels(name).inc(len(outcome.warnings))
+    async with session_scope(state.sessionmaker) as session:
+        run = await session.get(SyncRun, outcome.run_id)
+        metrics.tracker_rate_limited.labels(name).inc(run.rate_limited if run else 0)
+    if outcome.status == "failed":
+        metrics.sync_errors.labels(name).inc()
+    elif mode != "census":
+        metrics.last_sync_timestamp.labels(name).set(time.time())
+    log.info(
+        "%s %s sync %s: %d item(s) written, %d seen, %d warning(s)%s",
+        name,
+        mode,
+        outcome.status,
+        outcome.counts.items,
+        outcome.items_seen,
+        len(outcome.warnings),
+        f", error: {'; '.join(outcome.errors.values())}" if outcome.errors else "",
+    )

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from app import catalog, programs
-from app.api import ops
+from app import catalog, jobs, programs
+from app.api import ops, sources
 from app.api import programs as programs_api
 from app.api import reports as reports_api
 from app.auth import TokenRegistry
@@ -62,6 +62,7 @@ def create_app(
         finally:
             if "scheduler" in state.services:
                 state.services.pop("scheduler").shutdown(wait=False)
+            await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
             await engine.dispose()
@@ -74,6 +75,7 @@ def create_app(
     )
     app.include_router(ops.router)
     app.include_router(programs_api.router)
+    app.include_router(sources.router)
     app.include_router(reports_api.router)
     app.include_router(reports_views.router)
     app.add_exception_handler(programs.NotFound, _not_found)
