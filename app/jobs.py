@@ -9,13 +9,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, store, sync, trackers
+from app import catalog, recompute, store, sync, trackers
 from app.config import ThroughlineConfig
 from app.crosslinks import ReferenceResolver
 from app.db import session_scope
-from app.models import SyncRun
+from app.metrics import Metrics
+from app.models import Program, ProgramStatus, SyncRun
 from app.state import AppState
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,11 @@ async def sync_source(
     environ: Mapping[str, str] | None = None,
     http_client: httpx.AsyncClient | None = None,
     progress: Callable[[sync.SyncProgress], None] | None = None,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    metrics: Metrics | None = None,
 ) -> sync.SyncOutcome:
-    """Pull one source's changes (or everything, with ``full``) into the store.
+    """Pull one source's changes (or everything, with ``full``) into the store, then
+    refresh the roll-ups of the programs that read it.
 
     The HTTP client is built here and closed afterwards unless the caller passed its own.
     """
@@ -49,7 +54,7 @@ async def sync_source(
     source_id = await _source_id(sessionmaker, config, name)
     client = http_client or trackers.build_http_client(source, environ=environ)
     try:
-        return await sync.run_sync(
+        outcome = await sync.run_sync(
             sessionmaker,
             trackers.build_connector(source, client),
             source_id=source_id,
@@ -62,6 +67,15 @@ async def sync_source(
     finally:
         if http_client is None:
             await client.aclose()
+    await refresh_rollups(
+        sessionmaker,
+        config,
+        {name},
+        changed=_changed(outcome),
+        read_sessionmaker=read_sessionmaker,
+        metrics=metrics,
+    )
+    return outcome
 
 
 async def census_source(
@@ -71,6 +85,8 @@ async def census_source(
     *,
     environ: Mapping[str, str] | None = None,
     http_client: httpx.AsyncClient | None = None,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    metrics: Metrics | None = None,
 ) -> sync.SyncOutcome:
     """Tombstone the source's stored items that none of its scopes holds any more."""
     source = config.source(name)
@@ -80,10 +96,79 @@ async def census_source(
     client = http_client or trackers.build_http_client(source, environ=environ)
     try:
         connector = trackers.build_connector(source, client)
-        return await sync.run_census(sessionmaker, connector, source_id=source_id)
+        outcome = await sync.run_census(sessionmaker, connector, source_id=source_id)
     finally:
         if http_client is None:
             await client.aclose()
+    if outcome.counts.deleted:
+        await refresh_rollups(
+            sessionmaker,
+            config,
+            {name},
+            changed=True,
+            read_sessionmaker=read_sessionmaker,
+            metrics=metrics,
+        )
+    return outcome
+
+
+def _changed(outcome: sync.SyncOutcome) -> bool:
+    counts = outcome.counts
+    return bool(counts.items or counts.links or counts.transitions or counts.deleted)
+
+
+async def refresh_rollups(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    *,
+    changed: bool,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    metrics: Metrics | None = None,
+    now: datetime | None = None,
+) -> recompute.RecomputeResult | None:
+    """Recompute the programs that read ``sources`` after their data changed.
+
+    Without a change, the roll-ups are still recomputed once a day: forecasts and
+    overdue dates move with the calendar even when nobody touches a ticket.
+    """
+    now = now or datetime.now(UTC)
+    if not changed and not await _rollups_stale(
+        read_sessionmaker or sessionmaker, config, sources, now
+    ):
+        return None
+    started = time.perf_counter()
+    result = await recompute.recompute(
+        sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
+    )
+    if metrics is not None:
+        metrics.rollup_recompute_seconds.observe(time.perf_counter() - started)
+    if result.programs:
+        log.info(
+            "recomputed %s in %.2fs", ", ".join(result.programs), time.perf_counter() - started
+        )
+    return result
+
+
+async def _rollups_stale(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    now: datetime,
+) -> bool:
+    """Whether any program reading ``sources`` has no roll-up computed today (UTC)."""
+    keys = [p.key for p in recompute.affected_programs(config, sources)]
+    if not keys:
+        return False
+    async with session_scope(sessionmaker) as session:
+        computed, oldest = (
+            await session.execute(
+                select(func.count(ProgramStatus.id), func.min(ProgramStatus.computed_at))
+                .join(Program, Program.id == ProgramStatus.program_id)
+                .where(Program.key.in_(keys))
+            )
+        ).one()
+    return bool(computed < len(keys) or oldest is None or oldest.date() < now.date())
 
 
 # The service's own syncs (API now, scheduler later): one source at a time per process,
@@ -129,13 +214,27 @@ async def sync_and_record(
         client = _pooled_client(state, source)
         started = time.perf_counter()
         outcome = await sync_source(
-            state.sessionmaker, state.config, name, full=full, http_client=client, progress=progress
+            state.sessionmaker,
+            state.config,
+            name,
+            full=full,
+            http_client=client,
+            progress=progress,
+            read_sessionmaker=state.read_sessionmaker,
+            metrics=state.metrics,
         )
         mode = "full" if full else "incremental"
         await _record(state, name, mode, outcome, started)
         if outcome.status != "failed" and (full or await _census_due(state, name, source)):
             started = time.perf_counter()
-            census = await census_source(state.sessionmaker, state.config, name, http_client=client)
+            census = await census_source(
+                state.sessionmaker,
+                state.config,
+                name,
+                http_client=client,
+                read_sessionmaker=state.read_sessionmaker,
+                metrics=state.metrics,
+            )
             await _record(state, name, "census", census, started)
         return outcome
 
