@@ -187,6 +187,49 @@ def _sync_line(name: str, what: str, outcome: SyncOutcome) -> str:
     return line
 
 
+@cli.command("report")
+def report_command(
+    program: Annotated[
+        str | None, typer.Argument(help="Program key (or --all for every program).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every configured program.")] = False,
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week, e.g. 2026-W47 (default: the latest week that is over)."),
+    ] = None,
+    deliver: Annotated[
+        bool, typer.Option(help="Also deliver it (Slack, Confluence, e-mail), as scheduled.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Then write the archive as a static site into this directory."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write weekly status reports now, for past weeks too (from their snapshots)."""
+    import asyncio
+
+    from app.reports import cli as report_cli
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    if every == (program is not None):
+        typer.echo("name one program, or pass --all", err=True)
+        raise typer.Exit(2)
+    keys = [p.key for p in loaded.programs] if every else [program or ""]
+    unknown = [k for k in keys if loaded.program(k) is None]
+    if unknown:
+        typer.echo(f"no program named {unknown[0]!r} in {settings.config}", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.database_url)
+    request = report_cli.Request(keys=keys, week=week, deliver=deliver, out=out)
+    lines, ok = asyncio.run(report_cli.run(settings, loaded, request, environ=os.environ))
+    for line in lines:
+        typer.echo(line, err=line.startswith("!"))
+    if not ok:
+        raise typer.Exit(1)
+
+
 @fake_cli.command("asana")
 def fake_asana(
     port: Annotated[int, typer.Option(help="Listen port.")] = 8010,

@@ -15,12 +15,15 @@ from fastapi.responses import JSONResponse
 from app import catalog, jobs, programs
 from app.api import ops, sources
 from app.api import programs as programs_api
+from app.api import reports as reports_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.metrics import Metrics
+from app.scheduler import JobContext, build_scheduler
 from app.settings import Settings, get_settings
 from app.state import AppState
+from app.views import reports as reports_views
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,15 @@ def create_app(
                 await catalog.apply_config(session, loaded, now=datetime.now(UTC))
             if not state.tokens.enabled:
                 log.warning("server.auth is 'none': every request is trusted as an admin")
+            if settings.scheduler.enabled:
+                state.services["scheduler"] = scheduler = build_scheduler(
+                    JobContext(state.sessionmaker, loaded, settings, os.environ)
+                )
+                scheduler.start()
             yield
         finally:
+            if "scheduler" in state.services:
+                state.services.pop("scheduler").shutdown(wait=False)
             await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
@@ -66,6 +76,8 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(programs_api.router)
     app.include_router(sources.router)
+    app.include_router(reports_api.router)
+    app.include_router(reports_views.router)
     app.add_exception_handler(programs.NotFound, _not_found)
     app.middleware("http")(_record_request_metrics)
     return app

@@ -38,6 +38,11 @@ def test_check_config_summarises_a_valid_file_without_secrets(
         "JIRA_API_TOKEN",
         "JIRA_WEBHOOK_SECRET",
         "ASANA_TOKEN",
+        "CHECKOUT_SLACK_WEBHOOK_URL",
+        "CONFLUENCE_EMAIL",
+        "CONFLUENCE_API_TOKEN",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
     ):
         monkeypatch.setenv(name, f"secret-value-of-{name}")
     result = runner.invoke(cli, ["check-config", "-c", str(EXAMPLE)])
