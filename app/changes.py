@@ -14,8 +14,8 @@ from app import snapshots
 from app.api import schemas
 from app.config import ThroughlineConfig
 from app.models import Item, Risk, RiskEvent, Source
-from app.programs import NotFound, get_program
-from rollup.change import Changes, diff
+from app.programs import NotFound, ProgramRow, get_program
+from rollup.change import Changes, State, diff
 from rollup.change import RiskEvent as ChangeEvent
 from rollup.model import ItemRef
 
@@ -149,6 +149,14 @@ async def changes_since(
         first = await snapshots.first_day(session, program.id)
         base = await snapshots.load_state(session, program.id, on_or_before=first)
     assert base is not None  # a latest snapshot exists, so a first one does
+    return await compare(session, program, base, latest, since=since)
+
+
+async def compare(
+    session: AsyncSession, program: ProgramRow, base: State, latest: State, *, since: date
+) -> schemas.Changes:
+    """What changed from one stored state of a program to another, with the items,
+    risks and dependencies behind each change; ``since`` is the day that was asked for."""
     events = await _events(session, program.id, after=base.on, zone=program.zone)
     changes = diff(base, latest, events)
     named = [

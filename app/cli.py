@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -77,6 +78,42 @@ def check_config(config: ConfigOption = None) -> None:
     )
 
 
+@fake_cli.command("jira")
+def fake_jira(
+    port: Annotated[int, typer.Option(help="Listen port.")] = 8081,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    issues: Annotated[int, typer.Option(help="How many issues to generate.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    deployment: Annotated[str, typer.Option(help="cloud or datacenter.")] = "cloud",
+    latency_ms: Annotated[float, typer.Option(help="Added to every API answer.")] = 0.0,
+    rate_limit: Annotated[float | None, typer.Option(help="Requests/s before 429s.")] = None,
+    time_zone: Annotated[str, typer.Option(help="The API user's time zone.")] = "Pacific/Auckland",
+    email: Annotated[str, typer.Option(help="Basic-auth user (Cloud).")] = "pm@example.com",
+    token: Annotated[str, typer.Option(help="API token / PAT accepted.")] = "fake-token",  # noqa: S107
+) -> None:
+    """Serve a fake Jira with generated data; its control API is under /_fake/."""
+    import uvicorn
+
+    from connectors.fake.jira import FakeJira, Faults
+
+    if deployment not in ("cloud", "datacenter"):
+        raise typer.BadParameter("deployment must be cloud or datacenter")
+    fake = FakeJira.generated(
+        issues,
+        seed=seed,
+        deployment="cloud" if deployment == "cloud" else "datacenter",
+        faults=Faults(latency=latency_ms / 1000, rate_limit=rate_limit),
+        time_zone=time_zone,
+        email=email,
+        token=token,
+    )
+    typer.echo(
+        f"fake Jira ({deployment}, {issues:,} issues, seed {seed}) on http://{host}:{port} "
+        f"— user {email!r}, token {token!r}"
+    )
+    uvicorn.run(fake, host=host, port=port, log_level="warning", access_log=False)
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the database ($THROUGHLINE_DATABASE_URL) to the latest schema."""
@@ -96,11 +133,15 @@ def sync_command(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Pull tracker changes into the store now; exit 1 if any source failed."""
-    import asyncio
+    """Pull tracker changes into the store now; exit 1 if any source failed.
+
+    On a terminal a progress bar shows each source's projects and items; elsewhere a log
+    line every few seconds does.
+    """
 
     from app import jobs
     from app.db import make_engine, make_sessionmaker
+    from app.progress import sync_progress
 
     settings = _settings(config)
     loaded = _load_or_exit(settings)
@@ -116,7 +157,10 @@ def sync_command(
         ok = True
         try:
             for name in names:
-                outcome = await jobs.sync_source(sessionmaker, loaded, name, full=full)
+                with sync_progress(name, full=full) as show:
+                    outcome = await jobs.sync_source(
+                        sessionmaker, loaded, name, full=full, progress=show
+                    )
                 ok &= outcome.status == "succeeded"
                 typer.echo(_sync_line(name, "sync", outcome))
                 if census:
@@ -141,6 +185,49 @@ def _sync_line(name: str, what: str, outcome: SyncOutcome) -> str:
     if outcome.errors:
         line += "; " + "; ".join(outcome.errors.values())
     return line
+
+
+@cli.command("report")
+def report_command(
+    program: Annotated[
+        str | None, typer.Argument(help="Program key (or --all for every program).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every configured program.")] = False,
+    week: Annotated[
+        str | None,
+        typer.Option(help="ISO week, e.g. 2026-W47 (default: the latest week that is over)."),
+    ] = None,
+    deliver: Annotated[
+        bool, typer.Option(help="Also deliver it (Slack, Confluence, e-mail), as scheduled.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Then write the archive as a static site into this directory."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write weekly status reports now, for past weeks too (from their snapshots)."""
+    import asyncio
+
+    from app.reports import cli as report_cli
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    if every == (program is not None):
+        typer.echo("name one program, or pass --all", err=True)
+        raise typer.Exit(2)
+    keys = [p.key for p in loaded.programs] if every else [program or ""]
+    unknown = [k for k in keys if loaded.program(k) is None]
+    if unknown:
+        typer.echo(f"no program named {unknown[0]!r} in {settings.config}", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.database_url)
+    request = report_cli.Request(keys=keys, week=week, deliver=deliver, out=out)
+    lines, ok = asyncio.run(report_cli.run(settings, loaded, request, environ=os.environ))
+    for line in lines:
+        typer.echo(line, err=line.startswith("!"))
+    if not ok:
+        raise typer.Exit(1)
 
 
 @fake_cli.command("asana")
@@ -208,19 +295,16 @@ def demo(
 
 
 def _run_server(settings: Settings, host: str, port: int) -> None:
-    import gc
-
     import uvicorn
 
     from app.main import create_app
+    from app.process import tune_garbage_collector
 
     app = create_app(settings)
-    # What start-up built (the app, routes, schemas, templates) lives as long as the
-    # server: frozen, the collector stops re-walking it, and a larger young generation
-    # collects less often. Under load each full collection otherwise stalls every request
-    # in flight (measured: p95 of a program's status at 50 clients, 80 ms → 25 ms).
-    gc.freeze()
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    # The app (routes, schemas, templates) lives as long as the server: frozen too, full
+    # collections stop re-walking it, which otherwise stalls every request in flight
+    # (measured: p95 of a program's status at 50 clients, 80 ms → 25 ms).
+    tune_garbage_collector()
     uvicorn.run(
         app,
         host=host,
@@ -232,6 +316,9 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
 
 
 def main() -> None:
+    from app.process import tune_garbage_collector
+
+    tune_garbage_collector()
     try:
         cli()
     except KeyboardInterrupt:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.cron import crontab_trigger
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -177,15 +177,102 @@ class OutcomeConfig(_Model):
     match: tuple[SelectorConfig, ...] = ()
 
 
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+class SlackDeliveryConfig(_Model):
+    """A Slack incoming webhook; its URL is a secret, so the file names its variable."""
+
+    webhook_url_env: str
+
+
+class ConfluenceAuthConfig(_Model):
+    email_env: str | None = None
+    """Confluence Cloud basic auth: the account's email. Absent means a Bearer token
+    (a Data Center personal access token)."""
+    token_env: str
+
+
+class ConfluenceDeliveryConfig(_Model):
+    """Pages under a parent page of a Confluence space, written in storage format."""
+
+    url: str
+    """The site's base URL with its context path: ``https://acme.atlassian.net/wiki``
+    for Cloud, ``https://confluence.acme.com`` for Data Center."""
+    space: str
+    parent_page: str | None = None
+    """The id of the page the reports go under (the space's top level when absent)."""
+    page: Literal["weekly", "living"] = "weekly"
+    """``weekly``: one page per ISO week; ``living``: one page rewritten every week."""
+    title: str | None = None
+    """The living page's title, or the weekly pages' prefix (default: the program name)."""
+    auth: ConfluenceAuthConfig
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class EmailDeliveryConfig(_Model):
+    """E-mail over SMTP: the HTML page with a plain-text alternative."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` upgrades a plain connection (port 587), ``tls`` starts encrypted
+    (port 465), ``none`` sends in the clear (a relay on a trusted network only)."""
+    username_env: str | None = None
+    password_env: str | None = None
+    sender: str
+    recipients: tuple[str, ...] = Field(min_length=1)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_address(v) for v in value)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EmailDeliveryConfig:
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("username_env and password_env go together")
+        return self
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address like pm@example.com")
+    return value
+
+
+class DeliveryConfig(_Model):
+    """Where a program's weekly report goes besides its page; each channel is optional."""
+
+    slack: SlackDeliveryConfig | None = None
+    confluence: ConfluenceDeliveryConfig | None = None
+    email: EmailDeliveryConfig | None = None
+
+
 class ReportConfig(_Model):
     cron: str = "0 8 * * MON"
+    """When the weekly report is written, in the program's time zone (weekdays as in
+    crontab: 0 or 7 is Sunday, or names such as MON)."""
     review: bool = False
+    """Hold delivery until the program manager has written notes or pressed send."""
+    deliver: DeliveryConfig = DeliveryConfig()
 
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
         return value
@@ -481,6 +568,27 @@ def secret_references(config: ThroughlineConfig) -> list[tuple[tuple[str | int, 
             refs.append((("sources", index, "auth", "email_env"), source.auth.email_env))
         if source.webhook and source.webhook.secret_env:
             refs.append((("sources", index, "webhook", "secret_env"), source.webhook.secret_env))
+    for index, program in enumerate(config.programs):
+        refs += _delivery_secrets(("programs", index, "report", "deliver"), program.report.deliver)
+    return refs
+
+
+def _delivery_secrets(
+    loc: tuple[str | int, ...], deliver: DeliveryConfig
+) -> list[tuple[tuple[str | int, ...], str]]:
+    refs: list[tuple[tuple[str | int, ...], str]] = []
+    if deliver.slack:
+        refs.append(((*loc, "slack", "webhook_url_env"), deliver.slack.webhook_url_env))
+    if deliver.confluence:
+        auth = deliver.confluence.auth
+        refs.append(((*loc, "confluence", "auth", "token_env"), auth.token_env))
+        if auth.email_env:
+            refs.append(((*loc, "confluence", "auth", "email_env"), auth.email_env))
+    if deliver.email:
+        for name in ("username_env", "password_env"):
+            env = getattr(deliver.email, name)
+            if env:
+                refs.append(((*loc, "email", name), env))
     return refs
 
 

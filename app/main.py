@@ -12,16 +12,19 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import catalog, views
+from app import catalog, jobs, views
 from app.api import items as items_api
-from app.api import ops
+from app.api import ops, sources
 from app.api import programs as programs_api
+from app.api import reports as reports_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.metrics import Metrics
+from app.scheduler import JobContext, build_scheduler
 from app.settings import Settings, get_settings
 from app.state import AppState
+from app.views import reports as reports_views
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,16 @@ def create_app(
                 await catalog.apply_config(session, loaded, now=datetime.now(UTC))
             if not state.tokens.enabled:
                 log.warning("server.auth is 'none': every request is trusted as an admin")
+            if settings.scheduler.enabled:
+                state.services["scheduler"] = scheduler = build_scheduler(
+                    JobContext(state.sessionmaker, loaded, settings, os.environ)
+                )
+                scheduler.start()
             yield
         finally:
+            if "scheduler" in state.services:
+                state.services.pop("scheduler").shutdown(wait=False)
+            await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
             await engine.dispose()
@@ -66,6 +77,9 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(programs_api.router)
     app.include_router(items_api.router)
+    app.include_router(sources.router)
+    app.include_router(reports_api.router)
+    app.include_router(reports_views.router)
     views.install(app, settings)
     app.add_middleware(_RequestMetrics)
     return app

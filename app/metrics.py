@@ -46,6 +46,12 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.rollup_recompute_seconds = Histogram(
+            "throughline_rollup_recompute_seconds",
+            "Time to recompute and store the roll-ups a change affected.",
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
         self.last_sync_timestamp = Gauge(
             "throughline_source_last_sync_timestamp_seconds",
             "When the last successful sync of a source finished (Unix time).",

@@ -301,6 +301,9 @@ class Snapshot(Base):
     forecast_p95_on: Mapped[date | None] = mapped_column(Date)
     probability_on_time: Mapped[float | None] = mapped_column(Float)
     data: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    document: Mapped[JSONDict | None] = mapped_column(JSON)
+    """On the program's row: its status document, late dependencies and open risks as the
+    day ended — what a weekly report of that day is written from."""
 
 
 class Report(Base):
@@ -321,6 +324,10 @@ class Report(Base):
     markdown: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     deliveries: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When delivery was let go: at generation, or (in review mode) with the notes or an
+    explicit send. Null while a report waits for review or was generated on demand."""
 
 
 class WebhookEvent(Base):

@@ -3,8 +3,9 @@
 ``recompute`` is called after every sync and every batch of webhook events. It loads the
 items, dependencies and snapshots of the affected programs once, computes every roll-up
 in a worker thread (the event loop keeps serving), and stores, per program in its own
-transaction: the status documents, the items behind each figure, today's snapshots and
-the derived risks' openings and closings. Reading a status afterwards is a lookup.
+transaction: the status documents, the items behind each figure, the derived risks'
+openings and closings, and today's snapshots (with what a weekly report of the day
+needs). Reading a status afterwards is a lookup.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app import documents, loading, membership, risks, snapshots
 from app.config import ProgramConfig, ThroughlineConfig
 from app.db import session_scope
 from app.models import OutcomeStatus, Program, ProgramStatus
+from app.reports import record
 from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
 from rollup.model import Dependency, SnapshotPoint, WorkItem
@@ -310,5 +312,10 @@ async def _store(
             )
         )
     await membership.save(session, program_id, part.members)
-    await snapshots.save(session, program_id, rollup, taken_at=now)
-    return await risks.reconcile(session, program_id, rollup.risks, now=now)
+    tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
+    open_risks = await risks.list_risks(session, program_id, state="open")
+    document = record.snapshot_document(
+        part.status, part.dependencies, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
+    )
+    await snapshots.save(session, program_id, rollup, taken_at=now, document=document)
+    return tally

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Snapshot
@@ -94,12 +94,18 @@ def _figures(progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast)
 
 
 async def save(
-    session: AsyncSession, program_id: int, rollup: ProgramRollup, *, taken_at: datetime
+    session: AsyncSession,
+    program_id: int,
+    rollup: ProgramRollup,
+    *,
+    taken_at: datetime,
+    document: dict[str, Any] | None = None,
 ) -> None:
     """Write (or rewrite) today's snapshot of the program and of each outcome.
 
-    Rows are written without being read back: today's item state can be large, and it is
-    replaced whole.
+    ``document`` goes on the program's row: what a weekly report of the day is written
+    from (``app.reports.record``). Rows are written without being read back: today's item
+    state can be large, and it is replaced whole.
     """
     day = rollup.as_of
     existing = dict(
@@ -117,6 +123,8 @@ async def save(
     ]
     for key, figures, data in rows:
         values = {**figures, "taken_at": taken_at, "data": data}
+        if key == "":
+            values["document"] = document
         if key in existing:
             await session.execute(
                 update(Snapshot).where(Snapshot.id == existing[key]).values(**values)
@@ -142,11 +150,21 @@ async def load_state(
     day = await session.scalar(stmt.order_by(Snapshot.taken_on.desc()).limit(1))
     if day is None:
         return None
-    rows = list(
+    return state_from(day, await day_rows(session, program_id, day))
+
+
+async def day_rows(session: AsyncSession, program_id: int, day: date) -> list[Snapshot]:
+    """The program's and its outcomes' snapshot rows of one day."""
+    return list(
         await session.scalars(
             select(Snapshot).where(Snapshot.program_id == program_id, Snapshot.taken_on == day)
         )
     )
+
+
+def state_from(day: date, rows: Iterable[Snapshot]) -> State:
+    """The state a day's snapshot rows (the program's among them) describe."""
+    rows = list(rows)
     standings = [
         Standing(
             r.outcome_key, Color(r.rag), r.forecast_p50_on, r.forecast_p85_on, r.probability_on_time
@@ -155,6 +173,17 @@ async def load_state(
     ]
     program_row = next(r for r in rows if r.outcome_key == "")
     return state_of(day, program_row.data, standings)
+
+
+async def last_day(session: AsyncSession, program_id: int, *, on_or_before: date) -> date | None:
+    """The program's last snapshot day on or before a day."""
+    return await session.scalar(
+        select(func.max(Snapshot.taken_on)).where(
+            Snapshot.program_id == program_id,
+            Snapshot.outcome_key == "",
+            Snapshot.taken_on <= on_or_before,
+        )
+    )
 
 
 async def first_day(session: AsyncSession, program_id: int) -> date | None:

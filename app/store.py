@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Item, Link, ProjectStatus, Source, SyncState, Transition
+from app.models import Item, Link, ProjectStatus, Source, SyncRun, SyncState, Transition
 from connectors.base import Deletion, Page, TrackerItem
 from connectors.base import ProjectStatus as ProjectStatusRecord
 
@@ -387,3 +387,26 @@ async def upsert_source(
     )
     await session.flush()
     return source
+
+
+async def get_last_run(
+    session: AsyncSession, source_id: int, *, statuses: Sequence[str] | None = None
+) -> SyncRun | None:
+    """The source's most recent pull (not census), optionally only one that ended so."""
+    stmt = select(SyncRun).where(SyncRun.source_id == source_id, SyncRun.mode != "census")
+    if statuses is not None:
+        stmt = stmt.where(SyncRun.status.in_(list(statuses)))
+    return await session.scalar(
+        stmt.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)
+    )
+
+
+async def list_sync_runs(
+    session: AsyncSession, *, source_id: int | None = None, limit: int = 50
+) -> Sequence[tuple[SyncRun, str]]:
+    """Recent runs, newest first, each with its source's name."""
+    stmt = select(SyncRun, Source.name).join(Source, Source.id == SyncRun.source_id)
+    if source_id is not None:
+        stmt = stmt.where(SyncRun.source_id == source_id)
+    stmt = stmt.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
+    return [(run, name) for run, name in (await session.execute(stmt)).all()]

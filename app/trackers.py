@@ -16,6 +16,7 @@ from app.config import AsanaSourceConfig, JiraSourceConfig, resolve_secret
 from connectors.asana.connector import AsanaConnector
 from connectors.base import Connector
 from connectors.http import TrackerClient
+from connectors.jira.connector import JiraConnector
 
 SourceConfig = JiraSourceConfig | AsanaSourceConfig
 USER_AGENT = "throughline/0.1"
@@ -24,7 +25,12 @@ USER_AGENT = "throughline/0.1"
 def build_http_client(
     source: SourceConfig, *, environ: Mapping[str, str] | None = None
 ) -> httpx.AsyncClient:
-    """The tracker's ``httpx.AsyncClient``: base URL, credentials, timeout, TLS, pool size."""
+    """The tracker's ``httpx.AsyncClient``: base URL, credentials, timeout, TLS, pool size.
+
+    With ``email_env`` the token is sent as basic auth (Jira Cloud API tokens, including
+    scoped tokens on ``api.atlassian.com/ex/jira/{cloudId}``); without it as a Bearer
+    token (Jira Data Center personal access tokens, OAuth 2.0 access tokens, Asana).
+    """
     token = resolve_secret(source.auth.token_env, environ).get_secret_value()
     if source.auth.email_env:
         email = resolve_secret(source.auth.email_env, environ).get_secret_value()
@@ -68,7 +74,26 @@ def _asana(source: AsanaSourceConfig, client: httpx.AsyncClient) -> AsanaConnect
     )
 
 
-_BUILDERS: dict[str, Callable[..., Connector]] = {"asana": _asana}
+def _jira(source: JiraSourceConfig, client: httpx.AsyncClient) -> JiraConnector:
+    tracker = TrackerClient(
+        client,
+        source=source.name,
+        max_in_flight=source.max_in_flight,
+        requests_per_second=source.requests_per_second,
+    )
+    return JiraConnector(
+        tracker,
+        projects=source.projects,
+        deployment=source.deployment,
+        estimate_field=source.estimate_field,
+        dependency_link_types=source.dependency_link_types,
+        # A chunk is one bulk fetch plus a changelog chain: this many keep the in-flight
+        # bound busy, and they are all the memory a sync holds, however large the site.
+        chunks_in_flight=max(2, source.max_in_flight // 2),
+    )
+
+
+_BUILDERS: dict[str, Callable[..., Connector]] = {"asana": _asana, "jira": _jira}
 
 
 def build_connector(source: SourceConfig, client: httpx.AsyncClient) -> Connector:

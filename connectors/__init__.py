@@ -4,5 +4,6 @@
 """
 
 from connectors.asana.connector import AsanaConnector
+from connectors.jira.connector import JiraConnector
 
-KINDS: dict[str, type] = {AsanaConnector.kind: AsanaConnector}
+KINDS: dict[str, type] = {AsanaConnector.kind: AsanaConnector, JiraConnector.kind: JiraConnector}

@@ -64,10 +64,14 @@ def _json_or_none(response: httpx.Response) -> object:
 
 
 def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """Seconds the tracker asked us to wait, from ``Retry-After`` (seconds or HTTP date)."""
+    """Seconds the tracker asked us to wait, from ``Retry-After`` (seconds or HTTP date).
+
+    Without it, a 429's ``X-RateLimit-Reset`` (Jira: the ISO instant the limit resets) is
+    the answer: retrying before then only spends the retry budget.
+    """
     value = response.headers.get("Retry-After")
     if value is None:
-        return None
+        return _rate_limit_reset(response, now=now) if response.status_code == 429 else None
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -75,6 +79,19 @@ def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _rate_limit_reset(response: httpx.Response, *, now: datetime | None) -> float | None:
+    value = response.headers.get("X-RateLimit-Reset")
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
         return None
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
@@ -132,8 +149,17 @@ class TrackerClient:
         self.source = source
         self.stats = FetchStats()
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        # A tenth of a second's worth of burst: when the event loop was busy (parsing a
+        # page, binding a batch), the slots it missed are caught up instead of lost, and no
+        # second ever carries more than the rate plus that tenth.
         self._limiter = (
-            RateLimiter(requests_per_second, sleep=sleep) if requests_per_second else None
+            RateLimiter(
+                requests_per_second,
+                burst=max(1, round(requests_per_second / 10)),
+                sleep=sleep,
+            )
+            if requests_per_second
+            else None
         )
         self._max_retries = max_retries
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap

@@ -2,7 +2,7 @@
 count on a page can list its items.
 
 Revision ID: 0f5751767aa6
-Revises: 1d8615550cf3
+Revises: c108e7016d75
 Create Date: 2026-11-21 20:35:13.887693
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0f5751767aa6"
-down_revision: str | None = "1d8615550cf3"
+down_revision: str | None = "c108e7016d75"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,10 +5,13 @@ allows nothing from elsewhere and no inline script or style: even if tracker tex
 slipped past escaping, a browser would refuse to run it. The interactive API docs
 (``/docs``, ``/redoc``) are FastAPI's own pages, which load Swagger UI and ReDoc from
 their CDN with an inline bootstrap script; they get a policy that allows exactly that
-and hold no tracker data.
+and hold no tracker data. The weekly report pages are standalone documents with their
+CSS inline (they must render in mail clients); they may use inline styles, still no script.
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +20,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
+)
+REPORT_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -33,6 +39,16 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+REPORT_PATHS = re.compile(r"^/(api/)?programs/[^/]+/reports(/|$)")
+
+
+def policy_for(path: str) -> str:
+    """The Content-Security-Policy of the response to ``path``."""
+    if path in DOCS_PATHS:
+        return DOCS_POLICY
+    if REPORT_PATHS.match(path):
+        return REPORT_POLICY
+    return CONTENT_SECURITY_POLICY
 
 
 class SecurityHeaders:
@@ -45,7 +61,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else CONTENT_SECURITY_POLICY
+        policy = policy_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

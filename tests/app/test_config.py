@@ -18,6 +18,11 @@ EXAMPLE_ENV = dict.fromkeys(
         "JIRA_API_TOKEN",
         "JIRA_WEBHOOK_SECRET",
         "ASANA_TOKEN",
+        "CHECKOUT_SLACK_WEBHOOK_URL",
+        "CONFLUENCE_EMAIL",
+        "CONFLUENCE_API_TOKEN",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
     ),
     "x",
 )
@@ -42,6 +47,69 @@ def test_example_configuration_is_valid() -> None:
     outcome = config.programs[0].outcomes[0]
     assert outcome.target == date(2027, 3, 31)
     assert [m.source for m in outcome.match] == ["acme-jira", "acme-jira", "acme-asana"]
+    deliver = config.programs[0].report.deliver
+    assert deliver.confluence is not None
+    assert (deliver.confluence.space, deliver.confluence.page) == ("PM", "weekly")
+    assert deliver.email is not None
+    assert deliver.email.recipients == ("checkout-leads@acme.com",)
+
+
+REPORT = """
+server: {{auth: none}}
+programs:
+  - key: checkout
+    name: Checkout
+    report:
+{body}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "      cron: '0 8 * * 9'",
+            "programs.0.report.cron: '0 8 * * 9' is not a valid cron expression",
+            id="bad-weekday",
+        ),
+        pytest.param(
+            "      deliver: {email: {host: smtp.test, sender: 'x', recipients: [a@b.test]}}",
+            "programs.0.report.deliver.email.sender: 'x' is not an e-mail address",
+            id="bad-sender",
+        ),
+        pytest.param(
+            "      deliver: {email: {host: smtp.test, sender: a@b.test, recipients: []}}",
+            "programs.0.report.deliver.email.recipients: Tuple should have at least 1 item",
+            id="no-recipients",
+        ),
+        pytest.param(
+            "      deliver: {email: {host: h, sender: a@b.test, recipients: [c@d.test], "
+            "username_env: U}}",
+            "username_env and password_env go together",
+            id="half-credentials",
+        ),
+        pytest.param(
+            "      deliver: {confluence: {url: 'ftp://wiki', space: PM, auth: {token_env: T}}}",
+            "is not an http(s) URL",
+            id="bad-wiki-url",
+        ),
+    ],
+)
+def test_report_settings_are_checked(body: str, expected: str) -> None:
+    found = problems(REPORT.format(body=body))
+    assert any(expected in message for _, message in found), found
+
+
+def test_delivery_secrets_are_named_and_required() -> None:
+    text = REPORT.format(
+        body="      deliver: {slack: {webhook_url_env: HOOK}, confluence: {url: 'https://w.test', "
+        "space: PM, auth: {token_env: WIKI}}}"
+    )
+    found = problems(text, environ={})
+    assert [m for _, m in found] == [
+        "environment variable HOOK is not set",
+        "environment variable WIKI is not set",
+    ]
 
 
 def test_missing_secret_names_the_variable_and_line() -> None:

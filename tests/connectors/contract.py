@@ -23,6 +23,7 @@ from connectors.base import Connector, Page
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.server import serve_in_thread
 from connectors.http import TrackerClient
+from tests.jira_fakes import jira_connector, make_fake
 
 
 @dataclass
@@ -66,7 +67,27 @@ async def asana_case() -> AsyncIterator[Tracker]:
             yield Tracker(connector, lambda: set(world.tasks), edit, "1")
 
 
-CASES = [TrackerCase("asana", asana_case)]
+def jira_case(deployment: str) -> Callable[[], AbstractAsyncContextManager[Tracker]]:
+    @asynccontextmanager
+    async def start() -> AsyncIterator[Tracker]:
+        fake = make_fake(180, deployment=deployment, dc_page_cap=25)
+        with serve_in_thread(fake) as base:
+            async with jira_connector(base, cloud=deployment == "cloud") as connector:
+
+                def edit() -> str:
+                    return str(fake.edit("WEB-3", summary="Edited for the contract").id)
+
+                ids = lambda: {str(i) for i in fake.data.issues}  # noqa: E731
+                yield Tracker(connector, ids, edit, "99999999")
+
+    return start
+
+
+CASES = [
+    TrackerCase("asana", asana_case),
+    TrackerCase("jira-cloud", jira_case("cloud")),
+    TrackerCase("jira-datacenter", jira_case("datacenter")),
+]
 
 
 async def collect(connector: Connector, since: datetime | None = None) -> dict[str, list[Page]]:

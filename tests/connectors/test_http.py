@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -106,3 +107,20 @@ async def test_rate_limiter_spaces_calls_evenly() -> None:
     for _ in range(5):
         await limiter.acquire()
     assert sleeps.calls == pytest.approx([0.1, 0.2, 0.3, 0.4])
+
+
+def test_a_429_without_retry_after_waits_until_the_rate_limit_reset() -> None:
+    now = datetime(2026, 6, 5, 5, 59, 50, tzinfo=UTC)
+    response = httpx.Response(429, headers={"X-RateLimit-Reset": "2026-06-05T06:00Z"})
+    assert retry_after_seconds(response, now=now) == 10.0
+    assert retry_after_seconds(httpx.Response(503), now=now) is None
+    garbled = httpx.Response(429, headers={"X-RateLimit-Reset": "soon"})
+    assert retry_after_seconds(garbled, now=now) is None
+
+
+async def test_pacing_with_a_burst_lets_missed_slots_go_at_once_then_spaces_the_rest() -> None:
+    sleeps = Sleeps()
+    limiter = RateLimiter(10, burst=3, clock=lambda: 100.0, sleep=sleeps)
+    for _ in range(5):
+        await limiter.acquire()
+    assert [round(w, 2) for w in sleeps.calls] == [0.1, 0.2]

@@ -1,0 +1,299 @@
+"""Gathering a week's report from the store: two frozen snapshots and what they keep.
+
+Everything comes from the snapshot of the day the week's report covers and the one a
+week before it, plus the history the store keeps with dates (risk openings and closings,
+sync runs): nothing reads the live status, so writing the same week again gives the same
+figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import changes as change_service
+from app import snapshots
+from app.api import schemas
+from app.models import Snapshot, Source, SyncRun
+from app.programs import NotFound, ProgramRow
+from app.reports import schemas as out
+from app.reports.weeks import Week, covered_day
+
+MILESTONE_WEEKS = 4
+
+
+class ReportUnavailable(NotFound):
+    """The week's report cannot be written (yet); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    on: date
+    rows: Sequence[Snapshot]
+
+    @property
+    def program(self) -> Snapshot:
+        return next(r for r in self.rows if r.outcome_key == "")
+
+    @property
+    def outcomes(self) -> dict[str, Snapshot]:
+        return {r.outcome_key: r for r in self.rows if r.outcome_key}
+
+    @property
+    def status(self) -> Mapping[str, Any]:
+        document = self.program.document or {}
+        status: Mapping[str, Any] = document.get("status", {})
+        return status
+
+    @property
+    def document(self) -> Mapping[str, Any] | None:
+        return self.program.document
+
+
+async def _day(session: AsyncSession, program_id: int, on_or_before: date) -> _Day | None:
+    day = await snapshots.last_day(session, program_id, on_or_before=on_or_before)
+    if day is None:
+        return None
+    return _Day(day, await snapshots.day_rows(session, program_id, day))
+
+
+def _progress(row: Snapshot, status: Mapping[str, Any], basis: str) -> out.ProgressFigures:
+    stored = status.get("progress")
+    if stored:
+        return out.ProgressFigures.model_validate(stored)
+    by_count = basis == "count"
+    done = row.done_count if by_count else row.done_estimate
+    total = row.scope_count if by_count else row.scope_estimate
+    return out.ProgressFigures(
+        done=done,
+        total=total,
+        percent=round(100 * done / total, 1) if total else 0.0,
+        basis="count" if by_count else "estimate",
+        done_count=row.done_count,
+        scope_count=row.scope_count,
+    )
+
+
+def _forecast(row: Snapshot, status: Mapping[str, Any]) -> out.ForecastFigures:
+    return out.ForecastFigures(
+        p50=row.forecast_p50_on,
+        p85=row.forecast_p85_on,
+        p95=row.forecast_p95_on,
+        probability_on_time=row.probability_on_time,
+        basis=status.get("forecast", {}).get("basis"),
+    )
+
+
+def _outcomes(program: ProgramRow, current: _Day, previous: _Day | None) -> list[out.OutcomeRow]:
+    documents = {o["key"]: o for o in current.status.get("outcomes", [])}
+    before_documents = {
+        o["key"]: o for o in (previous.status if previous else {}).get("outcomes", [])
+    }
+    before_rows = previous.outcomes if previous else {}
+    rows = []
+    for config in program.config.outcomes:
+        row = current.outcomes.get(config.key)
+        if row is None:
+            continue
+        basis = config.progress_basis or program.config.progress_basis
+        progress = _progress(row, documents.get(config.key, {}), basis)
+        before = before_rows.get(config.key)
+        rows.append(
+            out.OutcomeRow(
+                key=config.key,
+                name=config.name,
+                target=config.target,
+                rag=row.rag,
+                previous_rag=before.rag if before else None,
+                percent=progress.percent,
+                previous_percent=(
+                    _progress(before, before_documents.get(config.key, {}), basis).percent
+                    if before
+                    else None
+                ),
+                done=progress.done,
+                total=progress.total,
+                p50=row.forecast_p50_on,
+                p85=row.forecast_p85_on,
+                previous_p85=before.forecast_p85_on if before else None,
+                probability_on_time=row.probability_on_time,
+            )
+        )
+    return rows
+
+
+def _new_late(
+    changes: schemas.Changes | None, document: Mapping[str, Any]
+) -> list[out.LateDependency]:
+    """The dependencies that became late, with both ends as the day's document names them
+    (those past its listed ones by key alone)."""
+    if changes is None:
+        return []
+    listed = {
+        (d["from"]["key"], d["to"]["key"]): d
+        for d in document.get("late_dependencies", {}).get("items", [])
+    }
+    return [
+        out.LateDependency.model_validate(listed[(c.from_, c.to)])
+        if (c.from_, c.to) in listed
+        else out.LateDependency(
+            from_=out.DependencyEnd(key=c.from_), to=out.DependencyEnd(key=c.to)
+        )
+        for c in changes.new_late_dependencies
+    ]
+
+
+def _milestones(status: Mapping[str, Any], on: date) -> list[schemas.Milestone]:
+    horizon = on + timedelta(weeks=MILESTONE_WEEKS)
+    found = [
+        schemas.Milestone.model_validate(m)
+        for m in status.get("milestones", [])
+        if m.get("due_on") and m.get("status_category") != "done"
+    ]
+    return sorted(
+        (m for m in found if m.due_on and (m.overdue or on < m.due_on <= horizon)),
+        key=lambda m: (m.due_on, m.key),
+    )
+
+
+async def _freshness(
+    session: AsyncSession, names: Sequence[str], *, at: datetime, zone: Any
+) -> list[schemas.SourceFreshness]:
+    """Each source's last good sync finished before ``at``, and how its last run ended."""
+    good = dict(
+        (
+            await session.execute(
+                select(Source.name, func.max(SyncRun.finished_at))
+                .join(Source, Source.id == SyncRun.source_id)
+                .where(
+                    Source.name.in_(names),
+                    SyncRun.status.in_(("succeeded", "partial")),
+                    SyncRun.finished_at <= at,
+                )
+                .group_by(Source.name)
+            )
+        ).all()
+    )
+    latest = (
+        select(func.max(SyncRun.id)).where(SyncRun.started_at <= at).group_by(SyncRun.source_id)
+    )
+    statuses = dict(
+        (
+            await session.execute(
+                select(Source.name, SyncRun.status)
+                .join(Source, Source.id == SyncRun.source_id)
+                .where(SyncRun.id.in_(latest), Source.name.in_(names))
+            )
+        ).all()
+    )
+    found = []
+    for name in names:
+        synced = good.get(name)
+        found.append(
+            schemas.SourceFreshness(
+                name=name,
+                last_sync_at=synced.astimezone(zone) if synced else None,
+                last_status=statuses.get(name),
+                age_seconds=round((at - synced).total_seconds(), 1) if synced else None,
+            )
+        )
+    return found
+
+
+async def compose(
+    session: AsyncSession, program: ProgramRow, week: Week, *, now: datetime
+) -> out.WeeklyReport:
+    """The week's report as the snapshots describe it; ``ReportUnavailable`` when the
+    covered day is not over yet or no snapshot exists on or before it."""
+    zone, config = program.zone, program.config
+    covered = covered_day(week, config.report.cron, zone)
+    today = now.astimezone(zone).date()
+    if covered >= today:
+        raise ReportUnavailable(
+            f"The report of {week} covers up to {covered.isoformat()}; it can be written "
+            f"once that day is over ({(covered + timedelta(days=1)).isoformat()})."
+        )
+    current = await _day(session, program.id, covered)
+    if current is None:
+        raise ReportUnavailable(
+            f"Program {config.key!r} has no snapshot on or before {covered.isoformat()}, "
+            f"the last day the report of {week} covers; snapshots start with its first roll-up."
+        )
+    previous = await _day(session, program.id, current.on - timedelta(days=7))
+    if previous is None:
+        first = await snapshots.first_day(session, program.id)
+        if first is not None and first < current.on:
+            previous = await _day(session, program.id, first)
+    return await _assemble(session, program, week, current, previous, now=now)
+
+
+async def _assemble(
+    session: AsyncSession,
+    program: ProgramRow,
+    week: Week,
+    current: _Day,
+    previous: _Day | None,
+    *,
+    now: datetime,
+) -> out.WeeklyReport:
+    zone, config = program.zone, program.config
+    status, document = current.status, current.document or {}
+    basis = status.get("progress", {}).get("basis", config.progress_basis)
+    changes = None
+    if previous is not None:
+        changes = await change_service.compare(
+            session,
+            program,
+            snapshots.state_from(previous.on, previous.rows),
+            snapshots.state_from(current.on, current.rows),
+            since=previous.on,
+        )
+    sources = sorted({m.source for o in config.outcomes for m in o.match})
+    taken_at = current.program.taken_at
+    return out.WeeklyReport(
+        program=out.ProgramRef(key=config.key, name=config.name, timezone=config.timezone),
+        week=str(week),
+        period_start=previous.on + timedelta(days=1) if previous else None,
+        period_end=current.on,
+        generated_at=now.astimezone(zone),
+        snapshot=out.SnapshotRef(
+            on=current.on,
+            taken_at=taken_at.astimezone(zone),
+            base_on=previous.on if previous else None,
+            complete=current.document is not None,
+        ),
+        rag=out.Headline(
+            color=current.program.rag,
+            previous=previous.program.rag if previous else None,
+            reasons=status.get("rag", {}).get("reasons", []),
+        ),
+        standing=out.Standing(
+            progress=_progress(current.program, status, basis),
+            previous_progress=(
+                _progress(previous.program, previous.status, basis) if previous else None
+            ),
+            forecast=_forecast(current.program, status),
+            previous_forecast=_forecast(previous.program, previous.status) if previous else None,
+            target=status.get("target")
+            or max((o.target for o in config.outcomes if o.target), default=None),
+        ),
+        outcomes=_outcomes(program, current, previous),
+        changes=changes,
+        new_late_dependencies=_new_late(changes, document),
+        risks=out.RiskSection.model_validate(document["risks"]) if "risks" in document else None,
+        dependencies_at_risk=(
+            out.DependencySection.model_validate(document["late_dependencies"])
+            if "late_dependencies" in document
+            else None
+        ),
+        milestones=_milestones(status, current.on),
+        burnup=status.get("burnup", []),
+        data_quality=status.get("data_quality"),
+        freshness=await _freshness(session, sources, at=taken_at, zone=zone),
+        review=config.report.review,
+    )

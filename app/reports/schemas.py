@@ -1,0 +1,196 @@
+"""The weekly report as JSON: what the API serves and every other format is drawn from.
+
+Figures come from the snapshot the report names (``snapshot``); "previous" values come
+from the snapshot a week before it. Dates are the program's local dates, times are in
+its time zone, and every item is named with its source, title and tracker link.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api import schemas
+
+DeliveryStatus = Literal["waiting", "pending", "sending", "sent", "failed"]
+Channel = Literal["slack", "confluence", "email"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ReportSummary(_Out):
+    week: str
+    generated_at: datetime
+    rag: schemas.RagColor
+
+
+class ReportList(_Out):
+    reports: list[ReportSummary]
+
+
+class ProgramRef(_Out):
+    key: str
+    name: str
+    timezone: str
+
+
+class SnapshotRef(_Out):
+    """Where the figures came from: the program's snapshot as ``on`` ended, compared
+    with the one as ``base_on`` ended (about a week earlier)."""
+
+    on: date
+    taken_at: datetime
+    base_on: date | None = None
+    complete: bool = Field(
+        description="False when the snapshot predates report documents: only its figures"
+    )
+
+
+class Headline(_Out):
+    color: schemas.RagColor
+    previous: schemas.RagColor | None = None
+    reasons: list[schemas.Reason] = []
+
+
+class ProgressFigures(_Out):
+    done: float
+    total: float
+    percent: float
+    basis: Literal["count", "estimate"]
+    done_count: int
+    scope_count: int
+
+
+class ForecastFigures(_Out):
+    p50: date | None = None
+    p85: date | None = None
+    p95: date | None = None
+    probability_on_time: float | None = None
+    basis: str | None = None
+
+
+class Standing(_Out):
+    """A figure now and a week before, side by side."""
+
+    progress: ProgressFigures
+    previous_progress: ProgressFigures | None = None
+    forecast: ForecastFigures
+    previous_forecast: ForecastFigures | None = None
+    target: date | None = None
+
+
+class OutcomeRow(_Out):
+    key: str
+    name: str
+    target: date | None
+    rag: schemas.RagColor
+    previous_rag: schemas.RagColor | None = None
+    percent: float
+    previous_percent: float | None = None
+    done: float
+    total: float
+    p50: date | None = None
+    p85: date | None = None
+    previous_p85: date | None = None
+    probability_on_time: float | None = None
+
+
+class RiskSection(_Out):
+    counts: schemas.RiskCounts
+    top: list[schemas.Risk] = []
+
+
+class DependencyEnd(_Out):
+    source: str | None = None
+    key: str
+    title: str | None = None
+    url: str | None = None
+    status_category: str | None = None
+    due_on: date | None = None
+    expected_on: date | None = None
+
+
+class LateDependency(_Out):
+    from_: DependencyEnd = Field(alias="from")
+    to: DependencyEnd
+    reason: str | None = None
+    detail: str | None = None
+    critical: bool = False
+
+
+class DependencySection(_Out):
+    count: int
+    items: list[LateDependency] = []
+
+
+class Delivery(_Out):
+    channel: Channel
+    target: str = Field(description="Where it goes, without secrets")
+    status: DeliveryStatus
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    error: str | None = None
+    url: str | None = Field(default=None, description="The Confluence page, once written")
+
+
+class Links(_Out):
+    page: str
+    html: str
+    markdown: str
+    json_: str = Field(alias="json")
+
+
+class WeeklyReport(_Out):
+    program: ProgramRef
+    week: str
+    period_start: date | None = Field(description="The day after the previous snapshot")
+    period_end: date = Field(description="The last day covered (the snapshot's day)")
+    generated_at: datetime
+    snapshot: SnapshotRef
+    rag: Headline
+    standing: Standing
+    outcomes: list[OutcomeRow] = []
+    changes: schemas.Changes | None = Field(
+        default=None, description="Since the previous snapshot; None for a first report"
+    )
+    new_late_dependencies: list[LateDependency] = Field(
+        default=[],
+        description="The changes' new late dependencies with both ends named and linked",
+    )
+    risks: RiskSection | None = None
+    dependencies_at_risk: DependencySection | None = None
+    milestones: list[schemas.Milestone] = Field(
+        default=[], description="Due within four weeks of the period's end, or overdue"
+    )
+    burnup: list[schemas.BurnupPoint] = []
+    data_quality: schemas.DataQuality | None = None
+    freshness: list[schemas.SourceFreshness] = Field(
+        default=[], description="Each source's last good sync before the snapshot was taken"
+    )
+    notes: str | None = None
+    notes_updated_at: datetime | None = None
+    review: bool = Field(default=False, description="Delivery waits for notes or a send")
+    released_at: datetime | None = None
+    deliveries: list[Delivery] = []
+    links: Links | None = None
+
+
+class NotesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notes: str = Field(max_length=20_000, description="The program manager's commentary")
+
+
+class NotesOut(_Out):
+    week: str
+    notes: str | None
+    notes_updated_at: datetime | None
+    generated: bool = Field(description="False: the notes wait for the week's report")
+    released: bool
+    deliveries: list[Delivery] = []

@@ -1,0 +1,227 @@
+"""Generating, archiving and annotating weekly reports: one row per program and ISO week.
+
+Generating a week again replaces its content and keeps its notes and delivery record.
+Notes may come before the report (they wait for it) or after (the page is re-rendered).
+Nothing here commits: callers own the unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import DeliveryConfig, ThroughlineConfig
+from app.models import Report
+from app.programs import NotFound, ProgramRow, get_program
+from app.reports import compose, render
+from app.reports import schemas as out
+from app.reports.weeks import Week
+
+_ROW_ONLY = {"notes", "notes_updated_at", "released_at", "deliveries", "links"}
+
+
+def links(public_url: str | None, key: str, week: str) -> dict[str, str]:
+    """Where a report can be read: absolute with the server's public URL, else from /."""
+    base = (public_url or "").rstrip("/")
+    api = f"{base}/api/programs/{key}/reports/{week}"
+    return {
+        "page": f"{base}/programs/{key}/reports/{week}",
+        "html": f"{api}.html",
+        "markdown": f"{api}.md",
+        "json": api,
+    }
+
+
+def channels(deliver: DeliveryConfig) -> list[tuple[out.Channel, str]]:
+    """The configured channels and where each goes, in words that hold no secret."""
+    found: list[tuple[out.Channel, str]] = []
+    if deliver.slack:
+        found.append(("slack", "Slack incoming webhook"))
+    if deliver.confluence:
+        c = deliver.confluence
+        where = f"page {c.parent_page}" if c.parent_page else "the top level"
+        found.append(("confluence", f"Confluence space {c.space}, under {where} ({c.page})"))
+    if deliver.email:
+        found.append(("email", ", ".join(deliver.email.recipients)))
+    return found
+
+
+async def _row(session: AsyncSession, program_id: int, week: Week) -> Report | None:
+    return await session.scalar(
+        select(Report)
+        .where(Report.program_id == program_id, Report.week == str(week))
+        .with_for_update()
+    )
+
+
+def assemble(row: Report, *, public_url: str | None, key: str) -> out.WeeklyReport:
+    """A stored report with its notes, delivery record and links."""
+    report = out.WeeklyReport.model_validate(row.data)
+    report.notes = row.notes
+    report.notes_updated_at = row.notes_updated_at
+    report.released_at = row.released_at
+    report.deliveries = [out.Delivery.model_validate(d) for d in row.deliveries or []]
+    report.links = out.Links.model_validate(links(public_url, key, row.week))
+    return report
+
+
+def _render(row: Report, report: out.WeeklyReport, *, public_url: str | None, key: str) -> None:
+    report.notes = row.notes
+    targets = links(public_url, key, row.week)
+    row.html = render.html(report, links=targets)
+    row.markdown = render.markdown(report, links=targets)
+
+
+def _plan(row: Report, program: ProgramRow, status: out.DeliveryStatus) -> None:
+    """Give every configured channel not yet sent the status ``status``."""
+    existing = {d["channel"]: d for d in row.deliveries or []}
+    planned: list[dict[str, Any]] = []
+    for channel, target in channels(program.config.report.deliver):
+        entry = dict(existing.get(channel) or {"channel": channel, "attempts": 0})
+        entry["target"] = target
+        if entry.get("status") != "sent":
+            entry.update(status=status, next_attempt_at=None)
+        planned.append(entry)
+    row.deliveries = planned
+
+
+def release(row: Report, program: ProgramRow, *, now: datetime) -> bool:
+    """Let the report's delivery go; True when some channel now waits to be sent."""
+    row.released_at = row.released_at or now
+    _plan(row, program, "pending")
+    return any(d["status"] == "pending" for d in row.deliveries)
+
+
+async def generate(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    week: Week,
+    *,
+    now: datetime,
+    public_url: str | None = None,
+    deliver: bool = False,
+) -> tuple[Report, bool]:
+    """Write (or rewrite) a week's report; with ``deliver``, release it unless the program
+    reviews reports and has no notes yet. Returns the row and whether a channel waits."""
+    program = await get_program(session, config, key)
+    report = await compose.compose(session, program, week, now=now)
+    row = await _row(session, program.id, week)
+    if row is None:
+        row = Report(program_id=program.id, week=str(week), deliveries=[])
+        session.add(row)
+    row.generated_at = now
+    row.snapshot_on = report.snapshot.on
+    row.rag = report.rag.color
+    row.data = report.model_dump(mode="json", by_alias=True, exclude=_ROW_ONLY)
+    _render(row, report, public_url=public_url, key=key)
+    waiting = False
+    if deliver:
+        if program.config.report.review and not row.notes and row.released_at is None:
+            _plan(row, program, "waiting")
+        else:
+            waiting = release(row, program, now=now)
+    await session.flush()
+    return row, waiting
+
+
+async def list_reports(
+    session: AsyncSession, config: ThroughlineConfig, key: str
+) -> out.ReportList:
+    """The program's generated reports, newest week first."""
+    program = await get_program(session, config, key)
+    rows = await session.execute(
+        select(Report.week, Report.generated_at, Report.rag)
+        .where(Report.program_id == program.id, Report.generated_at.is_not(None))
+        .order_by(Report.week.desc())
+    )
+    return out.ReportList(
+        reports=[
+            out.ReportSummary(week=w, generated_at=at.astimezone(program.zone), rag=rag)
+            for w, at, rag in rows
+            if at is not None
+        ]
+    )
+
+
+async def get_report(
+    session: AsyncSession, config: ThroughlineConfig, key: str, week: Week
+) -> tuple[ProgramRow, Report]:
+    """A generated report's row, or ``NotFound`` saying why there is none."""
+    program = await get_program(session, config, key)
+    row = await session.scalar(
+        select(Report).where(Report.program_id == program.id, Report.week == str(week))
+    )
+    if row is None or row.generated_at is None:
+        waiting = " (its notes are saved and wait for it)" if row is not None else ""
+        raise NotFound(f"Program {key!r} has no report for {week} yet{waiting}.")
+    return program, row
+
+
+async def save_notes(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    week: Week,
+    notes: str,
+    *,
+    now: datetime,
+    public_url: str | None = None,
+) -> tuple[out.NotesOut, bool]:
+    """Store the program manager's notes for a week, before or after its report.
+
+    A generated report is re-rendered with them; in review mode, notes on a generated
+    report release its delivery. Returns the notes' state and whether a channel waits.
+    """
+    program = await get_program(session, config, key)
+    row = await _row(session, program.id, week)
+    if row is None:
+        row = Report(program_id=program.id, week=str(week), deliveries=[], data={})
+        session.add(row)
+    row.notes = notes.strip() or None
+    row.notes_updated_at = now
+    waiting = False
+    if row.generated_at is not None:
+        _render(row, out.WeeklyReport.model_validate(row.data), public_url=public_url, key=key)
+        if program.config.report.review and row.notes and row.released_at is None:
+            waiting = release(row, program, now=now)
+    await session.flush()
+    return notes_out(row, program), waiting
+
+
+def notes_out(row: Report, program: ProgramRow) -> out.NotesOut:
+    return out.NotesOut(
+        week=row.week,
+        notes=row.notes,
+        notes_updated_at=row.notes_updated_at.astimezone(program.zone)
+        if row.notes_updated_at
+        else None,
+        generated=row.generated_at is not None,
+        released=row.released_at is not None,
+        deliveries=[out.Delivery.model_validate(d) for d in row.deliveries or []],
+    )
+
+
+async def release_report(
+    session: AsyncSession, config: ThroughlineConfig, key: str, week: Week, *, now: datetime
+) -> tuple[out.NotesOut, bool]:
+    """An explicit send: release the report (review or not) and queue unsent channels."""
+    program, row = await get_report(session, config, key, week)
+    waiting = release(row, program, now=now)
+    await session.flush()
+    return notes_out(row, program), waiting
+
+
+async def generated_rows(session: AsyncSession, program_ids: Sequence[int]) -> list[Report]:
+    """Every generated report of the given programs, oldest week first."""
+    return list(
+        await session.scalars(
+            select(Report)
+            .where(Report.program_id.in_(program_ids), Report.generated_at.is_not(None))
+            .order_by(Report.program_id, Report.week)
+        )
+    )

@@ -1,0 +1,303 @@
+"""``FakeJira``: an ASGI Jira, Cloud or Data Center, faithful to the API reference.
+
+Cloud serves ``/search/jql`` (token paging, ids by default, 5,000 ids or 100 issues a
+page), ``/issue/bulkfetch`` and ``/changelog/bulkfetch``, and answers the removed
+``/search`` with 410 Gone. Data Center serves ``/rest/api/2/search`` (startAt/total,
+default 50, cap 1,000, nothing past 10,000). Both check basic or bearer credentials, and
+both take faults from a ``Faults`` plan. ``/_fake/...`` is the control API the demo, the
+benchmarks and the webhook work use to change the site while a client reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from connectors.fake.jira import control, search
+from connectors.fake.jira.data import generate
+from connectors.fake.jira.faults import Faults, rate_limited_headers
+from connectors.fake.jira.jql import JqlError, Query, parse
+from connectors.fake.jira.model import Issue, JiraData
+from connectors.fake.jira.render import Renderer
+from connectors.fake.jira.wire import (
+    ApiError,
+    error,
+)
+
+RESULT_CACHE = 64
+
+
+class FakeJira:
+    """A Jira site in memory. Call it as an ASGI app; change it through its methods."""
+
+    def __init__(
+        self,
+        data: JiraData,
+        *,
+        deployment: Literal["cloud", "datacenter"] = "cloud",
+        email: str = "pm@example.com",
+        token: str = "fake-token",  # noqa: S107 (a fake's credential)
+        time_zone: str = "Pacific/Auckland",
+        faults: Faults | None = None,
+        site_url: str | None = None,
+        dc_page_cap: int = search.DC_CAP,
+        narrow_bulkfetch: bool = True,
+    ) -> None:
+        self.data = data
+        self.cloud = deployment == "cloud"
+        self.email, self.token = email, token
+        self.zone = ZoneInfo(time_zone)
+        self.faults = faults or Faults()
+        self.site_url = site_url
+        self.dc_page_cap = dc_page_cap
+        self.narrow_bulkfetch = narrow_bulkfetch
+        """Allow 1,000-issue bulk fetches of narrow field lists (newer sites); else 100."""
+        self.requests: dict[str, int] = {}
+        self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
+        self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
+        self._app = Starlette(routes=self._routes() + control.routes(self))
+
+    @classmethod
+    def generated(
+        cls, n_issues: int, *, seed: int = 1, anchor: datetime | None = None, **options: Any
+    ) -> FakeJira:
+        """A site of ``n_issues`` generated issues whose history ends at ``anchor``.
+
+        The default anchor is today's midnight UTC: the same seed gives the same site all
+        day, and its dates stay recent.
+        """
+        when = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(generate(n_issues, seed=seed, anchor=when), **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    @property
+    def request_count(self) -> int:
+        return sum(self.requests.values())
+
+    def after_requests(self, count: int, action: Callable[[FakeJira], None]) -> None:
+        """Run ``action`` once the site has answered ``count`` more API requests."""
+        self._hooks.append((self.request_count + count, action))
+
+    # Changing the site, as its people would -------------------------------------------
+
+    def issue_named(self, key: str) -> Issue:
+        issue = self.data.get(key)
+        if issue is None:
+            raise KeyError(f"no issue {key!r} on the fake site")
+        return issue
+
+    def add(self, project: str, type_name: str, summary: str, **values: object) -> Issue:
+        return self.data.add(project, type_name, summary, at=self.data.now(), **values)
+
+    def edit(self, key: str, **changes: object) -> Issue:
+        issue = self.issue_named(key)
+        self.data.edit(issue, changes)
+        return issue
+
+    def edit_random(self, count: int, *, seed: int = 1) -> list[str]:
+        """Retitle ``count`` issues chosen by ``seed``, a third of them also moving status."""
+        rng = random.Random(seed)
+        chosen = rng.sample(sorted(self.data.issues), min(count, len(self.data)))
+        keys = []
+        for n, issue_id in enumerate(chosen):
+            issue = self.data.issues[issue_id]
+            changes: dict[str, object] = {"summary": f"{issue.summary} (revised)"}
+            if n % 3 == 0:
+                changes["status"] = "In Progress" if issue.status.category == "new" else "Done"
+            self.data.edit(issue, changes)
+            keys.append(issue.key)
+        return keys
+
+    def delete(self, key: str) -> None:
+        self.data.delete(self.issue_named(key))
+
+    def move(self, key: str, project: str) -> Issue:
+        issue = self.issue_named(key)
+        self.data.move(issue, project)
+        return issue
+
+    def link(self, outward: str, inward: str, type_name: str = "Blocks") -> None:
+        self.data.link(
+            type_name, self.issue_named(outward), self.issue_named(inward), at=self.data.now()
+        )
+
+    def _routes(self) -> list[Route]:
+        api = "/rest/api/{version:str}"
+        return [
+            Route(f"{api}/serverInfo", self._guard(self.server_info)),
+            Route(f"{api}/myself", self._guard(self.myself)),
+            Route(f"{api}/field", self._guard(self.fields)),
+            Route(f"{api}/status", self._guard(self.statuses)),
+            Route(f"{api}/project", self._guard(self.projects)),
+            Route(f"{api}/project/search", self._guard(self.project_search)),
+            Route(
+                f"{api}/search/jql",
+                self._guard(partial(search.search_jql, self)),
+                methods=["GET", "POST"],
+            ),
+            Route(
+                f"{api}/search", self._guard(partial(search.search, self)), methods=["GET", "POST"]
+            ),
+            Route(
+                f"{api}/issue/bulkfetch",
+                self._guard(partial(search.bulkfetch, self)),
+                methods=["POST"],
+            ),
+            Route(
+                f"{api}/changelog/bulkfetch",
+                self._guard(partial(search.changelogs, self)),
+                methods=["POST"],
+            ),
+            Route(f"{api}/issue/{{key:str}}", self._guard(partial(search.issue, self))),
+        ]
+
+    # The gate every API request passes: count, hooks, latency, auth, faults. ---------
+
+    def _guard(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            name = request.url.path.split("/rest/api/", 1)[-1].split("/", 1)[-1]
+            self.requests[name] = self.requests.get(name, 0) + 1
+            self._run_hooks()
+            if self.faults.latency:
+                await asyncio.sleep(self.faults.latency)
+            try:
+                self._authenticate(request)
+                refusal = await self._fault()
+                if refusal is not None:
+                    return refusal
+                return JSONResponse(await handler(request))
+            except ApiError as exc:
+                return error(exc.status, *exc.messages)
+            except JqlError as exc:
+                return error(400, str(exc))
+
+        return endpoint
+
+    def _run_hooks(self) -> None:
+        due = [h for h in self._hooks if h[0] <= self.request_count]
+        self._hooks = [h for h in self._hooks if h[0] > self.request_count]
+        for _, action in due:
+            action(self)
+
+    def _authenticate(self, request: Request) -> None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and value == self.token:
+            return
+        if scheme.lower() == "basic" and self.cloud:
+            try:
+                user, _, secret = base64.b64decode(value).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user = secret = ""
+            if user == self.email and secret == self.token:
+                return
+        raise ApiError(401, "Client must be authenticated to access this resource.")
+
+    async def _fault(self) -> Response | None:
+        faults = self.faults
+        if faults.hang_next > 0:
+            faults.hang_next -= 1
+            await asyncio.sleep(faults.hang_seconds)
+        if faults.fail_next:
+            status = faults.fail_next.popleft()
+            headers = {"Retry-After": "1"} if status == 429 else {}
+            return error(status, "Injected failure.", headers=headers)
+        if faults.random_failure():
+            return error(503, "Service Unavailable")
+        bucket = faults.bucket()
+        if bucket is not None:
+            wait = bucket.take()
+            if wait > 0:
+                headers = rate_limited_headers(wait, bucket.rate)
+                return error(429, "Rate limit exceeded.", headers=headers)
+        return None
+
+    def renderer(self, request: Request) -> Renderer:
+        version = request.path_params.get("version", "2")
+        api = "3" if self.cloud and version == "3" else "2"
+        base = str(request.base_url).rstrip("/")
+        return Renderer(self.data, base, self.cloud, api, self.zone)
+
+    # Endpoints ------------------------------------------------------------------------
+
+    async def server_info(self, request: Request) -> dict[str, Any]:
+        return {
+            "baseUrl": self.site_url or str(request.base_url).rstrip("/"),
+            "version": "1001.0.0-SNAPSHOT" if self.cloud else "9.12.2",
+            "versionNumbers": [1001, 0, 0] if self.cloud else [9, 12, 2],
+            "deploymentType": "Cloud" if self.cloud else "DataCenter",
+            "buildNumber": 100_000,
+            "serverTime": datetime.now(self.zone).isoformat(timespec="milliseconds"),
+            "serverTitle": "Jira",
+        }
+
+    async def myself(self, request: Request) -> dict[str, Any]:
+        return {
+            "accountId": "5b10a2844c20165700ede21g",
+            "emailAddress": self.email,
+            "displayName": "Program Manager",
+            "active": True,
+            "timeZone": self.zone.key,
+            "locale": "en_US",
+        }
+
+    async def fields(self, request: Request) -> list[dict[str, Any]]:
+        return self.renderer(request).field_catalogue()
+
+    async def statuses(self, request: Request) -> list[dict[str, Any]]:
+        return self.renderer(request).status_catalogue()
+
+    async def projects(self, request: Request) -> list[dict[str, Any]]:
+        return [{"id": p.id, "key": p.key, "name": p.name} for p in self.data.projects.values()]
+
+    async def project_search(self, request: Request) -> dict[str, Any]:
+        start = int(request.query_params.get("startAt", 0))
+        size = min(int(request.query_params.get("maxResults", 50)), 100)
+        everything = await self.projects(request)
+        values = everything[start : start + size]
+        return {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(everything),
+            "isLast": start + size >= len(everything),
+            "values": values,
+        }
+
+    def parse(self, text: str) -> Query:
+        return parse(text, data=self.data, zone=self.zone, now=datetime.now(UTC))
+
+    def evaluate(self, text: str) -> tuple[list[tuple[int, ...]], list[Issue]]:
+        """The sorted matches of a query and their sort keys, cached until the site changes.
+
+        Paging a query page by page then costs a bisection, not a re-evaluation: without
+        it a 100,000-issue site spends its time re-sorting rather than answering.
+        """
+        cached = self._results.get(text)
+        if cached is not None and cached[0] == self.data.version:
+            return cached[1], cached[2]
+        query = self.parse(text)
+        projects = sorted(query.projects) if query.projects is not None else None
+        sort_key = query.sort_key(self.data)
+        keyed = sorted(
+            ((sort_key(i), i) for i in self.data.in_projects(projects) if query.predicate(i)),
+            key=lambda pair: pair[0],
+        )
+        keys, issues = [k for k, _ in keyed], [i for _, i in keyed]
+        if len(self._results) >= RESULT_CACHE:
+            self._results.pop(next(iter(self._results)))
+        self._results[text] = (self.data.version, keys, issues)
+        return keys, issues

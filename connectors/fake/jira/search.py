@@ -1,0 +1,192 @@
+"""The fake's search and bulk endpoints, with the page caps and errors the reference gives.
+
+Cloud: ``/search/jql`` (token paging, ids unless fields are named, 5,000 ids or 100
+issues a page), ``/issue/bulkfetch`` (100 issues, or 1,000 for a narrow field list),
+``/changelog/bulkfetch`` (1,000 issues, 1,000 histories a page) and 410 Gone on the
+removed ``/search``. Data Center: ``/search`` by ``startAt`` (default 50, cap 1,000,
+nothing past 10,000).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from connectors.fake.jira.render import requested_fields
+from connectors.fake.jira.wire import (
+    ApiError,
+    as_list,
+    decode_token,
+    encode_token,
+    json_of,
+    params_of,
+)
+
+if TYPE_CHECKING:
+    from connectors.fake.jira.app import FakeJira
+
+REMOVED_SEARCH = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at "
+    "https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+ID_ONLY_CAP, RICH_CAP, DEFAULT_PAGE = 5_000, 100, 50
+DC_CAP, DC_WINDOW = 1_000, 10_000
+BULK_CAP, BULK_NARROW_CAP, CHANGELOG_ISSUES, CHANGELOG_PAGE = 100, 1_000, 1_000, 1_000
+SEARCH_CHANGELOG_CAP, BULK_CHANGELOG_CAP = 20, 40
+HEAVY_EXPANDS = {
+    "changelog",
+    "editmeta",
+    "operations",
+    "renderedFields",
+    "transitions",
+    "versionedRepresentations",
+}
+MULTI_VALUED = {"comment", "worklog", "attachment"}
+
+
+async def search_jql(fake: FakeJira, request: Request) -> dict[str, Any]:
+    if not fake.cloud:
+        raise ApiError(404, "null for uri: " + request.url.path)
+    params = await params_of(request)
+    text = str(params.get("jql") or "")
+    if not fake.parse(text).bounded:
+        raise ApiError(
+            400,
+            "Unbounded JQL queries are not allowed here. "
+            "Please add a search restriction to your query.",
+        )
+    fields = requested_fields(params.get("fields"), ["id"])
+    cap = ID_ONLY_CAP if fields <= {"id", "key"} else RICH_CAP
+    size = max(1, min(int(params.get("maxResults") or DEFAULT_PAGE), cap))
+    keys, issues = fake.evaluate(text)
+    after = decode_token(params.get("nextPageToken"), text)
+    start = 0 if after is None else bisect.bisect_right(keys, after)
+    page = issues[start : start + size]
+    more = start + size < len(issues)
+    expand = str(params.get("expand") or "")
+    renderer = fake.renderer(request)
+    body: dict[str, Any] = {
+        "issues": [
+            renderer.issue(
+                i,
+                fields,
+                changelog_cap=SEARCH_CHANGELOG_CAP,
+                expand_changelog="changelog" in expand,
+            )
+            for i in page
+        ],
+        "isLast": not more,
+    }
+    if more:
+        body["nextPageToken"] = encode_token(text, keys[start + size - 1])
+    return body
+
+
+async def search(fake: FakeJira, request: Request) -> dict[str, Any]:
+    if fake.cloud:
+        raise ApiError(410, REMOVED_SEARCH)
+    params = await params_of(request)
+    text = str(params.get("jql") or "")
+    start = int(params.get("startAt") or 0)
+    asked = params.get("maxResults")
+    size = max(0, min(DEFAULT_PAGE if asked is None else int(asked), fake.dc_page_cap))
+    if start + size > DC_WINDOW:
+        raise ApiError(
+            400,
+            "Result window is too large, from + size must be less than or equal to: "
+            f"[{DC_WINDOW}] but was [{start + size}].",
+        )
+    _, matches = fake.evaluate(text)
+    fields = requested_fields(params.get("fields"), ["*navigable"])
+    expand = as_list(params.get("expand"))
+    renderer = fake.renderer(request)
+    return {
+        "expand": "schema,names",
+        "startAt": start,
+        "maxResults": size,
+        "total": len(matches),
+        "issues": [
+            renderer.issue(i, fields, expand_changelog="changelog" in expand)
+            for i in matches[start : start + size]
+        ],
+    }
+
+
+async def bulkfetch(fake: FakeJira, request: Request) -> dict[str, Any]:
+    if not fake.cloud:
+        raise ApiError(404, "null for uri: " + request.url.path)
+    body = await json_of(request)
+    wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
+    fields = requested_fields(body.get("fields"), ["*navigable"])
+    expand = set(as_list(body.get("expand")))
+    narrow = (
+        fake.narrow_bulkfetch
+        and "*all" not in fields
+        and len(fields) <= 100
+        and not fields & MULTI_VALUED
+        and not expand & HEAVY_EXPANDS
+    )
+    cap = BULK_NARROW_CAP if narrow else BULK_CAP
+    if not wanted or len(wanted) > cap:
+        raise ApiError(400, f"issueIdsOrKeys must contain between 1 and {cap} issues.")
+    found = {issue.id: issue for key in wanted if (issue := fake.data.get(key)) is not None}
+    renderer = fake.renderer(request)
+    return {
+        "issues": [
+            renderer.issue(
+                found[i],
+                fields,
+                changelog_cap=BULK_CHANGELOG_CAP,
+                expand_changelog="changelog" in expand,
+            )
+            for i in sorted(found)
+        ],
+        "issueErrors": [],
+    }
+
+
+async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
+    if not fake.cloud:
+        raise ApiError(404, "null for uri: " + request.url.path)
+    body = await json_of(request)
+    wanted = [str(k) for k in body.get("issueIdsOrKeys") or []]
+    field_ids = set(body.get("fieldIds") or [])
+    if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
+        raise ApiError(400, f"Provide 1 to {CHANGELOG_ISSUES} issues and at most 10 field ids.")
+    size = max(1, min(int(body.get("maxResults") or CHANGELOG_PAGE), CHANGELOG_PAGE))
+    issues = {i.id: i for key in wanted if (i := fake.data.get(key)) is not None}
+    entries = sorted(
+        ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
+        for issue_id, issue in issues.items()
+        for h in issue.histories
+        if not field_ids or h.field in field_ids
+    )
+    marker = ",".join(wanted)
+    after = decode_token(body.get("nextPageToken"), marker)
+    remaining = [e for e in entries if after is None or e[0] > after]
+    page = remaining[:size]
+    renderer = fake.renderer(request)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for (_, issue_id, _), history in page:
+        grouped.setdefault(issue_id, []).append(renderer.history(history))
+    result: dict[str, Any] = {
+        "issueChangeLogs": [{"issueId": str(i), "changeHistories": h} for i, h in grouped.items()]
+    }
+    if len(remaining) > size:
+        result["nextPageToken"] = encode_token(marker, page[-1][0])
+    return result
+
+
+async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:
+    issue = fake.data.get(request.path_params["key"])
+    if issue is None:
+        raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+    fields = requested_fields(request.query_params.get("fields"), ["*all"])
+    expand = as_list(request.query_params.get("expand"))
+    return fake.renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
+
+
+# Querying -------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""Generating a week's report from two frozen snapshots, and generating it again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import session_scope
+from app.models import Report, Snapshot
+from app.recompute import recompute
+from app.reports import compose, service
+from app.reports.weeks import Week
+from tests.app.reports import history
+
+
+async def _generate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    cfg: object,
+    week: Week = history.WEEK,
+    **kw: object,
+) -> Report:
+    async with session_scope(sessionmaker) as session:
+        row, _ = await service.generate(
+            session,
+            cfg,
+            "checkout",
+            week,
+            now=kw.pop("now", history.MONDAY),
+            **kw,  # type: ignore[arg-type]
+        )
+    return row
+
+
+async def test_a_report_compares_the_covered_day_with_a_week_before(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    row = await _generate(sessionmaker, cfg)
+    report = service.assemble(row, public_url="https://tl.test", key="checkout")
+    assert (report.snapshot.on.isoformat(), str(report.snapshot.base_on)) == (
+        "2026-11-13",
+        "2026-11-06",
+    )
+    assert report.snapshot.complete
+    assert report.period_start is not None
+    assert report.period_start.isoformat() == "2026-11-07"
+    assert report.changes is not None
+    assert [(i.key, i.title) for i in report.changes.completed] == [("PAY-5", history.HOSTILE)]
+    progress, before = report.standing.progress, report.standing.previous_progress
+    assert before is not None
+    assert progress.done_count == before.done_count + 1
+    assert [o.key for o in report.outcomes] == ["fast-pay", "web"]
+    assert report.outcomes[0].previous_percent is not None
+    assert report.generated_at.utcoffset() == timedelta(hours=1)
+    assert [(f.name, f.last_status) for f in report.freshness] == [("jira", "succeeded")]
+    assert report.risks is not None
+    assert report.dependencies_at_risk is not None
+    assert [m.key for m in report.milestones] == ["PAY-7"]
+    (late,) = report.new_late_dependencies
+    assert (late.from_.key, late.to.key) == ("PAY-3", "PAY-4")
+    assert late.from_.url == "https://jira.test/browse/PAY-3"
+    assert report.dependencies_at_risk is not None
+    assert report.dependencies_at_risk.count == 1
+    assert report.links is not None
+    assert report.links.page == "https://tl.test/programs/checkout/reports/2026-W47"
+
+
+async def test_regenerating_a_past_week_gives_the_same_figures(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    first = dict((await _generate(sessionmaker, cfg)).data)
+    # A week later the program has moved on: newer snapshots must not leak into W47.
+    await recompute(sessionmaker, cfg, now=history.MONDAY + timedelta(days=4))
+    later = history.MONDAY + timedelta(days=7)
+    again = dict((await _generate(sessionmaker, cfg, now=later)).data)
+    assert first.pop("generated_at") != again.pop("generated_at")
+    assert again == first
+    async with sessionmaker() as session:
+        rows = list(await session.scalars(select(Report)))
+    assert len(rows) == 1
+
+
+async def test_regenerating_keeps_the_notes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    await _generate(sessionmaker, cfg)
+    async with session_scope(sessionmaker) as session:
+        await service.save_notes(
+            session, cfg, "checkout", history.WEEK, "Vendor <b>SDK</b> slipped.", now=history.MONDAY
+        )
+    row = await _generate(sessionmaker, cfg, now=history.MONDAY + timedelta(hours=2))
+    assert row.notes == "Vendor <b>SDK</b> slipped."
+    assert row.html is not None
+    assert "Vendor &lt;b&gt;SDK&lt;/b&gt; slipped." in row.html
+
+
+async def test_notes_written_before_the_report_wait_for_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    async with session_scope(sessionmaker) as session:
+        notes, waiting = await service.save_notes(
+            session, cfg, "checkout", history.WEEK, "Launch went well.", now=history.MONDAY
+        )
+        assert (notes.generated, waiting) == (False, False)
+        listing = await service.list_reports(session, cfg, "checkout")
+        assert listing.reports == []
+    row = await _generate(sessionmaker, cfg)
+    assert row.markdown is not None
+    assert "Launch went well." in row.markdown
+
+
+async def test_a_week_not_over_yet_cannot_be_written(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    with pytest.raises(compose.ReportUnavailable, match="once that day is over"):
+        await _generate(sessionmaker, cfg, week=Week(2026, 48))
+
+
+async def test_a_week_before_the_first_snapshot_cannot_be_written(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    with pytest.raises(compose.ReportUnavailable, match="no snapshot on or before"):
+        await _generate(sessionmaker, cfg, week=Week(2026, 40))
+
+
+async def test_a_first_report_has_no_changes_and_a_snapshot_without_document_its_figures(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    async with session_scope(sessionmaker) as session:
+        for snapshot in await session.scalars(select(Snapshot)):
+            snapshot.document = None
+    row = await _generate(sessionmaker, cfg, week=Week(2026, 46), now=history.MONDAY)
+    report = service.assemble(row, public_url=None, key="checkout")
+    assert report.changes is None
+    assert not report.snapshot.complete
+    assert report.risks is None
+    assert report.standing.progress.scope_count == 43
+    assert row.html is not None
+    assert "Not recorded in this snapshot." in row.html

@@ -1,0 +1,66 @@
+"""The sync job shared by the CLI, the API and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app import jobs
+from app.db import session_scope
+from app.models import SyncRun
+from app.state import AppState
+from connectors.fake.server import serve_in_thread
+from tests.jira_fakes import EMAIL, TOKEN, make_fake
+
+
+@pytest.fixture
+async def state(
+    app_factory: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[AppState]:
+    monkeypatch.setenv("J_EMAIL", EMAIL)
+    monkeypatch.setenv("J_TOKEN", TOKEN)
+    fake = make_fake(60)
+    with serve_in_thread(fake) as base:
+        app = app_factory(
+            "server: {auth: none}\nsources:\n"
+            f"  - {{name: acme, kind: jira, url: '{base}', projects: [PAY, WEB], "
+            "census_every: 1d, auth: {email_env: J_EMAIL, token_env: J_TOKEN}}\n"
+        )
+        async with app.router.lifespan_context(app):
+            yield app.state.throughline
+
+
+async def modes(state: AppState) -> list[str]:
+    async with session_scope(state.sessionmaker) as session:
+        return list(await session.scalars(select(SyncRun.mode).order_by(SyncRun.id)))
+
+
+async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: AppState) -> None:
+    outcome = await jobs.sync_and_record(state, "acme", full=True)
+    assert outcome.status == "succeeded"
+    await jobs.sync_and_record(state, "acme")
+    assert await modes(state) == ["full", "census", "incremental"]
+    metrics = state.metrics.registry
+    assert metrics.get_sample_value("throughline_sync_items_total", {"source": "acme"}) > 0
+    assert metrics.get_sample_value(
+        "throughline_source_last_sync_timestamp_seconds", {"source": "acme"}
+    )
+
+
+async def test_a_second_sync_of_the_same_source_is_refused_while_one_runs(
+    state: AppState,
+) -> None:
+    first = jobs.start_sync(state, "acme")
+    await asyncio.sleep(0)
+    with pytest.raises(jobs.SyncAlreadyRunning):
+        await jobs.sync_and_record(state, "acme")
+    assert (await first).status == "succeeded"
+
+
+async def test_an_unknown_source_is_named(state: AppState) -> None:
+    with pytest.raises(jobs.UnknownSource, match="nope"):
+        await jobs.sync_and_record(state, "nope")

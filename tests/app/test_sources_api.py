@@ -1,0 +1,145 @@
+"""The sources API: freshness, starting a sync (admin only, one at a time), the run history."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from connectors.fake.jira import FakeJira
+from connectors.fake.server import serve_in_thread
+from tests.jira_fakes import EMAIL, TOKEN, make_fake
+
+VIEWER, ADMIN = "viewer-secret", "admin-secret"
+
+
+@pytest.fixture
+def fake_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeJira, str]]:
+    for name, value in {
+        "T_VIEWER": VIEWER,
+        "T_ADMIN": ADMIN,
+        "T_JIRA_EMAIL": EMAIL,
+        "T_JIRA_TOKEN": TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    fake = make_fake(120)
+    with serve_in_thread(fake) as base:
+        yield fake, base
+
+
+@pytest.fixture
+async def api(
+    app_factory: Callable[..., FastAPI], fake_site: tuple[FakeJira, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    config = f"""
+server:
+  auth: tokens
+  tokens:
+    - {{name: pm, role: viewer, token_env: T_VIEWER}}
+    - {{name: ops, role: admin, token_env: T_ADMIN}}
+sources:
+  - name: acme-jira
+    kind: jira
+    url: {fake_site[1]}
+    auth: {{email_env: T_JIRA_EMAIL, token_env: T_JIRA_TOKEN}}
+    projects: [PAY, WEB]
+"""
+    app = app_factory(config)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        yield client
+
+
+def as_(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def wait_for_run(api: httpx.AsyncClient) -> dict[str, object]:
+    for _ in range(200):
+        runs = (await api.get("/api/sync-runs", headers=as_(VIEWER))).json()["runs"]
+        pulls = [r for r in runs if r["mode"] != "census"]
+        if pulls and pulls[0]["status"] != "running":
+            return dict(pulls[0])
+        await asyncio.sleep(0.05)
+    raise AssertionError("the sync did not finish")
+
+
+async def test_sources_show_a_never_synced_source(api: httpx.AsyncClient) -> None:
+    body = (await api.get("/api/sources", headers=as_(VIEWER))).json()
+    assert body == {
+        "sources": [
+            {
+                "name": "acme-jira",
+                "kind": "jira",
+                "url": body["sources"][0]["url"],
+                "running": False,
+                "last_sync_at": None,
+                "last_status": None,
+                "freshness_seconds": None,
+                "items": 0,
+                "deleted_items": 0,
+                "last_error": None,
+            }
+        ]
+    }
+
+
+async def test_reads_need_a_token(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/api/sources")).status_code == 401
+    assert (await api.get("/api/sync-runs")).status_code == 401
+
+
+async def test_an_admin_starts_a_sync_and_the_source_becomes_fresh(
+    api: httpx.AsyncClient, fake_site: tuple[FakeJira, str]
+) -> None:
+    started = await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    assert started.status_code == 202
+    assert started.json() == {"source": "acme-jira", "full": False, "status": "started"}
+    run = await wait_for_run(api)
+    fake = fake_site[0]
+    in_scope = sum(1 for i in fake.data.issues.values() if i.project.key in ("PAY", "WEB"))
+    assert (run["status"], run["items_written"]) == ("succeeded", in_scope)
+    assert run["requests"] > 0
+    source = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"][0]
+    assert (source["last_status"], source["items"]) == ("succeeded", in_scope)
+    assert 0 <= source["freshness_seconds"] < 60
+    assert TOKEN not in str(source)
+    assert EMAIL not in str(source)
+    metrics = (await api.get("/metrics")).text
+    assert f'throughline_sync_items_total{{source="acme-jira"}} {in_scope}.0' in metrics
+
+
+async def test_a_second_sync_while_one_runs_is_refused(
+    api: httpx.AsyncClient, fake_site: tuple[FakeJira, str]
+) -> None:
+    fake_site[0].faults.latency = 0.2
+    first = await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    second = await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    assert (first.status_code, second.status_code) == (202, 409)
+    fake_site[0].faults.latency = 0
+    await wait_for_run(api)
+
+
+async def test_starting_a_sync_needs_the_admin_role_and_a_known_source(
+    api: httpx.AsyncClient,
+) -> None:
+    assert (await api.post("/api/sources/acme-jira/sync", headers=as_(VIEWER))).status_code == 403
+    assert (await api.post("/api/sources/nope/sync", headers=as_(ADMIN))).status_code == 404
+
+
+async def test_a_failed_sync_is_reported_with_its_error(
+    api: httpx.AsyncClient, fake_site: tuple[FakeJira, str]
+) -> None:
+    fake_site[0].token = "rotated"
+    await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    run = await wait_for_run(api)
+    assert run["status"] == "failed"
+    assert "acme-jira: the tracker refused our credentials" in str(run["error"])
+    source = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"][0]
+    assert source["last_status"] == "failed"
+    assert "refused our credentials" in source["last_error"]
