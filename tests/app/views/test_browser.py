@@ -31,7 +31,7 @@ from app.db import make_sessionmaker
 from app.main import create_app
 from connectors.fake.server import serve_in_thread
 from tests.app.conftest import make_settings
-from tests.app.views.site import TOKEN_ENV, build_history, config_for, hostile_world
+from tests.app.views.site import TOKEN_ENV, build_history, config_for, hostile_world, jira_site
 
 pytestmark = pytest.mark.slow
 
@@ -62,9 +62,10 @@ async def site(
     for name, value in TOKEN_ENV.items():
         monkeypatch.setenv(name, value)
     fake = hostile_world()
-    with serve_in_thread(fake) as fake_base:
-        config = config_for(fake, fake_base)
-        await build_history(fake, config, make_sessionmaker(committed_engine))
+    jira = jira_site(fake)
+    with serve_in_thread(fake) as fake_base, serve_in_thread(jira) as jira_base:
+        config = config_for(fake, fake_base, jira_base)
+        await build_history(fake, jira, config, make_sessionmaker(committed_engine))
         app = create_app(make_settings(database_url), config=config)
         with serve_in_thread(app) as base:
             yield base
