@@ -19,6 +19,7 @@ from app.views import (
     program,
     risks,
     signin,
+    sources,
 )
 from app.views.render import Renderer
 from app.views.security import SecurityHeaders
@@ -28,7 +29,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the pages, their error handling and the security headers to the app."""
     app.state.renderer = Renderer()
     app.state.response_cache = ResponseCache(settings.server.cache_seconds)
-    for module in (assets, signin, portfolio, program, dependencies, risks, items):
+    for module in (assets, signin, portfolio, program, dependencies, risks, items, sources):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
     app.add_exception_handler(context.NotAllowed, context.not_allowed)

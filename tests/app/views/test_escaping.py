@@ -92,6 +92,7 @@ PAGES = [
     "/items/jira/PAY-666?program=checkout",
     "/items/jira/PAY-4",
     "/items/jira/WEB-9",
+    "/sources",
 ]
 
 

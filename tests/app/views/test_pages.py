@@ -156,3 +156,13 @@ class TestRegisterForms:
     ) -> None:
         html = (await site.get(f"/programs/checkout/risks?{query}")).text
         assert html.count('<tr id="risk-') == shown
+
+
+async def test_sources_page_shows_freshness_and_counts(site: httpx.AsyncClient) -> None:
+    page = await site.get("/sources")
+    assert 'href="/items?source=jira"' in page.text, "the item count lists the items"
+    assert "never" in page.text, "no sync has run in this test"
+    assert "Sync now" in page.text, "open access: everyone is an admin"
+    unknown = await site.post("/sources/nope/sync", data={"csrf_token": _csrf(page)})
+    assert unknown.status_code == 404
+    assert "There is no source &#39;nope&#39;." in unknown.text
