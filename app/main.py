@@ -10,17 +10,19 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import catalog, jobs, views
+from app.api import errors, ops, sources
 from app.api import items as items_api
-from app.api import ops, sources
 from app.api import programs as programs_api
 from app.api import reports as reports_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.metrics import Metrics
+from app.request_guard import RejectNul
 from app.scheduler import JobContext, build_scheduler
 from app.settings import Settings, get_settings
 from app.state import AppState
@@ -81,6 +83,8 @@ def create_app(
     app.include_router(reports_api.router)
     app.include_router(reports_views.router)
     views.install(app, settings)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_middleware(RejectNul)
     app.add_middleware(_RequestMetrics)
     return app
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api import examples
+from app.api import examples, text
 
 RagColor = Literal["green", "amber", "red", "grey"]
 ForecastBasisName = Literal[
@@ -329,6 +329,16 @@ class RiskList(_Out):
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Every text field, and every text in a list, must be storable (``app.api.text``)."""
+        if isinstance(value, str):
+            return text.storable(value)
+        if isinstance(value, list):
+            return [text.storable(v) if isinstance(v, str) else v for v in value]
+        return value
 
 
 class RiskCreate(_In):

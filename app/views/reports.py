@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.reports import WeekPath, parse_week, schedule_delivery
+from app.api.text import StorableText
 from app.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.programs import get_program
 from app.reports import render, service
@@ -52,7 +53,7 @@ async def report_notes_form(
     key: str,
     week: WeekPath,
     request: Request,
-    notes: Annotated[str, Form(max_length=20_000)],
+    notes: Annotated[StorableText, Form(max_length=20_000)],
     csrf_token: Annotated[str, Form()],
     session: SessionDep,
     state: StateDep,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from app.db import make_sessionmaker, session_scope
 from app.recompute import recompute
 from connectors.base import Page
 from tests.app import rollup_data as data
-from tests.app.api.conftest import VIEWER
+from tests.app.api.conftest import ADMIN, VIEWER
 from tests.builders import make_item
 
 FAST_PAY = "/api/items?program=checkout&outcome=fast-pay"
@@ -221,3 +222,43 @@ async def test_openapi_documents_items_and_csv_with_examples(api: httpx.AsyncCli
     for name in ("Item", "ItemPage", "ItemDetail"):
         assert schemas[name].get("examples"), name
     assert "late" in schemas["ProgramStatus"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/api/items?q=a%00b", None, 400),
+        ("GET", "/api/programs/check%00out", None, 400),
+        (
+            "POST",
+            "/api/programs/checkout/risks",
+            {"title": "a\x00b", "probability": 1, "impact": 1},
+            422,
+        ),
+        (
+            "POST",
+            "/api/programs/checkout/risks",
+            {"title": "a\ud800", "probability": 1, "impact": 1},
+            422,
+        ),
+        (
+            "POST",
+            "/api/programs/checkout/risks",
+            {"title": "x", "probability": 1, "impact": 1, "items": ["\x00"]},
+            422,
+        ),
+    ],
+)
+async def test_text_that_cannot_be_stored_is_refused_plainly(
+    api: httpx.AsyncClient, method: str, path: str, body: object, status: int
+) -> None:
+    content = json.dumps(body).encode() if body is not None else None
+    response = await api.request(
+        method, path, content=content, headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["detail"][0]["loc"][:2] == [
+            "body",
+            "items" if "items" in str(body) else "title",
+        ]
