@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-all demo bench lint format clean
+.PHONY: install browser test test-all demo bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## Debian's chromium for the browser tests: installed (as root) only when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here: browser tests will fail"; fi; }
+
 ## Run the test suite (fast tests, SQLite; set THROUGHLINE_TEST_DATABASE_URL for PostgreSQL).
-test: install
+test: install browser
 	$(BIN)/pytest
 
 ## Run every test, including those marked slow.
-test-all: install
+test-all: install browser
 	$(BIN)/pytest -m "slow or not slow"
 
 ## Start the demo: fake trackers, real connectors, a local SQLite store, at a printed URL.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,18 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role
 from app.config import ThroughlineConfig
 from app.db import session_scope
+from app.response_cache import ResponseCache
 from app.settings import Settings
 from app.state import AppState
 
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
+# function in a worker thread, a needless hop on every request.
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.throughline
     return state
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the handler returns, rolled back if it raises."""
-    state = get_state(request)
+    state: AppState = request.app.state.throughline
     maker = state.read_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
     async with session_scope(maker) as session:
         yield session
@@ -34,11 +39,11 @@ StateDep = Annotated[AppState, Depends(get_state)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_settings_dep(state: StateDep) -> Settings:
+async def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_config(state: StateDep) -> ThroughlineConfig:
+async def get_config(state: StateDep) -> ThroughlineConfig:
     return state.config
 
 
@@ -46,19 +51,45 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
 
 
+def response_cache_of(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.response_cache
+    return cache
+
+
+async def get_response_cache(request: Request) -> ResponseCache:
+    return response_cache_of(request)
+
+
+ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
+
+
+SESSION_COOKIE = "throughline_session"
+"""The signed session the sign-in page sets (see ``app.auth``); never the token itself."""
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
         return token.strip()
-    return request.cookies.get("throughline_token")
+    return None
+
+
+def authenticate(request: Request, state: AppState) -> Principal | None:
+    """Who sent a request: a Bearer token first, else the session cookie."""
+    token = _bearer(request)
+    if token is not None or not state.tokens.enabled:
+        return state.tokens.authenticate(token)
+    return state.tokens.authenticate_session(
+        request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC)
+    )
 
 
 def require(role: Role) -> object:
     """A dependency that lets a request through only with a token of at least ``role``."""
 
-    def check(request: Request, state: StateDep) -> Principal:
-        principal = state.tokens.authenticate(_bearer(request))
+    async def check(request: Request, state: StateDep) -> Principal:
+        principal = authenticate(request, state)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

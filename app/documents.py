@@ -225,10 +225,33 @@ def program_out(
             items=[item_link(rollup.index.items[r]) for r in assignment.unmapped[:LISTED]],
         ),
         late_dependencies=len(rollup.late),
+        late=late_out(rollup),
         cycles=len(rollup.cycles),
         critical_path=keys(rollup.critical_path),
         burnup=burnup(history.get("", ()), program.basis, today),
     )
+
+
+def late_out(rollup: ProgramRollup) -> list[schemas.LateDependency]:
+    """The program's late dependencies with both ends named, soonest needed first."""
+    items = rollup.index.items
+    ordered = sorted(
+        rollup.late,
+        key=lambda d: (d.needed_on or date.max, d.edge.before, d.edge.after),
+    )
+    return [
+        schemas.LateDependency(
+            from_=item_link(items[d.edge.before]),
+            to=item_link(items[d.edge.after]),
+            reason=d.reason.value,
+            detail=d.detail,
+            needed_on=d.needed_on,
+            expected_on=d.expected_on,
+            cross_project=d.edge.cross_project,
+            cross_tracker=d.edge.cross_tracker,
+        )
+        for d in ordered[:LISTED]
+    ]
 
 
 def _day(day: date | None) -> str | None:
@@ -252,6 +275,7 @@ def dependencies_document(rollup: ProgramRollup) -> dict[str, Any]:
             "title": item.title,
             "url": item.url,
             "project": item.project,
+            "epic": epic[1] if (epic := rollup.index.epic_of(ref)) else None,
             "kind": item.kind.value,
             "status_category": item.status_category.value,
             "due_on": _day(item.due_on),

@@ -243,9 +243,10 @@ def start_sync(state: AppState, name: str, *, full: bool = False) -> asyncio.Tas
     """Start a sync in the background (the API's way); the task is kept until it ends."""
     if state.config.source(name) is None:
         raise UnknownSource(name)
-    if is_running(state, name):
-        raise SyncAlreadyRunning(name)
     tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.setdefault(_TASKS, {})
+    # A task just created has not taken the source's lock yet: it counts as running too.
+    if is_running(state, name) or (name in tasks and not tasks[name].done()):
+        raise SyncAlreadyRunning(name)
     task = asyncio.create_task(sync_and_record(state, name, full=full), name=f"sync:{name}")
     tasks[name] = task
     task.add_done_callback(lambda done: _forget(tasks, name, done))

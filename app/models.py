@@ -391,6 +391,29 @@ class OutcomeStatus(Base):
     status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
 
 
+class ProgramItem(Base):
+    """An item behind one of a program's figures, as the last recomputation counted it.
+
+    ``facet`` says which figure: ``outcome`` (a unit of work of the outcome ``name``) or
+    ``check`` (an item the data-quality check ``name`` flagged). Items are named by source
+    and key, as the roll-up names them, so every count on a page can list its items.
+    """
+
+    __tablename__ = "program_item"
+    __table_args__ = (
+        UniqueConstraint("program_id", "facet", "name", "source_id", "key"),
+        Index("ix_program_item_source_key", "source_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    facet: Mapped[str] = mapped_column(String(16))
+    """outcome | check"""
+    name: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+
+
 class RiskEvent(Base):
     """A risk opening or closing: the history behind "risks opened and closed since"."""
 

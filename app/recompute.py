@@ -3,9 +3,9 @@
 ``recompute`` is called after every sync and every batch of webhook events. It loads the
 items, dependencies and snapshots of the affected programs once, computes every roll-up
 in a worker thread (the event loop keeps serving), and stores, per program in its own
-transaction: the status documents, the derived risks' openings and closings, and
-today's snapshots (with what a weekly report of the day needs). Reading a status
-afterwards is a lookup.
+transaction: the status documents, the items behind each figure, the derived risks'
+openings and closings, and today's snapshots (with what a weekly report of the day
+needs). Reading a status afterwards is a lookup.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import documents, loading, risks, snapshots
+from app import documents, loading, membership, risks, snapshots
 from app.config import ProgramConfig, ThroughlineConfig
 from app.db import session_scope
 from app.models import OutcomeStatus, Program, ProgramStatus
@@ -76,6 +76,7 @@ class _Loaded:
     dependencies: list[Dependency]
     program_ids: dict[str, int]
     points: dict[str, tuple[list[SnapshotPoint], list[SnapshotPoint]]]
+    source_ids: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class _Computed:
     status: dict[str, object]
     dependencies: dict[str, object]
     outcomes: dict[str, dict[str, object]]
+    members: set[membership.Row]
 
 
 async def recompute(
@@ -185,7 +187,7 @@ async def _load(
             since=as_of - timedelta(days=reach),
             baseline_on=program.baseline,
         )
-    return _Loaded(items, dependencies, program_ids, points)
+    return _Loaded(items, dependencies, program_ids, points, ids)
 
 
 @contextmanager
@@ -247,6 +249,7 @@ def _compute_all(
                     )
                     for o in rollup.outcomes
                 },
+                members=membership.rows_of(rollup, loaded.source_ids),
             )
         )
     return computed
@@ -308,6 +311,7 @@ async def _store(
                 OutcomeStatus.program_id == program_id, OutcomeStatus.outcome_key.in_(gone)
             )
         )
+    await membership.save(session, program_id, part.members)
     tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
     open_risks = await risks.list_risks(session, program_id, state="open")
     document = record.snapshot_document(

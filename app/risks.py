@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import schemas
@@ -109,6 +109,20 @@ async def list_risks(session: AsyncSession, program_id: int, *, state: str) -> S
             r.id,
         ),
     )
+
+
+async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[Risk]:
+    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+    order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Risk.severity, else_=4)
+    score = func.coalesce(Risk.probability, 0) * func.coalesce(Risk.impact, 0)
+    return (
+        await session.scalars(
+            select(Risk)
+            .where(Risk.program_id == program_id, Risk.closed_at.is_(None))
+            .order_by(order, score.desc(), Risk.id)
+            .limit(limit)
+        )
+    ).all()
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> Risk | None:
@@ -225,6 +239,27 @@ async def update(
     risk.updated_at = now
     await session.flush()
     return risk
+
+
+def update_problems(
+    risk: Risk, changes: dict[str, Any], outcomes: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Why a (schema-valid) change cannot apply to this risk, field by field.
+
+    A derived risk takes only what people decide (``DERIVED_EDITABLE``); a register risk
+    keeps its title, probability and impact; an outcome must be one of the program's.
+    """
+    found = []
+    if risk.origin == DERIVED:
+        for name in sorted(set(changes) - DERIVED_EDITABLE):
+            found.append((name, "follows the data on a derived risk and cannot be set"))
+    for name in ("title", "probability", "impact"):
+        if name in changes and changes[name] is None:
+            found.append((name, "cannot be removed from a register risk"))
+    outcome = changes.get("outcome")
+    if outcome is not None and outcome not in outcomes:
+        found.append(("outcome", f"unknown outcome {outcome!r}; known: {', '.join(outcomes)}"))
+    return found
 
 
 async def delete(session: AsyncSession, risk: Risk) -> None:

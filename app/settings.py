@@ -23,6 +23,12 @@ class ServerSettings(BaseModel):
     public_url: str | None = None
     """Base URL trackers use to reach this server (webhook targets, links in reports)."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    """How long a sign-in to the pages lasts."""
+    cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    """How long a rendered page or program status is served again before it is rebuilt
+    (0: never). Edits made through this process clear it at once; other replicas catch
+    up within this time."""
 
 
 class SchedulerSettings(BaseModel):

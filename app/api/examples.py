@@ -143,6 +143,28 @@ PROGRAM_STATUS: dict[str, Any] = {
         ],
     },
     "late_dependencies": 1,
+    "late": [
+        {
+            "from": {
+                "source": "acme-jira",
+                "key": "WEB-40",
+                "title": "Wallet button",
+                "url": "https://acme.atlassian.net/browse/WEB-40",
+            },
+            "to": {
+                "source": "acme-jira",
+                "key": "PAY-44",
+                "title": "One-click confirm",
+                "url": "https://acme.atlassian.net/browse/PAY-44",
+            },
+            "reason": "due_after_needed",
+            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "needed_on": "2027-02-01",
+            "expected_on": "2027-02-20",
+            "cross_project": True,
+            "cross_tracker": False,
+        }
+    ],
     "cycles": 0,
     "critical_path": ["PAY-12", "WEB-40", "PAY-44"],
     "burnup": OUTCOME["burnup"],
@@ -155,6 +177,7 @@ DEPENDENCIES: dict[str, Any] = {
             "title": "Wallet button",
             "url": "https://acme.atlassian.net/browse/WEB-40",
             "project": "WEB",
+            "epic": "WEB-12",
             "kind": "story",
             "status_category": "todo",
             "due_on": "2027-02-20",
@@ -169,6 +192,7 @@ DEPENDENCIES: dict[str, Any] = {
             "title": "One-click confirm",
             "url": "https://acme.atlassian.net/browse/PAY-44",
             "project": "PAY",
+            "epic": "PAY-12",
             "kind": "story",
             "status_category": "in_progress",
             "due_on": "2027-02-01",
@@ -193,7 +217,7 @@ DEPENDENCIES: dict[str, Any] = {
     "critical_path": ["PAY-12", "WEB-40", "PAY-44"],
     "critical_paths": {"fast-pay": ["PAY-12", "WEB-40", "PAY-44"]},
     "rollups": {
-        "epic": [],
+        "epic": [{"from": "WEB-12", "to": "PAY-12", "count": 1, "late": 1}],
         "outcome": [{"from": "outside", "to": "fast-pay", "count": 1, "late": 1}],
         "project": [{"from": "acme-jira/WEB", "to": "acme-jira/PAY", "count": 1, "late": 1}],
     },
@@ -278,3 +302,79 @@ CHANGES: dict[str, Any] = {
     "dependencies_removed": [],
     "new_late_dependencies": [{"from": "WEB-40", "to": "PAY-44"}],
 }
+ITEM: dict[str, Any] = {
+    "source": "acme-jira",
+    "key": "PAY-31",
+    "url": "https://acme.atlassian.net/browse/PAY-31",
+    "title": "Remember the card",
+    "kind": "story",
+    "status": "In Progress",
+    "status_category": "in_progress",
+    "project": "PAY",
+    "parent_key": "PAY-12",
+    "assignee": "Ana Lima",
+    "estimate": 3.0,
+    "start_on": "2026-11-09",
+    "due_on": "2026-12-04",
+    "created_at": "2026-10-02T14:11:05+02:00",
+    "updated_at": "2026-11-19T16:40:12+01:00",
+    "resolved_at": None,
+    "labels": ["checkout-v2"],
+    "deleted": False,
+}
+ITEM_PAGE: dict[str, Any] = {
+    "items": [ITEM],
+    "next_cursor": "WzQxMiwiOWMxYjBmMmQiXQ",
+}
+ITEM_DETAIL: dict[str, Any] = {
+    "item": ITEM,
+    "section": None,
+    "issue_type": "Story",
+    "components": ["payments"],
+    "timezone": "Europe/Berlin",
+    "links": [
+        {
+            "direction": "blocked_by",
+            "source": "acme-jira",
+            "key": "WEB-40",
+            "title": "Wallet button",
+            "url": "https://acme.atlassian.net/browse/WEB-40",
+            "status_category": "todo",
+            "link_type": "Blocks",
+            "cross_tracker": False,
+        }
+    ],
+    "history": [
+        {
+            "at": "2026-11-10T09:02:44+01:00",
+            "from": "To Do",
+            "to": "In Progress",
+            "from_category": "todo",
+            "to_category": "in_progress",
+            "author": "Ana Lima",
+        }
+    ],
+    "feeds": [
+        {
+            "program": "checkout",
+            "program_name": "Checkout v2",
+            "outcome": "fast-pay",
+            "outcome_name": "Pay in one click",
+        }
+    ],
+    "flags": [],
+}
+ITEMS_CSV = (
+    "source,key,url,title,kind,status,status_category,project,parent_key,assignee,estimate,"
+    "start_on,due_on,created_at,updated_at,resolved_at,labels,deleted\r\n"
+    "acme-jira,PAY-31,https://acme.atlassian.net/browse/PAY-31,Remember the card,story,"
+    "In Progress,in_progress,PAY,PAY-12,Ana Lima,3.0,2026-11-09,2026-12-04,"
+    "2026-10-02T14:11:05+02:00,2026-11-19T16:40:12+01:00,,checkout-v2,false\r\n"
+)
+RISKS_CSV = (
+    "id,origin,rule,title,severity,probability,impact,score,roam,owner,mitigation,due_on,"
+    "outcome,items,opened_at,closed_at\r\n"
+    "7,derived,late_dependency,WEB-40 is late for 1 item(s) that wait on it on the critical "
+    "path,high,4,4,16,owned,ana@acme.test,Pair WEB and PAY on the wallet button this sprint,,"
+    "fast-pay,WEB-40 PAY-44,2026-11-18T09:15:02+01:00,\r\n"
+)

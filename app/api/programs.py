@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from app import changes as change_service
-from app import programs, risks
-from app.api import schemas
-from app.deps import AdminDep, ConfigDep, SessionDep, ViewerDep
+from app import csv_export, programs, risks
+from app.api import examples, schemas
+from app.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
 
@@ -29,18 +30,34 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
 
 
-@router.get("", summary="Every program, summarised")
+def _json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+@router.get("", summary="Every program, summarised", response_model=schemas.ProgramList)
 async def list_programs(
-    session: SessionDep, config: ConfigDep, _: ViewerDep
-) -> schemas.ProgramList:
-    return await programs.list_programs(session, config, now=datetime.now(UTC))
+    session: SessionDep, config: ConfigDep, cache: ResponseCacheDep, _: ViewerDep
+) -> Response:
+    async def build() -> Response:
+        return _json(await programs.list_programs(session, config, now=datetime.now(UTC)))
+
+    # Statuses are the same for every reader: one cached answer serves them all.
+    return await cache.get(("api", "programs"), build)
 
 
-@router.get("/{key}", summary="A program's status", responses=NOT_FOUND)
+@router.get(
+    "/{key}",
+    summary="A program's status",
+    response_model=schemas.ProgramStatus,
+    responses=NOT_FOUND,
+)
 async def read_program(
-    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
-) -> schemas.ProgramStatus:
-    return await programs.read_status(session, config, key, now=datetime.now(UTC))
+    key: str, session: SessionDep, config: ConfigDep, cache: ResponseCacheDep, _: ViewerDep
+) -> Response:
+    async def build() -> Response:
+        return _json(await programs.read_status(session, config, key, now=datetime.now(UTC)))
+
+    return await cache.get(("api", "program", key), build)
 
 
 @router.get(
@@ -72,17 +89,78 @@ async def read_changes(
     return await change_service.changes_since(session, config, key, since)
 
 
-@router.get("/{key}/risks", summary="Derived and register risks", responses=NOT_FOUND)
+RISKS_CSV_HEADER = (
+    "id",
+    "origin",
+    "rule",
+    "title",
+    "severity",
+    "probability",
+    "impact",
+    "score",
+    "roam",
+    "owner",
+    "mitigation",
+    "due_on",
+    "outcome",
+    "items",
+    "opened_at",
+    "closed_at",
+)
+RISKS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    200: {
+        "description": "The risks as JSON, or as CSV",
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.RISKS_CSV}},
+    },
+}
+RiskState = Literal["open", "closed", "all"]
+
+
+async def _risks(
+    session: SessionDep, config: ConfigDep, key: str, state: RiskState
+) -> schemas.RiskList:
+    program = await programs.get_program(session, config, key)
+    rows = await risks.list_risks(session, program.id, state=state)
+    return schemas.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+
+
+def _risks_csv(found: schemas.RiskList, key: str) -> Response:
+    return Response(
+        csv_export.of_models(found.risks, RISKS_CSV_HEADER, with_header=True),
+        media_type=csv_export.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{key}-risks.csv"'},
+    )
+
+
+@router.get(
+    "/{key}/risks",
+    summary="Derived and register risks",
+    response_model=schemas.RiskList,
+    responses=RISKS_RESPONSES,
+)
 async def list_risks(
     key: str,
     session: SessionDep,
     config: ConfigDep,
     _: ViewerDep,
-    state: Literal["open", "closed", "all"] = "open",
-) -> schemas.RiskList:
-    program = await programs.get_program(session, config, key)
-    rows = await risks.list_risks(session, program.id, state=state)
-    return schemas.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+    state: RiskState = "open",
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> schemas.RiskList | Response:
+    found = await _risks(session, config, key, state)
+    return _risks_csv(found, key) if csv_export.wants_csv(accept) else found
+
+
+@router.get(
+    "/{key}/risks.csv",
+    summary="Derived and register risks, as CSV",
+    response_class=Response,
+    responses=RISKS_RESPONSES,
+)
+async def export_risks(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep, state: RiskState = "open"
+) -> Response:
+    return _risks_csv(await _risks(session, config, key, state), key)
 
 
 def _check_outcome(program: programs.ProgramRow, outcome: str | None) -> None:
@@ -98,11 +176,17 @@ def _check_outcome(program: programs.ProgramRow, outcome: str | None) -> None:
     responses=NOT_FOUND,
 )
 async def create_risk(
-    key: str, entry: schemas.RiskCreate, session: SessionDep, config: ConfigDep, _: AdminDep
+    key: str,
+    entry: schemas.RiskCreate,
+    session: SessionDep,
+    config: ConfigDep,
+    cache: ResponseCacheDep,
+    _: AdminDep,
 ) -> schemas.Risk:
     program = await programs.get_program(session, config, key)
     _check_outcome(program, entry.outcome)
     risk = await risks.create(session, program.id, entry, now=datetime.now(UTC))
+    cache.clear()
     return risks.to_out(risk, program.zone)
 
 
@@ -113,6 +197,7 @@ async def update_risk(
     entry: schemas.RiskUpdate,
     session: SessionDep,
     config: ConfigDep,
+    cache: ResponseCacheDep,
     _: AdminDep,
 ) -> schemas.Risk:
     program = await programs.get_program(session, config, key)
@@ -120,14 +205,11 @@ async def update_risk(
     if risk is None:
         raise programs.NotFound(f"Program {key!r} has no risk {risk_id}.")
     changes = entry.model_dump(exclude_unset=True)
-    if risk.origin == risks.DERIVED:
-        for name in sorted(set(changes) - risks.DERIVED_EDITABLE):
-            raise _invalid(name, "follows the data on a derived risk and cannot be set")
-    for name in ("title", "probability", "impact"):
-        if name in changes and changes[name] is None:
-            raise _invalid(name, "cannot be removed from a register risk")
-    _check_outcome(program, changes.get("outcome"))
+    outcomes = [o.key for o in program.config.outcomes]
+    for name, message in risks.update_problems(risk, changes, outcomes):
+        raise _invalid(name, message)
     updated = await risks.update(session, risk, changes, now=datetime.now(UTC))
+    cache.clear()
     return risks.to_out(updated, program.zone)
 
 
@@ -138,7 +220,12 @@ async def update_risk(
     responses={**NOT_FOUND, 409: {"description": "Derived risks close when their signal does"}},
 )
 async def delete_risk(
-    key: str, risk_id: int, session: SessionDep, config: ConfigDep, _: AdminDep
+    key: str,
+    risk_id: int,
+    session: SessionDep,
+    config: ConfigDep,
+    cache: ResponseCacheDep,
+    _: AdminDep,
 ) -> Response:
     program = await programs.get_program(session, config, key)
     risk = await risks.get_risk(session, program.id, risk_id)
@@ -151,4 +238,5 @@ async def delete_risk(
             "set its roam state to accepted instead.",
         )
     await risks.delete(session, risk)
+    cache.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api import examples
+from app.api import examples, text
 
 RagColor = Literal["green", "amber", "red", "grey"]
 ForecastBasisName = Literal[
@@ -175,6 +175,19 @@ class Milestone(ItemLink):
     overdue: bool
 
 
+class LateDependency(_Out):
+    """A dependency whose unfinished predecessor threatens its successor."""
+
+    from_: ItemLink = Field(alias="from", description="The item waited on")
+    to: ItemLink = Field(description="The item that waits")
+    reason: str = Field(description="due_after_needed | forecast_after_needed | not_started")
+    detail: str
+    needed_on: date | None = None
+    expected_on: date | None = None
+    cross_project: bool
+    cross_tracker: bool
+
+
 class Unmapped(_Out):
     count: int
     items: list[ItemLink] = Field(default=[], description="The first 100 items")
@@ -206,6 +219,9 @@ class ProgramStatus(ProgramSummary):
     milestones: list[Milestone] = []
     unmapped: Unmapped = Unmapped(count=0)
     late_dependencies: int = 0
+    late: list[LateDependency] = Field(
+        default=[], description="The first 100 late dependencies, soonest needed first"
+    )
     cycles: int = 0
     critical_path: list[str] = []
     burnup: list[BurnupPoint] = []
@@ -221,6 +237,7 @@ class ProgramList(_Out):
 
 class DependencyNode(ItemLink):
     project: str | None
+    epic: str | None = Field(default=None, description="The nearest epic above the item")
     kind: str
     status_category: Literal["todo", "in_progress", "done"]
     due_on: date | None = None
@@ -312,6 +329,16 @@ class RiskList(_Out):
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Every text field, and every text in a list, must be storable (``app.api.text``)."""
+        if isinstance(value, str):
+            return text.storable(value)
+        if isinstance(value, list):
+            return [text.storable(v) if isinstance(v, str) else v for v in value]
+        return value
 
 
 class RiskCreate(_In):

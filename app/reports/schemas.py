@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import schemas
+from app.api.text import StorableText
 
 DeliveryStatus = Literal["waiting", "pending", "sending", "sent", "failed"]
 Channel = Literal["slack", "confluence", "email"]
@@ -184,7 +185,7 @@ class WeeklyReport(_Out):
 class NotesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    notes: str = Field(max_length=20_000, description="The program manager's commentary")
+    notes: StorableText = Field(max_length=20_000, description="The program manager's commentary")
 
 
 class NotesOut(_Out):

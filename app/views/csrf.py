@@ -1,33 +1,49 @@
-"""CSRF protection for the pages' forms: a double-submit token and an origin check.
+"""Cross-site request forgery protection for the pages' forms.
 
-A page with a form sets a random token in a ``SameSite=Strict`` cookie and repeats it in
-a hidden field; a form post is accepted only when both match and, if the browser names
-the page's origin, it is this server. Another site can make a browser post, but it can
-neither read the cookie nor make the browser send it along.
+Every form carries a token that must equal the ``throughline_csrf`` cookie (HttpOnly,
+SameSite=Strict): a page on another site can make a browser post, but cannot read the
+cookie to copy it into the form. A browser's ``Origin`` header, when sent, must also be
+this site's own. This holds with ``auth: none`` too, where no session cookie exists and
+a forged post would otherwise be trusted as an admin's.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request, Response, status
+from fastapi import Request
+from starlette.responses import Response
 
 COOKIE = "throughline_csrf"
 FIELD = "csrf_token"
+_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
-def token_for(request: Request) -> str:
-    """The browser's token, or a new one (``remember`` sets it on the response)."""
-    return request.cookies.get(COOKIE) or secrets.token_urlsafe(32)
+class CsrfFailed(Exception):
+    """A form post without the page's token, or from another site."""
 
 
-def remember(response: Response, request: Request, token: str) -> None:
-    if request.cookies.get(COOKIE) != token:
+def token(request: Request) -> str:
+    """This browser's form token: the cookie's, or a new one ``remember`` will set."""
+    existing = request.cookies.get(COOKIE)
+    if existing and _SHAPE.match(existing):
+        return existing
+    fresh: str | None = getattr(request.state, "csrf_fresh", None)
+    if fresh is None:
+        fresh = secrets.token_urlsafe(32)
+        request.state.csrf_fresh = fresh
+    return fresh
+
+
+def remember(request: Request, response: Response) -> None:
+    """Set the cookie when ``token`` had to make one for this request."""
+    fresh = getattr(request.state, "csrf_fresh", None)
+    if fresh is not None:
         response.set_cookie(
             COOKIE,
-            token,
+            fresh,
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -35,11 +51,16 @@ def remember(response: Response, request: Request, token: str) -> None:
         )
 
 
-def check(request: Request, submitted: str) -> None:
-    """Refuse (403) a form post without the browser's token or from another origin."""
+def verify(request: Request, submitted: object) -> None:
+    """Raise ``CsrfFailed`` unless the form's token matches and the origin is ours."""
     cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, submitted):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form expired: reload the page.")
+    if not (
+        isinstance(submitted, str)
+        and cookie
+        and hmac.compare_digest(cookie.encode(), submitted.encode())
+    ):
+        raise CsrfFailed("the form's security token is missing or out of date")
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Forms are only accepted from this site.")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != own:
+        raise CsrfFailed(f"the form was sent from {origin}, not from this site")

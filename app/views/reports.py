@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.reports import WeekPath, parse_week, schedule_delivery
+from app.api.text import StorableText
 from app.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.programs import get_program
 from app.reports import render, service
@@ -34,7 +35,7 @@ async def report_page(
 ) -> Response:
     program, row = await service.get_report(session, state.config, key, parse_week(week))
     report = service.assemble(row, public_url=state.settings.server.public_url, key=key)
-    token = csrf.token_for(request)
+    token = csrf.token(request)
     values = render.context(report, links=service.links(None, key, row.week))
     values |= {
         "csrf_field": csrf.FIELD,
@@ -43,7 +44,7 @@ async def report_page(
         "saved": request.query_params.get("saved"),
     }
     response = HTMLResponse(render.page("page.html", values))
-    csrf.remember(response, request, token)
+    csrf.remember(request, response)
     return response
 
 
@@ -52,14 +53,14 @@ async def report_notes_form(
     key: str,
     week: WeekPath,
     request: Request,
-    notes: Annotated[str, Form(max_length=20_000)],
+    notes: Annotated[StorableText, Form(max_length=20_000)],
     csrf_token: Annotated[str, Form()],
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
     _: AdminDep,
 ) -> Response:
-    csrf.check(request, csrf_token)
+    csrf.verify(request, csrf_token)
     parsed = parse_week(week)
     _notes, waiting = await service.save_notes(
         session,
@@ -86,7 +87,7 @@ async def report_send_form(
     tasks: BackgroundTasks,
     _: AdminDep,
 ) -> Response:
-    csrf.check(request, csrf_token)
+    csrf.verify(request, csrf_token)
     parsed = parse_week(week)
     _notes, waiting = await service.release_report(
         session, state.config, key, parsed, now=datetime.now(UTC)

@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import programs, risks
 from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
 from tests.app import rollup_data as data
-
-TOKENS = """
-server:
-  auth: tokens
-  tokens:
-    - {name: pm-team, role: viewer, token_env: T_VIEWER}
-    - {name: ops, role: admin, token_env: T_ADMIN}
-"""
-VIEWER = {"Authorization": "Bearer viewer-secret"}
-ADMIN = {"Authorization": "Bearer admin-secret"}
-
-
-@pytest.fixture
-async def api(
-    app_factory: Callable[..., FastAPI],
-    committed_engine: AsyncEngine,
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The service with the sample program stored and recomputed once."""
-    monkeypatch.setenv("T_VIEWER", "viewer-secret")
-    monkeypatch.setenv("T_ADMIN", "admin-secret")
-    config = data.CONFIG.replace("server: {auth: none}", TOKENS)
-    app = app_factory(config)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
-    ):
-        sessionmaker = make_sessionmaker(committed_engine)
-        async with session_scope(sessionmaker) as session:
-            await data.seed(session)
-        await recompute(sessionmaker, app.state.throughline.config, now=data.NOW)
-        yield client
+from tests.app.api.conftest import ADMIN, VIEWER
 
 
 async def test_program_list_summarises_every_program(api: httpx.AsyncClient) -> None:
@@ -292,3 +259,16 @@ async def test_openapi_documents_every_route_with_examples(api: httpx.AsyncClien
         "Changes",
     ):
         assert schemas[name].get("examples"), name
+
+
+async def test_top_open_risks_follow_the_lists_order(
+    api: httpx.AsyncClient, committed_engine: AsyncEngine
+) -> None:
+    for title, p, i in (("low one", 1, 2), ("worst", 5, 5), ("middling", 3, 3)):
+        body = {"title": title, "probability": p, "impact": i}
+        await api.post("/api/programs/checkout/risks", headers=ADMIN, json=body)
+    listed = (await api.get("/api/programs/checkout/risks", headers=VIEWER)).json()["risks"]
+    async with session_scope(make_sessionmaker(committed_engine)) as session:
+        program_id = (await programs.get_program(session, data.config(), "checkout")).id
+        top = await risks.top_open(session, program_id, 3)
+    assert [r.id for r in top] == [r["id"] for r in listed[:3]]

@@ -15,7 +15,7 @@ from app.config import ThroughlineConfig, parse_config
 from app.db import make_sessionmaker, session_scope
 from app.reports import service
 from app.views import csrf
-from tests.app.api.test_programs import ADMIN, TOKENS, VIEWER
+from tests.app.api.conftest import ADMIN, TOKENS, VIEWER
 from tests.app.reports import history
 
 SLACK = "https://hooks.slack.test/services/T/B/X"
