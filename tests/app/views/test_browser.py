@@ -140,7 +140,9 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
     await page.goto(f"{site}/programs/checkout")
     assert urlsplit(page.url).path == "/sign-in", "pages need a session"
     await page.fill("input[name=token]", "admin-secret")
-    await page.click("button[type=submit]")
+    async with page.expect_navigation(url=f"{site}/programs/checkout"):
+        # Waits for the page signed in to finish loading: a later goto would abort it.
+        await page.click("button[type=submit]")
     assert page.url == f"{site}/programs/checkout", "signing in returns to the page asked for"
     cookies = {c["name"]: c for c in await context.cookies()}
     assert cookies["throughline_session"]["httpOnly"]
@@ -186,7 +188,8 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
     await page.fill("input[name=title]", "Card vendor SDK slips")
     await page.select_option("select[name=probability]", "4")
     await page.select_option("select[name=impact]", "5")
-    await page.click("form.tl-form button[type=submit]")
+    async with page.expect_navigation():
+        await page.click("form.tl-form button[type=submit]")
     assert "/programs/checkout/risks" in page.url
     assert await page.locator("text=Card vendor SDK slips").count() == 1
 
