@@ -43,6 +43,16 @@ class Plan:
         for deletion in page.deletions:
             self.deletions.setdefault(deletion.external_id, deletion)
 
+    def limit_to(self, projects: Sequence[str], source: str) -> None:
+        """Keep only items of the configured projects: one that left them (moved away)
+        is tombstoned like a deleted one, as the next census would."""
+        if not projects:
+            return
+        for external_id, item in list(self.items.items()):
+            if item.project not in projects:
+                del self.items[external_id]
+                self.deletions[external_id] = Deletion(source, external_id, item.updated_at)
+
     def page(self, scope: str) -> Page:
         return Page(scope, list(self.items.values()), list(self.deletions.values()))
 
@@ -53,7 +63,12 @@ class Plan:
         ]
 
 
-async def plan_jira(events: Sequence[WebhookEvent], connector: JiraConnector, source: str) -> Plan:
+async def plan_jira(
+    events: Sequence[WebhookEvent],
+    connector: JiraConnector,
+    source: str,
+    projects: Sequence[str] = (),
+) -> Plan:
     plan = Plan()
     refetch: dict[str, list[int]] = {}
     site, _ = await connector.site()
@@ -76,6 +91,7 @@ async def plan_jira(events: Sequence[WebhookEvent], connector: JiraConnector, so
         except (ValueError, ConnectorError) as exc:
             plan.errors[event.id] = f"{type(exc).__name__}: {exc}"
     await _refetch(plan, connector, refetch)
+    plan.limit_to(projects, source)
     return plan
 
 

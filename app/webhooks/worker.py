@@ -140,6 +140,8 @@ class WebhookWorker:
             return None, 0
         limit = self._settings.batch_size
         events: Sequence[WebhookEvent] = []
+        # Ids read up front: a rollback expires the rows, and the failure is recorded after.
+        ids: list[int] = []
         skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
         try:
             if skip_locked:
@@ -149,6 +151,7 @@ class WebhookWorker:
                     )
                     if not events:
                         return None, 0
+                    ids = [e.id for e in events]
                     plan = await self._plan(name, events)
                     outcome = await self._commit(session, source_id, name, events, plan)
             else:
@@ -158,20 +161,23 @@ class WebhookWorker:
                     )
                 if not events:
                     return None, 0
+                ids = [e.id for e in events]
                 plan = await self._plan(name, events)
                 async with session_scope(self._sessionmaker) as session:
                     outcome = await self._commit(session, source_id, name, events, plan)
         except Exception as exc:
-            if not events:
+            if not ids:
                 raise
-            await self._fail(source_id, name, events, f"{type(exc).__name__}: {exc}")
-            return None, len(events)
-        return outcome, len(events)
+            await self._fail(name, ids, f"{type(exc).__name__}: {exc}")
+            return None, len(ids)
+        return outcome, len(ids)
 
     async def _plan(self, name: str, events: Sequence[WebhookEvent]) -> apply.Plan:
         connector = self._connector(name)
         if isinstance(connector, JiraConnector):
-            return await apply.plan_jira(events, connector, name)
+            source = self._config.source(name)
+            projects = source.projects if source is not None else ()
+            return await apply.plan_jira(events, connector, name, projects)
         return await apply.plan_asana(events, connector)
 
     async def _commit(
@@ -221,12 +227,10 @@ class WebhookWorker:
                 "webhook event %d of %s failed for good: %s", event_id, name, errors[event_id]
             )
 
-    async def _fail(
-        self, source_id: int, name: str, events: Sequence[WebhookEvent], error: str
-    ) -> None:
-        log.warning("webhook batch of %s (%d event(s)) failed: %s", name, len(events), error)
+    async def _fail(self, name: str, ids: Sequence[int], error: str) -> None:
+        log.warning("webhook batch of %s (%d event(s)) failed: %s", name, len(ids), error)
         async with session_scope(self._sessionmaker) as session:
-            await self._settle_failed(session, name, {e.id: error for e in events}, self._clock())
+            await self._settle_failed(session, name, dict.fromkeys(ids, error), self._clock())
 
     async def _recompute(self, applied: list[_Applied]) -> None:
         sources = {a.source for a in applied}

@@ -67,7 +67,9 @@ async def api(
     monkeypatch.setenv("WH_JIRA_SECRET", JIRA_SECRET)
     app = app_factory(
         CONFIG,
-        webhooks=WebhookSettings(secret_key="server-sealing-key", worker=False, max_body_bytes=4096),
+        webhooks=WebhookSettings(
+            secret_key="server-sealing-key", worker=False, max_body_bytes=4096
+        ),
     )
     async with (
         app.router.lifespan_context(app),
@@ -217,7 +219,8 @@ class TestAsanaIntake:
         assert shake.headers["X-Hook-Secret"] == "s3cr3t-value"
         async with session_scope(make_sessionmaker(committed_engine)) as session:
             row = await session.scalar(select(WebhookSubscription))
-        assert row is not None and "s3cr3t-value" not in json.dumps(row.secrets)
+        assert row is not None
+        assert "s3cr3t-value" not in json.dumps(row.secrets)
 
         body = json.dumps(
             {"events": [{"action": "changed", "resource": {"gid": "7", "resource_type": "task"}}]}
@@ -258,7 +261,8 @@ class TestAsanaIntake:
         assert await count_events(committed_engine) == 0
         async with session_scope(make_sessionmaker(committed_engine)) as session:
             row = await session.scalar(select(WebhookSubscription))
-        assert row is not None and row.last_heartbeat_at is not None
+        assert row is not None
+        assert row.last_heartbeat_at is not None
 
 
 async def test_asana_handshake_is_refused_without_a_sealing_key(
