@@ -24,6 +24,16 @@ async def test_edits_creations_deletions_and_links_reach_the_store(site: Site) -
     await site.control("POST", "/_fake/links", json={"outward": keys[3], "inward": keys[4]})
     await site.settled()
     await site.matches_tracker()
+    async with httpx.AsyncClient(base_url=site.app_base) as api:
+        metrics = (await api.get("/metrics")).text
+        [source] = (await api.get("/api/sources")).json()["sources"]
+    for stage in ("store", "rollup"):
+        assert (
+            f'throughline_webhook_freshness_seconds_count{{source="acme-jira",stage="{stage}"}}'
+            in metrics
+        )
+    assert source["webhooks"]["store_lag_seconds"] is not None
+    assert source["webhooks"]["rollup_lag_seconds"] >= source["webhooks"]["store_lag_seconds"]
 
 
 async def test_an_older_delivery_arriving_last_changes_nothing(site: Site) -> None:
