@@ -72,8 +72,25 @@ class SourceAuthConfig(_Model):
 
 class WebhookConfig(_Model):
     secret_env: str | None = None
+    """Jira: the variable holding the secret admin webhooks sign deliveries with."""
     allow_unsigned: bool = False
     """Accept unsigned deliveries as hints that trigger a re-fetch (never as data)."""
+    silent_after: Duration | None = None
+    """Flag the source when no delivery (or Asana heartbeat) came for this long (default:
+    9h for Asana, whose heartbeats come every 8h; 1d for Jira)."""
+    events: tuple[str, ...] = (
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+        "issuelink_created",
+        "issuelink_deleted",
+    )
+    """Jira: the events a registration asks for."""
+
+    @field_validator("silent_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
 
 class _SourceBase(_Model):

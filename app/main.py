@@ -13,11 +13,12 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import catalog, jobs, views
+from app import catalog, jobs, views, webhooks
 from app.api import errors, ops, sources
 from app.api import items as items_api
 from app.api import programs as programs_api
 from app.api import reports as reports_api
+from app.api import webhooks as webhooks_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -56,6 +57,7 @@ def create_app(
                 await catalog.apply_config(session, loaded, now=datetime.now(UTC))
             if not state.tokens.enabled:
                 log.warning("server.auth is 'none': every request is trusted as an admin")
+            webhooks.start(state, os.environ)
             if settings.scheduler.enabled:
                 state.services["scheduler"] = scheduler = build_scheduler(
                     JobContext(state.sessionmaker, loaded, settings, os.environ)
@@ -65,6 +67,7 @@ def create_app(
         finally:
             if "scheduler" in state.services:
                 state.services.pop("scheduler").shutdown(wait=False)
+            await webhooks.stop(state)
             await jobs.shutdown(state)
             for client in state.http_clients.values():
                 await client.aclose()
@@ -81,6 +84,7 @@ def create_app(
     app.include_router(items_api.router)
     app.include_router(sources.router)
     app.include_router(reports_api.router)
+    app.include_router(webhooks_api.router)
     app.include_router(reports_views.router)
     views.install(app, settings)
     app.add_exception_handler(RequestValidationError, errors.validation_error)

@@ -58,3 +58,36 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "throughline_webhook_deliveries_total",
+            "Webhook deliveries by outcome (stored, duplicate, heartbeat, handshake, "
+            "rejected, 401, 413, ...).",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.webhook_events_applied = Counter(
+            "throughline_webhook_events_applied_total",
+            "Webhook events applied to the store.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.webhook_events_failed = Counter(
+            "throughline_webhook_events_failed_total",
+            "Failed tries of webhook events (each retry counts).",
+            ["source"],
+            registry=self.registry,
+        )
+        self.webhook_backlog = Gauge(
+            "throughline_webhook_backlog_events",
+            "Webhook events stored and due, not yet applied, as the worker last saw them.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.webhook_freshness_seconds = Histogram(
+            "throughline_webhook_freshness_seconds",
+            "From a tracker's updated time to the change being visible in the store "
+            "(stage=store) and in the roll-up (stage=rollup).",
+            ["source", "stage"],
+            registry=self.registry,
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+        )

@@ -119,7 +119,33 @@ def report_jobs(ctx: JobContext) -> list[JobSpec]:
     return specs
 
 
-PLANNERS: Sequence[Callable[[JobContext], list[JobSpec]]] = (report_jobs,)
+WEBHOOK_REFRESH_EVERY = timedelta(hours=12)
+
+
+def webhook_jobs(ctx: JobContext) -> list[JobSpec]:
+    """Refresh Jira dynamic webhooks well before their 30-day expiry (twice a day, so a
+    missed run or two changes nothing)."""
+    from app.webhooks import register
+
+    # Only sources that opted in to unsigned hints ever get dynamic (expiring) webhooks.
+    if not any(
+        s.kind == "jira" and s.webhook is not None and s.webhook.allow_unsigned
+        for s in ctx.config.sources
+    ):
+        return []
+    return [
+        JobSpec(
+            id="webhooks:refresh",
+            name="refresh Jira dynamic webhooks before they expire",
+            trigger=IntervalTrigger(seconds=WEBHOOK_REFRESH_EVERY.total_seconds()),
+            run=lambda: register.refresh_jira_webhooks(
+                ctx.sessionmaker, ctx.config, now=_now(), environ=ctx.environ
+            ),
+        )
+    ]
+
+
+PLANNERS: Sequence[Callable[[JobContext], list[JobSpec]]] = (report_jobs, webhook_jobs)
 """Every kind of scheduled work; a new kind (syncs, the deletion census) adds a planner."""
 
 
