@@ -205,11 +205,12 @@ def _draft(
         names.update(shown.get(node, Counter()))
     own = next((configured[n] for n in group if n in configured), None)
     addresses = tuple(sorted({e for n in group for e in emails.get(n, ())}))
-    # The configured name, else the name trackers show most, else an address.
+    # The configured name, else the name trackers show most (on a tie, one in mixed case:
+    # "Ana Lima" reads better than "ANA LIMA"), else an address.
     name = (
         own.name
         if own
-        else min(names, key=lambda n: (-names[n], n))
+        else min(names, key=lambda n: (-names[n], n.isupper() or n.islower(), n))
         if names
         else addresses[0]
         if addresses

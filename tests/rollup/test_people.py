@@ -77,7 +77,8 @@ def test_configured_aliases_and_emails_join_what_trackers_cannot() -> None:
     )
     assert len(found.people) == 1
     person = found.people[0]
-    assert person.configured and person.name == "Ana Lima"
+    assert person.configured
+    assert person.name == "Ana Lima"
     assert found.find(None, "ANA.LIMA@old.example") is person
 
 
