@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import programs, snapshots
 from app.api import plan_schemas as out
 from app.config import ThroughlineConfig
-from app.models import ProgramStatus, Snapshot
+from app.models import ProgramStatus, ProjectStatus, Snapshot, Source
 from rollup import people, resources, roadmap
 from rollup.model import ItemRef
 from rollup.status import ProgramRollup
@@ -228,6 +228,16 @@ def roadmap_out(
     )
 
 
+async def project_names(session: AsyncSession) -> dict[str, str]:
+    """``source/project`` → name: Asana projects are gids, named by their status updates."""
+    rows = await session.execute(
+        select(Source.name, ProjectStatus.project, ProjectStatus.project_name).join(
+            Source, Source.id == ProjectStatus.source_id
+        )
+    )
+    return {f"{s}/{p}": name for s, p, name in rows if name}
+
+
 async def read_resources(
     session: AsyncSession, config: ThroughlineConfig, key: str
 ) -> out.Resources:
@@ -236,7 +246,9 @@ async def read_resources(
     document = await session.scalar(
         select(ProgramStatus.resources).where(ProgramStatus.program_id == program.id)
     )
-    return out.Resources.model_validate(document) if document else out.Resources(key=key)
+    found = out.Resources.model_validate(document) if document else out.Resources(key=key)
+    found.project_names = await project_names(session)
+    return found
 
 
 async def read_roadmap(
@@ -263,6 +275,9 @@ async def read_roadmap(
             ],
         )
     found = out.Roadmap.model_validate(document)
+    names = await project_names(session)
+    for bar in found.bars:
+        bar.project_name = names.get(f"{bar.source}/{bar.project}")
     asked, origin = (
         (baseline_on, "chosen")
         if baseline_on is not None

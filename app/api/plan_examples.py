@@ -61,6 +61,7 @@ ROADMAP: dict[str, Any] = {
             "title": "Wallet payments",
             "url": "https://acme.atlassian.net/browse/PAY-12",
             "project": "PAY",
+            "project_name": None,
             "outcome": "fast-pay",
             "outcomes": ["fast-pay"],
             "scope": 24,
@@ -139,6 +140,7 @@ WORKLOAD: dict[str, Any] = {
 }
 RESOURCES: dict[str, Any] = {
     "key": "checkout",
+    "project_names": {"acme-asana/1200000000000101": "Checkout web"},
     "as_of": "2026-11-20",
     "computed_at": "2026-11-20T10:00:00+01:00",
     "week_starts": [

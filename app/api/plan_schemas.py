@@ -59,6 +59,9 @@ class RoadmapBar(_Out):
     title: str
     url: str | None = None
     project: str | None = None
+    project_name: str | None = Field(
+        default=None, description="The project's name, where the tracker told it (Asana)"
+    )
     outcome: str = Field(description="The outcome the bar is drawn under")
     outcomes: list[str] = Field(description="Every outcome its work feeds")
     scope: int
@@ -184,6 +187,9 @@ class Resources(_Out):
     )
 
     key: str
+    project_names: dict[str, str] = Field(
+        default={}, description="`source/project` → the project's name, where known"
+    )
     as_of: date | None = None
     computed_at: datetime | None = None
     week_starts: list[date] = Field(default=[], description="First day of each throughput week")

@@ -262,7 +262,7 @@ def gantt_svg(
         _TEXT.format(
             css="tl-today tl-label",
             x=_f(x + 3),
-            y=_f(AXIS_H - 1),
+            y=_f(AXIS_H + 10),
             text="today",
             tip=today.isoformat(),
         )

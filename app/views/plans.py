@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 def _bar_label(bar: out.RoadmapBar) -> str:
     if bar.kind == "epic":
         return f"{bar.key} {bar.title}"
-    return f"{bar.title} (work under no epic)"
+    return f"{bar.project_name or bar.title} (work under no epic)"
 
 
 def _bar_href(bar: out.RoadmapBar, program: str) -> str:
@@ -47,17 +47,17 @@ def gantt_groups(found: out.Roadmap, program: str) -> tuple[list[GanttGroup], li
     groups = []
     for outcome in found.outcomes:
         bars = [b for b in found.bars if b.outcome == outcome.key]
-        projects = list(dict.fromkeys((b.source, b.project) for b in bars))
+        projects = list(dict.fromkeys((b.source, b.project, b.project_name) for b in bars))
         sections = tuple(
             GanttSection(
-                f"{source} · {project or '(no project)'}",
+                f"{source} · {name or project or '(no project)'}",
                 tuple(
                     _gantt_bar(b, found, program)
                     for b in bars
                     if (b.source, b.project) == (source, project)
                 ),
             )
-            for source, project in projects
+            for source, project, name in projects
         )
         detail = ", ".join(
             part
