@@ -590,6 +590,15 @@ def _people_problems(
     owner: dict[str, str] = {}
     for index, person in people:
         name = normalise(str(person.get("name", "")))
+        if name in owner:
+            message = (
+                f"duplicate person {person.get('name')!r} "
+                "(names compare without accents, case or spacing)"
+                if owner[name] == name
+                else f"{person.get('name')!r} already stands for another person"
+            )
+            found.append((("people", index, "name"), message))
+            continue
         for field_name in ("name", "emails", "aliases"):
             raw = person.get(field_name)
             values = [raw] if field_name == "name" else raw if isinstance(raw, list) else []
