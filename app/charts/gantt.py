@@ -85,11 +85,11 @@ def _linked(href: str | None, inner: Markup) -> Markup:
     return _LINK.format(href=href, inner=inner) if href else inner
 
 
-def _label(row: Row, css: str, x: float) -> Markup:
+def _label(row: Row, css: str, x: float, dy: float = 0.0) -> Markup:
     text = _TEXT.format(
         css=css,
         x=_f(x),
-        y=_f(row.y + row.height / 2 + 4),
+        y=_f(row.y + row.height / 2 + 4 + dy),
         text=_short(row.label),
         tip=f"{row.label} — {row.detail}" if row.detail else row.label,
     )
@@ -168,8 +168,19 @@ def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
         _RECT.format(
             css="tl-g-group", x="0", y=_f(row.y), w=_f(plan.width), h=_f(row.height), tip=row.label
         ),
-        _label(row, "tl-g-group-label", PAD),
+        _label(row, "tl-g-group-label", PAD, dy=-6),
     ]
+    if row.detail:
+        # The outcome's target, forecast and deciding team, readable without hovering.
+        parts.append(
+            _TEXT.format(
+                css="tl-g-group-detail",
+                x=_f(PAD),
+                y=_f(row.y + row.height - 5),
+                text=_short(row.detail, LABEL_CHARS + 8),
+                tip=row.detail,
+            )
+        )
     mid = row.y + row.height / 2
     forecast = plan.span(group.p50, group.p85 or group.p50)
     if forecast:

@@ -17,7 +17,7 @@ Zoom = Literal["quarter", "month", "week"]
 ZOOMS: tuple[Zoom, ...] = ("quarter", "month", "week")
 PX_PER_DAY: dict[Zoom, float] = {"quarter": 1.5, "month": 5.0, "week": 16.0}
 LABEL_W, AXIS_H, PAD = 260.0, 30.0, 10.0
-ROW_H, GROUP_H, SECTION_H = 24.0, 28.0, 20.0
+ROW_H, GROUP_H, SECTION_H = 24.0, 36.0, 20.0
 BAR_H, BAND_H = 12.0, 6.0
 MAX_DAYS = 5 * 366
 """The widest span drawn: a stray date decades away would make the chart unreadable
