@@ -23,6 +23,8 @@ MAX_DAYS = 5 * 366
 """The widest span drawn: a stray date decades away would make the chart unreadable
 (what lies beyond is clipped to the edge and said so in the bar's tooltip)."""
 LABEL_CHARS = 36
+LOOKBACK: dict[Zoom, int] = {"quarter": 2 * 365, "month": 183, "week": 42}
+"""Days of the past each zoom shows before today."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +150,16 @@ def _tick_label(day: date, zoom: Zoom) -> str:
 
 
 def time_range(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> tuple[date, date]:
-    """From the first period holding any date to the end of the last, today included;
-    at most ``MAX_DAYS`` wide, centred on today when the dates spread further."""
+    """From the first period holding any date to the end of the last, today included.
+
+    The past reaches back at most ``LOOKBACK[zoom]`` (a week's zoom is for the weeks
+    around today, a quarter's for the long view), the whole at most ``MAX_DAYS``; what
+    lies beyond is clipped to the edge, and the page's table still lists every date.
+    """
     known = [d for d in _dates(groups) if d is not None] + [today]
-    first, last = min(known), max(known)
-    if (last - first).days > MAX_DAYS:
-        first = max(first, today - timedelta(days=MAX_DAYS // 3))
-        last = min(last, first + timedelta(days=MAX_DAYS))
-    start = _floor(first, zoom)
-    end = _next(_floor(last, zoom), zoom)
-    return start, end
+    first = max(min(known), today - timedelta(days=LOOKBACK[zoom]))
+    last = min(max(known), first + timedelta(days=MAX_DAYS))
+    return _floor(first, zoom), _next(_floor(last, zoom), zoom)
 
 
 def layout(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> GanttLayout:

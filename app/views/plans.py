@@ -182,6 +182,7 @@ async def resources_page(
                 "program": program.config,
                 "resources": found,
                 "outcome_names": {o.key: o.name for o in program.config.outcomes},
+                "team_names": {t.key: t.name for t in config.teams},
                 "spark": _spark,
                 "items_url": items_url,
             },

@@ -78,7 +78,7 @@ def test_dates_map_to_pixels_at_the_zooms_rate(zoom: str) -> None:
     [
         ("quarter", date(2026, 10, 1), date(2027, 7, 1)),
         ("month", date(2026, 10, 1), date(2027, 5, 1)),
-        ("week", date(2026, 9, 28), date(2027, 4, 5)),
+        ("week", date(2026, 10, 5), date(2027, 4, 5)),
     ],
 )
 def test_the_range_runs_from_the_first_period_to_the_end_of_the_last(
@@ -150,12 +150,22 @@ def test_far_dates_are_clipped_to_the_drawing() -> None:
         )
     ]
     start, end = time_range(groups, today=TODAY, zoom="month")
+    assert start == date(2026, 5, 1), "half a year back at the month's zoom"
     assert (end - start).days <= MAX_DAYS + 62
-    assert start <= TODAY <= end
     plan = layout(groups, today=TODAY, zoom="month")
     span = plan.span(date(1999, 1, 1), date(2090, 1, 1))
     assert span is not None
     assert (span.x0, span.x1) == (plan.scale.left, plan.scale.right)
+
+
+@pytest.mark.parametrize(
+    ("zoom", "start"), [("quarter", date(2024, 10, 1)), ("week", date(2026, 10, 5))]
+)
+def test_each_zoom_looks_back_its_own_distance(zoom: str, start: date) -> None:
+    groups = [
+        GanttGroup("Old", sections=(GanttSection("s", (_bar("x", date(2020, 1, 1), TODAY),)),))
+    ]
+    assert time_range(groups, today=TODAY, zoom=zoom)[0] == start  # type: ignore[arg-type]
 
 
 def test_the_chart_draws_every_part() -> None:
