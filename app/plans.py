@@ -22,7 +22,7 @@ from app import programs, snapshots
 from app.api import plan_schemas as out
 from app.config import ThroughlineConfig
 from app.models import ProgramStatus, ProjectStatus, Snapshot, Source
-from rollup import people, resources, roadmap
+from rollup import people, resources, roadmap, teams
 from rollup.model import ItemRef
 from rollup.status import ProgramRollup
 
@@ -66,7 +66,7 @@ def compute(
     key = rollup.program.key
     rng = random.Random(f"{key}:{seed}:plans")  # noqa: S311 (simulation, not secrets)
     plan = roadmap.build(rollup, zone=zone, rng=rng)
-    forecasts = resources.team_forecasts(
+    forecasts = teams.team_forecasts(
         rollup, directory, {t.key: t.name for t in staff.teams}, zone=zone, rng=rng
     )
     allocation = resources.allocate(
@@ -105,7 +105,7 @@ def _keys(refs: Iterable[ItemRef]) -> list[str]:
     return [key for _, key in list(refs)[:LISTED]]
 
 
-def forecast_out(found: resources.TeamForecast) -> out.TeamForecast:
+def forecast_out(found: teams.TeamForecast) -> out.TeamForecast:
     return out.TeamForecast(
         outcome=found.outcome,
         basis=found.basis,

@@ -8,8 +8,9 @@ from datetime import UTC
 
 from rollup.model import Dependency, ItemKind, Outcome, Selector, WorkItem
 from rollup.people import Team, identities, match
-from rollup.resources import NO_TEAM, UNASSIGNED, allocate, team_forecasts, weekly_counts
+from rollup.resources import allocate, weekly_counts
 from rollup.status import ProgramRollup, evaluate
+from rollup.teams import NO_TEAM, UNASSIGNED, team_forecasts
 from rollup.trend import Trend
 from tests.rollup.builders import AS_OF, dep, doing, done, item, outcome, program, world
 
