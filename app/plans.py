@@ -8,6 +8,7 @@ the program's status.
 
 from __future__ import annotations
 
+import itertools
 import random
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
@@ -102,7 +103,7 @@ def compute(
 
 
 def _keys(refs: Iterable[ItemRef]) -> list[str]:
-    return [key for _, key in list(refs)[:LISTED]]
+    return [key for _, key in itertools.islice(refs, LISTED)]
 
 
 def forecast_out(found: teams.TeamForecast) -> out.TeamForecast:

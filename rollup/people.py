@@ -9,6 +9,7 @@ Configured people add what no tracker can tell: aliases and other addresses.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from rollup.model import WorkItem
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
     """A name or email as compared: accents, case and spacing aside.
 
@@ -28,6 +30,7 @@ def normalise(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+@functools.lru_cache(maxsize=65_536)
 def _node(value: str) -> str:
     """Emails and names live in one graph; a value with an ``@`` is an email."""
     token = normalise(value)

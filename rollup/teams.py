@@ -22,6 +22,10 @@ from rollup.model import ForecastOptions, WorkItem
 from rollup.people import Directory, Person
 from rollup.status import ProgramRollup
 
+TEAM_TRIALS = 2_000
+"""Trials per share: enough to tell which share decides (its sampling error is a few
+points), and a program has a share per team per outcome."""
+
 UNASSIGNED, NO_TEAM = "unassigned", "no-team"
 """Share keys for work nobody is assigned, and for people in no configured team (team
 keys are slugs, so neither can clash with one that is not meant)."""
@@ -136,7 +140,7 @@ def _team_forecast(
         days[key] = fc.capacity_days(
             history.weeks,
             remaining,
-            trials=options.trials,
+            trials=min(options.trials, TEAM_TRIALS),
             generator=generator,
             horizon_weeks=options.horizon_weeks,
         )
