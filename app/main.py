@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import catalog, jobs, views, webhooks
 from app.api import errors, ops, sources
 from app.api import items as items_api
+from app.api import plans as plans_api
 from app.api import programs as programs_api
 from app.api import reports as reports_api
 from app.api import webhooks as webhooks_api
@@ -81,6 +82,7 @@ def create_app(
     )
     app.include_router(ops.router)
     app.include_router(programs_api.router)
+    app.include_router(plans_api.router)
     app.include_router(items_api.router)
     app.include_router(sources.router)
     app.include_router(reports_api.router)

@@ -395,8 +395,9 @@ class ProgramStatus(Base):
     """A program's last roll-up, stored whole so that reading a status is one lookup.
 
     ``status`` is the program document the API serves (outcomes without their
-    contributors), ``dependencies`` the dependency map; both are rewritten by every
-    recomputation, never by a read.
+    contributors), ``dependencies`` the dependency map, ``roadmap`` and ``resources``
+    the timeline and who carries the work; all are rewritten by every recomputation,
+    never by a read.
     """
 
     __tablename__ = "program_status"
@@ -410,6 +411,8 @@ class ProgramStatus(Base):
     rag: Mapped[str] = mapped_column(String(8))
     status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     dependencies: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    roadmap: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
+    resources: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class OutcomeStatus(Base):
