@@ -22,41 +22,6 @@ STATES = (PENDING, APPLIED, FAILED, REJECTED)
 MAX_RETRY_DELAY = timedelta(hours=1)
 
 
-async def store_event(
-    session: AsyncSession,
-    *,
-    source_id: int,
-    delivery_id: str,
-    event_type: str | None,
-    body: str,
-    headers: Mapping[str, str],
-    trusted: bool,
-    now: datetime,
-    state: str = PENDING,
-    error: str | None = None,
-) -> bool:
-    """Insert a delivery unless the same one (source, delivery id) is stored; True if new."""
-    stmt = (
-        dialect_insert(session, WebhookEvent.__table__)
-        .values(
-            source_id=source_id,
-            delivery_id=delivery_id,
-            event_type=event_type,
-            received_at=now,
-            body=body,
-            headers=dict(headers),
-            trusted=trusted,
-            state=state,
-            attempts=0,
-            error=error,
-            processed_at=now if state == REJECTED else None,
-        )
-        .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
-        .returning(WebhookEvent.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
-
-
 async def store_events(
     session: AsyncSession, rows: Sequence[Mapping[str, Any]]
 ) -> set[tuple[int, str]]:

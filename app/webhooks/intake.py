@@ -4,8 +4,9 @@ Order matters. The source must exist (404) and the body fit the limit (413, read
 stream so an endless body costs no memory). Then authenticity: a delivery that is not
 signed with the source's secret is refused (401) before anything is stored. Only then
 is the body parsed; a signed body that is not the tracker's JSON is kept, as
-``rejected``, for an operator to inspect, and answered 400. Everything else is stored in
-its own transaction, deduplicated, and answered at once: applying it is the worker's job.
+``rejected``, for an operator to inspect, and answered 400. Everything else is stored,
+deduplicated, in a transaction of intake alone (deliveries arriving together share one,
+see ``commits``) that is committed before the answer: applying it is the worker's job.
 """
 
 from __future__ import annotations
