@@ -29,6 +29,7 @@ from app.scheduler import JobContext, build_scheduler
 from app.settings import Settings, get_settings
 from app.state import AppState
 from app.views import reports as reports_views
+from app.webhooks.fastpath import WebhookFastPath
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_middleware(RejectNul)
     app.add_middleware(_RequestMetrics)
+    app.add_middleware(WebhookFastPath)
     return app
 
 
