@@ -1,13 +1,44 @@
-"""Logging set-up: JSON lines when not on a terminal, readable text when on one."""
+"""Logging set-up: JSON lines when not on a terminal, readable text when on one.
+
+Every record carries the context it was logged in, from context variables the request
+middleware and the jobs set: ``request_id`` (an HTTP request), ``source`` (a sync or
+census) and ``sync_run`` (the ``sync_run`` row), and ``job`` (a scheduled job). Tasks
+started inside that context inherit it, so a sync's concurrent page fetches log under it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from app.settings import LogSettings
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+source_var: ContextVar[str | None] = ContextVar("source", default=None)
+sync_run_var: ContextVar[int | None] = ContextVar("sync_run", default=None)
+job_var: ContextVar[str | None] = ContextVar("job", default=None)
+
+CONTEXT: dict[str, ContextVar[str | None] | ContextVar[int | None]] = {
+    "request_id": request_id_var,
+    "source": source_var,
+    "sync_run": sync_run_var,
+    "job": job_var,
+}
+
+
+class ContextFilter(logging.Filter):
+    """Copies the context variables that are set onto each record (never overwriting an
+    ``extra`` of the same name)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, var in CONTEXT.items():
+            value = var.get()
+            if value is not None and not hasattr(record, name):
+                setattr(record, name, value)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,14 +59,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """The terminal's format, with the record's context in brackets at the end."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = " ".join(
+            f"{name}={getattr(record, name)}" for name in CONTEXT if hasattr(record, name)
+        )
+        if not context:
+            return line
+        head, sep, rest = line.partition("\n")
+        return f"{head} [{context}]{sep}{rest}"
+
+
 def configure_logging(settings: LogSettings) -> None:
     use_json = settings.format == "json" or (settings.format == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter()
-        if use_json
-        else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
