@@ -387,6 +387,14 @@ async def _run_logged(spec: JobSpec, ctx: JobContext | None) -> bool:
     started = time.perf_counter()
     try:
         await spec.run()
+    except asyncio.CancelledError:
+        # Only a shutdown that ran out of time cancels a job: say so, and end quietly.
+        log.warning(
+            "job %s stopped by shutdown after %.1fs", spec.id, time.perf_counter() - started
+        )
+        if ctx is not None:
+            _count(ctx, spec, "stopped")
+        return False
     except Exception:
         log.exception("job %s failed after %.1fs", spec.id, time.perf_counter() - started)
         if ctx is not None:
@@ -433,17 +441,22 @@ async def drain(scheduler: AsyncIOScheduler, ctx: JobContext, *, grace: float) -
     """Stop taking work, give running jobs ``grace`` seconds, then cancel the rest."""
     ctx.runtime.draining = True
     if scheduler.running:
-        scheduler.shutdown(wait=False)
+        scheduler.pause()
+    # Jobs the scheduler submitted a moment ago take their first step now, see that the
+    # process is draining and return.
+    for _ in range(2):
+        await asyncio.sleep(0)
     running = set(ctx.runtime.running)
-    if not running:
-        return
-    log.info("waiting up to %.0fs for %d running job(s)", grace, len(running))
-    _, pending = await asyncio.wait(running, timeout=max(0.0, grace))
-    if pending:
-        log.warning("stopping %d job(s) still running", len(pending))
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+    if running:
+        log.info("waiting up to %.0fs for %d running job(s)", grace, len(running))
+        _, pending = await asyncio.wait(running, timeout=max(0.0, grace))
+        if pending:
+            log.warning("stopping %d job(s) still running", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
 
 
 async def _serve(ctx: JobContext, now_job: str | None) -> int:
