@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from types import FrameType
@@ -365,6 +366,11 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
             if state is not None:
                 request_stop(state)
             super().handle_exit(sig, frame)
+            # uvicorn re-raises the signal once it has stopped, so the process would die
+            # of SIGTERM after its clean shutdown: a stop asked for and done exits 0.
+            captured = getattr(self, "_captured_signals", None)
+            if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
+                captured.remove(sig)
 
     server = Server(
         uvicorn.Config(

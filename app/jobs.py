@@ -44,12 +44,10 @@ async def _connected(
     async with session_scope(sessionmaker) as session:
         rows = await catalog.apply_config(session, config, now=datetime.now(UTC))
     client = http_client or trackers.build_http_client(source, environ=environ)
-    token, run_token = logs.source_var.set(name), logs.sync_run_var.set(None)
     try:
-        yield source, rows[name].id, trackers.build_connector(source, client)
+        with logs.source_context(name):
+            yield source, rows[name].id, trackers.build_connector(source, client)
     finally:
-        logs.sync_run_var.reset(run_token)
-        logs.source_var.reset(token)
         if http_client is None:
             await client.aclose()
 
@@ -277,6 +275,17 @@ async def sync_locked(
     progress: Callable[[sync.SyncProgress], None] | None = None,
 ) -> sync.SyncOutcome:
     """``sync_and_record`` for a caller that already holds the source's lock."""
+    with logs.source_context(name):
+        return await _sync_locked(state, name, full=full, progress=progress)
+
+
+async def _sync_locked(
+    state: AppState,
+    name: str,
+    *,
+    full: bool,
+    progress: Callable[[sync.SyncProgress], None] | None,
+) -> sync.SyncOutcome:
     source = state.config.source(name)
     if source is None:
         raise UnknownSource(name)
@@ -302,6 +311,11 @@ async def sync_locked(
 
 async def census_locked(state: AppState, name: str) -> sync.SyncOutcome:
     """Run the source's deletion census; the caller holds the source's lock."""
+    with logs.source_context(name):
+        return await _census_locked(state, name)
+
+
+async def _census_locked(state: AppState, name: str) -> sync.SyncOutcome:
     source = state.config.source(name)
     if source is None:
         raise UnknownSource(name)
@@ -411,4 +425,5 @@ async def _record(
         outcome.items_seen,
         len(outcome.warnings),
         f", error: {'; '.join(outcome.errors.values())}" if outcome.errors else "",
+        extra={"sync_run": outcome.run_id},
     )

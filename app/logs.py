@@ -8,9 +8,11 @@ started inside that context inherit it, so a sync's concurrent page fetches log 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -27,6 +29,17 @@ CONTEXT: dict[str, ContextVar[str | None] | ContextVar[int | None]] = {
     "sync_run": sync_run_var,
     "job": job_var,
 }
+
+
+@contextlib.contextmanager
+def source_context(name: str) -> Iterator[None]:
+    """Log everything inside as work on source ``name`` (and no sync run yet)."""
+    tokens = source_var.set(name), sync_run_var.set(None)
+    try:
+        yield
+    finally:
+        sync_run_var.reset(tokens[1])
+        source_var.reset(tokens[0])
 
 
 class ContextFilter(logging.Filter):
@@ -76,6 +89,15 @@ class TextFormatter(logging.Formatter):
         return f"{head} [{context}]{sep}{rest}"
 
 
+class _QuietMigrationChecks(logging.Filter):
+    """Alembic announces its dialect each time it opens a context, which ``/readyz`` does
+    on every probe; the migrations it runs are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not message.startswith(("Context impl", "Will assume"))
+
+
 def configure_logging(settings: LogSettings) -> None:
     use_json = settings.format == "json" or (settings.format == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
@@ -84,5 +106,6 @@ def configure_logging(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
+    logging.getLogger("alembic.runtime.migration").addFilter(_QuietMigrationChecks())
     for noisy in ("httpx", "httpcore", "aiosqlite", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
