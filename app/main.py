@@ -73,14 +73,6 @@ def create_app(
             app.state.throughline = state
             if not state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
-            for source in loaded.sources:
-                if not source.verify_tls:
-                    log.warning(
-                        "TLS VERIFICATION IS OFF for source %s (%s): its certificate is not "
-                        "checked, so anyone on the path can read its token and forge its data",
-                        source.name,
-                        source.url,
-                    )
             ctx = None
             if settings.scheduler.enabled:
                 ctx = JobContext.from_state(state, os.environ)
