@@ -32,6 +32,8 @@ fake_cli = typer.Typer(
     help="Serve a fake tracker for trials, demos and benchmarks.", no_args_is_help=True
 )
 cli.add_typer(fake_cli, name="fake")
+webhooks_cli = typer.Typer(help="Webhooks from the trackers.", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 log = logging.getLogger("throughline")
 
@@ -200,6 +202,53 @@ def _sync_line(name: str, what: str, outcome: SyncOutcome) -> str:
     return line
 
 
+@webhooks_cli.command("register")
+def webhooks_register(
+    source: Annotated[str, typer.Argument(help="Source name.")],
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="This server's URL as the tracker reaches it (THROUGHLINE_SERVER__PUBLIC_URL)."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register the source's webhooks with its tracker (Asana: against the running server,
+    which takes the handshake; Jira: through the REST API where allowed, else the admin
+    steps and the secret to use)."""
+    from app.db import make_engine, make_sessionmaker
+    from app.webhooks import register
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    url = public_url or settings.server.public_url
+    if not url:
+        typer.echo(
+            "the server's public URL is needed: --public-url or THROUGHLINE_SERVER__PUBLIC_URL",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if loaded.source(source) is None:
+        typer.echo(f"no source named {source!r} in {settings.config}", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.database_url)
+
+    async def run() -> register.Registration:
+        engine = make_engine(settings.database_url)
+        try:
+            return await register.register(
+                make_sessionmaker(engine), loaded, source, public_url=url, environ=os.environ
+            )
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    for line in result.lines:
+        typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @cli.command("report")
 def report_command(
     program: Annotated[
@@ -325,8 +374,10 @@ def worker_command(
 
 
 def _with_role(settings: Settings, role: str, *, background: bool) -> Settings:
+    """The process's part: the scheduler and the webhook worker run together or not."""
     scheduler = settings.scheduler.model_copy(update={"enabled": background})
-    return settings.model_copy(update={"role": role, "scheduler": scheduler})
+    hooks = settings.webhooks.model_copy(update={"worker": background})
+    return settings.model_copy(update={"role": role, "scheduler": scheduler, "webhooks": hooks})
 
 
 @cli.command()

@@ -13,11 +13,13 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import catalog, jobs, views
+from app import catalog, jobs, views, webhooks
 from app.api import errors, ops, sources
 from app.api import items as items_api
+from app.api import plans as plans_api
 from app.api import programs as programs_api
 from app.api import reports as reports_api
+from app.api import webhooks as webhooks_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -73,6 +75,8 @@ def create_app(
             app.state.throughline = state
             if not state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
+            webhooks.start(state, os.environ)
+            state.metrics.backlog = webhooks.backlog_provider(state)
             ctx = None
             if settings.scheduler.enabled:
                 ctx = JobContext.from_state(state, os.environ)
@@ -90,6 +94,7 @@ def create_app(
                 if ctx is not None:
                     scheduler = state.services.pop("scheduler")
                     await drain(scheduler, ctx, grace=_time_left(state, settings))
+                await webhooks.stop(state, grace_seconds=max(1.0, _time_left(state, settings)))
 
     app = FastAPI(
         title="Throughline",
@@ -100,9 +105,11 @@ def create_app(
     app.include_router(ops.router)
     if settings.role == "server":
         app.include_router(programs_api.router)
+        app.include_router(plans_api.router)
         app.include_router(items_api.router)
         app.include_router(sources.router)
         app.include_router(reports_api.router)
+        app.include_router(webhooks_api.router)
         app.include_router(reports_views.router)
         views.install(app, settings)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
@@ -130,6 +137,7 @@ def request_stop(state: AppState) -> None:
     ctx: JobContext | None = state.services.get("job_context")
     if ctx is not None:
         ctx.runtime.draining = True
+    webhooks.request_stop(state)
 
 
 class _RequestMetrics:

@@ -10,7 +10,8 @@ coroutine that calls a plain async function tests call directly. The work planne
 - ``census:<source>``, the deletion census, at ``scheduler.census_cron`` (02:30 UTC);
 - ``snapshot:<program>`` just after midnight in the program's zone: a program gets its
   day's snapshot even on a day when no sync changed anything;
-- ``report:<program>`` weekly reports, the delivery retries and the start-up catch-up.
+- ``report:<program>`` weekly reports, the delivery retries and the start-up catch-up;
+- ``webhooks:refresh``: Jira dynamic webhooks renewed twice a day before they expire.
 
 **Exactly once.** Every process may run a scheduler (each ``serve`` by default, and
 ``throughline worker``). A job fires in all of them at the same due time; each tries the
@@ -271,13 +272,42 @@ def report_jobs(ctx: JobContext) -> list[JobSpec]:
     return specs
 
 
+WEBHOOK_REFRESH_EVERY = timedelta(hours=12)
+
+
+def webhook_jobs(ctx: JobContext) -> list[JobSpec]:
+    """Refresh Jira dynamic webhooks well before their 30-day expiry (twice a day, so a
+    missed run or two changes nothing)."""
+    from app.webhooks import register
+
+    # Only sources that opted in to unsigned hints ever get dynamic (expiring) webhooks.
+    if not any(
+        s.kind == "jira" and s.webhook is not None and s.webhook.allow_unsigned
+        for s in ctx.config.sources
+    ):
+        return []
+    return [
+        JobSpec(
+            id="webhooks:refresh",
+            name="refresh Jira dynamic webhooks before they expire",
+            trigger=IntervalTrigger(
+                seconds=WEBHOOK_REFRESH_EVERY.total_seconds(), start_date=EPOCH, timezone=UTC
+            ),
+            run=lambda: register.refresh_jira_webhooks(
+                ctx.sessionmaker, ctx.config, now=_now(), environ=ctx.environ
+            ),
+        )
+    ]
+
+
 PLANNERS: Sequence[Callable[[JobContext], list[JobSpec]]] = (
     sync_jobs,
     census_jobs,
     snapshot_jobs,
     report_jobs,
+    webhook_jobs,
 )
-"""Every kind of scheduled work; a new kind (Jira webhook refresh) adds a planner."""
+"""Every kind of scheduled work; a new kind adds a planner."""
 
 
 def planned_jobs(ctx: JobContext) -> list[JobSpec]:

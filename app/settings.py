@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./throughline.db"
@@ -39,6 +39,22 @@ class SchedulerSettings(BaseModel):
     misfire_grace_seconds: int = Field(default=300, gt=0)
     census_cron: str = "30 2 * * *"
     """When the deletion census of every source runs (crontab, UTC): nightly."""
+
+
+class WebhookSettings(BaseModel):
+    secret_key: SecretStr | None = None
+    """Seals the secrets Asana hands over in its handshake (any long random string); without
+    it no Asana handshake is accepted, since its secret could only be kept in clear."""
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    worker: bool = True
+    """Drain the inbox in this process (``throughline serve``)."""
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    max_attempts: int = Field(default=6, ge=1, le=100)
+    """Tries of a failing event before it is parked as ``failed``."""
+    retry_seconds: float = Field(default=2.0, gt=0)
+    """First retry delay; doubled after each failure (capped at an hour)."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the worker looks for events another process stored."""
 
 
 class LogSettings(BaseModel):
@@ -70,6 +86,7 @@ class Settings(BaseSettings):
     """``server``: the API and pages (``throughline serve``); ``worker``: only the
     operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) beside the scheduler
     and webhook worker (``throughline worker``)."""
+    webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -86,11 +86,13 @@ async def refresh_database_gauges(state: AppState) -> None:
             metrics.source_freshness.labels(source.name).set((now - at).total_seconds())
     if metrics.backlog is not None:
         try:
-            backlog = await metrics.backlog()
+            backlogs = await metrics.backlog()
         except (SQLAlchemyError, OSError):
             return
-        metrics.webhook_backlog.set(backlog.pending)
-        oldest = backlog.oldest_received_at
-        metrics.webhook_lag.set(
-            max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-        )
+        for source in state.config.sources:
+            backlog = backlogs.get(source.name)
+            oldest = backlog.oldest_received_at if backlog else None
+            metrics.webhook_backlog.labels(source.name).set(backlog.pending if backlog else 0)
+            metrics.webhook_lag.labels(source.name).set(
+                max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+            )

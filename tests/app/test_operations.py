@@ -293,8 +293,8 @@ async def test_freshness_and_the_webhook_backlog_are_read_at_scrape_time(
     await jobs.sync_and_record(state, "acme")
     received = datetime.now(UTC) - timedelta(seconds=90)
 
-    async def backlog() -> Backlog:
-        return Backlog(pending=4, oldest_received_at=received)
+    async def backlog() -> dict[str, Backlog]:
+        return {"acme": Backlog(pending=4, oldest_received_at=received)}
 
     state.metrics.backlog = backlog
     text = (await client.get("/metrics")).text
@@ -304,8 +304,8 @@ async def test_freshness_and_the_webhook_backlog_are_read_at_scrape_time(
     )
     assert freshness is not None
     assert 0 <= freshness < 60
-    assert registry.get_sample_value("throughline_webhook_backlog") == 4
-    lag = registry.get_sample_value("throughline_webhook_lag_seconds")
+    assert registry.get_sample_value("throughline_webhook_backlog_events", {"source": "acme"}) == 4
+    lag = registry.get_sample_value("throughline_webhook_lag_seconds", {"source": "acme"})
     assert lag is not None
     assert 89 <= lag < 150
     assert "throughline_sync_seconds_bucket" in text
