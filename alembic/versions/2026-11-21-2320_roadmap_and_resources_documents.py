@@ -1,7 +1,7 @@
 """The roadmap and resources documents beside each program's stored status.
 
 Revision ID: 5d1e2f7a9c30
-Revises: 0f5751767aa6
+Revises: 6b1d0c9e2f41
 Create Date: 2026-11-21 23:20:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d1e2f7a9c30"
-down_revision: str | None = "0f5751767aa6"
+down_revision: str | None = "6b1d0c9e2f41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
