@@ -2,8 +2,8 @@
 replicas run each scheduled job once.
 
 Revision ID: 5c2e9a1d7b40
-Revises: 0f5751767aa6
-Create Date: 2026-11-21 22:40:00
+Revises: 5d1e2f7a9c30
+Create Date: 2026-11-21 23:30:00
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c2e9a1d7b40"
-down_revision: str | None = "0f5751767aa6"
+down_revision: str | None = "5d1e2f7a9c30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
