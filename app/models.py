@@ -194,7 +194,7 @@ class SyncRun(Base):
     mode: Mapped[str] = mapped_column(String(16))
     """full | incremental | census | refetch"""
     status: Mapped[str] = mapped_column(String(16))
-    """running | succeeded | partial | failed"""
+    """running | succeeded | partial | failed | abandoned"""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -464,3 +464,21 @@ class RiskEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     """opened | closed"""
+
+
+class JobRun(Base):
+    """The latest due time of each scheduled job that some process claimed, and whether
+    it finished: how replicas whose schedulers all fire at the same instant run it once.
+
+    A claim is taken and checked under the job's cross-process lock (``app.locks``); a
+    claim left unfinished by a process that died is taken over by the next one to fire.
+    """
+
+    __tablename__ = "job_run"
+
+    job_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner: Mapped[str] = mapped_column(String(128))
+    """host:pid of the process that claimed it."""

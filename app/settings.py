@@ -32,8 +32,13 @@ class ServerSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
-    enabled: bool = False
+    enabled: bool | None = None
+    """Run the scheduler (and the webhook worker) in this process. Unset: ``throughline
+    serve`` and ``throughline worker`` run them, ``serve --no-worker`` and an app built by
+    ``create_app`` (tests) do not."""
     misfire_grace_seconds: int = Field(default=300, gt=0)
+    census_cron: str = "30 2 * * *"
+    """When the deletion census of every source runs (crontab, UTC): nightly."""
 
 
 class WebhookSettings(BaseModel):
@@ -85,6 +90,14 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     log: LogSettings = LogSettings()
+    shutdown_seconds: float = Field(default=20.0, gt=0, le=600)
+    """On SIGTERM, how long the process may take to stop: requests in flight and running
+    jobs finish within it; a job still running after it is stopped cleanly (a sync
+    abandons the page in hand, which the next sync re-reads)."""
+    role: Literal["server", "worker"] = "server"
+    """``server``: the API and pages (``throughline serve``); ``worker``: only the
+    operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) beside the scheduler
+    and webhook worker (``throughline worker``)."""
     webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("database_url")

@@ -101,7 +101,7 @@ async def start_source_sync(
     name: str, state: StateDep, _: AdminDep, full: bool = False
 ) -> SyncStartedOut:
     try:
-        jobs.start_sync(state, name, full=full)
+        await jobs.start_sync(state, name, full=full)
     except jobs.UnknownSource:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No source named {name!r}.") from None
     except jobs.SyncAlreadyRunning:

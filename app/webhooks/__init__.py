@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from app.metrics import Backlog, BacklogProvider
 from app.state import AppState
 
 log = logging.getLogger(__name__)
@@ -77,3 +78,31 @@ async def stop(state: AppState, *, grace_seconds: float = 10.0) -> None:
     drainer = state.services.pop(_WORKER, None)
     if drainer is not None:
         await drainer.aclose()
+
+
+def request_stop(state: AppState) -> None:
+    """Called on SIGTERM: the worker finishes the batch in hand and takes no other."""
+    stop_event: asyncio.Event | None = state.services.get(_STOP)
+    if stop_event is not None:
+        stop_event.set()
+
+
+def backlog_provider(state: AppState) -> BacklogProvider:
+    """What ``/metrics`` reads: pending events per source and when the oldest arrived."""
+
+    async def read() -> dict[str, Backlog]:
+        from sqlalchemy import func, select
+
+        from app.models import Source, WebhookEvent
+        from app.webhooks import inbox
+
+        async with state.read_sessionmaker() as session:
+            rows = await session.execute(
+                select(Source.name, func.count(), func.min(WebhookEvent.received_at))
+                .join(Source, Source.id == WebhookEvent.source_id)
+                .where(WebhookEvent.state == inbox.PENDING)
+                .group_by(Source.name)
+            )
+            return {str(name): Backlog(int(count), oldest) for name, count, oldest in rows}
+
+    return read
