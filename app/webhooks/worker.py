@@ -91,7 +91,7 @@ class WebhookWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until ``stop`` is set: at once when intake signals, else every poll.
 
-        While a burst goes on, the roll-up is recomputed at most every
+        While events keep coming, the roll-up is recomputed at most every
         ``recompute_seconds`` (the store is up to date after every batch), and at once
         when the inbox runs dry; a wake-up waits ``gather_seconds`` first so that a burst
         is applied in a few large batches rather than many small ones.
@@ -105,12 +105,10 @@ class WebhookWorker:
                 settled, applied = await self._round()
                 await self._give_way(loop.time() - started)
                 self._dirty.extend(applied)
-                every = self._settings.recompute_seconds
-                if self._is_busy():
-                    # A recompute holds the loop and the write lock for a while: during a
-                    # burst the store stays current and the roll-up follows less often.
-                    every = max(every, self._settings.busy_recompute_seconds)
-                due = loop.time() - last_recompute >= every
+                # A recompute holds the loop and the write lock a while: while events keep
+                # coming (a burst, a backlog) the store stays current after every batch and
+                # the roll-up follows at most every ``recompute_seconds``.
+                due = loop.time() - last_recompute >= self._settings.recompute_seconds
                 if self._dirty and (not settled or due):
                     dirty, self._dirty = self._dirty, []
                     await self._recompute(dirty)
