@@ -29,6 +29,7 @@ from app.scheduler import JobContext, build_scheduler, drain
 from app.settings import Settings, get_settings
 from app.state import AppState
 from app.views import reports as reports_views
+from app.webhooks.fastpath import WebhookFastPath
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ def create_app(
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(_RequestMetrics)
+    if settings.role == "server":
+        # Webhook deliveries skip the routing stack (their intake checks size itself).
+        app.add_middleware(WebhookFastPath)
     app.add_middleware(RequestId)
     return app
 

@@ -55,6 +55,18 @@ class WebhookSettings(BaseModel):
     """First retry delay; doubled after each failure (capped at an hour)."""
     poll_seconds: float = Field(default=1.0, gt=0)
     """How often the worker looks for events another process stored."""
+    gather_seconds: float = Field(default=0.05, ge=0, le=5)
+    """How long a woken worker lets a burst gather before claiming a batch."""
+    busy_batch_size: int = Field(default=100, ge=1, le=10_000)
+    """Events per batch while deliveries stream into the process."""
+    busy_recompute_seconds: float = Field(default=10.0, ge=0, le=600)
+    """While deliveries stream in, recompute the roll-up at most this often."""
+    busy_share: float = Field(default=0.3, gt=0, le=1)
+    """While deliveries stream into the process, the worker's share of its time (1: no
+    limit); the rest keeps answers fast."""
+    recompute_seconds: float = Field(default=2.0, ge=0, le=60)
+    """During a burst, recompute the roll-up at most this often (and when the inbox runs
+    dry)."""
 
 
 class LogSettings(BaseModel):

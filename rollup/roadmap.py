@@ -27,7 +27,7 @@ from rollup import forecast as fc
 from rollup.model import ItemRef, WorkItem
 from rollup.status import ProgramRollup
 
-BAR_TRIALS = 2_000
+BAR_TRIALS = 1_000
 """Trials per bar: a bar's range is drawn, not judged, and there can be hundreds."""
 
 StartBasis = Literal["start_date", "first_in_progress", "earliest_work"]

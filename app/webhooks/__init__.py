@@ -55,6 +55,7 @@ def start(state: AppState, environ: Mapping[str, str], *, worker: bool | None = 
         metrics=state.metrics,
         wakeup=intake.wakeup,
         read_sessionmaker=state.read_sessionmaker,
+        busy=intake.busy,
     )
     stop_event = asyncio.Event()
     state.services[_WORKER], state.services[_STOP] = drainer, stop_event

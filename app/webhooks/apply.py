@@ -9,6 +9,7 @@ read back from the tracker; those reads are coalesced into one ``fetch_items`` p
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from connectors.base import Connector, ConnectorError, Deletion, Page, TrackerIt
 from connectors.jira import webhook as jira_webhook
 from connectors.jira.connector import JiraConnector
 from connectors.jira.mapping import parse_issue, to_item
+
+YIELD_EVERY = 20
 
 
 @dataclass(slots=True)
@@ -72,7 +75,10 @@ async def plan_jira(
     plan = Plan()
     refetch: dict[str, list[int]] = {}
     site, _ = await connector.site()
-    for event in events:
+    for count, event in enumerate(events):
+        if count % YIELD_EVERY == 0:
+            # Mapping is CPU work on the serving loop: let intake answer in between.
+            await asyncio.sleep(0)
         try:
             delivery = jira_webhook.read_delivery(_payload(event))
             if not event.trusted:

@@ -22,8 +22,26 @@ STATES = (PENDING, APPLIED, FAILED, REJECTED)
 MAX_RETRY_DELAY = timedelta(hours=1)
 
 
-async def store_event(
-    session: AsyncSession,
+async def store_events(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> set[tuple[int, str]]:
+    """Insert many deliveries in one statement; return the (source, delivery id) stored new.
+
+    Rows must be distinct on (source_id, delivery_id); those already stored are skipped.
+    """
+    if not rows:
+        return set()
+    stmt = (
+        dialect_insert(session, WebhookEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
+        .returning(WebhookEvent.source_id, WebhookEvent.delivery_id)
+    )
+    connection = await session.connection()
+    result = await connection.execute(stmt, [dict(r) for r in rows])
+    return {(int(a), str(b)) for a, b in result.all()}
+
+
+def event_row(
     *,
     source_id: int,
     delivery_id: str,
@@ -34,27 +52,21 @@ async def store_event(
     now: datetime,
     state: str = PENDING,
     error: str | None = None,
-) -> bool:
-    """Insert a delivery unless the same one (source, delivery id) is stored; True if new."""
-    stmt = (
-        dialect_insert(session, WebhookEvent.__table__)
-        .values(
-            source_id=source_id,
-            delivery_id=delivery_id,
-            event_type=event_type,
-            received_at=now,
-            body=body,
-            headers=dict(headers),
-            trusted=trusted,
-            state=state,
-            attempts=0,
-            error=error,
-            processed_at=now if state == REJECTED else None,
-        )
-        .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
-        .returning(WebhookEvent.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "delivery_id": delivery_id,
+        "event_type": event_type,
+        "received_at": now,
+        "body": body,
+        "headers": dict(headers),
+        "trusted": trusted,
+        "state": state,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "processed_at": now if state == REJECTED else None,
+        "error": error,
+    }
 
 
 def _due(now: datetime) -> Any:

@@ -4,8 +4,9 @@ Order matters. The source must exist (404) and the body fit the limit (413, read
 stream so an endless body costs no memory). Then authenticity: a delivery that is not
 signed with the source's secret is refused (401) before anything is stored. Only then
 is the body parsed; a signed body that is not the tracker's JSON is kept, as
-``rejected``, for an operator to inspect, and answered 400. Everything else is stored in
-its own transaction, deduplicated, and answered at once: applying it is the worker's job.
+``rejected``, for an operator to inspect, and answered 400. Everything else is stored,
+deduplicated, in a transaction of intake alone (deliveries arriving together share one,
+see ``commits``) that is committed before the answer: applying it is the worker's job.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, r
 from app.db import session_scope
 from app.metrics import Metrics
 from app.webhooks import inbox, subscriptions
+from app.webhooks.commits import GroupCommitter
 from app.webhooks.sealing import Sealer, SealError
 from connectors.asana import webhook as asana_webhook
 from connectors.jira import webhook as jira_webhook
@@ -100,8 +103,15 @@ class Intake:
         }
         self._asana_secrets: dict[tuple[str, str], str] = {}
         self.wakeup = asyncio.Event()
+        self._committer = GroupCommitter(sessionmaker)
+        self._last_delivery = 0.0
+
+    def busy(self, within: float = 0.25) -> bool:
+        """Whether deliveries are streaming in (one arrived within ``within`` seconds)."""
+        return time.monotonic() - self._last_delivery < within
 
     async def receive(self, kind: str, name: str, request: Request) -> Answer:
+        self._last_delivery = time.monotonic()
         source = self._config.source(name)
         if source is None or source.kind != kind:
             return self._count(name, "unknown", _detail(404, f"No {kind} source named {name!r}."))
@@ -220,10 +230,12 @@ class Intake:
         headers = {h: request.headers[h][:256] for h in KEPT_HEADERS if h in request.headers}
         if problem is not None:
             delivery_id = "rejected:" + hashlib.sha256(body).hexdigest()
-        async with session_scope(self._sessionmaker) as session:
-            new = await inbox.store_event(
-                session,
-                source_id=await self._source_id(session, name),
+        if name not in self._source_ids:
+            async with session_scope(self._sessionmaker) as session:
+                await self._source_id(session, name)
+        new = await self._committer.store(
+            inbox.event_row(
+                source_id=self._source_ids[name],
                 delivery_id=delivery_id,
                 event_type=event_type,
                 body=_text(body),
@@ -233,6 +245,7 @@ class Intake:
                 state=inbox.REJECTED if problem else inbox.PENDING,
                 error=problem,
             )
+        )
         if problem is not None:
             return Answer(400, {"detail": problem, "status": "rejected"})
         if new:

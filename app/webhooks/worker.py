@@ -68,6 +68,7 @@ class WebhookWorker:
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         http_clients: Mapping[str, httpx.AsyncClient] | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._read_sessionmaker = read_sessionmaker or sessionmaker
@@ -82,15 +83,38 @@ class WebhookWorker:
         self._names: dict[int, str] = {}
         self._references = ReferenceResolver.from_config(config)
         self._clock = clock
+        self._dirty: list[_Applied] = []
+        self._busy = busy
 
     # Running ----------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Drain until ``stop`` is set: at once when intake signals, else every poll."""
+        """Drain until ``stop`` is set: at once when intake signals, else every poll.
+
+        While a burst goes on, the roll-up is recomputed at most every
+        ``recompute_seconds`` (the store is up to date after every batch), and at once
+        when the inbox runs dry; a wake-up waits ``gather_seconds`` first so that a burst
+        is applied in a few large batches rather than many small ones.
+        """
         log.info("webhook worker started")
+        loop = asyncio.get_running_loop()
+        last_recompute = 0.0
         while not stop.is_set():
             try:
-                settled = await self.drain_once()
+                started = loop.time()
+                settled, applied = await self._round()
+                await self._give_way(loop.time() - started)
+                self._dirty.extend(applied)
+                every = self._settings.recompute_seconds
+                if self._is_busy():
+                    # A recompute holds the loop and the write lock for a while: during a
+                    # burst the store stays current and the roll-up follows less often.
+                    every = max(every, self._settings.busy_recompute_seconds)
+                due = loop.time() - last_recompute >= every
+                if self._dirty and (not settled or due):
+                    dirty, self._dirty = self._dirty, []
+                    await self._recompute(dirty)
+                    last_recompute = loop.time()
             except Exception:
                 log.exception("webhook worker round failed; retrying shortly")
                 settled = 0
@@ -105,7 +129,23 @@ class WebhookWorker:
             )
             for waiter in waiters:
                 waiter.cancel()
+            if self.wakeup.is_set() and not stop.is_set():
+                await asyncio.sleep(self._settings.gather_seconds)
+        if self._dirty:
+            dirty, self._dirty = self._dirty, []
+            await self._recompute(dirty)
         log.info("webhook worker stopped")
+
+    async def _give_way(self, spent: float) -> None:
+        """While deliveries stream into this process, keep the worker to its share of the
+        loop: answering them fast matters more than applying them a moment sooner, and
+        the backlog is applied at full speed as soon as the burst is over."""
+        share = self._settings.busy_share
+        if share < 1 and self._is_busy():
+            await asyncio.sleep(spent * (1 - share) / share)
+
+    def _is_busy(self) -> bool:
+        return self._busy is not None and self._busy()
 
     async def aclose(self) -> None:
         """Close the HTTP clients the worker built for re-fetching."""
@@ -116,6 +156,12 @@ class WebhookWorker:
 
     async def drain_once(self) -> int:
         """One batch of every source with due events; recompute what changed once."""
+        settled, applied = await self._round()
+        if applied:
+            await self._recompute(applied)
+        return settled
+
+    async def _round(self) -> tuple[int, list[_Applied]]:
         now = self._clock()
         async with session_scope(self._read_sessionmaker) as session:
             source_ids = await inbox.sources_with_work(session, now=now)
@@ -126,11 +172,9 @@ class WebhookWorker:
             settled += count
             if outcome is not None:
                 applied.append(outcome)
-        if applied:
-            await self._recompute(applied)
         if self._metrics is not None:
             await self._report_backlog()
-        return settled
+        return settled, applied
 
     # One source ---------------------------------------------------------------------------
 
@@ -138,7 +182,9 @@ class WebhookWorker:
         name = await self._name(source_id)
         if name is None or self._config.source(name) is None:
             return None, 0
-        limit = self._settings.batch_size
+        # Short write transactions while deliveries stream in: on SQLite intake waits for
+        # the same lock.
+        limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
         events: Sequence[WebhookEvent] = []
         # Ids read up front: a rollback expires the rows, and the failure is recorded after.
         ids: list[int] = []
@@ -232,8 +278,14 @@ class WebhookWorker:
         async with session_scope(self._sessionmaker) as session:
             await self._settle_failed(session, name, dict.fromkeys(ids, error), self._clock())
 
-    async def _recompute(self, applied: list[_Applied]) -> None:
-        sources = {a.source for a in applied}
+    async def _recompute(self, rounds: list[_Applied]) -> None:
+        merged: dict[str, _Applied] = {}
+        for outcome in rounds:
+            into = merged.setdefault(outcome.source, _Applied(outcome.source, 0, []))
+            into.events += outcome.events
+            into.changed_at.extend(outcome.changed_at)
+        applied = list(merged.values())
+        sources = set(merged)
         await jobs.refresh_rollups(
             self._sessionmaker,
             self._config,

@@ -152,3 +152,43 @@ async def test_failing_events_are_retried_then_parked_and_replayed(site: Site) -
         assert replayed.status_code == 202
     await site.settled()
     await site.matches_tracker()
+
+
+class CountingWorker(WebhookWorker):
+    """A worker that notes which events each of its committed batches settled."""
+
+    def __init__(self, *args: object, seen: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.seen = seen
+
+    async def _commit(self, session, source_id, name, events, plan):  # type: ignore[no-untyped-def]
+        outcome = await super()._commit(session, source_id, name, events, plan)
+        self.seen.extend(e.id for e in events if e.id not in plan.errors)
+        return outcome
+
+
+async def test_workers_draining_side_by_side_apply_each_event_once(
+    intake_only_site: Site, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("claims with SKIP LOCKED are PostgreSQL's; on SQLite one process drains")
+    site = intake_only_site
+    await site.sync()
+    await site.subscribe()
+    queued = burst(site, 1_000, duplicate_rate=0)
+    await site.delivered()
+    seen: list[int] = []
+    settings = WebhookSettings(batch_size=25, poll_seconds=0.05)
+    workers = [
+        CountingWorker(site.sessionmaker, site.config, settings=settings, environ=ENV, seen=seen)
+        for _ in range(3)
+    ]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+    await site.settled()
+    stop.set()
+    await asyncio.gather(*tasks)
+    for worker in workers:
+        await worker.aclose()
+    assert len(seen) == len(set(seen)) == queued
+    await site.matches_tracker()
