@@ -96,6 +96,7 @@ def create_app(
                     scheduler = state.services.pop("scheduler")
                     await drain(scheduler, ctx, grace=_time_left(state, settings))
                 await webhooks.stop(state, grace_seconds=max(1.0, _time_left(state, settings)))
+                await jobs.shutdown(state, grace=_time_left(state, settings))
 
     app = FastAPI(
         title="Throughline",
