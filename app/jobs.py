@@ -366,12 +366,17 @@ async def start_sync(
     return task
 
 
-async def shutdown(state: AppState) -> None:
-    """Cancel background syncs: their stored pages stay, their cursors did not move."""
+async def shutdown(state: AppState, *, grace: float = 0.0) -> None:
+    """Let background syncs finish for ``grace`` seconds, then cancel the rest: their
+    stored pages stay, their cursors did not move past them (recorded as abandoned)."""
     tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.get(_TASKS, {})
-    for task in list(tasks.values()):
+    running = [t for t in tasks.values() if not t.done()]
+    if running and grace > 0:
+        log.info("waiting up to %.0fs for %d background sync(s)", grace, len(running))
+        await asyncio.wait(running, timeout=grace)
+    for task in running:
         task.cancel()
-    await asyncio.gather(*tasks.values(), return_exceptions=True)
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def _forget(

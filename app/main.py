@@ -96,6 +96,7 @@ def create_app(
                     scheduler = state.services.pop("scheduler")
                     await drain(scheduler, ctx, grace=_time_left(state, settings))
                 await webhooks.stop(state, grace_seconds=max(1.0, _time_left(state, settings)))
+                await jobs.shutdown(state, grace=_time_left(state, settings))
 
     app = FastAPI(
         title="Throughline",
@@ -117,8 +118,10 @@ def create_app(
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(_RequestMetrics)
+    if settings.role == "server":
+        # Webhook deliveries skip the routing stack (their intake checks size itself).
+        app.add_middleware(WebhookFastPath)
     app.add_middleware(RequestId)
-    app.add_middleware(WebhookFastPath)  # outermost: a tracker's burst skips the rest
     return app
 
 

@@ -18,6 +18,7 @@ BENCHMARKS = [
     "reports",
     "views",
     "webhooks",
+    "scale_out",
 ]
 """Module names under bench/, in the order they run; each has ``async def run() -> Section``."""
 
