@@ -1,0 +1,228 @@
+"""The running demo: the fakes and Throughline on loopback sockets in one event loop.
+
+Start-up: both fakes listen on free ports; the configuration is written for them; the
+store is migrated; six months of history are played and stored (``history``); then
+Throughline serves the store at the printed URL. While it runs, the organisation keeps
+working (``Flow.step`` every few seconds) and each source is synced on its ``sync_every``
+through the service's own sync job (``jobs.sync_and_record``, as the API's "sync now"
+runs it), so a change in a fake reaches the pages within seconds.
+
+Stopping (Ctrl-C, SIGTERM, or the ``stop`` event) cancels the loops, shuts the three
+servers down and closes the fakes' clients: nothing keeps running, no thread is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from app import jobs, migrations
+from app.config import ThroughlineConfig, load_config
+from app.db import make_engine, make_sessionmaker
+from app.demo import config as demo_config
+from app.demo import history
+from app.settings import LogSettings, Settings
+from connectors.fake.org import Flow, Organisation
+
+log = logging.getLogger("throughline.demo")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    workdir: Path = Path(".demo")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    """Throughline's port; a free one when it is taken (or 0)."""
+    life_every: float = 3.0
+    """Seconds between two changes someone makes in a tracker."""
+    sync_every: float = 5.0
+    seed: int = 7
+    today: date | None = None
+
+
+@dataclass(slots=True)
+class Demo:
+    """What a running demo exposes to its caller (the CLI prints, a test pokes)."""
+
+    url: str
+    jira_url: str
+    asana_url: str
+    org: Organisation
+    flow: Flow
+    config: ThroughlineConfig
+    started_in: float
+    changes: list[str] = field(default_factory=list)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to the demo: three servers share a process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        if port == 0:
+            raise
+        log.warning("port %d is taken; listening on a free one", port)
+        sock.bind((host, 0))
+    return sock
+
+
+async def _serve(
+    app: Any, host: str, port: int, servers: list[tuple[_Server, asyncio.Task[None]]]
+) -> str:
+    """Serve ``app`` in this loop until the demo stops; its base URL once it listens."""
+    sock = _socket(host, port)
+    server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="auto"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    servers.append((server, task))
+    while not server.started:
+        if task.done():
+            await task
+            raise RuntimeError("the server stopped while starting")
+        await asyncio.sleep(0.01)
+    return f"http://{host}:{sock.getsockname()[1]}"
+
+
+def settings_for(workdir: Path) -> Settings:
+    """The demo's settings: its SQLite store under ``workdir``, no scheduler."""
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{(workdir / 'throughline.db').resolve()}",
+        config=workdir / "throughline.yaml",
+        log=LogSettings(level="INFO"),
+    )
+
+
+def _fresh_store(workdir: Path) -> None:
+    """The history is played again at every start, so the old store goes."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in ("throughline.db", "throughline.db-wal", "throughline.db-shm"):
+        (workdir / name).unlink(missing_ok=True)
+
+
+async def run(
+    options: Options,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: Callable[[Demo], None] = lambda _: None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Run the demo until ``stop`` is set or a SIGINT/SIGTERM arrives."""
+    started = time.perf_counter()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    for name, value in demo_config.ENVIRON.items():
+        os.environ.setdefault(name, value)
+    env = {**demo_config.ENVIRON, **(environ or os.environ)}
+    today = options.today or datetime.now(UTC).date()
+    org = Organisation()
+    flow = Flow(org, today=today, seed=options.seed)
+    servers: list[tuple[_Server, asyncio.Task[None]]] = []
+    loops: list[asyncio.Task[None]] = []
+    try:
+        jira_url = await _serve(org.jira, options.host, 0, servers)
+        asana_url = await _serve(org.asana, options.host, 0, servers)
+        settings = await _prepare(options, org, flow, jira_url, asana_url, today, env)
+        config = load_config(settings.config, environ=env)
+        from app.main import create_app
+
+        app = create_app(settings, config=config)
+        url = await _serve(app, options.host, options.port, servers)
+        demo = Demo(url, jira_url, asana_url, org, flow, config, time.perf_counter() - started)
+        state = app.state.throughline
+        loops.append(asyncio.create_task(_live(demo, options.life_every, stop)))
+        for source in config.sources:
+            loops.append(asyncio.create_task(_sync_loop(state, source.name, options.sync_every)))
+        ready(demo)
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        for server, _ in reversed(servers):
+            server.should_exit = True
+        await asyncio.gather(*(task for _, task in servers), return_exceptions=True)
+        await org.asana.aclose()
+
+
+async def _prepare(
+    options: Options,
+    org: Organisation,
+    flow: Flow,
+    jira_url: str,
+    asana_url: str,
+    today: date,
+    environ: Mapping[str, str],
+) -> Settings:
+    """Write the configuration, migrate a fresh store, and store the history."""
+    _fresh_store(options.workdir)
+    settings = settings_for(options.workdir)
+    text = demo_config.config_text(
+        demo_config.rehearse(today, seed=options.seed),
+        jira_url=jira_url,
+        asana_url=asana_url,
+        today=today,
+        sync_every=f"{max(1, round(options.sync_every))}s",
+    )
+    settings.config.write_text(text, encoding="utf-8")
+    await asyncio.to_thread(migrations.upgrade, settings.database_url)
+    config = load_config(settings.config, environ=environ)
+    engine = make_engine(settings.database_url)
+    try:
+        done = await history.backfill(
+            flow, config, make_sessionmaker(engine), environ=environ, progress=log.info
+        )
+    finally:
+        await engine.dispose()
+    log.info(
+        "history stored: %d days, %d syncs, %d weekly reports", done.days, done.syncs, done.reports
+    )
+    return settings
+
+
+async def _live(demo: Demo, every: float, stop: asyncio.Event) -> None:
+    """The organisation at work: one change every ``every`` seconds."""
+    while not stop.is_set():
+        await asyncio.sleep(every)
+        change = demo.flow.step()
+        if change is not None:
+            demo.changes.append(change.text)
+            log.info("in the trackers: %s", change.text)
+
+
+async def _sync_loop(state: Any, name: str, every: float) -> None:
+    """Pull one source's changes every ``every`` seconds through the service's sync job."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await jobs.sync_and_record(state, name)
+        except jobs.SyncAlreadyRunning:
+            continue
+        except Exception:
+            log.exception("sync of %s failed; the next one will retry", name)
