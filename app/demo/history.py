@@ -6,15 +6,16 @@ HTTP and the roll-ups are recomputed as of that evening, which writes that day's
 snapshots and risks. Then the weekly reports of the past weeks are written from those
 snapshots, as ``throughline report --all --week`` writes them.
 
-Snapshot days are every Sunday of the older history and every day of the last six weeks:
+Snapshot days are every Sunday of the older history and every day of the last four weeks:
 the burnup and the trends have their shape, and the demo starts in well under a minute.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,7 +31,7 @@ from connectors.fake.org import HISTORY_DAYS, Flow
 
 log = logging.getLogger(__name__)
 
-DAILY_DAYS = 42
+DAILY_DAYS = 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,10 @@ def snapshot_days(start: date) -> list[int]:
     ]
 
 
+async def _direct(change: Callable[[], None]) -> None:
+    change()
+
+
 async def backfill(
     flow: Flow,
     config: ThroughlineConfig,
@@ -57,8 +62,13 @@ async def backfill(
     *,
     environ: Mapping[str, str],
     progress: Callable[[str], None] = lambda _: None,
+    in_fakes: Callable[[Callable[[], None]], Awaitable[None]] = _direct,
 ) -> Backfill:
-    """Play the history into the fakes and store it; the clock ends at the wall clock's."""
+    """Play the history into the fakes and store it; the clock ends at the wall clock's.
+
+    ``in_fakes`` runs a change to the fakes where they may be changed (the thread that
+    serves them); by default, here.
+    """
     clock = flow.org.clock
     async with session_scope(sessionmaker) as session:
         rows = await catalog.apply_config(session, config, now=flow.moment(0))
@@ -68,8 +78,7 @@ async def backfill(
     syncs = 0
     try:
         for n, day in enumerate(days):
-            flow.play(day)
-            flow.org.set_at(flow.moment(day))
+            await in_fakes(functools.partial(_play, flow, day))
             for source in config.sources:
                 outcome = await sync.run_sync(
                     sessionmaker,
@@ -89,10 +98,15 @@ async def backfill(
     finally:
         for client in clients.values():
             await client.aclose()
-    clock.offset = 0.0
+    await in_fakes(lambda: setattr(clock, "offset", 0.0))
     log.info("history stored: %d days, %d syncs", len(days), syncs)
     reports = await write_reports(flow, config, sessionmaker, environ=environ)
     return Backfill(len(days), syncs, reports)
+
+
+def _play(flow: Flow, day: int) -> None:
+    flow.play(day)
+    flow.org.set_at(flow.moment(day))
 
 
 async def write_reports(

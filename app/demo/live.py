@@ -19,12 +19,13 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -37,6 +38,7 @@ from app.settings import LogSettings, Settings
 from connectors.fake.org import Flow, Organisation
 
 log = logging.getLogger("throughline.demo")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,61 @@ async def _serve(
     return f"http://{host}:{sock.getsockname()[1]}"
 
 
+class FakeTrackers:
+    """Both fakes, served from one thread of their own (its event loop).
+
+    The service's syncs then wait on real sockets while the fakes answer, as with real
+    trackers, and every change to the fakes runs in their loop (``change``), between
+    requests: the fake Jira's memory has no lock of its own.
+    """
+
+    def __init__(self, org: Organisation, host: str) -> None:
+        self.org = org
+        self.host = host
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="demo-fake-trackers", daemon=True
+        )
+        self._servers: list[tuple[_Server, asyncio.Task[None]]] = []
+
+    async def _in_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def start(self) -> tuple[str, str]:
+        """Start serving; the fake Jira's and the fake Asana's base URLs."""
+        self._thread.start()
+        jira = await self._in_loop(_serve(self.org.jira, self.host, 0, self._servers))
+        asana = await self._in_loop(_serve(self.org.asana, self.host, 0, self._servers))
+        return jira, asana
+
+    async def change(self, change: Callable[[], T]) -> T:
+        """Run ``change`` in the fakes' loop and return its result."""
+
+        async def run() -> T:
+            return change()
+
+        return await self._in_loop(run())
+
+    async def stop(self) -> None:
+        """Stop serving, close the fakes' clients, and end the thread."""
+        if not self._thread.is_alive():
+            self._loop.close()
+            return
+
+        async def shut() -> None:
+            for server, _ in self._servers:
+                server.should_exit = True
+            await asyncio.gather(*(task for _, task in self._servers), return_exceptions=True)
+            await self.org.asana.aclose()
+
+        try:
+            await self._in_loop(shut())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join, 10)
+            self._loop.close()
+
+
 def settings_for(workdir: Path) -> Settings:
     """The demo's settings: its SQLite store under ``workdir``, no scheduler."""
     return Settings(
@@ -140,12 +197,12 @@ async def run(
     today = options.today or datetime.now(UTC).date()
     org = Organisation()
     flow = Flow(org, today=today, seed=options.seed)
+    fakes = FakeTrackers(org, options.host)
     servers: list[tuple[_Server, asyncio.Task[None]]] = []
     loops: list[asyncio.Task[None]] = []
     try:
-        jira_url = await _serve(org.jira, options.host, 0, servers)
-        asana_url = await _serve(org.asana, options.host, 0, servers)
-        settings = await _prepare(options, org, flow, jira_url, asana_url, today, env)
+        jira_url, asana_url = await fakes.start()
+        settings = await _prepare(options, fakes, flow, jira_url, asana_url, today, env)
         config = load_config(settings.config, environ=env)
         from app.main import create_app
 
@@ -153,7 +210,7 @@ async def run(
         url = await _serve(app, options.host, options.port, servers)
         demo = Demo(url, jira_url, asana_url, org, flow, config, time.perf_counter() - started)
         state = app.state.throughline
-        loops.append(asyncio.create_task(_live(demo, options.life_every, stop)))
+        loops.append(asyncio.create_task(_live(demo, fakes, options.life_every, stop)))
         for source in config.sources:
             loops.append(asyncio.create_task(_sync_loop(state, source.name, options.sync_every)))
         ready(demo)
@@ -168,12 +225,12 @@ async def run(
         for server, _ in reversed(servers):
             server.should_exit = True
         await asyncio.gather(*(task for _, task in servers), return_exceptions=True)
-        await org.asana.aclose()
+        await fakes.stop()
 
 
 async def _prepare(
     options: Options,
-    org: Organisation,
+    fakes: FakeTrackers,
     flow: Flow,
     jira_url: str,
     asana_url: str,
@@ -196,7 +253,12 @@ async def _prepare(
     engine = make_engine(settings.database_url)
     try:
         done = await history.backfill(
-            flow, config, make_sessionmaker(engine), environ=environ, progress=log.info
+            flow,
+            config,
+            make_sessionmaker(engine),
+            environ=environ,
+            progress=log.info,
+            in_fakes=fakes.change,
         )
     finally:
         await engine.dispose()
@@ -206,11 +268,11 @@ async def _prepare(
     return settings
 
 
-async def _live(demo: Demo, every: float, stop: asyncio.Event) -> None:
+async def _live(demo: Demo, fakes: FakeTrackers, every: float, stop: asyncio.Event) -> None:
     """The organisation at work: one change every ``every`` seconds."""
     while not stop.is_set():
         await asyncio.sleep(every)
-        change = demo.flow.step()
+        change = await fakes.change(demo.flow.step)
         if change is not None:
             demo.changes.append(change.text)
             log.info("in the trackers: %s", change.text)

@@ -31,10 +31,12 @@ FOLLOW_UPS = (
     "Error states",
     "Monitoring and alerts",
     "Copy changes from legal",
-    "Bug found in QA",
+    "Fix a bug found in QA",
     "Analytics events",
     "Load test",
 )
+GROWING = ("PAY", "WEB", "RISK", "ACC", "onboarding", "lifecycle")
+"""Lanes whose programs keep finding more work while the demo runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,20 +199,27 @@ class Flow:
         return self._new_link()
 
     def _add_follow_up(self, lane: Lane) -> Change | None:
-        epics = [w for w in self.org.lane_work(lane) if w.kind == "epic" and w.state != DONE]
-        if not epics:
+        """Work found while doing work: scope added to a program already under pressure."""
+        if lane.slug not in GROWING:
             return None
-        epic = self.rng.choice(epics)
-        title = f"{self.rng.choice(FOLLOW_UPS)}: {epic.title.split(':')[0].lower()}"
+        stories = [
+            w for w in self.org.lane_work(lane) if w.kind == "story" and w.epic is not None
+        ]
+        if not stories:
+            return None
+        story = self.rng.choice(stories)
+        title = f"{self.rng.choice(FOLLOW_UPS)} for “{story.title}”"
+        if title in self.org.by_title or story.epic is None:
+            return None
         work = self.org.add(
             lane,
             title,
             "story",
             points=self.rng.choice((1, 2, 3, 5)),
-            epic=epic,
+            epic=story.epic,
             assignee=self.rng.choice(lane.people),
         )
-        return Change(work.key, f"{work.key} added to {epic.title}: {title}")
+        return Change(work.key, f"{work.key} added to {story.epic.title}: {title}")
 
     def _new_link(self) -> Change | None:
         """Someone notices that a story waits for another on the Checkout program."""

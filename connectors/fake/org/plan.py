@@ -387,7 +387,7 @@ DESIGN = Lane(
         ),
         Epic(
             "Usability testing",
-            100,
+            80,
             _s(
                 ("Recruit twelve shoppers for sessions", 1),
                 ("Test the new navigation", 2),

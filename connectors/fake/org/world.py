@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from connectors.fake.asana import FakeAsana
-from connectors.fake.asana.model import CustomField, Section, Team
+from connectors.fake.asana.model import CustomField, Section, Tag, Team
 from connectors.fake.asana.model import Project as AsanaProject
 from connectors.fake.asana.model import User as AsanaUser
 from connectors.fake.asana.world import FakeClock, World
@@ -31,7 +31,7 @@ WORKSPACE = "1100000000000001"
 
 @dataclass(slots=True)
 class Work:
-    """One epic, story or milestone, wherever it lives."""
+    """One epic, story or milestone, wherever it lives (an Asana epic is a tag)."""
 
     lane: Lane
     key: str
@@ -147,8 +147,10 @@ class Organisation:
     ) -> Work:
         if lane.tracker == "jira":
             key = self._add_jira(lane, title, kind, points, epic, assignee, due, start)
+        elif kind == "epic":
+            key = self._tag(title)
         else:
-            key = self._add_asana(lane, title, kind, points, assignee, due, start)
+            key = self._add_asana(lane, title, kind, points, epic, assignee, due, start)
         work = Work(lane, key, title, kind, points, epic)
         self.work.append(work)
         self.by_title.setdefault(title, work)
@@ -175,12 +177,19 @@ class Organisation:
         type_name = "Epic" if kind == "epic" else "Story"
         return self.jira.add(lane.slug, type_name, title, **values).key
 
+    def _tag(self, name: str) -> str:
+        """Asana has no epics: the teams tag each story with its epic's name."""
+        gid = self.world.new_gid()
+        self.world.tags[gid] = Tag(gid, name)
+        return gid
+
     def _add_asana(
         self,
         lane: Lane,
         title: str,
         kind: str,
         points: int | None,
+        epic: Work | None,
         assignee: str | None,
         due: date | None,
         start: date | None,
@@ -193,6 +202,8 @@ class Organisation:
             values["custom"] = {self.points_field: points}
         if assignee is not None:
             values["assignee"] = self.asana_users[assignee]
+        if epic is not None:
+            values["tags"] = [epic.key]
         return self.asana.add_task(
             title, project=project, section=self.sections[(project, TODO)], **values
         )
@@ -200,6 +211,8 @@ class Organisation:
     def move(self, work: Work, state: str) -> None:
         """Move work along its board: To Do, In Progress, In Review, Done."""
         work.state = state
+        if work.kind == "epic" and not work.jira:
+            return
         if work.jira:
             self.jira.edit(work.key, status=JIRA_STATUS[state])
             return
