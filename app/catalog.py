@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app import store
 from app.config import ThroughlineConfig
+from app.locks import advisory_key
 from app.models import Outcome, Program, Source
 
 
@@ -19,8 +20,15 @@ async def apply_config(
     """Upsert a row for every configured source, program and outcome.
 
     Programs and outcomes that left the file are marked inactive, not deleted: their
-    snapshots, risks and reports stay in the archive.
+    snapshots, risks and reports stay in the archive. Replicas starting together apply
+    the same file at once: on PostgreSQL they take turns (a transaction-scoped advisory
+    lock), so none of them inserts a row another has just inserted; SQLite's writers
+    take turns anyway.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key("catalog")}
+        )
     sources = {}
     for source in config.sources:
         options = source.model_dump(mode="json", exclude={"name", "kind", "url", "auth", "webhook"})

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -30,6 +32,8 @@ fake_cli = typer.Typer(
     help="Serve a fake tracker for trials, demos and benchmarks.", no_args_is_help=True
 )
 cli.add_typer(fake_cli, name="fake")
+webhooks_cli = typer.Typer(help="Webhooks from the trackers.", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 log = logging.getLogger("throughline")
 
@@ -141,6 +145,7 @@ def sync_command(
 
     from app import jobs
     from app.db import make_engine, make_sessionmaker
+    from app.locks import Locks, source_key
     from app.progress import sync_progress
 
     settings = _settings(config)
@@ -154,19 +159,29 @@ def sync_command(
     async def run() -> bool:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
+        locks = Locks(engine)
         ok = True
         try:
             for name in names:
-                with sync_progress(name, full=full) as show:
-                    outcome = await jobs.sync_source(
-                        sessionmaker, loaded, name, full=full, progress=show
-                    )
-                ok &= outcome.status == "succeeded"
-                typer.echo(_sync_line(name, "sync", outcome))
-                if census:
-                    counted = await jobs.census_source(sessionmaker, loaded, name)
-                    ok &= counted.status == "succeeded"
-                    typer.echo(_sync_line(name, "census", counted))
+                # The service's scheduler and API take the same lock: one sync at a time.
+                async with locks.hold(source_key(name)) as held:
+                    if not held:
+                        typer.echo(
+                            f"{name}: a sync is already running elsewhere; skipped", err=True
+                        )
+                        ok = False
+                        continue
+                    await jobs.abandon_orphaned_runs(sessionmaker, name)
+                    with sync_progress(name, full=full) as show:
+                        outcome = await jobs.sync_source(
+                            sessionmaker, loaded, name, full=full, progress=show
+                        )
+                    ok &= outcome.status == "succeeded"
+                    typer.echo(_sync_line(name, "sync", outcome))
+                    if census:
+                        counted = await jobs.census_source(sessionmaker, loaded, name)
+                        ok &= counted.status == "succeeded"
+                        typer.echo(_sync_line(name, "census", counted))
         finally:
             await engine.dispose()
         return ok
@@ -185,6 +200,53 @@ def _sync_line(name: str, what: str, outcome: SyncOutcome) -> str:
     if outcome.errors:
         line += "; " + "; ".join(outcome.errors.values())
     return line
+
+
+@webhooks_cli.command("register")
+def webhooks_register(
+    source: Annotated[str, typer.Argument(help="Source name.")],
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="This server's URL as the tracker reaches it (THROUGHLINE_SERVER__PUBLIC_URL)."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register the source's webhooks with its tracker (Asana: against the running server,
+    which takes the handshake; Jira: through the REST API where allowed, else the admin
+    steps and the secret to use)."""
+    from app.db import make_engine, make_sessionmaker
+    from app.webhooks import register
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    url = public_url or settings.server.public_url
+    if not url:
+        typer.echo(
+            "the server's public URL is needed: --public-url or THROUGHLINE_SERVER__PUBLIC_URL",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if loaded.source(source) is None:
+        typer.echo(f"no source named {source!r} in {settings.config}", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.database_url)
+
+    async def run() -> register.Registration:
+        engine = make_engine(settings.database_url)
+        try:
+            return await register.register(
+                make_sessionmaker(engine), loaded, source, public_url=url, environ=os.environ
+            )
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    for line in result.lines:
+        typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @cli.command("report")
@@ -270,13 +332,52 @@ def serve(
     migrate: Annotated[
         bool, typer.Option(help="Migrate the database before serving (off for replicas).")
     ] = True,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run the scheduler and webhook worker in this process (the default, "
+            "unless THROUGHLINE_SCHEDULER__ENABLED=false); --no-worker serves the API and "
+            "pages only, beside separate `throughline worker` processes.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the API and pages."""
+    """Serve the API and pages (and, by default, the scheduler and webhook worker)."""
     settings = _settings(config)
     _load_or_exit(settings)
+    enabled = worker if worker is not None else settings.scheduler.enabled is not False
+    settings = _with_role(settings, "server", background=enabled)
     if migrate:
         migrations.upgrade(settings.database_url)
     _run_server(settings, host or settings.server.host, port or settings.server.port)
+
+
+@cli.command("worker")
+def worker_command(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Health listener address.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Health listener port: /healthz, /readyz, /metrics.")
+    ] = 8001,
+    migrate: Annotated[bool, typer.Option(help="Migrate the database before starting.")] = False,
+) -> None:
+    """Run the scheduler and webhook worker without the API (beside `serve --no-worker`).
+
+    Only the operational endpoints listen, for health checks and Prometheus. Start as many
+    as you like: each job runs once per due time across all of them.
+    """
+    settings = _with_role(_settings(config), "worker", background=True)
+    _load_or_exit(settings)
+    if migrate:
+        migrations.upgrade(settings.database_url)
+    _run_server(settings, host, port)
+
+
+def _with_role(settings: Settings, role: str, *, background: bool) -> Settings:
+    """The process's part: the scheduler and the webhook worker run together or not."""
+    scheduler = settings.scheduler.model_copy(update={"enabled": background})
+    hooks = settings.webhooks.model_copy(update={"worker": background})
+    return settings.model_copy(update={"role": role, "scheduler": scheduler, "webhooks": hooks})
 
 
 @cli.command()
@@ -313,7 +414,7 @@ def demo(
 def _run_server(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from app.main import create_app
+    from app.main import create_app, request_stop
     from app.process import tune_garbage_collector
 
     app = create_app(settings)
@@ -321,14 +422,37 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
     # collections stop re-walking it, which otherwise stalls every request in flight
     # (measured: p95 of a program's status at 50 clients, 80 ms → 25 ms).
     tune_garbage_collector()
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
+
+    class Server(uvicorn.Server):
+        """On SIGTERM/SIGINT, stops the scheduler taking work before uvicorn stops
+        listening; requests in flight get half the shutdown bound, running jobs the rest
+        (see ``app.main``)."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            state = getattr(app.state, "throughline", None)
+            if state is not None:
+                request_stop(state)
+            super().handle_exit(sig, frame)
+            # uvicorn re-raises the signal once it has stopped, so the process would die
+            # of SIGTERM after its clean shutdown: a stop asked for and done exits 0.
+            captured = getattr(self, "_captured_signals", None)
+            if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
+                captured.remove(sig)
+
+    server = Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_seconds / 2)),
+        )
     )
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)
 
 
 def main() -> None:

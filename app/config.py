@@ -29,6 +29,7 @@ from pydantic import (
 
 from app.cron import crontab_trigger
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
+from rollup.people import normalise
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -72,8 +73,25 @@ class SourceAuthConfig(_Model):
 
 class WebhookConfig(_Model):
     secret_env: str | None = None
+    """Jira: the variable holding the secret admin webhooks sign deliveries with."""
     allow_unsigned: bool = False
     """Accept unsigned deliveries as hints that trigger a re-fetch (never as data)."""
+    silent_after: Duration | None = None
+    """Flag the source when no delivery (or Asana heartbeat) came for this long (default:
+    9h for Asana, whose heartbeats come every 8h; 1d for Jira)."""
+    events: tuple[str, ...] = (
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+        "issuelink_created",
+        "issuelink_deleted",
+    )
+    """Jira: the events a registration asks for."""
+
+    @field_validator("silent_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
 
 class _SourceBase(_Model):
@@ -350,10 +368,43 @@ class ProgramConfig(_Model):
         return value
 
 
+class PersonConfig(_Model):
+    """One person as every tracker may name them: the emails and names that are theirs.
+
+    Trackers' own users are matched by email or display name already (accents, case and
+    spacing aside); this is for the rest: a Jira account name, a nickname, an old address.
+    """
+
+    name: str = Field(min_length=1, max_length=256)
+    emails: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Other display names (or account names) trackers show for this person."""
+
+
+class TeamConfig(_Model):
+    key: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    members: tuple[str, ...] = ()
+    """People by name, email or alias, as in ``people`` or as a tracker shows them."""
+    wip_limit: int | None = Field(default=None, ge=1)
+    """Work in progress per member above which a member is over-allocated (default:
+    ``resources.wip_limit``)."""
+
+
+class ResourcesConfig(_Model):
+    wip_limit: int = Field(default=3, ge=1)
+    """Items in progress per person above which the person is over-allocated."""
+    throughput_weeks: int = Field(default=6, ge=1, le=52)
+    """Weeks of throughput shown per person and team."""
+
+
 class ThroughlineConfig(_Model):
     server: ServerConfig = ServerConfig()
     sources: tuple[SourceConfig, ...] = ()
     programs: tuple[ProgramConfig, ...] = ()
+    people: tuple[PersonConfig, ...] = ()
+    teams: tuple[TeamConfig, ...] = ()
+    resources: ResourcesConfig = ResourcesConfig()
 
     def source(self, name: str) -> JiraSourceConfig | AsanaSourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -519,6 +570,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[tuple[YamlPath, str]]:
             if value in seen:
                 found.append(((section, index, field_name), f"duplicate {kind} {value!r}"))
             seen.add(value)
+    found += _people_problems(entries(data.get("people")), entries(data.get("teams")))
     for p_index, program in programs:
         seen_outcomes: set[object] = set()
         for o_index, outcome in entries(program.get("outcomes")):
@@ -543,6 +595,57 @@ def _cross_check(data: Mapping[str, Any]) -> list[tuple[YamlPath, str]]:
                             f"{name!r} (known: {known})",
                         )
                     )
+    return found
+
+
+def _people_problems(
+    people: list[tuple[int, Mapping[str, Any]]], teams: list[tuple[int, Mapping[str, Any]]]
+) -> list[tuple[YamlPath, str]]:
+    """A name or email may stand for one person only, a person may be in one team only:
+    otherwise whose work is whose (and which team's pace a share runs at) is ambiguous."""
+    found: list[tuple[YamlPath, str]] = []
+    owner: dict[str, str] = {}
+    for index, person in people:
+        name = normalise(str(person.get("name", "")))
+        if name in owner:
+            message = (
+                f"duplicate person {person.get('name')!r} "
+                "(names compare without accents, case or spacing)"
+                if owner[name] == name
+                else f"{person.get('name')!r} already stands for another person"
+            )
+            found.append((("people", index, "name"), message))
+            continue
+        for field_name in ("name", "emails", "aliases"):
+            raw = person.get(field_name)
+            values = [raw] if field_name == "name" else raw if isinstance(raw, list) else []
+            for position, value in enumerate(values):
+                token = normalise(str(value))
+                loc: YamlPath = ("people", index, field_name)
+                if field_name != "name":
+                    loc = (*loc, position)
+                if token in owner and owner[token] != name:
+                    found.append((loc, f"{value!r} already stands for another person"))
+                owner.setdefault(token, name)
+    team_of: dict[str, str] = {}
+    seen_teams: set[object] = set()
+    for index, team in teams:
+        if team.get("key") in seen_teams:
+            found.append((("teams", index, "key"), f"duplicate team {team.get('key')!r}"))
+        seen_teams.add(team.get("key"))
+        members = team.get("members")
+        for position, member in enumerate(members if isinstance(members, list) else []):
+            token = normalise(str(member))
+            who = owner.get(token, token)
+            if who in team_of and team_of[who] != team.get("key"):
+                found.append(
+                    (
+                        ("teams", index, "members", position),
+                        f"{member!r} is already in team {team_of[who]!r} "
+                        "(a person belongs to one team)",
+                    )
+                )
+            team_of.setdefault(who, str(team.get("key")))
     return found
 
 

@@ -3,32 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, recompute, store, sync, trackers
+from app import catalog, logs, recompute, store, sync, trackers
 from app.config import ThroughlineConfig
 from app.crosslinks import ReferenceResolver
 from app.db import session_scope
+from app.locks import Locks, source_key
 from app.metrics import Metrics
 from app.models import Program, ProgramStatus, SyncRun
 from app.state import AppState
+from connectors.base import Connector
 
 log = logging.getLogger(__name__)
 
 
-async def _source_id(
-    sessionmaker: async_sessionmaker[AsyncSession], config: ThroughlineConfig, name: str
-) -> int:
+@contextlib.asynccontextmanager
+async def _connected(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    name: str,
+    environ: Mapping[str, str] | None,
+    http_client: httpx.AsyncClient | None,
+) -> AsyncIterator[tuple[trackers.SourceConfig, int, Connector]]:
+    """The source's configuration, its row id and a connector, for one sync or census.
+
+    The HTTP client is built here and closed afterwards unless the caller passed its own.
+    """
+    source = config.source(name)
+    if source is None:
+        raise KeyError(f"no source named {name!r} in the configuration")
     async with session_scope(sessionmaker) as session:
         rows = await catalog.apply_config(session, config, now=datetime.now(UTC))
-    return rows[name].id
+    client = http_client or trackers.build_http_client(source, environ=environ)
+    try:
+        with logs.source_context(name):
+            yield source, rows[name].id, trackers.build_connector(source, client)
+    finally:
+        if http_client is None:
+            await client.aclose()
 
 
 async def sync_source(
@@ -46,17 +67,16 @@ async def sync_source(
     """Pull one source's changes (or everything, with ``full``) into the store, then
     refresh the roll-ups of the programs that read it.
 
-    The HTTP client is built here and closed afterwards unless the caller passed its own.
+    It takes no lock: callers that may race another process hold ``locks.source_key``.
     """
-    source = config.source(name)
-    if source is None:
-        raise KeyError(f"no source named {name!r} in the configuration")
-    source_id = await _source_id(sessionmaker, config, name)
-    client = http_client or trackers.build_http_client(source, environ=environ)
-    try:
+    async with _connected(sessionmaker, config, name, environ, http_client) as (
+        source,
+        source_id,
+        connector,
+    ):
         outcome = await sync.run_sync(
             sessionmaker,
-            trackers.build_connector(source, client),
+            connector,
             source_id=source_id,
             full=full,
             overlap=source.overlap,
@@ -64,9 +84,6 @@ async def sync_source(
             progress=progress,
             references=ReferenceResolver.from_config(config),
         )
-    finally:
-        if http_client is None:
-            await client.aclose()
     await refresh_rollups(
         sessionmaker,
         config,
@@ -89,17 +106,12 @@ async def census_source(
     metrics: Metrics | None = None,
 ) -> sync.SyncOutcome:
     """Tombstone the source's stored items that none of its scopes holds any more."""
-    source = config.source(name)
-    if source is None:
-        raise KeyError(f"no source named {name!r} in the configuration")
-    source_id = await _source_id(sessionmaker, config, name)
-    client = http_client or trackers.build_http_client(source, environ=environ)
-    try:
-        connector = trackers.build_connector(source, client)
+    async with _connected(sessionmaker, config, name, environ, http_client) as (
+        _,
+        source_id,
+        connector,
+    ):
         outcome = await sync.run_census(sessionmaker, connector, source_id=source_id)
-    finally:
-        if http_client is None:
-            await client.aclose()
     if outcome.counts.deleted:
         await refresh_rollups(
             sessionmaker,
@@ -110,6 +122,32 @@ async def census_source(
             metrics=metrics,
         )
     return outcome
+
+
+async def abandon_orphaned_runs(sessionmaker: async_sessionmaker[AsyncSession], name: str) -> int:
+    """Mark the source's runs still "running" as abandoned; call only under its lock.
+
+    Whoever holds the source's lock is the only one syncing it, so a run still marked
+    running was left by a process that died mid-sync. Its stored pages stay; its cursor
+    never moved past them, so the next sync re-reads the rest.
+    """
+    async with session_scope(sessionmaker) as session:
+        row = await store.get_source(session, name)
+        if row is None:
+            return 0
+        result = await session.execute(
+            update(SyncRun)
+            .where(SyncRun.source_id == row.id, SyncRun.status == "running")
+            .values(
+                status="abandoned",
+                finished_at=datetime.now(UTC),
+                error="the process running it stopped before it finished",
+            )
+        )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.warning("%s: %d sync run(s) left running by a stopped process abandoned", name, count)
+    return count
 
 
 def _changed(outcome: sync.SyncOutcome) -> bool:
@@ -171,12 +209,13 @@ async def _rollups_stale(
     return bool(computed < len(keys) or oldest is None or oldest.date() < now.date())
 
 
-# The service's own syncs (API now, scheduler later): one source at a time per process,
-# through the process's pooled HTTP client, recorded in the Prometheus metrics, with the
-# deletion census after a full sync and whenever ``census_every`` has passed.
+# The service's own syncs (API, pages, scheduler): one source at a time across every
+# process on the database (``app.locks``), through the process's pooled HTTP client,
+# recorded in the Prometheus metrics, with the deletion census after a full sync and
+# whenever ``census_every`` has passed.
 
-_LOCKS = "sync_locks"
 _TASKS = "sync_tasks"
+_LOCKS = "locks"
 
 
 class UnknownSource(LookupError):
@@ -184,12 +223,32 @@ class UnknownSource(LookupError):
 
 
 class SyncAlreadyRunning(RuntimeError):
-    """A sync of this source is already running in this process."""
+    """A sync of this source is already running, in this process or another."""
+
+
+def locks_of(state: AppState) -> Locks:
+    """The process's cross-process locks over its database (made on first use)."""
+    found: Locks | None = state.services.get(_LOCKS)
+    if found is None:
+        found = state.services[_LOCKS] = Locks(state.engine)
+    return found
 
 
 def is_running(state: AppState, name: str) -> bool:
-    lock: asyncio.Lock | None = state.services.get(_LOCKS, {}).get(name)
-    return lock is not None and lock.locked()
+    """Whether this process is syncing ``name`` now (a started task counts)."""
+    task = state.services.get(_TASKS, {}).get(name)
+    return locks_of(state).held_here(source_key(name)) or (task is not None and not task.done())
+
+
+@contextlib.asynccontextmanager
+async def source_lock(state: AppState, name: str) -> AsyncIterator[None]:
+    """Hold the source's cross-process lock, or raise ``SyncAlreadyRunning``."""
+    if state.config.source(name) is None:
+        raise UnknownSource(name)
+    async with locks_of(state).hold(source_key(name)) as held:
+        if not held:
+            raise SyncAlreadyRunning(name)
+        yield
 
 
 async def sync_and_record(
@@ -204,52 +263,106 @@ async def sync_and_record(
     A second request is refused rather than queued: the running sync picks up the same
     changes.
     """
+    async with source_lock(state, name):
+        return await sync_locked(state, name, full=full, progress=progress)
+
+
+async def sync_locked(
+    state: AppState,
+    name: str,
+    *,
+    full: bool = False,
+    progress: Callable[[sync.SyncProgress], None] | None = None,
+) -> sync.SyncOutcome:
+    """``sync_and_record`` for a caller that already holds the source's lock."""
+    with logs.source_context(name):
+        return await _sync_locked(state, name, full=full, progress=progress)
+
+
+async def _sync_locked(
+    state: AppState,
+    name: str,
+    *,
+    full: bool,
+    progress: Callable[[sync.SyncProgress], None] | None,
+) -> sync.SyncOutcome:
     source = state.config.source(name)
     if source is None:
         raise UnknownSource(name)
-    lock = state.services.setdefault(_LOCKS, {}).setdefault(name, asyncio.Lock())
-    if lock.locked():
-        raise SyncAlreadyRunning(name)
-    async with lock:
-        client = _pooled_client(state, source)
-        started = time.perf_counter()
-        outcome = await sync_source(
-            state.sessionmaker,
-            state.config,
-            name,
-            full=full,
-            http_client=client,
-            progress=progress,
-            read_sessionmaker=state.read_sessionmaker,
-            metrics=state.metrics,
-        )
-        mode = "full" if full else "incremental"
-        await _record(state, name, mode, outcome, started)
-        if outcome.status != "failed" and (full or await _census_due(state, name, source)):
-            started = time.perf_counter()
-            census = await census_source(
-                state.sessionmaker,
-                state.config,
-                name,
-                http_client=client,
-                read_sessionmaker=state.read_sessionmaker,
-                metrics=state.metrics,
-            )
-            await _record(state, name, "census", census, started)
-        return outcome
+    await abandon_orphaned_runs(state.sessionmaker, name)
+    client = _pooled_client(state, source)
+    started = time.perf_counter()
+    outcome = await sync_source(
+        state.sessionmaker,
+        state.config,
+        name,
+        full=full,
+        http_client=client,
+        progress=progress,
+        read_sessionmaker=state.read_sessionmaker,
+        metrics=state.metrics,
+    )
+    mode = "full" if full else "incremental"
+    await _record(state, name, mode, outcome, started)
+    if outcome.status != "failed" and (full or await _census_due(state, name, source)):
+        await census_locked(state, name)
+    return outcome
 
 
-def start_sync(state: AppState, name: str, *, full: bool = False) -> asyncio.Task[sync.SyncOutcome]:
-    """Start a sync in the background (the API's way); the task is kept until it ends."""
-    if state.config.source(name) is None:
+async def census_locked(state: AppState, name: str) -> sync.SyncOutcome:
+    """Run the source's deletion census; the caller holds the source's lock."""
+    with logs.source_context(name):
+        return await _census_locked(state, name)
+
+
+async def _census_locked(state: AppState, name: str) -> sync.SyncOutcome:
+    source = state.config.source(name)
+    if source is None:
         raise UnknownSource(name)
+    await abandon_orphaned_runs(state.sessionmaker, name)
+    started = time.perf_counter()
+    census = await census_source(
+        state.sessionmaker,
+        state.config,
+        name,
+        http_client=_pooled_client(state, source),
+        read_sessionmaker=state.read_sessionmaker,
+        metrics=state.metrics,
+    )
+    await _record(state, name, "census", census, started)
+    return census
+
+
+async def start_sync(
+    state: AppState, name: str, *, full: bool = False
+) -> asyncio.Task[sync.SyncOutcome]:
+    """Start a sync in the background (the API's way); the task is kept until it ends.
+
+    The source's lock is taken before this returns, so a caller learns at once that
+    another process is already syncing it (``SyncAlreadyRunning``).
+    """
     tasks: dict[str, asyncio.Task[sync.SyncOutcome]] = state.services.setdefault(_TASKS, {})
-    # A task just created has not taken the source's lock yet: it counts as running too.
-    if is_running(state, name) or (name in tasks and not tasks[name].done()):
+    if name in tasks and not tasks[name].done():
         raise SyncAlreadyRunning(name)
-    task = asyncio.create_task(sync_and_record(state, name, full=full), name=f"sync:{name}")
+    held = contextlib.AsyncExitStack()
+    await held.enter_async_context(source_lock(state, name))
+    began = False
+
+    async def run() -> sync.SyncOutcome:
+        nonlocal began
+        began = True
+        async with held:
+            return await sync_locked(state, name, full=full)
+
+    def release_if_never_began(done: asyncio.Task[sync.SyncOutcome]) -> None:
+        # A task cancelled before its first step never enters ``held``: release it here.
+        if not began:
+            state.services.setdefault("releases", set()).add(asyncio.ensure_future(held.aclose()))
+
+    task = asyncio.create_task(run(), name=f"sync:{name}")
     tasks[name] = task
     task.add_done_callback(lambda done: _forget(tasks, name, done))
+    task.add_done_callback(release_if_never_began)
     return task
 
 
@@ -312,4 +425,5 @@ async def _record(
         outcome.items_seen,
         len(outcome.warnings),
         f", error: {'; '.join(outcome.errors.values())}" if outcome.errors else "",
+        extra={"sync_run": outcome.run_id},
     )

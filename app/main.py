@@ -13,62 +13,89 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import catalog, jobs, views
+from app import catalog, jobs, views, webhooks
 from app.api import errors, ops, sources
 from app.api import items as items_api
+from app.api import plans as plans_api
 from app.api import programs as programs_api
 from app.api import reports as reports_api
+from app.api import webhooks as webhooks_api
 from app.auth import TokenRegistry
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.metrics import Metrics
-from app.request_guard import RejectNul
-from app.scheduler import JobContext, build_scheduler
+from app.request_guard import LimitBody, RejectNul, RequestId
+from app.scheduler import JobContext, build_scheduler, drain
 from app.settings import Settings, get_settings
 from app.state import AppState
 from app.views import reports as reports_views
+from app.webhooks.fastpath import WebhookFastPath
 
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def service_state(settings: Settings, config: ThroughlineConfig) -> AsyncIterator[AppState]:
+    """The state every request and job shares, opened and closed around a process's life."""
+    engine = make_engine(settings.database_url, echo=settings.database_echo)
+    state = AppState(
+        settings=settings,
+        config=config,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        read_sessionmaker=make_sessionmaker(engine, read_only=True),
+        metrics=Metrics(),
+        tokens=TokenRegistry(config.server),
+    )
+    try:
+        async with session_scope(state.sessionmaker) as session:
+            await catalog.apply_config(session, config, now=datetime.now(UTC))
+        yield state
+    finally:
+        await jobs.shutdown(state)
+        for client in state.http_clients.values():
+            await client.aclose()
+        await engine.dispose()
 
 
 def create_app(
     settings: Settings | None = None, *, config: ThroughlineConfig | None = None
 ) -> FastAPI:
-    """Build the service. Nothing connects to anything until the lifespan starts."""
+    """Build the service. Nothing connects to anything until the lifespan starts.
+
+    With ``settings.scheduler.enabled`` the process also runs the scheduler (the CLI's
+    ``serve`` and ``worker`` turn it on); with ``settings.role == "worker"`` it answers
+    only the operational endpoints.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = config or load_config(settings.config, environ=os.environ)
-        engine = make_engine(settings.database_url, echo=settings.database_echo)
-        state = AppState(
-            settings=settings,
-            config=loaded,
-            engine=engine,
-            sessionmaker=make_sessionmaker(engine),
-            read_sessionmaker=make_sessionmaker(engine, read_only=True),
-            metrics=Metrics(),
-            tokens=TokenRegistry(loaded.server),
-        )
-        app.state.throughline = state
-        try:
-            async with session_scope(state.sessionmaker) as session:
-                await catalog.apply_config(session, loaded, now=datetime.now(UTC))
-            if not state.tokens.enabled:
+        async with service_state(settings, loaded) as state:
+            app.state.throughline = state
+            if not state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
+            webhooks.start(state, os.environ)
+            state.metrics.backlog = webhooks.backlog_provider(state)
+            ctx = None
             if settings.scheduler.enabled:
-                state.services["scheduler"] = scheduler = build_scheduler(
-                    JobContext(state.sessionmaker, loaded, settings, os.environ)
-                )
+                ctx = JobContext.from_state(state, os.environ)
+                state.services["job_context"] = ctx
+                state.services["scheduler"] = scheduler = build_scheduler(ctx)
                 scheduler.start()
-            yield
-        finally:
-            if "scheduler" in state.services:
-                state.services.pop("scheduler").shutdown(wait=False)
-            await jobs.shutdown(state)
-            for client in state.http_clients.values():
-                await client.aclose()
-            await engine.dispose()
+                log.info(
+                    "%s started with the scheduler (%d jobs)",
+                    settings.role,
+                    len(scheduler.get_jobs()),
+                )
+            try:
+                yield
+            finally:
+                if ctx is not None:
+                    scheduler = state.services.pop("scheduler")
+                    await drain(scheduler, ctx, grace=_time_left(state, settings))
+                await webhooks.stop(state, grace_seconds=max(1.0, _time_left(state, settings)))
 
     app = FastAPI(
         title="Throughline",
@@ -77,16 +104,42 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(ops.router)
-    app.include_router(programs_api.router)
-    app.include_router(items_api.router)
-    app.include_router(sources.router)
-    app.include_router(reports_api.router)
-    app.include_router(reports_views.router)
-    views.install(app, settings)
+    if settings.role == "server":
+        app.include_router(programs_api.router)
+        app.include_router(plans_api.router)
+        app.include_router(items_api.router)
+        app.include_router(sources.router)
+        app.include_router(reports_api.router)
+        app.include_router(webhooks_api.router)
+        app.include_router(reports_views.router)
+        views.install(app, settings)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_middleware(RejectNul)
+    app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(_RequestMetrics)
+    app.add_middleware(RequestId)
+    app.add_middleware(WebhookFastPath)  # outermost: a tracker's burst skips the rest
     return app
+
+
+STOP_REQUESTED = "stop_requested_at"
+
+
+def _time_left(state: AppState, settings: Settings) -> float:
+    """What remains of the shutdown bound since SIGTERM arrived (all of it if none did),
+    less a second for closing connections."""
+    since = state.services.get(STOP_REQUESTED)
+    spent = time.monotonic() - since if since is not None else 0.0
+    return max(0.0, settings.shutdown_seconds - spent - 1.0)
+
+
+def request_stop(state: AppState) -> None:
+    """Called on SIGTERM before the server stops: take no new job from now on."""
+    state.services.setdefault(STOP_REQUESTED, time.monotonic())
+    ctx: JobContext | None = state.services.get("job_context")
+    if ctx is not None:
+        ctx.runtime.draining = True
+    webhooks.request_stop(state)
 
 
 class _RequestMetrics:

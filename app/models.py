@@ -194,7 +194,7 @@ class SyncRun(Base):
     mode: Mapped[str] = mapped_column(String(16))
     """full | incremental | census | refetch"""
     status: Mapped[str] = mapped_column(String(16))
-    """running | succeeded | partial | failed"""
+    """running | succeeded | partial | failed | abandoned"""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -331,17 +331,23 @@ class Report(Base):
 
 
 class WebhookEvent(Base):
-    """A webhook delivery, stored before it is acknowledged so none is ever lost."""
+    """A webhook delivery, stored before it is acknowledged so none is ever lost.
+
+    ``id`` is the order of arrival; the worker drains each source in that order.
+    """
 
     __tablename__ = "webhook_event"
     __table_args__ = (
         UniqueConstraint("source_id", "delivery_id"),
         Index("ix_webhook_event_state", "state", "next_attempt_at"),
+        Index("ix_webhook_event_source_state", "source_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
     delivery_id: Mapped[str] = mapped_column(String(128))
+    """Jira's ``X-Atlassian-Webhook-Identifier`` (stable across retries), else a SHA-256 of
+    the body (Asana sends no delivery id)."""
     event_type: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     body: Mapped[str] = mapped_column(Text)
@@ -356,12 +362,42 @@ class WebhookEvent(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookSubscription(Base):
+    """What Throughline knows of a source's webhooks: secrets, registrations, liveness.
+
+    Asana secrets (one per webhook, keyed by the resource named in the target's query) are
+    stored sealed with the server's key and never shown. ``handshake_open_until`` is set by
+    ``throughline webhooks register``: only then may a handshake set a secret, so nobody
+    can replace it by posting a handshake of their own.
+    """
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), unique=True)
+    secrets: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    handshake_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhook_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Ids the tracker gave the registered webhooks (Asana gids, Jira dynamic ids)."""
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Jira dynamic webhooks expire after 30 days unless refreshed."""
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    store_lag_seconds: Mapped[float | None] = mapped_column(Float)
+    """Of the last applied batch: tracker ``updated`` → visible in the store (the worst)."""
+    rollup_lag_seconds: Mapped[float | None] = mapped_column(Float)
+    """Of the last applied batch: tracker ``updated`` → visible in the roll-up (the worst)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProgramStatus(Base):
     """A program's last roll-up, stored whole so that reading a status is one lookup.
 
     ``status`` is the program document the API serves (outcomes without their
-    contributors), ``dependencies`` the dependency map; both are rewritten by every
-    recomputation, never by a read.
+    contributors), ``dependencies`` the dependency map, ``roadmap`` and ``resources``
+    the timeline and who carries the work; all are rewritten by every recomputation,
+    never by a read.
     """
 
     __tablename__ = "program_status"
@@ -375,6 +411,8 @@ class ProgramStatus(Base):
     rag: Mapped[str] = mapped_column(String(8))
     status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     dependencies: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    roadmap: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
+    resources: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class OutcomeStatus(Base):
@@ -426,3 +464,21 @@ class RiskEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     """opened | closed"""
+
+
+class JobRun(Base):
+    """The latest due time of each scheduled job that some process claimed, and whether
+    it finished: how replicas whose schedulers all fire at the same instant run it once.
+
+    A claim is taken and checked under the job's cross-process lock (``app.locks``); a
+    claim left unfinished by a process that died is taken over by the next one to fire.
+    """
+
+    __tablename__ = "job_run"
+
+    job_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner: Mapped[str] = mapped_column(String(128))
+    """host:pid of the process that claimed it."""

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import documents, loading, membership, risks, snapshots
+from app import documents, loading, membership, plans, risks, snapshots
 from app.config import ProgramConfig, ThroughlineConfig
 from app.db import session_scope
 from app.models import OutcomeStatus, Program, ProgramStatus
@@ -87,6 +87,7 @@ class _Computed:
     dependencies: dict[str, object]
     outcomes: dict[str, dict[str, object]]
     members: set[membership.Row]
+    plans: plans.Plans
 
 
 async def recompute(
@@ -125,7 +126,7 @@ async def recompute(
     result.load_seconds = time.perf_counter() - started
     result.items, result.dependencies = len(loaded.items), len(loaded.dependencies)
     started = time.perf_counter()
-    computed = await asyncio.to_thread(_compute, chosen, loaded, now)
+    computed = await asyncio.to_thread(_compute, chosen, loaded, now, plans.Staff.of(config))
     result.compute_seconds = time.perf_counter() - started
     started = time.perf_counter()
     for part in computed:
@@ -206,14 +207,16 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _compute(chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime) -> list[_Computed]:
+def _compute(
+    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+) -> list[_Computed]:
     """Every roll-up and its documents: pure computation, run off the event loop."""
     with frozen_heap():
-        return _compute_all(chosen, loaded, now)
+        return _compute_all(chosen, loaded, now, staff)
 
 
 def _compute_all(
-    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime
+    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
 ) -> list[_Computed]:
     index = ItemIndex(loaded.items)
     graph = DependencyGraph(loaded.dependencies, index)
@@ -250,6 +253,7 @@ def _compute_all(
                     for o in rollup.outcomes
                 },
                 members=membership.rows_of(rollup, loaded.source_ids),
+                plans=plans.compute(rollup, staff, zone=zone, seed=config.forecast.seed, now=now),
             )
         )
     return computed
@@ -277,6 +281,8 @@ async def _store(
         "rag": rollup.rag.color.value,
         "status": part.status,
         "dependencies": part.dependencies,
+        "roadmap": part.plans.roadmap,
+        "resources": part.plans.resources,
     }
     if stored_at is None:
         await session.execute(insert(ProgramStatus).values(program_id=program_id, **program_values))
@@ -317,5 +323,7 @@ async def _store(
     document = record.snapshot_document(
         part.status, part.dependencies, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
     )
-    await snapshots.save(session, program_id, rollup, taken_at=now, document=document)
+    await snapshots.save(
+        session, program_id, rollup, taken_at=now, document=document, bars=part.plans.bars
+    )
     return tally

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./throughline.db"
@@ -32,8 +32,41 @@ class ServerSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
-    enabled: bool = False
+    enabled: bool | None = None
+    """Run the scheduler (and the webhook worker) in this process. Unset: ``throughline
+    serve`` and ``throughline worker`` run them, ``serve --no-worker`` and an app built by
+    ``create_app`` (tests) do not."""
     misfire_grace_seconds: int = Field(default=300, gt=0)
+    census_cron: str = "30 2 * * *"
+    """When the deletion census of every source runs (crontab, UTC): nightly."""
+
+
+class WebhookSettings(BaseModel):
+    secret_key: SecretStr | None = None
+    """Seals the secrets Asana hands over in its handshake (any long random string); without
+    it no Asana handshake is accepted, since its secret could only be kept in clear."""
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    worker: bool = True
+    """Drain the inbox in this process (``throughline serve``)."""
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    max_attempts: int = Field(default=6, ge=1, le=100)
+    """Tries of a failing event before it is parked as ``failed``."""
+    retry_seconds: float = Field(default=2.0, gt=0)
+    """First retry delay; doubled after each failure (capped at an hour)."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the worker looks for events another process stored."""
+    gather_seconds: float = Field(default=0.05, ge=0, le=5)
+    """How long a woken worker lets a burst gather before claiming a batch."""
+    busy_batch_size: int = Field(default=100, ge=1, le=10_000)
+    """Events per batch while deliveries stream into the process."""
+    busy_recompute_seconds: float = Field(default=10.0, ge=0, le=600)
+    """While deliveries stream in, recompute the roll-up at most this often."""
+    busy_share: float = Field(default=0.3, gt=0, le=1)
+    """While deliveries stream into the process, the worker's share of its time (1: no
+    limit); the rest keeps answers fast."""
+    recompute_seconds: float = Field(default=2.0, ge=0, le=60)
+    """During a burst, recompute the roll-up at most this often (and when the inbox runs
+    dry)."""
 
 
 class LogSettings(BaseModel):
@@ -57,6 +90,15 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     log: LogSettings = LogSettings()
+    shutdown_seconds: float = Field(default=20.0, gt=0, le=600)
+    """On SIGTERM, how long the process may take to stop: requests in flight and running
+    jobs finish within it; a job still running after it is stopped cleanly (a sync
+    abandons the page in hand, which the next sync re-reads)."""
+    role: Literal["server", "worker"] = "server"
+    """``server``: the API and pages (``throughline serve``); ``worker``: only the
+    operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) beside the scheduler
+    and webhook worker (``throughline worker``)."""
+    webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("database_url")
     @classmethod

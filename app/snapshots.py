@@ -100,12 +100,14 @@ async def save(
     *,
     taken_at: datetime,
     document: dict[str, Any] | None = None,
+    bars: dict[str, Any] | None = None,
 ) -> None:
     """Write (or rewrite) today's snapshot of the program and of each outcome.
 
     ``document`` goes on the program's row: what a weekly report of the day is written
-    from (``app.reports.record``). Rows are written without being read back: today's item
-    state can be large, and it is replaced whole.
+    from (``app.reports.record``); ``bars`` too, beside the item state: each roadmap
+    bar's dates, which later roadmaps draw as their baseline. Rows are written without
+    being read back: today's item state can be large, and it is replaced whole.
     """
     day = rollup.as_of
     existing = dict(
@@ -118,7 +120,11 @@ async def save(
         ).all()
     )
     rows = [
-        ("", _figures(rollup.progress, rollup.rag, rollup.forecast), state_data(capture(rollup))),
+        (
+            "",
+            _figures(rollup.progress, rollup.rag, rollup.forecast),
+            state_data(capture(rollup)) | ({"bars": bars} if bars is not None else {}),
+        ),
         *((o.outcome.key, _figures(o.progress, o.rag, o.forecast), {}) for o in rollup.outcomes),
     ]
     for key, figures, data in rows:

@@ -46,11 +46,14 @@ def _chunks(rows: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
         yield rows[start : start + size]
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """The dialect's INSERT, which carries ``on_conflict_do_*`` on both databases."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+_insert = dialect_insert
 
 
 def _item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]:
@@ -205,6 +208,24 @@ async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequenc
                 Item.deleted.is_(False),
             )
             .values(deleted=True, deleted_at=at)
+            .returning(Item.id)
+        )
+        count += len(result.all())
+    return count
+
+
+async def undelete(session: AsyncSession, source_id: int, external_ids: Iterable[str]) -> int:
+    """Lift tombstones the tracker took back (a task restored from the trash)."""
+    count = 0
+    for chunk in _chunks(sorted(external_ids)):
+        result = await session.execute(
+            update(Item)
+            .where(
+                Item.source_id == source_id,
+                Item.external_id.in_(chunk),
+                Item.deleted.is_(True),
+            )
+            .values(deleted=False, deleted_at=None)
             .returning(Item.id)
         )
         count += len(result.all())

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import store
+from app import logs, store
 from app.crosslinks import ReferenceResolver
 from app.db import session_scope
 from app.models import SyncRun
@@ -119,6 +119,7 @@ async def run_sync(
     run_id = await _start_run(
         sessionmaker, source_id, "full" if full else "incremental", started_at
     )
+    logs.sync_run_var.set(run_id)
     run = _Run(sessionmaker, source_id, started_at, progress, references)
     try:
         scopes = list(await connector.scopes())
@@ -134,6 +135,12 @@ async def run_sync(
                 group.create_task(one(scope))
     except* ConnectorError as caught:
         run.errors["*"] = str(caught.exceptions[0])
+    except* asyncio.CancelledError:
+        # Stopped (shutdown, or the caller gave up): the pages stored so far stay, the
+        # cursors did not move past the page in hand, so the next sync re-reads it.
+        run.errors["*"] = "stopped before it finished; the next sync resumes from here"
+        await asyncio.shield(_finish_run(run, run_id, connector, "abandoned", now()))
+        raise
     except* BaseException as caught:
         # A defect or a lost database: record the run as failed, then let it surface.
         run.errors["*"] = f"internal error: {caught.exceptions[0]!r}"
@@ -267,6 +274,7 @@ async def run_census(
     """
     started_at = now()
     run_id = await _start_run(sessionmaker, source_id, "census", started_at)
+    logs.sync_run_var.set(run_id)
     run = _Run(sessionmaker, source_id, started_at, None)
     present: set[str] = set()
     status = "succeeded"

@@ -7,6 +7,7 @@ names) and turned into an ``Authorization`` header; nothing else sees them.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -20,6 +21,8 @@ from connectors.jira.connector import JiraConnector
 
 SourceConfig = JiraSourceConfig | AsanaSourceConfig
 USER_AGENT = "throughline/0.1"
+
+log = logging.getLogger(__name__)
 
 
 def build_http_client(
@@ -39,6 +42,14 @@ def build_http_client(
     else:
         # Asana takes personal access tokens and OAuth access tokens alike as Bearer tokens.
         authorization = f"Bearer {token}"
+    if not source.verify_tls:
+        log.warning(
+            "TLS VERIFICATION IS OFF for source %s (%s, verify_tls: false): its certificate "
+            "is not checked, so anyone on the network path can read its token and forge "
+            "its data",
+            source.name,
+            source.url,
+        )
     return httpx.AsyncClient(
         base_url=source.url,
         headers={

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from bench.report import Section, write_results
 
-BENCHMARKS = ["store_upsert", "asana_sync", "jira_sync", "rollup", "reports", "views"]
+BENCHMARKS = [
+    "store_upsert",
+    "asana_sync",
+    "jira_sync",
+    "rollup",
+    "plans",
+    "reports",
+    "views",
+    "webhooks",
+]
 """Module names under bench/, in the order they run; each has ``async def run() -> Section``."""
 
 

@@ -215,9 +215,17 @@ class TrackerClient:
 
     def _classify(self, method: str, path: str, response: httpx.Response) -> httpx.Response:
         status = response.status_code
+        what = f"{method} {path} → {status}"
+        if 300 <= status < 400:
+            target = httpx.URL(response.headers.get("Location", ""))
+            raise TrackerRequestError(
+                f"{self.source}: {what}: the tracker redirects to "
+                f"{target.host or 'another path'}{target.path}; redirects are never followed "
+                "(check the source's url: scheme, host and context path)",
+                status_code=status,
+            )
         if status < 400:
             return response
-        what = f"{method} {path} → {status}"
         if status == 429 or status >= 500:
             if status == 429:
                 self.stats.rate_limited += 1
@@ -244,12 +252,39 @@ class TrackerClient:
         return self._rng.uniform(ceiling / 2, ceiling)
 
     def _check_target(self, path: str) -> None:
+        """Refuse any request that would leave the configured tracker.
+
+        A relative path is joined under the base URL by httpx (it cannot change the host).
+        An absolute URL, as found in payloads (Jira ``self`` links, Asana ``uri`` and
+        ``next_page.uri``), must have the base URL's scheme, host and port, and a path
+        under the base URL's path (``/wiki`` does not admit ``/wiki-evil`` or ``/``). No
+        redirect is ever followed either: httpx clients do not unless told to.
+        """
         url = httpx.URL(path)
-        if not url.is_relative_url:
-            base = str(self.http.base_url).rstrip("/")
-            if not str(url).startswith(base + "/") and str(url) != base:
-                raise TrackerRequestError(
-                    f"{self.source}: refusing to request {url.host!r}, outside the configured "
-                    "tracker URL",
-                    status_code=0,
-                )
+        if url.is_relative_url and not path.startswith("//"):
+            return
+        base = self.http.base_url
+        prefix = base.raw_path.rstrip(b"/") + b"/"
+        inside = (
+            url.scheme == base.scheme
+            and url.host == base.host
+            and url.port == base.port
+            and not url.userinfo
+            and (url.raw_path + b"/").startswith(prefix)
+            and b"/../" not in url.raw_path + b"/"
+            and b"%2e" not in url.raw_path.lower()
+        )
+        if not inside:
+            raise OutsideTracker(
+                f"{self.source}: refusing to request {url.scheme}://{url.host}"
+                f"{':' + str(url.port) if url.port else ''}{url.path}, outside the configured "
+                f"tracker URL {base.scheme}://{base.host}{base.path.rstrip('/')} (a URL taken "
+                "from the tracker's answer is never followed off its site)"
+            )
+
+
+class OutsideTracker(TrackerRequestError):
+    """A request that would leave the configured tracker base URL."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=0)

@@ -81,6 +81,7 @@ class WorkItem:
     issue_type: str | None = None
     parent_key: str | None = None
     assignee: str | None = None
+    assignee_email: str | None = None
     estimate: float | None = None
     created_at: datetime | None = None
     resolved_at: datetime | None = None

@@ -16,6 +16,22 @@ from app.sources import list_source_status
 router = APIRouter(prefix="/api", tags=["sources"])
 
 
+class WebhooksOut(BaseModel):
+    registered: bool
+    last_delivery_at: datetime | None
+    last_heartbeat_at: datetime | None
+    silent: bool
+    silent_after_seconds: float
+    pending: int
+    failed: int
+    rejected: int
+    store_lag_seconds: float | None
+    """Freshness of the last applied batch: tracker ``updated`` → visible in the store."""
+    rollup_lag_seconds: float | None
+    """Freshness of the last applied batch: tracker ``updated`` → visible in the roll-up."""
+    expires_at: datetime | None
+
+
 class SourceOut(BaseModel):
     name: str
     kind: str
@@ -27,6 +43,7 @@ class SourceOut(BaseModel):
     items: int
     deleted_items: int
     last_error: str | None
+    webhooks: WebhooksOut | None
 
 
 class SourcesOut(BaseModel):
@@ -84,7 +101,7 @@ async def start_source_sync(
     name: str, state: StateDep, _: AdminDep, full: bool = False
 ) -> SyncStartedOut:
     try:
-        jobs.start_sync(state, name, full=full)
+        await jobs.start_sync(state, name, full=full)
     except jobs.UnknownSource:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No source named {name!r}.") from None
     except jobs.SyncAlreadyRunning:

@@ -15,6 +15,7 @@ from app.views import (
     csrf,
     dependencies,
     items,
+    plans,
     portfolio,
     program,
     risks,
@@ -29,7 +30,17 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the pages, their error handling and the security headers to the app."""
     app.state.renderer = Renderer()
     app.state.response_cache = ResponseCache(settings.server.cache_seconds)
-    for module in (assets, signin, portfolio, program, dependencies, risks, items, sources):
+    for module in (
+        assets,
+        signin,
+        portfolio,
+        program,
+        dependencies,
+        plans,
+        risks,
+        items,
+        sources,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
     app.add_exception_handler(context.NotAllowed, context.not_allowed)

@@ -47,7 +47,7 @@ async def sync_source_now(name: str, page: AdminPageDep, state: StateDep) -> Res
     form = await page.request.form()
     csrf.verify(page.request, form.get(csrf.FIELD))
     try:
-        jobs.start_sync(state, name)
+        await jobs.start_sync(state, name)
     except jobs.UnknownSource:
         raise programs.NotFound(f"There is no source {name!r}.") from None
     except jobs.SyncAlreadyRunning:

@@ -15,3 +15,37 @@ def signature(secret: str, body: bytes) -> str:
 def is_signed_by(secret: str, body: bytes, claimed: str | None) -> bool:
     """Whether ``claimed`` is the signature of exactly these bytes (constant time)."""
     return claimed is not None and hmac.compare_digest(signature(secret, body), claimed.lower())
+
+
+def is_payload(body: object) -> bool:
+    """Whether a decoded body is an Asana delivery: an object with an ``events`` list."""
+    return isinstance(body, dict) and isinstance(body.get("events"), list)
+
+
+def touched_tasks(events: list[object]) -> dict[str, str]:
+    """Task gid → the last action a delivery's events name for it, in delivery order.
+
+    Events carry ids only: a story or attachment on a task counts as a change of the task;
+    anything else (projects, sections, tags) names no task and is skipped.
+    """
+    touched: dict[str, str] = {}
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        resource, parent = event.get("resource"), event.get("parent")
+        action = event.get("action")
+        if not isinstance(action, str) or not isinstance(resource, dict):
+            continue
+        if resource.get("resource_type") == "task" and _gid(resource.get("gid")):
+            touched[str(resource["gid"])] = action
+        elif (
+            isinstance(parent, dict)
+            and parent.get("resource_type") == "task"
+            and _gid(parent.get("gid"))
+        ):
+            touched[str(parent["gid"])] = "changed"
+    return touched
+
+
+def _gid(value: object) -> bool:
+    return isinstance(value, str) and value.isdigit() and len(value) <= 64

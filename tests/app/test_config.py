@@ -176,6 +176,51 @@ def test_problem_is_reported_with_line_and_sentence(text: str, expected: tuple[i
     ), found
 
 
+def test_people_and_teams_are_read() -> None:
+    config = load_config(EXAMPLE, environ=EXAMPLE_ENV)
+    assert config.people[0].aliases == ("alima", "Ana L.")
+    assert (config.teams[0].key, config.teams[0].wip_limit) == ("payments", 4)
+    assert (config.resources.wip_limit, config.resources.throughput_weeks) == (3, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "people:\n  - {name: Ana Lima, aliases: [ana]}\n  - {name: Ana Souza, aliases: [ANA]}\n",
+            (3, "'ANA' already stands for another person"),
+            id="alias-of-two-people",
+        ),
+        pytest.param(
+            "people:\n  - {name: José Núñez}\n  - {name: jose nunez}\n",
+            (3, "duplicate person 'jose nunez'"),
+            id="same-name-twice-accents-aside",
+        ),
+        pytest.param(
+            "teams:\n  - {key: a, name: A, members: [Ana]}\n  - {key: b, name: B, members: [ana]}\n",
+            (3, "'ana' is already in team 'a' (a person belongs to one team)"),
+            id="person-in-two-teams",
+        ),
+        pytest.param(
+            "people:\n  - {name: Ana Lima, aliases: [al]}\n"
+            "teams:\n  - {key: a, name: A, members: [al]}\n  - {key: b, name: B, members: [Ana Lima]}\n",
+            (5, "'Ana Lima' is already in team 'a'"),
+            id="person-in-two-teams-by-alias",
+        ),
+        pytest.param(
+            "teams:\n  - {key: a, name: A}\n  - {key: a, name: B}\n",
+            (3, "duplicate team 'a'"),
+            id="duplicate-team",
+        ),
+        pytest.param("resources: {wip_limit: 0}\n", (1, "resources.wip_limit:"), id="wip-limit"),
+    ],
+)
+def test_people_problems_are_reported_with_their_line(text: str, expected: tuple[int, str]) -> None:
+    found = problems("server: {auth: none}\n" + text)
+    line, message = expected
+    assert any(p_line == line + 1 and m.startswith(message) for p_line, m in found), found
+
+
 def test_every_problem_is_reported_at_once() -> None:
     text = (
         "server: {auth: none, colour: blue}\nprograms:\n  - {key: a, name: A, timezone: X/Y}\n"

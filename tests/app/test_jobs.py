@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from app import jobs
 from app.db import session_scope
+from app.locks import Locks, source_key
 from app.models import SyncRun
 from app.state import AppState
 from connectors.fake.server import serve_in_thread
@@ -54,11 +54,51 @@ async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: Ap
 async def test_a_second_sync_of_the_same_source_is_refused_while_one_runs(
     state: AppState,
 ) -> None:
-    first = jobs.start_sync(state, "acme")
-    await asyncio.sleep(0)
+    first = await jobs.start_sync(state, "acme")
+    assert jobs.is_running(state, "acme")
     with pytest.raises(jobs.SyncAlreadyRunning):
         await jobs.sync_and_record(state, "acme")
+    with pytest.raises(jobs.SyncAlreadyRunning):
+        await jobs.start_sync(state, "acme")
     assert (await first).status == "succeeded"
+    assert not jobs.is_running(state, "acme")
+
+
+async def test_a_sync_held_by_another_process_is_refused(state: AppState) -> None:
+    """Another process on the same database (here: a second set of locks, which is what
+    a separate process has) holds the source: syncs here are refused, not queued."""
+    other = Locks(state.engine)
+    async with other.hold(source_key("acme")) as held:
+        assert held
+        with pytest.raises(jobs.SyncAlreadyRunning):
+            await jobs.sync_and_record(state, "acme")
+        with pytest.raises(jobs.SyncAlreadyRunning):
+            await jobs.start_sync(state, "acme")
+    assert (await jobs.sync_and_record(state, "acme")).status == "succeeded"
+
+
+async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
+    state: AppState,
+) -> None:
+    await jobs.sync_and_record(state, "acme")
+    async with session_scope(state.sessionmaker) as session:
+        run = (await session.scalars(select(SyncRun))).first()
+        assert run is not None
+        orphan = SyncRun(
+            source_id=run.source_id,
+            mode="incremental",
+            status="running",
+            started_at=run.started_at,
+            warnings=[],
+        )
+        session.add(orphan)
+    await jobs.sync_and_record(state, "acme")
+    async with session_scope(state.sessionmaker) as session:
+        found = await session.get_one(SyncRun, orphan.id)
+        assert (found.status, found.error) == (
+            "abandoned",
+            "the process running it stopped before it finished",
+        )
 
 
 async def test_an_unknown_source_is_named(state: AppState) -> None:

@@ -84,6 +84,19 @@ async def test_sources_show_a_never_synced_source(api: httpx.AsyncClient) -> Non
                 "items": 0,
                 "deleted_items": 0,
                 "last_error": None,
+                "webhooks": {
+                    "registered": False,
+                    "last_delivery_at": None,
+                    "last_heartbeat_at": None,
+                    "silent": False,
+                    "silent_after_seconds": 86400.0,
+                    "pending": 0,
+                    "failed": 0,
+                    "rejected": 0,
+                    "store_lag_seconds": None,
+                    "rollup_lag_seconds": None,
+                    "expires_at": None,
+                },
             }
         ]
     }

@@ -56,3 +56,18 @@ def test_jira_sources_get_a_jira_connector_with_their_options() -> None:
     connector = build_connector(source, build_http_client(source, environ=ENV))
     assert isinstance(connector, JiraConnector)
     assert connector.source == "cloud"
+
+
+def test_tls_verification_is_on_unless_a_source_turns_it_off_loudly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = parse_config(CONFIG)
+    cloud, dc = config.source("cloud"), config.source("dc")
+    assert cloud is not None
+    assert dc is not None
+    build_http_client(cloud, environ=ENV)
+    assert "TLS" not in caplog.text
+    build_http_client(dc, environ=ENV)
+    assert "TLS VERIFICATION IS OFF for source dc (https://jira.example.com" in caplog.text
+    assert caplog.records[-1].levelname == "WARNING"
+    assert "s3cret-token" not in caplog.text

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from connectors.base import TrackerAuthError, TrackerRequestError, TrackerUnavailable
-from connectors.http import RateLimiter, TrackerClient, retry_after_seconds
+from connectors.http import OutsideTracker, RateLimiter, TrackerClient, retry_after_seconds
 
 BASE = "https://tracker.test"
 
@@ -89,6 +89,53 @@ async def test_other_4xx_carries_the_trackers_message(respx_mock: respx.MockRout
 async def test_urls_outside_the_tracker_are_refused() -> None:
     with pytest.raises(TrackerRequestError, match="outside the configured tracker URL"):
         await make_client(Sleeps()).get("https://evil.test/steal")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.test/rest/api/2/issue/1",  # another host
+        "http://tracker.test/rest/api/2/issue/1",  # the same host without TLS
+        "https://tracker.test:8443/rest/api/2/issue/1",  # another port
+        "https://tracker.test.evil.test/rest/api/2/issue/1",  # a host that starts alike
+        "https://tracker.test@evil.test/rest/api/2/issue/1",  # userinfo trick
+        "https://user@tracker.test/rest/api/2/issue/1",  # credentials in the URL
+        "//evil.test/rest/api/2/issue/1",  # scheme-relative
+        "https://tracker.test/jira-evil/rest",  # beside the base path, not under it
+        "https://tracker.test/jira/../admin",  # climbing out of it
+        "https://tracker.test/jira/%2e%2e/admin",  # the same, encoded
+    ],
+)
+@respx.mock(assert_all_mocked=True)
+async def test_payload_urls_off_the_configured_base_are_never_requested(
+    url: str, respx_mock: respx.MockRouter
+) -> None:
+    """A Jira ``self`` link or an Asana ``uri`` is data: one that points anywhere but the
+    configured tracker is refused with a clear error and no request is sent."""
+    client = TrackerClient(httpx.AsyncClient(base_url=f"{BASE}/jira"), source="acme")
+    with pytest.raises(OutsideTracker, match=r"acme: refusing to request .* outside the config"):
+        await client.get(url)
+    assert respx_mock.calls.call_count == 0
+    assert client.stats.requests == 0
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_payload_urls_under_the_base_are_followed(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.get(f"{BASE}/jira/rest/api/2/issue/1").respond(200, json={})
+    client = TrackerClient(httpx.AsyncClient(base_url=f"{BASE}/jira"), source="acme")
+    await client.get(f"{BASE}/jira/rest/api/2/issue/1")
+    await client.get("/rest/api/2/issue/1")
+    assert route.call_count == 2
+
+
+@respx.mock(assert_all_mocked=True)
+async def test_redirects_are_not_followed(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{BASE}/x").respond(302, headers={"Location": "https://evil.test/x"})
+    with pytest.raises(
+        TrackerRequestError, match=r"redirects to evil\.test/x; redirects are never"
+    ):
+        await make_client(Sleeps()).get("/x")
+    assert respx_mock.calls.call_count == 1  # nothing went to evil.test
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:

@@ -20,18 +20,20 @@ from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from connectors.fake.jira import control, search
+from connectors.fake.jira import control, hooks_api, search
 from connectors.fake.jira.data import generate
 from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
 from connectors.fake.jira.render import Renderer
+from connectors.fake.jira.webhooks import Emitter
 from connectors.fake.jira.wire import (
     ApiError,
     error,
@@ -55,6 +57,7 @@ class FakeJira:
         site_url: str | None = None,
         dc_page_cap: int = search.DC_CAP,
         narrow_bulkfetch: bool = True,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.data = data
         self.cloud = deployment == "cloud"
@@ -68,7 +71,10 @@ class FakeJira:
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
-        self._app = Starlette(routes=self._routes() + control.routes(self))
+        self.webhooks = Emitter(self, transport=webhook_transport)
+        self._app = Starlette(
+            routes=self._routes() + hooks_api.routes(self, self._guard) + control.routes(self)
+        )
 
     @classmethod
     def generated(
@@ -102,11 +108,14 @@ class FakeJira:
         return issue
 
     def add(self, project: str, type_name: str, summary: str, **values: object) -> Issue:
-        return self.data.add(project, type_name, summary, at=self.data.now(), **values)
+        issue = self.data.add(project, type_name, summary, at=self.data.now(), **values)
+        self.webhooks.issue_event("jira:issue_created", issue)
+        return issue
 
     def edit(self, key: str, **changes: object) -> Issue:
         issue = self.issue_named(key)
         self.data.edit(issue, changes)
+        self.webhooks.issue_event("jira:issue_updated", issue)
         return issue
 
     def edit_random(self, count: int, *, seed: int = 1) -> list[str]:
@@ -120,21 +129,29 @@ class FakeJira:
             if n % 3 == 0:
                 changes["status"] = "In Progress" if issue.status.category == "new" else "Done"
             self.data.edit(issue, changes)
+            self.webhooks.issue_event("jira:issue_updated", issue)
             keys.append(issue.key)
         return keys
 
     def delete(self, key: str) -> None:
-        self.data.delete(self.issue_named(key))
+        issue = self.issue_named(key)
+        links = self.data.links_of(issue)
+        self.webhooks.issue_event("jira:issue_deleted", issue)
+        self.data.delete(issue)
+        for link in links:
+            self.webhooks.link_event("issuelink_deleted", link)
 
     def move(self, key: str, project: str) -> Issue:
         issue = self.issue_named(key)
         self.data.move(issue, project)
+        self.webhooks.issue_event("jira:issue_updated", issue)
         return issue
 
     def link(self, outward: str, inward: str, type_name: str = "Blocks") -> None:
-        self.data.link(
+        link = self.data.link(
             type_name, self.issue_named(outward), self.issue_named(inward), at=self.data.now()
         )
+        self.webhooks.link_event("issuelink_created", link)
 
     def _routes(self) -> list[Route]:
         api = "/rest/api/{version:str}"

@@ -247,6 +247,8 @@ async def test_openapi_documents_every_route_with_examples(api: httpx.AsyncClien
         "/api/programs/{key}/risks",
         "/api/programs/{key}/risks/{risk_id}",
         "/api/programs/{key}/changes",
+        "/api/programs/{key}/roadmap",
+        "/api/programs/{key}/resources",
     ):
         assert path in paths
     schemas = spec["components"]["schemas"]
@@ -257,6 +259,8 @@ async def test_openapi_documents_every_route_with_examples(api: httpx.AsyncClien
         "Dependencies",
         "RiskList",
         "Changes",
+        "Roadmap",
+        "Resources",
     ):
         assert schemas[name].get("examples"), name
 

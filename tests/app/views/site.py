@@ -73,6 +73,11 @@ programs:
     outcomes:
       - {{key: app, name: App store release, target: 2027-03-01,
           match: [{{source: acme-asana, projects: ["{p[2]}", "{p[3]}"]}}]}}
+teams:
+  - {{key: payments, name: Payments squad,
+      members: [Ada Lovelace, Grace Hopper, Ken Thompson, '{IMG} Mallory']}}
+  - {{key: web, name: Web crew, members: [Linus Torvalds, Barbara Liskov, Alan Turing]}}
+resources: {{wip_limit: 2}}
 """
     )
 

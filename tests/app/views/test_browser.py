@@ -140,7 +140,9 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
     await page.goto(f"{site}/programs/checkout")
     assert urlsplit(page.url).path == "/sign-in", "pages need a session"
     await page.fill("input[name=token]", "admin-secret")
-    await page.click("button[type=submit]")
+    async with page.expect_navigation(url=f"{site}/programs/checkout"):
+        # Waits for the page signed in to finish loading: a later goto would abort it.
+        await page.click("button[type=submit]")
     assert page.url == f"{site}/programs/checkout", "signing in returns to the page asked for"
     cookies = {c["name"]: c for c in await context.cookies()}
     assert cookies["throughline_session"]["httpOnly"]
@@ -167,6 +169,8 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
         "/programs/checkout/outcomes/fast-pay",
         "/programs/checkout/dependencies",
         "/programs/checkout/risks",
+        "/programs/checkout/roadmap",
+        "/programs/checkout/resources",
         "/items",
     ):
         assert wanted in visited
@@ -178,6 +182,10 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
         ("/programs/checkout/dependencies?level=epic", "dependency-map"),
         ("/programs/checkout/dependencies?level=item", "dependency-map-items"),
         ("/programs/checkout/risks", "risks"),
+        ("/programs/checkout/roadmap", "roadmap"),
+        ("/programs/checkout/roadmap?zoom=quarter", "roadmap-quarter"),
+        ("/programs/checkout/roadmap?zoom=week", "roadmap-week"),
+        ("/programs/checkout/resources", "resources"),
     ):
         await page.goto(site + path)
         await _shoot(page, name)
@@ -186,7 +194,8 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
     await page.fill("input[name=title]", "Card vendor SDK slips")
     await page.select_option("select[name=probability]", "4")
     await page.select_option("select[name=impact]", "5")
-    await page.click("form.tl-form button[type=submit]")
+    async with page.expect_navigation():
+        await page.click("form.tl-form button[type=submit]")
     assert "/programs/checkout/risks" in page.url
     assert await page.locator("text=Card vendor SDK slips").count() == 1
 
@@ -198,8 +207,16 @@ async def test_every_page_renders_cleanly_in_chromium(site: str, browser: Browse
     await _shoot(small, "program-phone")
     width = await small.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "nothing but wide tables and the map scroll sideways on a phone"
+    for path, name in (("roadmap", "roadmap-phone"), ("resources", "resources-phone")):
+        await small.goto(f"{site}/programs/checkout/{path}")
+        await _shoot(small, name)
+        width = await small.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the {path} page scrolls only its chart and tables sideways"
+    await small.goto(f"{site}/programs/checkout")
     await small.emulate_media(media="print")
     await _shoot(small, "program-print")
+    await small.goto(f"{site}/programs/checkout/roadmap?zoom=quarter")
+    await _shoot(small, "roadmap-print")
 
     assert watch.problems == []
     assert phone_watch.problems == []

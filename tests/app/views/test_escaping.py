@@ -21,7 +21,10 @@ from tests.builders import make_item
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"
-HOSTILE_CONFIG = data.CONFIG.replace("name: Web checkout", f'name: "{IMG} Web"')
+HOSTILE_CONFIG = data.CONFIG.replace("name: Web checkout", f'name: "{IMG} Web"') + (
+    f"teams:\n  - {{key: evil, name: '{SCRIPT}', members: ['{IMG}']}}\n"
+    f"people:\n  - {{name: '{SCRIPT} person', aliases: ['{SCRIPT}']}}\n"
+)
 
 
 @pytest.fixture
@@ -51,6 +54,15 @@ async def hostile(
                     links=(LinkRef("jira", "PAY-666", "jira", "PAY-4"),),
                 ),
                 make_item("WEB-9", title=SCRIPT, assignee=SCRIPT, status=IMG),
+                make_item("WEB-668", kind=ItemKind.EPIC, title=IMG, due_on=data.TODAY),
+                make_item("WEB-669", parent_key="WEB-668", title=SCRIPT, assignee=IMG),
+                make_item(
+                    "WEB-670",
+                    kind=ItemKind.MILESTONE,
+                    parent_key="WEB-668",
+                    title=IMG,
+                    due_on=data.TODAY,
+                ),
                 data.story(
                     "PAY-667",
                     title=f"{SCRIPT} milestone",
@@ -93,6 +105,10 @@ PAGES = [
     "/items/jira/PAY-4",
     "/items/jira/WEB-9",
     "/sources",
+    "/programs/checkout/roadmap",
+    "/programs/checkout/roadmap?zoom=week",
+    "/programs/checkout/roadmap?zoom=quarter&baseline=2026-11-20",
+    "/programs/checkout/resources",
 ]
 
 
@@ -117,6 +133,8 @@ async def test_hostile_text_shows_as_text(hostile: httpx.AsyncClient, path: str)
         ("/programs/checkout/dependencies?level=item", [IMG]),
         ("/programs/checkout/dependencies?level=project", [SCRIPT]),
         ("/items?program=checkout", [IMG, SCRIPT]),
+        ("/programs/checkout/roadmap", [IMG, "WEB-668 " + IMG]),
+        ("/programs/checkout/resources", [IMG, SCRIPT, SCRIPT + " person"]),
     ],
 )
 async def test_hostile_text_is_readable(

@@ -1,0 +1,202 @@
+"""The ``webhook_event`` inbox: store deduplicated, claim in arrival order, settle, replay.
+
+Nothing here commits: intake stores in its own short transaction, the worker claims and
+settles in the transaction that writes the events' data, so an event is marked applied
+exactly when its effect is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import WebhookEvent
+from app.store import dialect_insert
+
+PENDING, APPLIED, FAILED, REJECTED = "pending", "applied", "failed", "rejected"
+STATES = (PENDING, APPLIED, FAILED, REJECTED)
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+async def store_events(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> set[tuple[int, str]]:
+    """Insert many deliveries in one statement; return the (source, delivery id) stored new.
+
+    Rows must be distinct on (source_id, delivery_id); those already stored are skipped.
+    """
+    if not rows:
+        return set()
+    stmt = (
+        dialect_insert(session, WebhookEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
+        .returning(WebhookEvent.source_id, WebhookEvent.delivery_id)
+    )
+    connection = await session.connection()
+    result = await connection.execute(stmt, [dict(r) for r in rows])
+    return {(int(a), str(b)) for a, b in result.all()}
+
+
+def event_row(
+    *,
+    source_id: int,
+    delivery_id: str,
+    event_type: str | None,
+    body: str,
+    headers: Mapping[str, str],
+    trusted: bool,
+    now: datetime,
+    state: str = PENDING,
+    error: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "delivery_id": delivery_id,
+        "event_type": event_type,
+        "received_at": now,
+        "body": body,
+        "headers": dict(headers),
+        "trusted": trusted,
+        "state": state,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "processed_at": now if state == REJECTED else None,
+        "error": error,
+    }
+
+
+def _due(now: datetime) -> Any:
+    return or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now)
+
+
+async def sources_with_work(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Sources that have events due, oldest first."""
+    rows = await session.execute(
+        select(WebhookEvent.source_id, func.min(WebhookEvent.id))
+        .where(WebhookEvent.state == PENDING, _due(now))
+        .group_by(WebhookEvent.source_id)
+        .order_by(func.min(WebhookEvent.id))
+    )
+    return [source_id for source_id, _ in rows]
+
+
+async def claim(
+    session: AsyncSession, source_id: int, *, limit: int, now: datetime, skip_locked: bool
+) -> Sequence[WebhookEvent]:
+    """The source's next due events in arrival order.
+
+    With ``skip_locked`` (PostgreSQL) the rows stay locked until the caller's transaction
+    ends and other workers skip them, so each event is applied by one worker; if the
+    worker dies, its connection drops and the locks with it.
+    """
+    stmt = (
+        select(WebhookEvent)
+        .where(WebhookEvent.source_id == source_id, WebhookEvent.state == PENDING, _due(now))
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.scalars(stmt)).all()
+
+
+async def settle_applied(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> int:
+    """Mark events applied, only those still pending (another drainer may have won)."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(list(ids)), WebhookEvent.state == PENDING)
+        .values(
+            state=APPLIED,
+            processed_at=now,
+            error=None,
+            attempts=WebhookEvent.attempts + 1,
+            next_attempt_at=None,
+        )
+        .returning(WebhookEvent.id)
+    )
+    return len(result.all())
+
+
+def retry_delay(attempts: int, first: float) -> timedelta:
+    """Exponential backoff: ``first``, twice that, … capped at an hour."""
+    return min(MAX_RETRY_DELAY, timedelta(seconds=first * 2 ** max(0, attempts - 1)))
+
+
+async def settle_failed(
+    session: AsyncSession,
+    errors: Mapping[int, str],
+    *,
+    now: datetime,
+    max_attempts: int,
+    retry_seconds: float,
+) -> list[int]:
+    """Count a failed try of each event; return the ids parked as ``failed`` for good."""
+    parked = []
+    events = await session.scalars(
+        select(WebhookEvent).where(WebhookEvent.id.in_(list(errors)), WebhookEvent.state == PENDING)
+    )
+    for event in events:
+        event.attempts += 1
+        event.error = errors[event.id][:4000]
+        if event.attempts >= max_attempts:
+            event.state, event.next_attempt_at, event.processed_at = FAILED, None, now
+            parked.append(event.id)
+        else:
+            event.next_attempt_at = now + retry_delay(event.attempts, retry_seconds)
+    await session.flush()
+    return parked
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    state: str | None = None,
+    source_id: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> Sequence[WebhookEvent]:
+    """Events newest first, optionally of one state and one source."""
+    stmt = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    if state is not None:
+        stmt = stmt.where(WebhookEvent.state == state)
+    if source_id is not None:
+        stmt = stmt.where(WebhookEvent.source_id == source_id)
+    if before_id is not None:
+        stmt = stmt.where(WebhookEvent.id < before_id)
+    return (await session.scalars(stmt)).all()
+
+
+async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> WebhookEvent | None:
+    """Put an event back in the queue, due now, with a fresh count of attempts."""
+    event = await session.get(WebhookEvent, event_id)
+    if event is None:
+        return None
+    event.state, event.attempts, event.next_attempt_at = PENDING, 0, now
+    event.error, event.processed_at = None, None
+    await session.flush()
+    return event
+
+
+async def count_by_state(session: AsyncSession, source_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(WebhookEvent.state, func.count())
+        .where(WebhookEvent.source_id == source_id)
+        .group_by(WebhookEvent.state)
+    )
+    return {state: int(count) for state, count in rows}
+
+
+async def last_received_at(session: AsyncSession, source_id: int) -> datetime | None:
+    """When the source's newest delivery arrived (heartbeats are kept elsewhere)."""
+    return await session.scalar(
+        select(WebhookEvent.received_at)
+        .where(WebhookEvent.source_id == source_id)
+        .order_by(WebhookEvent.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,358 @@
+"""``WebhookWorker``: drains the inbox per source in arrival order, in batches.
+
+A batch is claimed, planned (``app.webhooks.apply``: map embedded issues, read back what
+events only name) and committed in one transaction with the events marked applied, so
+an event's effect and its ``applied`` state are committed together: a process killed at
+any point leaves the event pending and it is applied after the restart. On PostgreSQL
+the claim is ``FOR UPDATE SKIP LOCKED``, so several workers (processes) can drain at once
+and each event is applied by exactly one; on SQLite one process drains, and the batch
+is read outside the write transaction so intake is never blocked by a tracker re-read.
+
+After each round, the programs reading the changed sources are recomputed once.
+A failing event is retried with exponential backoff, then parked as ``failed``.
+
+Start it with ``await worker.run(stop_event)`` (a task) and stop it by setting the event;
+``drain_once()`` does one round and returns how many events it settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import jobs, store, trackers
+from app.config import ThroughlineConfig
+from app.crosslinks import ReferenceResolver
+from app.db import session_scope
+from app.metrics import Metrics
+from app.models import Source, WebhookEvent
+from app.settings import WebhookSettings
+from app.webhooks import apply, inbox, subscriptions
+from connectors.base import Connector
+from connectors.jira.connector import JiraConnector
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Applied:
+    source: str
+    events: int
+    changed_at: list[datetime]
+
+
+class WebhookWorker:
+    """Applies stored webhook events; one per process, as many processes as wanted on
+    PostgreSQL."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        config: ThroughlineConfig,
+        *,
+        settings: WebhookSettings | None = None,
+        environ: Mapping[str, str] | None = None,
+        metrics: Metrics | None = None,
+        wakeup: asyncio.Event | None = None,
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        http_clients: Mapping[str, httpx.AsyncClient] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        busy: Callable[[], bool] | None = None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._read_sessionmaker = read_sessionmaker or sessionmaker
+        self._config = config
+        self._settings = settings or WebhookSettings()
+        self._environ = environ
+        self._metrics = metrics
+        self.wakeup = wakeup or asyncio.Event()
+        self._given_clients = dict(http_clients or {})
+        self._own_clients: dict[str, httpx.AsyncClient] = {}
+        self._connectors: dict[str, Connector] = {}
+        self._names: dict[int, str] = {}
+        self._references = ReferenceResolver.from_config(config)
+        self._clock = clock
+        self._dirty: list[_Applied] = []
+        self._busy = busy
+
+    # Running ----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain until ``stop`` is set: at once when intake signals, else every poll.
+
+        While a burst goes on, the roll-up is recomputed at most every
+        ``recompute_seconds`` (the store is up to date after every batch), and at once
+        when the inbox runs dry; a wake-up waits ``gather_seconds`` first so that a burst
+        is applied in a few large batches rather than many small ones.
+        """
+        log.info("webhook worker started")
+        loop = asyncio.get_running_loop()
+        last_recompute = 0.0
+        while not stop.is_set():
+            try:
+                started = loop.time()
+                settled, applied = await self._round()
+                await self._give_way(loop.time() - started)
+                self._dirty.extend(applied)
+                every = self._settings.recompute_seconds
+                if self._is_busy():
+                    # A recompute holds the loop and the write lock for a while: during a
+                    # burst the store stays current and the roll-up follows less often.
+                    every = max(every, self._settings.busy_recompute_seconds)
+                due = loop.time() - last_recompute >= every
+                if self._dirty and (not settled or due):
+                    dirty, self._dirty = self._dirty, []
+                    await self._recompute(dirty)
+                    last_recompute = loop.time()
+            except Exception:
+                log.exception("webhook worker round failed; retrying shortly")
+                settled = 0
+            if settled:
+                continue
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
+            await asyncio.wait(
+                waiters,
+                timeout=self._settings.poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for waiter in waiters:
+                waiter.cancel()
+            if self.wakeup.is_set() and not stop.is_set():
+                await asyncio.sleep(self._settings.gather_seconds)
+        if self._dirty:
+            dirty, self._dirty = self._dirty, []
+            await self._recompute(dirty)
+        log.info("webhook worker stopped")
+
+    async def _give_way(self, spent: float) -> None:
+        """While deliveries stream into this process, keep the worker to its share of the
+        loop: answering them fast matters more than applying them a moment sooner, and
+        the backlog is applied at full speed as soon as the burst is over."""
+        share = self._settings.busy_share
+        if share < 1 and self._is_busy():
+            await asyncio.sleep(spent * (1 - share) / share)
+
+    def _is_busy(self) -> bool:
+        return self._busy is not None and self._busy()
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients the worker built for re-fetching."""
+        for client in self._own_clients.values():
+            await client.aclose()
+        self._own_clients.clear()
+        self._connectors.clear()
+
+    async def drain_once(self) -> int:
+        """One batch of every source with due events; recompute what changed once."""
+        settled, applied = await self._round()
+        if applied:
+            await self._recompute(applied)
+        return settled
+
+    async def _round(self) -> tuple[int, list[_Applied]]:
+        now = self._clock()
+        async with session_scope(self._read_sessionmaker) as session:
+            source_ids = await inbox.sources_with_work(session, now=now)
+        applied: list[_Applied] = []
+        settled = 0
+        for source_id in source_ids:
+            outcome, count = await self._drain_source(source_id, now)
+            settled += count
+            if outcome is not None:
+                applied.append(outcome)
+        if self._metrics is not None:
+            await self._report_backlog()
+        return settled, applied
+
+    # One source ---------------------------------------------------------------------------
+
+    async def _drain_source(self, source_id: int, now: datetime) -> tuple[_Applied | None, int]:
+        name = await self._name(source_id)
+        if name is None or self._config.source(name) is None:
+            return None, 0
+        # Short write transactions while deliveries stream in: on SQLite intake waits for
+        # the same lock.
+        limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
+        events: Sequence[WebhookEvent] = []
+        # Ids read up front: a rollback expires the rows, and the failure is recorded after.
+        ids: list[int] = []
+        skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
+        try:
+            if skip_locked:
+                async with session_scope(self._sessionmaker) as session:
+                    events = await inbox.claim(
+                        session, source_id, limit=limit, now=now, skip_locked=True
+                    )
+                    if not events:
+                        return None, 0
+                    ids = [e.id for e in events]
+                    plan = await self._plan(name, events)
+                    outcome = await self._commit(session, source_id, name, events, plan)
+            else:
+                async with session_scope(self._read_sessionmaker) as session:
+                    events = await inbox.claim(
+                        session, source_id, limit=limit, now=now, skip_locked=False
+                    )
+                if not events:
+                    return None, 0
+                ids = [e.id for e in events]
+                plan = await self._plan(name, events)
+                async with session_scope(self._sessionmaker) as session:
+                    outcome = await self._commit(session, source_id, name, events, plan)
+        except Exception as exc:
+            if not ids:
+                raise
+            await self._fail(name, ids, f"{type(exc).__name__}: {exc}")
+            return None, len(ids)
+        return outcome, len(ids)
+
+    async def _plan(self, name: str, events: Sequence[WebhookEvent]) -> apply.Plan:
+        connector = self._connector(name)
+        if isinstance(connector, JiraConnector):
+            source = self._config.source(name)
+            projects = source.projects if source is not None else ()
+            return await apply.plan_jira(events, connector, name, projects)
+        return await apply.plan_asana(events, connector)
+
+    async def _commit(
+        self,
+        session: AsyncSession,
+        source_id: int,
+        name: str,
+        events: Sequence[WebhookEvent],
+        plan: apply.Plan,
+    ) -> _Applied | None:
+        now = self._clock()
+        if plan.undeleted:
+            await store.undelete(session, source_id, plan.undeleted)
+        page = self._references.resolve_page(plan.page("webhook"))
+        await store.save_page(session, source_id, page, now=now)
+        done = [e.id for e in events if e.id not in plan.errors]
+        count = await inbox.settle_applied(session, done, now=now)
+        if plan.errors:
+            await self._settle_failed(session, name, plan.errors, now)
+        changed_at = plan.changed_at()
+        stored = self._clock()
+        lag = _worst_lag(changed_at, stored)
+        await subscriptions.record_freshness(
+            session, source_id, store_lag=lag, rollup_lag=None, now=stored
+        )
+        if self._metrics is not None:
+            self._metrics.webhook_events_applied.labels(name).inc(count)
+            histogram = self._metrics.webhook_freshness_seconds.labels(name, "store")
+            for at in changed_at:
+                histogram.observe(max(0.0, (stored - at).total_seconds()))
+        return _Applied(name, count, changed_at) if count else None
+
+    async def _settle_failed(
+        self, session: AsyncSession, name: str, errors: Mapping[int, str], now: datetime
+    ) -> None:
+        parked = await inbox.settle_failed(
+            session,
+            errors,
+            now=now,
+            max_attempts=self._settings.max_attempts,
+            retry_seconds=self._settings.retry_seconds,
+        )
+        if self._metrics is not None:
+            self._metrics.webhook_events_failed.labels(name).inc(len(errors))
+        for event_id in parked:
+            log.warning(
+                "webhook event %d of %s failed for good: %s", event_id, name, errors[event_id]
+            )
+
+    async def _fail(self, name: str, ids: Sequence[int], error: str) -> None:
+        log.warning("webhook batch of %s (%d event(s)) failed: %s", name, len(ids), error)
+        async with session_scope(self._sessionmaker) as session:
+            await self._settle_failed(session, name, dict.fromkeys(ids, error), self._clock())
+
+    async def _recompute(self, rounds: list[_Applied]) -> None:
+        merged: dict[str, _Applied] = {}
+        for outcome in rounds:
+            into = merged.setdefault(outcome.source, _Applied(outcome.source, 0, []))
+            into.events += outcome.events
+            into.changed_at.extend(outcome.changed_at)
+        applied = list(merged.values())
+        sources = set(merged)
+        await jobs.refresh_rollups(
+            self._sessionmaker,
+            self._config,
+            sources,
+            changed=True,
+            read_sessionmaker=self._read_sessionmaker,
+            metrics=self._metrics,
+        )
+        visible = self._clock()
+        async with session_scope(self._sessionmaker) as session:
+            for outcome in applied:
+                source_id = next(i for i, n in self._names.items() if n == outcome.source)
+                await subscriptions.record_freshness(
+                    session,
+                    source_id,
+                    store_lag=None,
+                    rollup_lag=_worst_lag(outcome.changed_at, visible),
+                    now=visible,
+                )
+                if self._metrics is not None:
+                    histogram = self._metrics.webhook_freshness_seconds.labels(
+                        outcome.source, "rollup"
+                    )
+                    for at in outcome.changed_at:
+                        histogram.observe(max(0.0, (visible - at).total_seconds()))
+
+    async def _report_backlog(self) -> None:
+        assert self._metrics is not None
+        async with session_scope(self._read_sessionmaker) as session:
+            rows = dict(
+                (
+                    await session.execute(
+                        select(WebhookEvent.source_id, func.count())
+                        .where(WebhookEvent.state == inbox.PENDING)
+                        .group_by(WebhookEvent.source_id)
+                    )
+                ).all()
+            )
+        for source_id, name in self._names.items():
+            self._metrics.webhook_backlog.labels(name).set(int(rows.get(source_id, 0)))
+
+    # Helpers ---------------------------------------------------------------------------
+
+    async def _name(self, source_id: int) -> str | None:
+        if source_id not in self._names:
+            async with session_scope(self._read_sessionmaker) as session:
+                row = await session.get(Source, source_id)
+            if row is None:
+                return None
+            self._names[source_id] = row.name
+        return self._names[source_id]
+
+    def _connector(self, name: str) -> Connector:
+        connector = self._connectors.get(name)
+        if connector is None:
+            source = self._config.source(name)
+            assert source is not None
+            client = self._given_clients.get(name)
+            if client is None:
+                client = self._own_clients[name] = trackers.build_http_client(
+                    source, environ=self._environ
+                )
+            connector = self._connectors[name] = trackers.build_connector(source, client)
+        return connector
+
+
+def _worst_lag(changed_at: Sequence[datetime], now: datetime) -> float | None:
+    if not changed_at:
+        return None
+    return max(0.0, (now - min(changed_at)).total_seconds())
