@@ -387,7 +387,9 @@ def demo(
     life_every: Annotated[
         float, typer.Option(help="Seconds between two changes in the fake trackers.")
     ] = 3.0,
-    sync_every: Annotated[float, typer.Option(help="Seconds between two syncs.")] = 5.0,
+    sync_every: Annotated[
+        float, typer.Option(help="Seconds between two pulls (webhooks carry changes between).")
+    ] = 30.0,
 ) -> None:
     """A living organisation in a fake Jira and a fake Asana, synced by the real
     connectors and served at the printed URL; Ctrl-C stops everything."""

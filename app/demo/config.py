@@ -21,6 +21,9 @@ ENVIRON = {
     "DEMO_ASANA_TOKEN": "fake-token",
 }
 """The fakes' own credentials (they accept nothing else); no real secret anywhere."""
+JIRA_WEBHOOK_SECRET_ENV = "DEMO_JIRA_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
+"""Names the secret the fake Jira signs deliveries with (made afresh at each start)."""
+JIRA_PROJECTS = ("PAY", "WEB", "RISK", "ACC")
 
 
 def rehearse(today: date, *, seed: int) -> Organisation:
@@ -35,7 +38,7 @@ def rehearse(today: date, *, seed: int) -> Organisation:
 
 
 def config_text(
-    org: Organisation, *, jira_url: str, asana_url: str, today: date, sync_every: str = "5s"
+    org: Organisation, *, jira_url: str, asana_url: str, today: date, sync_every: str = "30s"
 ) -> str:
     """The YAML the demo writes next to its store, for the fakes at these URLs; ``org`` is
     the rehearsed organisation (its epics' keys)."""
@@ -47,7 +50,7 @@ def config_text(
         return ", ".join(org.by_title[t].key for t in titles)
 
     gid = org.projects
-    jira_projects = ", ".join(lane for lane in ("PAY", "WEB", "RISK", "ACC"))
+    jira_projects = ", ".join(JIRA_PROJECTS)
     asana_projects = ", ".join(f'"{g}"' for g in gid.values())
     return f"""\
 # Written by `throughline demo` at every start: the fakes listen on new ports each time.
@@ -60,6 +63,7 @@ sources:
     url: {jira_url}
     deployment: cloud
     auth: {{email_env: DEMO_JIRA_EMAIL, token_env: DEMO_JIRA_TOKEN}}
+    webhook: {{secret_env: {JIRA_WEBHOOK_SECRET_ENV}}}
     projects: [{jira_projects}]
     sync_every: {sync_every}
   - name: {ASANA_SOURCE}

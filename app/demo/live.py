@@ -2,10 +2,11 @@
 
 Start-up: both fakes listen on free ports; the configuration is written for them; the
 store is migrated; six months of history are played and stored (``history``); then
-Throughline serves the store at the printed URL. While it runs, the organisation keeps
-working (``Flow.step`` every few seconds) and each source is synced on its ``sync_every``
-through the service's own sync job (``jobs.sync_and_record``, as the API's "sync now"
-runs it), so a change in a fake reaches the pages within seconds.
+Throughline serves the store at the printed URL, with its scheduler (a sync of each
+source every ``sync_every``, the reconciliation) and its webhook worker; the webhooks of
+both fakes are registered against it (``register_webhooks``). While it runs, the
+organisation keeps working (``Flow.step`` every few seconds): each change is delivered
+by the fake's webhook, applied by the worker, and on the pages within seconds.
 
 Stopping (Ctrl-C, SIGTERM, or the ``stop`` event) cancels the loops, shuts the three
 servers down and closes the fakes' clients: nothing keeps running, no thread is left.
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -27,14 +29,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import uvicorn
+from pydantic import SecretStr
 
-from app import jobs, migrations
+from app import migrations
 from app.config import ThroughlineConfig, load_config
 from app.db import make_engine, make_sessionmaker
 from app.demo import config as demo_config
 from app.demo import history
-from app.settings import LogSettings, Settings
+from app.settings import LogSettings, SchedulerSettings, Settings, WebhookSettings
+from app.webhooks import register
 from connectors.fake.org import Flow, Organisation
 
 log = logging.getLogger("throughline.demo")
@@ -49,7 +54,8 @@ class Options:
     """Throughline's port; a free one when it is taken (or 0)."""
     life_every: float = 3.0
     """Seconds between two changes someone makes in a tracker."""
-    sync_every: float = 5.0
+    sync_every: float = 30.0
+    """Seconds between two pulls of each source (webhooks carry the changes between)."""
     seed: int = 7
     today: date | None = None
 
@@ -90,10 +96,15 @@ def _socket(host: str, port: int) -> socket.socket:
 
 
 async def _serve(
-    app: Any, host: str, port: int, servers: list[tuple[_Server, asyncio.Task[None]]]
+    app: Any,
+    host: str,
+    port: int,
+    servers: list[tuple[_Server, asyncio.Task[None]]],
+    *,
+    sock: socket.socket | None = None,
 ) -> str:
     """Serve ``app`` in this loop until the demo stops; its base URL once it listens."""
-    sock = _socket(host, port)
+    sock = sock or _socket(host, port)
     server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="auto"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     servers.append((server, task))
@@ -150,6 +161,7 @@ class FakeTrackers:
             for server, _ in self._servers:
                 server.should_exit = True
             await asyncio.gather(*(task for _, task in self._servers), return_exceptions=True)
+            await self.org.jira.webhooks.aclose()
             await self.org.asana.aclose()
 
         try:
@@ -160,13 +172,23 @@ class FakeTrackers:
             self._loop.close()
 
 
-def settings_for(workdir: Path) -> Settings:
-    """The demo's settings: its SQLite store under ``workdir``, no scheduler."""
-    return Settings(
+def settings_for(workdir: Path, public_url: str | None = None) -> Settings:
+    """The demo's settings: its SQLite store under ``workdir``; with the server's URL, the
+    scheduler and the webhooks on (a sealing key made for this run: the store is too)."""
+    settings = Settings(
         _env_file=None,
         database_url=f"sqlite:///{(workdir / 'throughline.db').resolve()}",
         config=workdir / "throughline.yaml",
         log=LogSettings(level="INFO"),
+    )
+    if public_url is None:
+        return settings
+    return settings.model_copy(
+        update={
+            "server": settings.server.model_copy(update={"public_url": public_url}),
+            "scheduler": SchedulerSettings(enabled=True),
+            "webhooks": WebhookSettings(secret_key=SecretStr(secrets.token_urlsafe(32))),
+        }
     )
 
 
@@ -193,6 +215,8 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
     for name, value in demo_config.ENVIRON.items():
         os.environ.setdefault(name, value)
+    # The service's intake reads the process's environment for the Jira secret.
+    os.environ.setdefault(demo_config.JIRA_WEBHOOK_SECRET_ENV, secrets.token_urlsafe(24))
     env = {**demo_config.ENVIRON, **(environ or os.environ)}
     today = options.today or datetime.now(UTC).date()
     org = Organisation()
@@ -206,13 +230,14 @@ async def run(
         config = load_config(settings.config, environ=env)
         from app.main import create_app
 
-        app = create_app(settings, config=config)
-        url = await _serve(app, options.host, options.port, servers)
+        sock = _socket(options.host, options.port)
+        url = f"http://{options.host}:{sock.getsockname()[1]}"
+        app = create_app(settings_for(options.workdir, url), config=config)
+        await _serve(app, options.host, 0, servers, sock=sock)
+        for line in await register_webhooks(app.state.throughline, url, jira_url, env):
+            log.info("webhooks: %s", line)
         demo = Demo(url, jira_url, asana_url, org, flow, config, time.perf_counter() - started)
-        state = app.state.throughline
         loops.append(asyncio.create_task(_live(demo, fakes, options.life_every, stop)))
-        for source in config.sources:
-            loops.append(asyncio.create_task(_sync_loop(state, source.name, options.sync_every)))
         ready(demo)
         await stop.wait()
     finally:
@@ -278,13 +303,30 @@ async def _live(demo: Demo, fakes: FakeTrackers, every: float, stop: asyncio.Eve
             log.info("in the trackers: %s", change.text)
 
 
-async def _sync_loop(state: Any, name: str, every: float) -> None:
-    """Pull one source's changes every ``every`` seconds through the service's sync job."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await jobs.sync_and_record(state, name)
-        except jobs.SyncAlreadyRunning:
-            continue
-        except Exception:
-            log.exception("sync of %s failed; the next one will retry", name)
+async def register_webhooks(
+    state: Any, url: str, jira_url: str, environ: Mapping[str, str]
+) -> list[str]:
+    """Both fakes deliver their changes to the running service.
+
+    Asana: ``throughline webhooks register``'s own code (the fake handshakes with the
+    server). Jira: signed admin webhooks are made on the site's admin page; the demo is
+    the fake site's administrator and saves one there with the configured secret.
+    """
+    asana = await register.register(
+        state.sessionmaker,
+        state.config,
+        demo_config.ASANA_SOURCE,
+        public_url=url,
+        environ=environ,
+    )
+    if not asana.ok:
+        raise RuntimeError("; ".join(asana.lines))
+    secret = os.environ[demo_config.JIRA_WEBHOOK_SECRET_ENV]
+    target = f"{url}/webhooks/jira/{demo_config.JIRA_SOURCE}"
+    jql = f"project in ({', '.join(demo_config.JIRA_PROJECTS)})"
+    async with httpx.AsyncClient(base_url=jira_url) as client:
+        answer = await client.post(
+            "/_fake/webhooks", json={"url": target, "secret": secret, "jql": jql}
+        )
+        answer.raise_for_status()
+    return [*asana.lines, f"Jira admin webhook {answer.json()['id']} → {target} (signed)"]

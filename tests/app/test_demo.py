@@ -1,8 +1,9 @@
 """The demo, headless: six months of history in the fakes, three programs in three
 colours, a change made in each fake tracker reaching the program pages, and a clean stop.
 
-Until webhooks land, a change travels by the demo's scheduled pull (every second here):
-fake tracker's control API → connector over HTTP → store → roll-up → page.
+The scheduled pull is set to an hour, so a change can only travel by webhook: fake
+tracker's control API → the fake's signed delivery → intake → inbox → worker → store →
+roll-up → page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -37,7 +39,7 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         monkeypatch.setenv(name, value)
     stop = asyncio.Event()
     ready: asyncio.Future[Demo] = asyncio.get_running_loop().create_future()
-    options = Options(workdir=tmp_path, port=0, life_every=3600, sync_every=1)
+    options = Options(workdir=tmp_path, port=0, life_every=3600, sync_every=3600)
     task = asyncio.create_task(run(options, stop=stop, ready=ready.set_result))
     done, _ = await asyncio.wait({task, ready}, timeout=START_LIMIT)
     if task in done:
@@ -72,6 +74,7 @@ async def _done_count(client: httpx.AsyncClient, key: str) -> int:
 
 
 async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) -> None:
+    started = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=running.url, headers={"Accept": "text/html"}) as client:
         programs = (await client.get("/api/programs")).json()["programs"]
         colours = {p["key"]: p["rag"]["color"] for p in programs}
@@ -113,3 +116,18 @@ async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) 
 
         await _eventually(renamed_on_checkout)
         await _eventually(one_more_done_on_mobile)
+
+        # They came by webhook: each source's deliveries were applied, and no pull ran
+        # since the history was stored.
+        for source in (config.JIRA_SOURCE, config.ASANA_SOURCE):
+            events = await client.get(
+                "/api/webhooks/events", params={"source": source, "state": "applied"}
+            )
+            assert events.json()["events"], f"no webhook event applied for {source}"
+        runs = (await client.get("/api/sync-runs", params={"limit": 500})).json()["runs"]
+        live = [
+            r
+            for r in runs
+            if datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")) >= started
+        ]
+        assert live == [], "a pull ran: the test cannot tell the webhooks did the work"
