@@ -202,9 +202,7 @@ class Flow:
         """Work found while doing work: scope added to a program already under pressure."""
         if lane.slug not in GROWING:
             return None
-        stories = [
-            w for w in self.org.lane_work(lane) if w.kind == "story" and w.epic is not None
-        ]
+        stories = [w for w in self.org.lane_work(lane) if w.kind == "story" and w.epic is not None]
         if not stories:
             return None
         story = self.rng.choice(stories)
