@@ -382,17 +382,35 @@ def _with_role(settings: Settings, role: str, *, background: bool) -> Settings:
 
 @cli.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Listen port.")] = 8000,
+    port: Annotated[int, typer.Option(help="Listen port (a free one when it is taken).")] = 8000,
     workdir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(".demo"),
+    life_every: Annotated[
+        float, typer.Option(help="Seconds between two changes in the fake trackers.")
+    ] = 3.0,
+    sync_every: Annotated[
+        float, typer.Option(help="Seconds between two pulls (webhooks carry changes between).")
+    ] = 30.0,
 ) -> None:
-    """Serve Throughline with the demo configuration on a local SQLite store."""
+    """A living organisation in a fake Jira and a fake Asana, synced by the real
+    connectors and served at the printed URL; Ctrl-C stops everything."""
     from app import demo as demo_module
 
-    settings = demo_module.prepare(workdir)
-    configure_logging(settings.log)
-    migrations.upgrade(settings.database_url)
-    typer.echo(f"Throughline demo: http://127.0.0.1:{port}/  (auth: none — local use only)")
-    _run_server(settings, "127.0.0.1", port)
+    options = demo_module.Options(
+        workdir=workdir, port=port, life_every=life_every, sync_every=sync_every
+    )
+    configure_logging(demo_module.settings_for(workdir).log)
+    typer.echo("Throughline demo: starting the fake Jira and Asana and playing six months…")
+
+    def ready(running: demo_module.Demo) -> None:
+        typer.echo(
+            f"\nThroughline demo ready in {running.started_in:.1f}s: {running.url}/"
+            "  (auth: none — local use only)\n"
+            f"  fake Jira:  {running.jira_url}\n  fake Asana: {running.asana_url}/api/1.0\n"
+            "  The trackers keep changing; the pages follow within seconds. Ctrl-C stops.\n"
+        )
+
+    asyncio.run(demo_module.run(options, ready=ready))
+    typer.echo("Throughline demo stopped.")
 
 
 def _run_server(settings: Settings, host: str, port: int) -> None:
