@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -19,6 +19,8 @@ from app.webhooks.intake import Intake
 router = APIRouter(tags=["webhooks"])
 
 BODY_EXCERPT = 4_000
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers on both databases: a larger one names no event."""
 _INTAKE_RESPONSES: dict[int | str, dict[str, str]] = {
     200: {
         "description": "Stored (or a duplicate of a stored delivery), a heartbeat, or "
@@ -89,7 +91,9 @@ async def list_webhook_events(
     _: ViewerDep,
     state: State | None = None,
     source: str | None = None,
-    before: Annotated[int | None, Query(ge=1, description="Only events older than this id")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only events older than this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> WebhookEventsOut:
     names: dict[int, str] = {}
@@ -116,7 +120,10 @@ async def list_webhook_events(
     responses={404: {"description": "No such event"}, 409: {"description": "Not tracker JSON"}},
 )
 async def replay_webhook_event(
-    event_id: int, session: SessionDep, state: StateDep, _: AdminDep
+    event_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    session: SessionDep,
+    state: StateDep,
+    _: AdminDep,
 ) -> WebhookEventOut:
     event = await session.get(WebhookEvent, event_id)
     if event is None:

@@ -204,10 +204,16 @@ def burst(site: Site, events: int, *, duplicate_rate: float = 0.1) -> int:
     emitter = site.jira.webhooks
     emitter.paused = True
     emitter.duplicate_rate, emitter.shuffle = duplicate_rate, True
-    seed = 0
+    issues = sorted(site.jira.data.issues.values(), key=lambda i: i.id)
+    n = 0
     while len(emitter.queue) < events:
-        site.jira.edit_random(60, seed=seed)
-        seed += 1
+        issue = issues[n % len(issues)]
+        # A new title each time (not a growing one: the store bounds title length).
+        changes: dict[str, object] = {"summary": f"{issue.summary.split(' #')[0]} #{n}"}
+        if n % 3 == 0:
+            changes["status"] = "In Progress" if issue.status.category == "new" else "Done"
+        site.jira.edit(issue.key, **changes)
+        n += 1
     queued = len(emitter.queue)
     emitter.paused = False
     return queued
