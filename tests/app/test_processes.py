@@ -93,7 +93,7 @@ def test_three_workers_and_three_servers_run_each_sync_once_and_survive_a_killed
     postgres_url: str, tmp_path: Path
 ) -> None:
     # A slow tracker, so the first (full) sync lasts long enough to kill its process.
-    fake = make_fake(400, faults=Faults(latency=0.25))
+    fake = make_fake(1000, faults=Faults(latency=0.5))
     engine = _sync_engine(postgres_url)
     with serve_in_thread(fake) as base:
         config = tmp_path / "throughline.yaml"
@@ -116,21 +116,23 @@ def test_three_workers_and_three_servers_run_each_sync_once_and_survive_a_killed
             cluster.wait_ready()
 
             # Kill whichever process holds the first sync, while it is reading.
-            def running_claim() -> str | None:
+            def running() -> tuple[int, str] | None:
                 with engine.connect() as connection:
-                    return connection.execute(
+                    row = connection.execute(
                         text(
-                            "SELECT owner FROM job_run WHERE job_id = 'sync:acme' "
-                            "AND finished_at IS NULL"
+                            "SELECT r.id, j.owner FROM sync_run r, job_run j "
+                            "WHERE r.status = 'running' AND j.job_id = 'sync:acme' "
+                            "AND j.finished_at IS NULL"
                         )
-                    ).scalar()
+                    ).first()
+                return (int(row[0]), str(row[1])) if row is not None else None
 
-            _wait(lambda: running_claim() is not None, 60, "a first sync to start")
-            owner = running_claim()
-            assert owner is not None
+            _wait(lambda: running() is not None, 60, "a first sync to start")
+            found = running()
+            assert found is not None
+            run_id, owner = found
             pid = int(owner.rpartition(":")[2])
             victim = next(m for m in cluster.members if m.process.pid == pid)
-            time.sleep(0.5)
             victim.process.send_signal(signal.SIGKILL)
             victim.process.wait(10)
             killed_at = datetime.now(UTC)
@@ -148,9 +150,8 @@ def test_three_workers_and_three_servers_run_each_sync_once_and_survive_a_killed
             observed_to = datetime.now(UTC)
 
             runs = _runs(engine)
-            killed = [r for r in runs if r[3] < killed_at]
-            assert killed, "the killed process had a run"
-            assert killed[0][2] == "abandoned"  # marked so by the process that took over
+            killed = next(r for r in runs if r[0] == run_id)
+            assert killed[2] == "abandoned", runs  # marked so by the process that took over
             with engine.connect() as connection:
                 stored = connection.execute(
                     text("SELECT count(*) FROM item WHERE deleted_at IS NULL")
