@@ -277,13 +277,16 @@ async def _prepare(
     config = load_config(settings.config, environ=environ)
     engine = make_engine(settings.database_url)
     try:
-        done = await history.backfill(
-            flow,
-            config,
-            make_sessionmaker(engine),
-            environ=environ,
-            progress=log.info,
-            in_fakes=fakes.change,
+        # Its own task: what the syncs put in the logging context stays with the history.
+        done = await asyncio.create_task(
+            history.backfill(
+                flow,
+                config,
+                make_sessionmaker(engine),
+                environ=environ,
+                progress=log.info,
+                in_fakes=fakes.change,
+            )
         )
     finally:
         await engine.dispose()

@@ -147,11 +147,14 @@ class Flow:
                 self._tick()
                 self.org.touch(work)
                 work.touched_on = day
+        for work in [w for w in stories if w.state == TODO and w.jumps_queue]:
+            self._tick()
+            self._start(work, day)
         doing = sum(w.state in (DOING, REVIEW) for w in stories)
         for work in stories:
             if doing >= lane.wip:
                 break
-            if work.state == TODO and (_free(work) or work.jumps_queue):
+            if work.state == TODO and _free(work):
                 self._tick()
                 self._start(work, day)
                 doing += 1
@@ -189,11 +192,11 @@ class Flow:
         if roll < 0.45 and moving:
             work = moving[0]
             self._advance(work, self.day)
-            return Change(work.key, f"{work.key} moved to {work.state}: {work.title}")
+            return Change(work.key, f"{_name(work)} moved to {work.state}: {work.title}")
         if roll < 0.75 and waiting:
             work = waiting[0]
             self._start(work, self.day)
-            return Change(work.key, f"{work.key} started: {work.title}")
+            return Change(work.key, f"{_name(work)} started: {work.title}")
         if roll < 0.9:
             return self._add_follow_up(lane)
         return self._new_link()
@@ -217,7 +220,7 @@ class Flow:
             epic=story.epic,
             assignee=self.rng.choice(lane.people),
         )
-        return Change(work.key, f"{work.key} added to {story.epic.title}: {title}")
+        return Change(work.key, f"{_name(work)} added to {story.epic.title}: {title}")
 
     def _new_link(self) -> Change | None:
         """Someone notices that a story waits for another on the Checkout program."""
@@ -230,8 +233,13 @@ class Flow:
         if before in after.blockers:
             return None
         self.org.block(before, after)
-        return Change(after.key, f"{after.key} now waits for {before.key}")
+        return Change(after.key, f"{_name(after)} now waits for {_name(before)}")
 
 
 def _free(work: Work) -> bool:
     return all(b.state == DONE for b in work.blockers)
+
+
+def _name(work: Work) -> str:
+    """How a log line names work: its Jira key, or its Asana project."""
+    return work.key if work.jira else f"[{work.lane.name}]"

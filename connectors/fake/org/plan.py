@@ -131,7 +131,7 @@ PAY = Lane(
                 ("Refund a one-click order from the support console", 5),
                 ("Rate-limit one-click charges per shopper", 3),
                 ("Contract tests between checkout and payments", 5),
-                ("Tokenise saved cards for one-click", 8, 150),
+                ("Tokenise saved cards for one-click", 8, 166),
                 ("Handle expired saved cards gracefully", 5, 150),
             ),
             due_in=30,
@@ -181,8 +181,8 @@ WEB = Lane(
             "Express checkout",
             70,
             _s(
-                ("Show saved cards on the payment step", 5),
-                ("Express checkout button on product pages", 5),
+                ("Show saved cards on the payment step", 5, 168),
+                ("Express checkout button on product pages", 5, 125),
                 ("Apple Pay on the web", 8),
                 ("Google Pay on the web", 8),
                 ("Confirm-and-pay screen for returning shoppers", 5),
@@ -512,6 +512,7 @@ BLOCKS = (
     ("Expose entitlements in the accounts API", "Move trial limits into the entitlement service"),
 )
 JUMPS_QUEUE = ("Show saved cards on the payment step",)
-"""Started although their blocker has not: the storefront did not wait for payments."""
+"""Started the day they are written, although their blocker has not: the storefront did
+not wait for payments."""
 NEEDS_BY = {"Express checkout button on product pages": 14}
 """Start dates (days from today) of work that needs its blocker by then."""
