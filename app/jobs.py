@@ -84,6 +84,10 @@ async def sync_source(
             progress=progress,
             references=ReferenceResolver.from_config(config),
         )
+    if full and _changed(outcome):
+        # A full sync is a bulk load: give the planner statistics before the roll-up reads.
+        async with session_scope(sessionmaker) as session:
+            await store.refresh_statistics(session)
     await refresh_rollups(
         sessionmaker,
         config,

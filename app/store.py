@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,22 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
 
 
 _insert = dialect_insert
+
+_ANALYZED = (Item.__tablename__, Transition.__tablename__, Link.__tablename__)
+
+
+async def refresh_statistics(session: AsyncSession) -> bool:
+    """On PostgreSQL, ``ANALYZE`` the tables a sync fills; ``False`` elsewhere.
+
+    Without statistics (a fresh bulk load, before autovacuum comes round, or with it off)
+    the planner takes the tables for one row each and joins the items to their status
+    history in a nested loop that aggregates the whole history once per item: seconds per
+    roll-up at a few thousand items instead of milliseconds. SQLite needs nothing here.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    await session.execute(text(f"ANALYZE {', '.join(_ANALYZED)}"))
+    return True
 
 
 def _item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]:

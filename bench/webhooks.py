@@ -7,14 +7,20 @@ The fake Jira (2,000 issues) runs as ``throughline fake jira`` in its own proces
 synced into the store first. The deliveries are what the fake's webhook emitter renders
 for 10,000 edits of the same site made in this process (same seed, so the same issues):
 signed ``jira:issue_updated`` bodies with their ``X-Atlassian-Webhook-Identifier``.
-``throughline serve`` (one uvicorn process, its worker on) receives them from 50
-keep-alive clients, each posting its next delivery as soon as the last was answered.
+They are posted by 50 keep-alive clients, each posting its next delivery as soon as the
+last was answered, to each of two configurations on a fresh database: ``all-in-one``,
+``throughline serve`` (one uvicorn process, its worker on), and ``split``, the production
+layout the README recommends: ``throughline serve --no-worker`` answering the deliveries
+beside one ``throughline worker`` process applying them.
 After the last answer the benchmark watches the database until no event is pending and
 the programs' roll-up was computed after the last event was applied.
 
 Baseline, in the same run: a receiver that applies each delivery in its request (verify,
 map, newer-wins upsert, commit; the roll-up is not even recomputed) — what the inbox and
 the worker replace — served the same way, with the same clients.
+
+``THROUGHLINE_BENCH_WEBHOOK_MODES=split`` measures one configuration only;
+``THROUGHLINE_BENCH_LOG_DIR`` keeps each process's log there.
 """
 
 from __future__ import annotations
@@ -85,8 +91,17 @@ programs:
 
 @contextmanager
 def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[None]:
+    log_dir = os.environ.get("THROUGHLINE_BENCH_LOG_DIR")
+    log = (
+        open(Path(log_dir) / f"{command[2]}-{command[3]}-{time.time():.0f}.log", "wb")  # noqa: SIM115
+        if log_dir
+        else None
+    )
     process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
     )
     try:
         for _ in range(600):
@@ -101,6 +116,8 @@ def _process(command: list[str], env: dict[str, str], ready: str) -> Iterator[No
     finally:
         process.terminate()
         process.wait(timeout=60)
+        if log is not None:
+            log.close()
 
 
 @contextmanager
@@ -112,17 +129,40 @@ def fake_jira() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
+CONFIGURATIONS = ("all-in-one", "split")
+"""``all-in-one``: ``throughline serve`` with its worker on (one process). ``split``: what
+the README recommends in production, ``throughline serve --no-worker`` answering the
+deliveries beside one ``throughline worker`` process applying them (same database)."""
+
+
 @contextmanager
-def receiver(url: str, config_path: Path, *, inline: bool) -> Iterator[int]:
-    """``throughline serve`` (or, ``inline``, the baseline receiver) on a free port."""
+def receiver(url: str, config_path: Path, mode: str) -> Iterator[int]:
+    """The receiver of ``mode`` (``inline`` baseline, ``all-in-one``, ``split``) on a free
+    port; its processes stop afterwards."""
     port = _free_port()
     env = {**ENV, "THROUGHLINE_DATABASE_URL": url, "THROUGHLINE_CONFIG": str(config_path)}
-    if inline:
-        command = [sys.executable, "-m", "bench.inline_receiver", str(port)]
-    else:
-        command = [sys.executable, "-m", "app", "serve", "--no-migrate"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
-    with _process(command, env, f"http://127.0.0.1:{port}/healthz"):
+    if mode == "inline":
+        with _process(
+            [sys.executable, "-m", "bench.inline_receiver", str(port)],
+            env,
+            f"http://127.0.0.1:{port}/healthz",
+        ):
+            yield port
+        return
+    serve = [sys.executable, "-m", "app", "serve", "--no-migrate"]
+    serve += ["--host", "127.0.0.1", "--port", str(port)]
+    if mode == "all-in-one":
+        with _process(serve, env, f"http://127.0.0.1:{port}/healthz"):
+            yield port
+        return
+    assert mode == "split", mode
+    worker_port = _free_port()
+    worker = [sys.executable, "-m", "app", "worker", "--host", "127.0.0.1"]
+    worker += ["--port", str(worker_port)]
+    with (
+        _process([*serve, "--no-worker"], env, f"http://127.0.0.1:{port}/healthz"),
+        _process(worker, env, f"http://127.0.0.1:{worker_port}/healthz"),
+    ):
         yield port
 
 
@@ -260,33 +300,37 @@ async def _stored(url: str) -> int:
         await engine.dispose()
 
 
-async def _measure(section: Section, name: str, jira: str) -> None:
-    events = deliveries(WARM_UP + EVENTS)
-    warm, measured = events[:WARM_UP], events[WARM_UP:]
-    baseline_events = deliveries(BASELINE_EVENTS, start=WARM_UP + EVENTS)
+async def _baseline(name: str, jira: str) -> str:
+    events = deliveries(BASELINE_EVENTS, start=WARM_UP + EVENTS)
     async with scratch_database(name) as url:
         with tempfile.TemporaryDirectory() as directory:
             config_path = await _prepare(url, jira, Path(directory))
-            with receiver(url, config_path, inline=True) as port:
-                await post_all(port, baseline_events[:WARM_UP])
-                inline, inline_rate = await post_all(port, baseline_events[WARM_UP:])
-    baseline = (
+            with receiver(url, config_path, "inline") as port:
+                await post_all(port, events[:WARM_UP])
+                inline, inline_rate = await post_all(port, events[WARM_UP:])
+    return (
         f"applied in the request: {inline_rate:,.0f}/s, p50 {statistics.median(inline):.1f} ms, "
         f"p99 {_p(inline, 99):.1f} ms ({len(inline):,} events, roll-up not recomputed)"
     )
+
+
+async def _measure(section: Section, name: str, mode: str, jira: str, baseline: str) -> None:
+    events = deliveries(WARM_UP + EVENTS)
+    warm, measured = events[:WARM_UP], events[WARM_UP:]
     async with scratch_database(name) as url:
         with tempfile.TemporaryDirectory() as directory:
             config_path = await _prepare(url, jira, Path(directory))
-            with receiver(url, config_path, inline=False) as port:
+            with receiver(url, config_path, mode) as port:
                 await post_all(port, warm)
                 await _until_visible(url, 0, WARM_UP)
                 latencies, rate = await post_all(port, measured)
                 visible = await _until_visible(url, WARM_UP, len(measured))
             stored = await _stored(url) - WARM_UP
             lost = (len(measured) - stored) + await _lost(url, _last_titles(events))
+    label = f"{name}, {mode}"
     section.add(
         Figure(
-            f"{name}: accepted events/s ({CLIENTS} clients)",
+            f"{label}: accepted events/s ({CLIENTS} clients)",
             rate,
             "events/s",
             target=f"≥ {TARGET_RATE:,.0f}/s",
@@ -298,7 +342,7 @@ async def _measure(section: Section, name: str, jira: str) -> None:
     p99 = _p(latencies, 99)
     section.add(
         Figure(
-            f"{name}: answer time p99",
+            f"{label}: answer time p99",
             p99,
             "ms",
             target=f"≤ {TARGET_P99:.0f} ms",
@@ -309,7 +353,7 @@ async def _measure(section: Section, name: str, jira: str) -> None:
     )
     section.add(
         Figure(
-            f"{name}: events lost",
+            f"{label}: events lost",
             lost,
             "events",
             target="0",
@@ -319,7 +363,7 @@ async def _measure(section: Section, name: str, jira: str) -> None:
     )
     section.add(
         Figure(
-            f"{name}: last delivery → visible in the roll-up",
+            f"{label}: last delivery → visible in the roll-up",
             visible,
             "s",
             target=f"≤ {TARGET_VISIBLE:.0f} s",
@@ -334,13 +378,19 @@ async def run() -> Section:
         "Webhooks: a burst of Jira issue events",
         f"{EVENTS:,} signed `jira:issue_updated` deliveries (after {WARM_UP} to warm up) of a "
         f"{N_ISSUES:,}-issue fake site, synced first, posted over loopback by {CLIENTS} "
-        "keep-alive clients in a closed loop to `throughline serve` (one process, its worker "
-        "on) in its own process; one program of five outcomes reads the source. Baseline: "
+        "keep-alive clients in a closed loop, to two configurations: all-in-one "
+        "(`throughline serve`, its worker on, one process) and split (`throughline serve "
+        "--no-worker` answering beside one `throughline worker` process, same database); one "
+        "program of five outcomes reads the source. Baseline: "
         f"{BASELINE_EVENTS - WARM_UP:,} deliveries to a receiver that applies each in its "
         "request, same clients. Measured at "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
     )
     with fake_jira() as jira:
+        only = os.environ.get("THROUGHLINE_BENCH_WEBHOOK_MODES")
+        modes = [m for m in CONFIGURATIONS if only is None or m in only.split(",")]
         for name in backends():
-            await _measure(section, name, jira)
+            baseline = await _baseline(name, jira)
+            for mode in modes:
+                await _measure(section, name, mode, jira, baseline)
     return section

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -187,6 +188,8 @@ class WebhookWorker:
         # Ids read up front: a rollback expires the rows, and the failure is recorded after.
         ids: list[int] = []
         skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
+        clock = time.perf_counter
+        started = clock()
         try:
             if skip_locked:
                 async with session_scope(self._sessionmaker) as session:
@@ -196,7 +199,9 @@ class WebhookWorker:
                     if not events:
                         return None, 0
                     ids = [e.id for e in events]
+                    claimed = clock()
                     plan = await self._plan(name, events)
+                    planned = clock()
                     outcome = await self._commit(session, source_id, name, events, plan)
             else:
                 async with session_scope(self._read_sessionmaker) as session:
@@ -206,7 +211,9 @@ class WebhookWorker:
                 if not events:
                     return None, 0
                 ids = [e.id for e in events]
+                claimed = clock()
                 plan = await self._plan(name, events)
+                planned = clock()
                 async with session_scope(self._sessionmaker) as session:
                     outcome = await self._commit(session, source_id, name, events, plan)
         except Exception as exc:
@@ -214,6 +221,14 @@ class WebhookWorker:
                 raise
             await self._fail(name, ids, f"{type(exc).__name__}: {exc}")
             return None, len(ids)
+        log.debug(
+            "webhook batch of %s: %d event(s), claim %.1f ms, plan %.1f ms, commit %.1f ms",
+            name,
+            len(ids),
+            (claimed - started) * 1000,
+            (planned - claimed) * 1000,
+            (clock() - planned) * 1000,
+        )
         return outcome, len(ids)
 
     async def _plan(self, name: str, events: Sequence[WebhookEvent]) -> apply.Plan:
@@ -284,6 +299,7 @@ class WebhookWorker:
             into.changed_at.extend(outcome.changed_at)
         applied = list(merged.values())
         sources = set(merged)
+        started = time.perf_counter()
         await jobs.refresh_rollups(
             self._sessionmaker,
             self._config,
@@ -293,6 +309,12 @@ class WebhookWorker:
             metrics=self._metrics,
         )
         visible = self._clock()
+        log.debug(
+            "roll-up of %s recomputed after %d event(s) in %.1f ms",
+            ", ".join(sorted(sources)),
+            sum(o.events for o in applied),
+            (time.perf_counter() - started) * 1000,
+        )
         async with session_scope(self._sessionmaker) as session:
             for outcome in applied:
                 source_id = next(i for i, n in self._names.items() if n == outcome.source)

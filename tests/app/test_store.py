@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import store
@@ -190,3 +190,23 @@ class TestCursor:
             session, source.id, "PAY", T0 - timedelta(days=1), run_started_at=T0
         )
         assert state.cursor_at == T0
+
+
+class TestRefreshStatistics:
+    async def test_gives_postgresql_statistics_of_what_a_sync_wrote(
+        self, session: AsyncSession
+    ) -> None:
+        source = await make_source(session)
+        keys = [f"PAY-{n}" for n in range(40)]
+        await store.upsert_items(session, source.id, [make_item(k) for k in keys], now=T0)
+        await session.flush()
+        analyzed = await store.refresh_statistics(session)
+        if session.get_bind().dialect.name != "postgresql":
+            assert analyzed is False
+            return
+        assert analyzed is True
+        # ANALYZE records the row count the planner estimates from (-1: never analyzed).
+        reltuples = await session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'item'")
+        )
+        assert reltuples == len(keys)
