@@ -26,9 +26,10 @@ from contextlib import contextmanager
 
 import httpx
 
-from app import jobs, store
 from app.config import parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
+from app.store import records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.sync import jobs
 from bench.databases import scratch_database
 from bench.report import Figure, Section
 from connectors.asana.connector import TASK_FIELDS
@@ -95,9 +96,9 @@ async def sync_with_throughline(url: str, workspace: str, projects: list[str]) -
         if outcome.status != "succeeded":
             raise RuntimeError(f"the sync did not succeed: {outcome.errors}")
         async with session_scope(sessionmaker) as session:
-            source = await store.get_source(session, "bench-asana")
+            source = await records.get_source(session, "bench-asana")
             assert source is not None
-            stored = await store.count_items(session, source.id)
+            stored = await records.count_items(session, source.id)
         await engine.dispose()
     return elapsed, stored
 

@@ -25,12 +25,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app import catalog, loading, store
 from app.config import ThroughlineConfig, parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.main import create_app
-from app.recompute import frozen_heap, recompute
-from app.settings import Settings
+from app.config.settings import Settings
+from app.programs import loading
+from app.programs.recompute import frozen_heap, recompute
+from app.store import catalog, records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.web.factory import create_app
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem, Transition
@@ -265,7 +266,7 @@ async def _store(url: str, items: list[TrackerItem], cfg: ThroughlineConfig) -> 
     source_id = await _source_id(sessionmaker)
     for start in range(0, len(items), 1000):
         async with session_scope(sessionmaker) as session:
-            await store.save_page(
+            await records.save_page(
                 session, source_id, Page("P", items[start : start + 1000]), now=NOW
             )
     await engine.dispose()
@@ -273,7 +274,7 @@ async def _store(url: str, items: list[TrackerItem], cfg: ThroughlineConfig) -> 
 
 async def _source_id(sessionmaker: object) -> int:
     async with session_scope(sessionmaker) as session:  # type: ignore[arg-type]
-        source = await store.get_source(session, SOURCE)
+        source = await records.get_source(session, SOURCE)
         assert source is not None
         return source.id
 

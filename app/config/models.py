@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.cron import crontab_trigger
+from app.config.cron import crontab_trigger
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"

@@ -21,12 +21,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, recompute, sync, trackers
+from app import sync
 from app.config import ThroughlineConfig
-from app.crosslinks import ReferenceResolver
-from app.db import session_scope
+from app.programs import recompute
 from app.reports import runs
 from app.reports.weeks import Week, latest_ready
+from app.store import catalog
+from app.store.engine import session_scope
+from app.sync import trackers
+from app.sync.crosslinks import ReferenceResolver
 from connectors.fake.org import HISTORY_DAYS, Flow
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from app.charts.burnup import BurnupPoint, burnup_svg
-from app.charts.style import CHART_CSS
+from app.render.burnup import BurnupPoint, burnup_svg
+from app.render.style import CHART_CSS
 from app.reports import text
 from app.reports.schemas import WeeklyReport
 

@@ -16,8 +16,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from app.metrics import Backlog, BacklogProvider
-from app.state import AppState
+from app.runtime.state import AppState
+from app.telemetry.metrics import Backlog, BacklogProvider
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +93,15 @@ def backlog_provider(state: AppState) -> BacklogProvider:
     async def read() -> dict[str, Backlog]:
         from sqlalchemy import func, select
 
-        from app.models import Source, WebhookEvent
+        from app.store.tables import SourceRow, WebhookEventRow
         from app.webhooks import inbox
 
         async with state.read_sessionmaker() as session:
             rows = await session.execute(
-                select(Source.name, func.count(), func.min(WebhookEvent.received_at))
-                .join(Source, Source.id == WebhookEvent.source_id)
-                .where(WebhookEvent.state == inbox.PENDING)
-                .group_by(Source.name)
+                select(SourceRow.name, func.count(), func.min(WebhookEventRow.received_at))
+                .join(SourceRow, SourceRow.id == WebhookEventRow.source_id)
+                .where(WebhookEventRow.state == inbox.PENDING)
+                .group_by(SourceRow.name)
             )
             return {str(name): Backlog(int(count), oldest) for name, count, oldest in rows}
 

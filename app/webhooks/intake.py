@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from app import store
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, resolve_secret
-from app.db import session_scope
-from app.metrics import Metrics
+from app.store import records
+from app.store.engine import session_scope
+from app.telemetry.metrics import Metrics
 from app.webhooks import inbox, subscriptions
 from app.webhooks.commits import GroupCommitter
 from app.webhooks.sealing import Sealer, SealError
@@ -255,7 +255,7 @@ class Intake:
     async def _source_id(self, session: AsyncSession, name: str) -> int:
         found = self._source_ids.get(name)
         if found is None:
-            row = await store.get_source(session, name)
+            row = await records.get_source(session, name)
             if row is None:
                 raise LookupError(f"source {name!r} has no row: was the configuration applied?")
             found = self._source_ids[name] = row.id

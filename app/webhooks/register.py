@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, trackers
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, WebhookConfig
-from app.db import session_scope
+from app.store import catalog
+from app.store.engine import session_scope
+from app.sync import trackers
 from app.webhooks import subscriptions
 
 log = logging.getLogger(__name__)

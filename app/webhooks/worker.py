@@ -28,13 +28,14 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import jobs, store, trackers
 from app.config import ThroughlineConfig
-from app.crosslinks import ReferenceResolver
-from app.db import session_scope
-from app.metrics import Metrics
-from app.models import Source, WebhookEvent
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.store import records
+from app.store.engine import session_scope
+from app.store.tables import SourceRow, WebhookEventRow
+from app.sync import jobs, trackers
+from app.sync.crosslinks import ReferenceResolver
+from app.telemetry.metrics import Metrics
 from app.webhooks import apply, inbox, subscriptions
 from connectors.base import Connector
 from connectors.jira.connector import JiraConnector
@@ -184,7 +185,7 @@ class WebhookWorker:
         # Short write transactions while deliveries stream in: on SQLite intake waits for
         # the same lock.
         limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
-        events: Sequence[WebhookEvent] = []
+        events: Sequence[WebhookEventRow] = []
         # Ids read up front: a rollback expires the rows, and the failure is recorded after.
         ids: list[int] = []
         skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
@@ -231,7 +232,7 @@ class WebhookWorker:
         )
         return outcome, len(ids)
 
-    async def _plan(self, name: str, events: Sequence[WebhookEvent]) -> apply.Plan:
+    async def _plan(self, name: str, events: Sequence[WebhookEventRow]) -> apply.Plan:
         connector = self._connector(name)
         if isinstance(connector, JiraConnector):
             source = self._config.source(name)
@@ -244,14 +245,14 @@ class WebhookWorker:
         session: AsyncSession,
         source_id: int,
         name: str,
-        events: Sequence[WebhookEvent],
+        events: Sequence[WebhookEventRow],
         plan: apply.Plan,
     ) -> _Applied | None:
         now = self._clock()
         if plan.undeleted:
-            await store.undelete(session, source_id, plan.undeleted)
+            await records.undelete(session, source_id, plan.undeleted)
         page = self._references.resolve_page(plan.page("webhook"))
-        await store.save_page(session, source_id, page, now=now)
+        await records.save_page(session, source_id, page, now=now)
         done = [e.id for e in events if e.id not in plan.errors]
         count = await inbox.settle_applied(session, done, now=now)
         if plan.errors:
@@ -338,9 +339,9 @@ class WebhookWorker:
             rows = dict(
                 (
                     await session.execute(
-                        select(WebhookEvent.source_id, func.count())
-                        .where(WebhookEvent.state == inbox.PENDING)
-                        .group_by(WebhookEvent.source_id)
+                        select(WebhookEventRow.source_id, func.count())
+                        .where(WebhookEventRow.state == inbox.PENDING)
+                        .group_by(WebhookEventRow.source_id)
                     )
                 ).all()
             )
@@ -352,7 +353,7 @@ class WebhookWorker:
     async def _name(self, source_id: int) -> str | None:
         if source_id not in self._names:
             async with session_scope(self._read_sessionmaker) as session:
-                row = await session.get(Source, source_id)
+                row = await session.get(SourceRow, source_id)
             if row is None:
                 return None
             self._names[source_id] = row.name

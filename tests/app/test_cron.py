@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from app.cron import crontab_trigger
+from app.config.cron import crontab_trigger
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 FRIDAY = datetime(2026, 11, 20, 12, 0, tzinfo=BERLIN)

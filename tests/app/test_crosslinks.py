@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import parse_config
-from app.crosslinks import MENTION, ReferenceResolver
+from app.sync.crosslinks import MENTION, ReferenceResolver
 from connectors.base import LinkRef, Reference
 from tests.builders import make_item
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app import csv_export
+from app.web import csv_export
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from app import documents
-from app.api import schemas
+from app.programs import documents
 from rollup.status import ProgramRollup, evaluate
 from rollup.trend import Trend
 from tests.rollup.builders import AS_OF, dep, doing, item, outcome, program, steady_history, world
@@ -31,7 +30,7 @@ def rolled_up() -> ProgramRollup:
 
 def test_dependency_document_round_trips_through_its_model(rolled_up: ProgramRollup) -> None:
     document = documents.dependencies_document(rolled_up)
-    parsed = schemas.Dependencies.model_validate(document)
+    parsed = documents.Dependencies.model_validate(document)
     assert parsed.model_dump(mode="json", by_alias=True) == document
     assert {(e.from_, e.to, e.late) for e in parsed.edges} == {
         ("PAY-1", "PAY-2", False),
@@ -41,7 +40,7 @@ def test_dependency_document_round_trips_through_its_model(rolled_up: ProgramRol
 
 def test_outcome_document_round_trips_through_its_model(rolled_up: ProgramRollup) -> None:
     document = documents.outcome_document(rolled_up.outcomes[0], [], as_of=AS_OF)
-    parsed = schemas.OutcomeStatus.model_validate(document)
+    parsed = documents.OutcomeStatus.model_validate(document)
     assert parsed.model_dump(mode="json", by_alias=True) == document
     assert parsed.explain is not None
     assert len(parsed.explain.contributors) == parsed.progress.scope_count

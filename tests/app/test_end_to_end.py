@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app import jobs
-from app.state import AppState
+from app.runtime.state import AppState
+from app.sync import jobs
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import sync
-from app.db import session_scope
-from app.models import Item
+from app.store.engine import session_scope
+from app.store.tables import ItemRow
 from connectors.base import Page
 from connectors.fake.jira import FakeJira
 from connectors.fake.jira.data import HOSTILE_TITLES, ONE_MB
@@ -168,7 +168,7 @@ async def test_a_sync_killed_at_a_random_point_reruns_without_loss_or_duplicates
     await sync.run_sync(sessionmaker, connector, source_id=source_id)
     await assert_store_matches(sessionmaker, fake)
     async with session_scope(sessionmaker) as session:
-        keys = (await session.scalars(select(Item.key))).all()
+        keys = (await session.scalars(select(ItemRow.key))).all()
     assert len(keys) == len(set(keys)) == len(fake.data)
 
 
@@ -205,7 +205,7 @@ async def test_hostile_titles_round_trip_unchanged(
     fake, _ = served
     await sync.run_sync(sessionmaker, connector, source_id=source_id, full=True)
     async with session_scope(sessionmaker) as session:
-        titles = set((await session.scalars(select(Item.title))).all())
+        titles = set((await session.scalars(select(ItemRow.title))).all())
     assert set(HOSTILE_TITLES) <= titles
     huge = [i for i in fake.data.issues.values() if len(i.description or "") > ONE_MB]
     assert huge, "the fake carries a 1 MB description"

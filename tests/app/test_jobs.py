@@ -8,11 +8,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import jobs
-from app.db import session_scope
-from app.locks import Locks, source_key
-from app.models import SyncRun
-from app.state import AppState
+from app.runtime.state import AppState
+from app.store.engine import session_scope
+from app.store.locks import Locks, source_key
+from app.store.tables import SyncRunRow
+from app.sync import jobs
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import EMAIL, TOKEN, make_fake
 
@@ -36,7 +36,7 @@ async def state(
 
 async def modes(state: AppState) -> list[str]:
     async with session_scope(state.sessionmaker) as session:
-        return list(await session.scalars(select(SyncRun.mode).order_by(SyncRun.id)))
+        return list(await session.scalars(select(SyncRunRow.mode).order_by(SyncRunRow.id)))
 
 
 async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: AppState) -> None:
@@ -82,9 +82,9 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
 ) -> None:
     await jobs.sync_and_record(state, "acme")
     async with session_scope(state.sessionmaker) as session:
-        run = (await session.scalars(select(SyncRun))).first()
+        run = (await session.scalars(select(SyncRunRow))).first()
         assert run is not None
-        orphan = SyncRun(
+        orphan = SyncRunRow(
             source_id=run.source_id,
             mode="incremental",
             status="running",
@@ -94,7 +94,7 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
         session.add(orphan)
     await jobs.sync_and_record(state, "acme")
     async with session_scope(state.sessionmaker) as session:
-        found = await session.get_one(SyncRun, orphan.id)
+        found = await session.get_one(SyncRunRow, orphan.id)
         assert (found.status, found.error) == (
             "abandoned",
             "the process running it stopped before it finished",

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import loading, store
 from app.config import parse_config
+from app.programs import loading
+from app.store import records
 from connectors.base import Deletion, Page, StatusCategory
 from rollup.model import Color, ItemKind, ProgressBasis
 from tests.app import rollup_data as data
@@ -59,8 +60,8 @@ async def test_items_carry_their_history_and_deleted_ones_are_left_out(
         make_item("PAY-3", labels=("x", "y"), custom_fields=(("Team", "Pay"),)),
         make_item("PAY-4"),
     ]
-    await store.save_page(session, source.id, Page("PAY", items), now=data.NOW)
-    await store.save_page(
+    await records.save_page(session, source.id, Page("PAY", items), now=data.NOW)
+    await records.save_page(
         session,
         source.id,
         Page("PAY", deletions=[Deletion("jira", "id-PAY-4", data.NOW)]),

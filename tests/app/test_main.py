@@ -9,12 +9,12 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
 
-from app import migrations
 from app.config import parse_config
-from app.db import make_engine
-from app.deps import AdminDep, SessionDep, ViewerDep
-from app.main import create_app
-from app.models import Program
+from app.store import migrations
+from app.store.engine import make_engine
+from app.store.tables import ProgramRow
+from app.web.deps import AdminDep, SessionDep, ViewerDep
+from app.web.factory import create_app
 from tests.app.conftest import make_settings
 
 
@@ -67,7 +67,7 @@ async def test_programs_from_the_configuration_get_rows(
     client: httpx.AsyncClient, committed_engine
 ) -> None:  # type: ignore[no-untyped-def]
     async with committed_engine.connect() as connection:
-        names = (await connection.execute(select(Program.key, Program.name))).all()
+        names = (await connection.execute(select(ProgramRow.key, ProgramRow.name))).all()
     assert [tuple(n) for n in names] == [("checkout", "Checkout v2")]
 
 
@@ -76,7 +76,7 @@ def _probe_router() -> APIRouter:
 
     @router.post("/probe/write")
     async def write(session: SessionDep, fail: bool = False) -> dict[str, bool]:
-        program = await session.scalar(select(Program))
+        program = await session.scalar(select(ProgramRow))
         assert program is not None
         program.name = "Renamed"
         if fail:
@@ -107,10 +107,10 @@ async def test_request_commits_on_success_and_rolls_back_on_error(
     ):
         assert (await client.post("/probe/write", params={"fail": True})).status_code == 500
         async with committed_engine.connect() as connection:
-            assert await connection.scalar(select(Program.name)) == "Checkout v2"
+            assert await connection.scalar(select(ProgramRow.name)) == "Checkout v2"
         assert (await client.post("/probe/write")).status_code == 200
         async with committed_engine.connect() as connection:
-            assert await connection.scalar(select(Program.name)) == "Renamed"
+            assert await connection.scalar(select(ProgramRow.name)) == "Renamed"
 
 
 TOKEN_CONFIG = """

@@ -16,14 +16,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import jobs, logs
-from app.db import make_engine, session_scope
-from app.locks import Locks, advisory_key, source_key
-from app.metrics import Backlog
-from app.models import JobRun
-from app.scheduler import EPOCH, JobContext, JobSpec, drain, due_time, run_job
-from app.settings import SchedulerSettings, ServerSettings
-from app.state import AppState
+from app.config.settings import SchedulerSettings, ServerSettings
+from app.runtime.scheduler import EPOCH, JobContext, JobSpec, drain, due_time, run_job
+from app.runtime.state import AppState
+from app.store.engine import make_engine, session_scope
+from app.store.locks import Locks, advisory_key, source_key
+from app.store.tables import JobRunRow
+from app.sync import jobs
+from app.telemetry import logs
+from app.telemetry.metrics import Backlog
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import EMAIL, TOKEN, make_fake
 
@@ -138,7 +139,7 @@ async def test_two_processes_run_a_due_time_once_whether_together_or_one_after_t
     }
     assert samples == {"ran": 1.0, "skipped_busy": 1.0, "skipped_done": 1.0}
     async with session_scope(state.sessionmaker) as session:
-        row = await session.get_one(JobRun, "test:job")
+        row = await session.get_one(JobRunRow, "test:job")
         assert row.finished_at is not None
 
 
@@ -151,7 +152,9 @@ async def test_a_due_time_left_unfinished_by_a_dead_process_is_taken_over(
     due = due_time(spec.trigger, datetime.now(UTC), timedelta(hours=2))
     async with session_scope(state.sessionmaker) as session:
         session.add(
-            JobRun(job_id="test:job", due_at=due, started_at=due, finished_at=None, owner="dead:1")
+            JobRunRow(
+                job_id="test:job", due_at=due, started_at=due, finished_at=None, owner="dead:1"
+            )
         )
     await run_job(spec, _process(state))
     assert calls == ["ran"]
@@ -169,7 +172,7 @@ async def test_a_failing_job_is_logged_and_its_due_time_stays_open(
     await run_job(spec, _process(state))
     assert "job test:job failed" in caplog.text
     async with session_scope(state.sessionmaker) as session:
-        assert (await session.get_one(JobRun, "test:job")).finished_at is None
+        assert (await session.get_one(JobRunRow, "test:job")).finished_at is None
 
 
 async def test_manual_syncs_and_scheduled_syncs_share_the_sources_lock(
@@ -313,7 +316,7 @@ async def test_freshness_and_the_webhook_backlog_are_read_at_scrape_time(
 
 
 def test_json_logs_carry_the_context() -> None:
-    record = logging.makeLogRecord({"msg": "page %d", "args": (3,), "name": "app.sync"})
+    record = logging.makeLogRecord({"msg": "page %d", "args": (3,), "name": "app.sync.run"})
     tokens = (logs.source_var.set("acme"), logs.sync_run_var.set(12))
     try:
         logs.ContextFilter().filter(record)
@@ -345,4 +348,4 @@ async def test_the_worker_role_answers_only_operations(
         assert (await client.get("/api/programs")).status_code == 404
         assert (await client.get("/")).status_code == 404
     async with session_scope(_state(worker).sessionmaker) as session:
-        assert list(await session.scalars(select(JobRun.job_id))) == []
+        assert list(await session.scalars(select(JobRunRow.job_id))) == []

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import migrations
-from app.settings import async_database_url
+from app.config.settings import async_database_url
+from app.store import migrations
 from bench.cluster import Cluster
 from connectors.fake.jira import FakeJira, Faults
 from connectors.fake.server import serve_in_thread

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from app.progress import sync_progress
-from app.sync import SyncProgress
+from app.cli.progress import sync_progress
+from app.sync.run import SyncProgress
 
 
 def test_off_a_terminal_progress_is_logged_sparingly_and_at_the_end(

@@ -7,7 +7,7 @@ import asyncio
 
 from starlette.responses import Response
 
-from app.response_cache import ResponseCache
+from app.web.cache import ResponseCache
 
 
 class Clock:

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import Report
+from app.config.settings import SchedulerSettings, Settings
 from app.reports import runs
-from app.scheduler import JobContext, _serve, build_scheduler, planned_jobs
-from app.settings import SchedulerSettings, Settings
+from app.runtime.scheduler import JobContext, _serve, build_scheduler, planned_jobs
+from app.store.tables import ReportRow
 from tests.app.reports import history
 
 
@@ -91,11 +91,11 @@ async def test_now_runs_one_job_at_once(
     sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = await history.build(sessionmaker)
-    monkeypatch.setattr("app.scheduler._now", lambda: history.MONDAY)
+    monkeypatch.setattr("app.runtime.scheduler._now", lambda: history.MONDAY)
     ctx = JobContext(sessionmaker, cfg, Settings(_env_file=None), {})
     assert await _serve(ctx, "report:checkout") == 0
     async with sessionmaker() as session:
-        assert list(await session.scalars(select(Report.week))) == ["2026-W47"]
+        assert list(await session.scalars(select(ReportRow.week))) == ["2026-W47"]
     assert await _serve(ctx, "report:nowhere") == 2
     assert "report:checkout" in {s.id for s in planned_jobs(ctx)}
 

@@ -19,12 +19,12 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import jobs
-from app.db import session_scope
-from app.logs import configure_logging
-from app.models import Report, SyncRun
+from app.config.settings import LogSettings
 from app.reports import delivery, service
-from app.settings import LogSettings
+from app.store.engine import session_scope
+from app.store.tables import ReportRow, SyncRunRow
+from app.sync import jobs
+from app.telemetry.logs import configure_logging
 from connectors.fake.jira import FakeJira, generate
 from connectors.fake.server import serve_in_thread
 from tests.app.reports import history
@@ -149,7 +149,7 @@ async def test_no_secret_appears_anywhere(
             async with session_scope(state.sessionmaker) as session:
                 captured += [
                     json.dumps([r.error, r.warnings], default=str)
-                    for r in await session.scalars(select(SyncRun))
+                    for r in await session.scalars(select(SyncRunRow))
                 ]
 
             # A failing delivery: Slack unreachable, SMTP refusing the secret login.
@@ -188,7 +188,7 @@ async def test_no_secret_appears_anywhere(
             async with session_scope(state.sessionmaker) as session:
                 captured += [
                     json.dumps(r.deliveries, default=str)
-                    for r in await session.scalars(select(Report))
+                    for r in await session.scalars(select(ReportRow))
                 ]
 
     captured.append(logged())

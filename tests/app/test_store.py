@@ -8,21 +8,21 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import store
-from app.db import session_scope
-from app.models import Item, Link, Transition
+from app.store import records
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, LinkRow, TransitionRow
 from connectors.base import Deletion, Page, StatusCategory
 from tests.builders import T0, blocks, make_item, make_source, make_transition
 
 
-async def _item(session: AsyncSession, key: str) -> Item:
-    return await session.scalar(select(Item).where(Item.key == key))
+async def _item(session: AsyncSession, key: str) -> ItemRow:
+    return await session.scalar(select(ItemRow).where(ItemRow.key == key))
 
 
 class TestUpsertItems:
     async def test_inserts_new_items(self, session: AsyncSession) -> None:
         source = await make_source(session)
-        written = await store.upsert_items(
+        written = await records.upsert_items(
             session, source.id, [make_item("PAY-1"), make_item("PAY-2")], now=T0
         )
         assert written == {"id-PAY-1", "id-PAY-2"}
@@ -33,9 +33,9 @@ class TestUpsertItems:
 
     async def test_newer_record_replaces_stored_one(self, session: AsyncSession) -> None:
         source = await make_source(session)
-        await store.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
         newer = make_item("PAY-1", title="Renamed", updated_at=T0 + timedelta(minutes=1))
-        assert await store.upsert_items(session, source.id, [newer], now=T0) == {"id-PAY-1"}
+        assert await records.upsert_items(session, source.id, [newer], now=T0) == {"id-PAY-1"}
         session.expire_all()
         assert (await _item(session, "PAY-1")).title == "Renamed"
 
@@ -47,9 +47,9 @@ class TestUpsertItems:
             status="In Progress",
             status_category=StatusCategory.IN_PROGRESS,
         )
-        await store.upsert_items(session, source.id, [current], now=T0)
+        await records.upsert_items(session, source.id, [current], now=T0)
         stale = make_item("PAY-1", title="Stale", updated_at=T0 - timedelta(seconds=1))
-        assert await store.upsert_items(session, source.id, [stale], now=T0) == set()
+        assert await records.upsert_items(session, source.id, [stale], now=T0) == set()
         session.expire_all()
         item = await _item(session, "PAY-1")
         assert (item.title, item.status) == ("Current", "In Progress")
@@ -57,8 +57,8 @@ class TestUpsertItems:
     async def test_same_record_twice_is_idempotent(self, session: AsyncSession) -> None:
         source = await make_source(session)
         for _ in range(2):
-            await store.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
-        count = await session.scalar(select(func.count()).select_from(Item))
+            await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        count = await session.scalar(select(func.count()).select_from(ItemRow))
         assert count == 1
 
     async def test_time_zones_compare_as_instants(self, session: AsyncSession) -> None:
@@ -68,11 +68,11 @@ class TestUpsertItems:
         # 10:30 in Berlin is 09:30 UTC: newer than T0 (09:00 UTC) though its wall clock
         # reads later than an 09:45 UTC record's would.
         berlin = T0.astimezone(ZoneInfo("Europe/Berlin")) + timedelta(minutes=30)
-        await store.upsert_items(
+        await records.upsert_items(
             session, source.id, [make_item("PAY-1", updated_at=berlin, title="Berlin")], now=T0
         )
         older = make_item("PAY-1", updated_at=T0 + timedelta(minutes=20), title="Older")
-        assert await store.upsert_items(session, source.id, [older], now=T0) == set()
+        assert await records.upsert_items(session, source.id, [older], now=T0) == set()
         session.expire_all()
         item = await _item(session, "PAY-1")
         assert item.title == "Berlin"
@@ -80,20 +80,20 @@ class TestUpsertItems:
 
     async def test_moved_issue_keeps_its_row_under_the_new_key(self, session: AsyncSession) -> None:
         source = await make_source(session)
-        await store.upsert_items(
+        await records.upsert_items(
             session, source.id, [make_item("PAY-7", external_id="10007")], now=T0
         )
         moved = make_item("WEB-3", external_id="10007", updated_at=T0 + timedelta(hours=1))
-        await store.upsert_items(session, source.id, [moved], now=T0)
-        keys = (await session.scalars(select(Item.key))).all()
+        await records.upsert_items(session, source.id, [moved], now=T0)
+        keys = (await session.scalars(select(ItemRow.key))).all()
         assert keys == ["WEB-3"]
 
     async def test_writes_thousands_in_one_call(self, session: AsyncSession) -> None:
         source = await make_source(session)
         items = [make_item(f"BIG-{n}") for n in range(2_345)]
-        written = await store.upsert_items(session, source.id, items, now=T0)
+        written = await records.upsert_items(session, source.id, items, now=T0)
         assert len(written) == 2_345
-        assert await store.count_items(session, source.id) == 2_345
+        assert await records.count_items(session, source.id) == 2_345
 
     async def test_duplicates_within_one_batch_keep_the_newest(self, session: AsyncSession) -> None:
         source = await make_source(session)
@@ -101,7 +101,7 @@ class TestUpsertItems:
             make_item("PAY-1", title="new", updated_at=T0 + timedelta(minutes=5)),
             make_item("PAY-1", title="old"),
         ]
-        await store.upsert_items(session, source.id, batch, now=T0)
+        await records.upsert_items(session, source.id, batch, now=T0)
         assert (await _item(session, "PAY-1")).title == "new"
 
 
@@ -110,12 +110,12 @@ class TestDeletion:
         self, session: AsyncSession
     ) -> None:
         source = await make_source(session)
-        await store.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
-        deleted = await store.mark_deleted(
+        await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        deleted = await records.mark_deleted(
             session, source.id, [Deletion("jira", "id-PAY-1", T0 + timedelta(hours=1))]
         )
         assert deleted == 1
-        assert await store.upsert_items(session, source.id, [make_item("PAY-1")], now=T0) == set()
+        assert await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0) == set()
         session.expire_all()
         assert (await _item(session, "PAY-1")).deleted is True
 
@@ -123,10 +123,10 @@ class TestDeletion:
         self, session: AsyncSession
     ) -> None:
         source = await make_source(session)
-        await store.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
-        await store.mark_deleted(session, source.id, [Deletion("jira", "id-PAY-1", T0)])
+        await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        await records.mark_deleted(session, source.id, [Deletion("jira", "id-PAY-1", T0)])
         restored = make_item("PAY-1", updated_at=T0 + timedelta(days=1))
-        await store.upsert_items(session, source.id, [restored], now=T0)
+        await records.upsert_items(session, source.id, [restored], now=T0)
         session.expire_all()
         item = await _item(session, "PAY-1")
         assert (item.deleted, item.deleted_at) == (False, None)
@@ -136,13 +136,13 @@ class TestLinksAndHistory:
     async def test_links_are_replaced_by_the_items_current_set(self, session: AsyncSession) -> None:
         source = await make_source(session)
         first = make_item("PAY-1", links=(blocks("PAY-1", "PAY-2"), blocks("PAY-1", "WEB-9")))
-        await store.save_page(session, source.id, Page("PAY", [first]), now=T0)
+        await records.save_page(session, source.id, Page("PAY", [first]), now=T0)
         later = make_item(
             "PAY-1", links=(blocks("PAY-1", "WEB-9"),), updated_at=T0 + timedelta(minutes=1)
         )
-        counts = await store.save_page(session, source.id, Page("PAY", [later]), now=T0)
+        counts = await records.save_page(session, source.id, Page("PAY", [later]), now=T0)
         assert counts.links == 1
-        edges = (await session.execute(select(Link.from_key, Link.to_key))).all()
+        edges = (await session.execute(select(LinkRow.from_key, LinkRow.to_key))).all()
         assert edges == [("PAY-1", "WEB-9")]
 
     async def test_stale_record_leaves_links_alone(self, session: AsyncSession) -> None:
@@ -150,10 +150,10 @@ class TestLinksAndHistory:
         current = make_item(
             "PAY-1", links=(blocks("PAY-1", "PAY-2"),), updated_at=T0 + timedelta(hours=1)
         )
-        await store.save_page(session, source.id, Page("PAY", [current]), now=T0)
+        await records.save_page(session, source.id, Page("PAY", [current]), now=T0)
         stale = make_item("PAY-1", links=())
-        await store.save_page(session, source.id, Page("PAY", [stale]), now=T0)
-        assert await session.scalar(select(func.count()).select_from(Link)) == 1
+        await records.save_page(session, source.id, Page("PAY", [stale]), now=T0)
+        assert await session.scalar(select(func.count()).select_from(LinkRow)) == 1
 
     async def test_transitions_are_recorded_once(self, session: AsyncSession) -> None:
         source = await make_source(session)
@@ -162,10 +162,10 @@ class TestLinksAndHistory:
             make_transition("h2", T0 - timedelta(days=1)),
         )
         item = make_item("PAY-1", transitions=history)
-        first = await store.save_page(session, source.id, Page("PAY", [item]), now=T0)
-        again = await store.save_page(session, source.id, Page("PAY", [item]), now=T0)
+        first = await records.save_page(session, source.id, Page("PAY", [item]), now=T0)
+        again = await records.save_page(session, source.id, Page("PAY", [item]), now=T0)
         assert (first.transitions, again.transitions) == (2, 0)
-        assert await session.scalar(select(func.count()).select_from(Transition)) == 2
+        assert await session.scalar(select(func.count()).select_from(TransitionRow)) == 2
 
 
 class TestCursor:
@@ -176,17 +176,19 @@ class TestCursor:
             source_id = (await make_source(session)).id
         with pytest.raises(RuntimeError):
             async with session_scope(sessionmaker) as session:
-                await store.save_page(session, source_id, Page("PAY", [make_item("PAY-1")]), now=T0)
-                await store.advance_cursor(session, source_id, "PAY", T0, run_started_at=T0)
+                await records.save_page(
+                    session, source_id, Page("PAY", [make_item("PAY-1")]), now=T0
+                )
+                await records.advance_cursor(session, source_id, "PAY", T0, run_started_at=T0)
                 raise RuntimeError("killed before commit")
         async with session_scope(sessionmaker) as session:
-            assert await store.get_sync_state(session, source_id, "PAY") is None
-            assert await store.count_items(session, source_id) == 0
+            assert await records.get_sync_state(session, source_id, "PAY") is None
+            assert await records.count_items(session, source_id) == 0
 
     async def test_cursor_never_moves_backwards(self, session: AsyncSession) -> None:
         source = await make_source(session)
-        await store.advance_cursor(session, source.id, "PAY", T0, run_started_at=T0)
-        state = await store.advance_cursor(
+        await records.advance_cursor(session, source.id, "PAY", T0, run_started_at=T0)
+        state = await records.advance_cursor(
             session, source.id, "PAY", T0 - timedelta(days=1), run_started_at=T0
         )
         assert state.cursor_at == T0
@@ -198,9 +200,9 @@ class TestRefreshStatistics:
     ) -> None:
         source = await make_source(session)
         keys = [f"PAY-{n}" for n in range(40)]
-        await store.upsert_items(session, source.id, [make_item(k) for k in keys], now=T0)
+        await records.upsert_items(session, source.id, [make_item(k) for k in keys], now=T0)
         await session.flush()
-        analyzed = await store.refresh_statistics(session)
+        analyzed = await records.refresh_statistics(session)
         if session.get_bind().dialect.name != "postgresql":
             assert analyzed is False
             return

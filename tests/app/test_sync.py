@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import store, sync
-from app.db import session_scope
-from app.models import Item, SyncRun
+from app import sync
+from app.store import records
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, SyncRunRow
 from connectors.base import (
     FetchStats,
     Page,
@@ -86,7 +87,7 @@ def items(project: str, count: int, *, start: datetime = T0) -> list[TrackerItem
 async def stored_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> list[str]:
     async with session_scope(sessionmaker) as session:
         return sorted(
-            (await session.scalars(select(Item.key).where(Item.deleted.is_(False)))).all()
+            (await session.scalars(select(ItemRow.key).where(ItemRow.deleted.is_(False)))).all()
         )
 
 
@@ -104,8 +105,8 @@ async def test_full_sync_stores_everything_and_sets_cursor_per_scope(
     assert (outcome.status, outcome.counts.items, outcome.items_seen) == ("succeeded", 11, 11)
     assert len(await stored_keys(sessionmaker)) == 11
     async with session_scope(sessionmaker) as session:
-        pay = await store.get_sync_state(session, source_id, "PAY")
-        run = await session.get_one(SyncRun, outcome.run_id)
+        pay = await records.get_sync_state(session, source_id, "PAY")
+        run = await session.get_one(SyncRunRow, outcome.run_id)
     assert pay is not None
     assert pay.cursor_at == T0 + timedelta(minutes=6)
     assert (run.status, run.items_written, run.mode) == ("succeeded", 11, "incremental")
@@ -134,8 +135,8 @@ async def test_incremental_sync_asks_from_cursor_minus_overlap(
     assert outcome.counts.items == outcome.items_seen
     assert {"PAY-2", "PAY-5"} <= {i.key for i in connector.items if i.updated_at > NOW}
     async with session_scope(sessionmaker) as session:
-        state = await store.get_sync_state(session, source_id, "PAY")
-        titles = dict((await session.execute(select(Item.key, Item.title))).all())
+        state = await records.get_sync_state(session, source_id, "PAY")
+        titles = dict((await session.execute(select(ItemRow.key, ItemRow.title))).all())
     assert state is not None
     assert state.cursor_at == NOW + timedelta(minutes=2)
     assert titles["PAY-2"] == titles["PAY-5"] == "edited"
@@ -150,13 +151,13 @@ async def test_killed_sync_reruns_without_loss_or_duplicates(
     with pytest.raises(ExceptionGroup):
         await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
     async with session_scope(sessionmaker) as session:
-        state = await store.get_sync_state(session, source_id, "PAY")
+        state = await records.get_sync_state(session, source_id, "PAY")
     assert state is None or state.cursor_at is None, "cursor moved before the scope finished"
     connector.fail_after_pages = None
     await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
     assert await stored_keys(sessionmaker) == sorted(f"PAY-{n}" for n in range(10))
     async with session_scope(sessionmaker) as session:
-        assert await session.scalar(select(func.count()).select_from(Item)) == 10
+        assert await session.scalar(select(func.count()).select_from(ItemRow)) == 10
 
 
 async def test_failing_scope_makes_a_partial_run_and_keeps_its_cursor(
@@ -168,8 +169,8 @@ async def test_failing_scope_makes_a_partial_run_and_keeps_its_cursor(
     assert outcome.status == "partial"
     assert "WEB" in outcome.errors
     async with session_scope(sessionmaker) as session:
-        web = await store.get_sync_state(session, source_id, "WEB")
-        run = await session.get_one(SyncRun, outcome.run_id)
+        web = await records.get_sync_state(session, source_id, "WEB")
+        run = await session.get_one(SyncRunRow, outcome.run_id)
     assert web is not None
     assert (web.cursor_at, web.last_run_status) == (None, "failed")
     assert run.error is not None
@@ -199,7 +200,7 @@ async def test_warnings_are_kept_on_the_run(
         sessionmaker, Warns(items("PAY", 1)), source_id=source_id, now=lambda: NOW
     )
     async with session_scope(sessionmaker) as session:
-        run = await session.get_one(SyncRun, outcome.run_id)
+        run = await session.get_one(SyncRunRow, outcome.run_id)
     assert run.warnings == [{"key": "PAY-2", "reason": "no status"}]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import parse_config
-from app.trackers import build_connector, build_http_client
+from app.sync.trackers import build_connector, build_http_client
 from connectors.jira import JiraConnector
 
 CONFIG = """

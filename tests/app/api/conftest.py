@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
 
 TOKENS = """

@@ -19,8 +19,8 @@ from schemathesis.checks import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.store.engine import make_sessionmaker, session_scope
 from connectors.fake.server import serve_in_thread
 from tests.app import rollup_data as data
 from tests.app.api.conftest import ADMIN, TOKENS

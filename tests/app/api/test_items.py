@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import store
-from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.store import records
+from app.store.engine import make_sessionmaker, session_scope
 from connectors.base import Page
 from tests.app import rollup_data as data
 from tests.app.api.conftest import ADMIN, VIEWER
@@ -145,13 +145,13 @@ async def test_csv_cells_never_start_a_formula(
 ) -> None:
     sessionmaker = make_sessionmaker(committed_engine)
     async with session_scope(sessionmaker) as session:
-        source = await store.get_source(session, "jira")
+        source = await records.get_source(session, "jira")
         assert source is not None
         hostile = [
             make_item("PAY-900", title='=HYPERLINK("http://evil.test","x")', parent_key="PAY-1"),
             make_item("PAY-901", title="+1 and -1", assignee="@ana", parent_key="PAY-1"),
         ]
-        await store.save_page(session, source.id, Page("PAY", hostile), now=data.NOW)
+        await records.save_page(session, source.id, Page("PAY", hostile), now=data.NOW)
     await recompute(sessionmaker, api._transport.app.state.throughline.config, now=data.NOW)  # type: ignore[attr-defined]
     rows = {
         r["key"]: r

@@ -11,9 +11,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import plan_examples, plan_schemas
-from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs import documents
+from app.programs.documents import plan_examples
+from app.programs.recompute import recompute
+from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
 from tests.app.api.conftest import TOKENS, VIEWER
 
@@ -153,10 +154,10 @@ async def test_before_any_recomputation_the_documents_are_empty(
 @pytest.mark.parametrize(
     ("model", "example"),
     [
-        (plan_schemas.Roadmap, plan_examples.ROADMAP),
-        (plan_schemas.Resources, plan_examples.RESOURCES),
-        (plan_schemas.Workload, plan_examples.WORKLOAD),
-        (plan_schemas.TeamForecast, plan_examples.TEAM_FORECAST),
+        (documents.Roadmap, plan_examples.ROADMAP),
+        (documents.Resources, plan_examples.RESOURCES),
+        (documents.Workload, plan_examples.WORKLOAD),
+        (documents.TeamForecast, plan_examples.TEAM_FORECAST),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

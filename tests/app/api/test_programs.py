@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import programs, risks
-from app.db import make_sessionmaker, session_scope
+from app.programs import lookup, risks
+from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
 from tests.app.api.conftest import ADMIN, VIEWER
 
@@ -273,6 +273,6 @@ async def test_top_open_risks_follow_the_lists_order(
         await api.post("/api/programs/checkout/risks", headers=ADMIN, json=body)
     listed = (await api.get("/api/programs/checkout/risks", headers=VIEWER)).json()["risks"]
     async with session_scope(make_sessionmaker(committed_engine)) as session:
-        program_id = (await programs.get_program(session, data.config(), "checkout")).id
+        program_id = (await lookup.get_program(session, data.config(), "checkout")).id
         top = await risks.top_open(session, program_id, 3)
     assert [r.id for r in top] == [r["id"] for r in listed[:3]]

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import ThroughlineConfig, parse_config
-from app.db import make_sessionmaker, session_scope
 from app.reports import service
-from app.views import csrf
+from app.store.engine import make_sessionmaker, session_scope
+from app.web.pages import csrf
 from tests.app.api.conftest import ADMIN, TOKENS, VIEWER
 from tests.app.reports import history
 

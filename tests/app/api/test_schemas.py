@@ -5,20 +5,21 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from app.api import examples, schemas
+from app.programs import documents
+from app.programs.documents import examples
 
 
 @pytest.mark.parametrize(
     ("model", "example"),
     [
-        (schemas.OutcomeStatus, examples.OUTCOME),
-        (schemas.ProgramSummary, examples.SUMMARY),
-        (schemas.ProgramStatus, examples.PROGRAM_STATUS),
-        (schemas.ProgramList, examples.PROGRAM_LIST),
-        (schemas.Dependencies, examples.DEPENDENCIES),
-        (schemas.Risk, examples.RISK),
-        (schemas.RiskList, examples.RISK_LIST),
-        (schemas.Changes, examples.CHANGES),
+        (documents.OutcomeStatus, examples.OUTCOME),
+        (documents.ProgramSummary, examples.SUMMARY),
+        (documents.ProgramStatus, examples.PROGRAM_STATUS),
+        (documents.ProgramList, examples.PROGRAM_LIST),
+        (documents.Dependencies, examples.DEPENDENCIES),
+        (documents.Risk, examples.RISK),
+        (documents.RiskList, examples.RISK_LIST),
+        (documents.Changes, examples.CHANGES),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

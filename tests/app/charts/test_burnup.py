@@ -6,8 +6,8 @@ import re
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
-from app.charts.axis import DateScale, LinearScale, nice_top
-from app.charts.burnup import BurnupPoint, burnup_svg
+from app.render.axis import DateScale, LinearScale, nice_top
+from app.render.burnup import BurnupPoint, burnup_svg
 
 START = date(2026, 9, 7)
 POINTS = [BurnupPoint(START + timedelta(weeks=w), scope=40 + 2 * w, done=3 * w) for w in range(10)]

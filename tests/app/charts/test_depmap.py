@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
-from app.charts.depmap import NODE_W, MapEdge, MapNode, dependency_map_svg
+from app.render.depmap import NODE_W, MapEdge, MapNode, dependency_map_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 

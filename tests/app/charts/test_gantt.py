@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.charts.gantt import GanttLink, gantt_svg
-from app.charts.timeline import (
+from app.render.gantt import GanttLink, gantt_svg
+from app.render.timeline import (
     LABEL_W,
     MAX_DAYS,
     PX_PER_DAY,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from app.charts.heatmap import CELL, LEFT, TOP, cell_origin, heatmap_svg
+from app.render.heatmap import CELL, LEFT, TOP, cell_origin, heatmap_svg
 
 
 def test_cells_run_impact_right_and_probability_up() -> None:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from app.charts.layered import layout
+from app.render.layered import layout
 
 
 def test_every_node_sits_after_its_predecessors() -> None:

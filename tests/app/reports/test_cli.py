@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db import make_sessionmaker
-from app.reports import cli as report_cli
-from app.settings import Settings
+from app.cli import report as report_cli
+from app.config.settings import Settings
+from app.store.engine import make_sessionmaker
 from tests.app.reports import history
 
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import jobs
 from app.config import ThroughlineConfig, parse_config
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.sync import jobs
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.asana.model import User
 from connectors.fake.jira import FakeJira

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.auth import TokenRegistry
 from app.config import ServerConfig, TokenConfig
-from app.views.security import CONTENT_SECURITY_POLICY
+from app.web.auth import TokenRegistry
+from app.web.security import CONTENT_SECURITY_POLICY
 
 ENV = {"T_VIEWER": "viewer-secret", "T_ADMIN": "admin-secret"}
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)

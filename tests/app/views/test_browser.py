@@ -27,8 +27,8 @@ from playwright.async_api import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import make_sessionmaker
-from app.main import create_app
+from app.store.engine import make_sessionmaker
+from app.web.factory import create_app
 from connectors.fake.server import serve_in_thread
 from tests.app.conftest import make_settings
 from tests.app.views.site import TOKEN_ENV, build_history, config_for, hostile_world, jira_site

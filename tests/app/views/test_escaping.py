@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import store
-from app.db import make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.store import records
+from app.store.engine import make_sessionmaker, session_scope
 from connectors.base import ItemKind, LinkRef, Page, StatusCategory
 from tests.app import rollup_data as data
 from tests.app.views.conftest import HTML
@@ -71,7 +71,7 @@ async def hostile(
                     status_category=StatusCategory.TODO,
                 ),
             ]
-            await store.save_page(session, source_id, Page("PAY", evil), now=data.NOW)
+            await records.save_page(session, source_id, Page("PAY", evil), now=data.NOW)
         await recompute(sessionmaker, app.state.throughline.config, now=data.NOW)
         created = await client.post(
             "/api/programs/checkout/risks",

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
 from app.webhooks.worker import WebhookWorker
 from tests.app.webhooks.conftest import ENV, Site, burst
 from tests.jira_fakes import stored_items

@@ -1,0 +1,2 @@
+"""Process lifecycle: the typed state a process shares, the scheduler machinery, the
+service's own syncs and the webhook worker, opened and closed in one place."""

@@ -1,0 +1,1 @@
+"""What a process tells its operators: structured logs and Prometheus metrics."""
