@@ -29,7 +29,7 @@ import httpx
 from app.config import parse_config
 from app.store import records
 from app.store.engine import make_engine, make_sessionmaker, session_scope
-from app.sync import jobs
+from app.sync import pull
 from bench.databases import scratch_database
 from bench.report import Figure, Section
 from connectors.asana.connector import TASK_FIELDS
@@ -89,7 +89,7 @@ async def sync_with_throughline(url: str, workspace: str, projects: list[str]) -
         engine = make_engine(database)
         sessionmaker = make_sessionmaker(engine)
         started = time.perf_counter()
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             sessionmaker, config, "bench-asana", full=True, environ={TOKEN_ENV: "bench"}
         )
         elapsed = time.perf_counter() - started

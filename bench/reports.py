@@ -25,7 +25,8 @@ from app.store.engine import make_engine, make_sessionmaker, session_scope
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from bench.rollup import SOURCE, _store, dataset
-from connectors.base import Page, StatusCategory, TrackerItem
+from connectors.base import Page, TrackerItem
+from vocabulary import StatusCategory
 
 ITEMS = 100_000
 PROGRAMS = 20

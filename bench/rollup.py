@@ -34,7 +34,7 @@ from app.store.engine import make_engine, make_sessionmaker, session_scope
 from app.web.factory import create_app
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem, Transition
+from connectors.base import LinkRef, Page, TrackerItem, Transition
 from rollup import forecast as fc
 from rollup import model
 from rollup.graph import DependencyGraph
@@ -42,6 +42,7 @@ from rollup.mapping import ItemIndex
 from rollup.model import Dependency, WorkItem
 from rollup.status import evaluate
 from rollup.trend import Trend
+from vocabulary import ItemKind, StatusCategory
 
 SIZES = (10_000, 50_000, 100_000)
 PROGRAMS, OUTCOMES_PER_PROGRAM = 10, 5

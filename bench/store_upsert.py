@@ -16,7 +16,8 @@ from app.store.engine import make_engine, make_sessionmaker, session_scope
 from app.store.tables import ItemRow
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem
+from connectors.base import LinkRef, Page, TrackerItem
+from vocabulary import ItemKind, StatusCategory
 
 N_ITEMS = 20_000
 N_BASELINE = 2_000

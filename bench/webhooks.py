@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from app.config import parse_config
 from app.store.engine import make_engine, make_sessionmaker, session_scope
 from app.store.tables import ItemRow, ProgramStatusRow, SourceRow, WebhookEventRow
-from app.sync import jobs
+from app.sync import pull
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from connectors.fake.jira import FakeJira
@@ -280,7 +280,7 @@ async def _prepare(url: str, jira: str, directory: Path) -> Path:
     config = parse_config(path.read_text(), environ=ENV)
     engine = make_engine(url)
     try:
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             make_sessionmaker(engine), config, "bench-jira", full=True, environ=ENV
         )
         assert outcome.status == "succeeded", outcome.errors

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store import records
 from app.store.tables import SourceRow
-from connectors.base import ItemKind, LinkRef, StatusCategory, TrackerItem, Transition
+from connectors.base import LinkRef, TrackerItem, Transition
+from vocabulary import ItemKind, StatusCategory
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ import typer
 from app.config import ConfigError, ThroughlineConfig, load_config, secret_references
 from app.config.settings import Settings
 from app.store import migrations
-from app.sync.run import SyncOutcome
+from app.sync import SyncOutcome
 from app.telemetry.logs import configure_logging
 
 cli = typer.Typer(
@@ -146,7 +146,7 @@ def sync_command(
     from app.cli.progress import sync_progress
     from app.store.engine import make_engine, make_sessionmaker
     from app.store.locks import Locks, source_key
-    from app.sync import jobs
+    from app.sync import pull
 
     settings = _settings(config)
     loaded = _load_or_exit(settings)
@@ -171,15 +171,15 @@ def sync_command(
                         )
                         ok = False
                         continue
-                    await jobs.abandon_orphaned_runs(sessionmaker, name)
+                    await pull.abandon_orphaned_runs(sessionmaker, name)
                     with sync_progress(name, full=full) as show:
-                        outcome = await jobs.sync_source(
+                        outcome = await pull.sync_source(
                             sessionmaker, loaded, name, full=full, progress=show
                         )
                     ok &= outcome.status == "succeeded"
                     typer.echo(_sync_line(name, "sync", outcome))
                     if census:
-                        counted = await jobs.census_source(sessionmaker, loaded, name)
+                        counted = await pull.census_source(sessionmaker, loaded, name)
                         ok &= counted.status == "succeeded"
                         typer.echo(_sync_line(name, "census", counted))
         finally:
@@ -373,6 +373,35 @@ def worker_command(
     _run_server(settings, host, port)
 
 
+@cli.command("run-job")
+def run_job_command(
+    job: Annotated[str, typer.Argument(help="A scheduled job's id, e.g. sync:acme-jira")],
+    config: ConfigOption = None,
+) -> None:
+    """Run one scheduled job at once (under its lock, as the scheduler would) and exit."""
+    from app.runtime.lifecycle import service_state
+
+    settings = _settings(config)
+    loaded = _load_or_exit(settings)
+    migrations.upgrade(settings.database_url)
+
+    async def run() -> int:
+        async with service_state(settings, loaded, environ=os.environ, scheduler=True) as state:
+            assert state.scheduler is not None
+            if state.scheduler.job(job) is None:
+                known = ", ".join(spec.id for spec in state.scheduler.specs)
+                typer.echo(f"no job {job!r}; jobs: {known}", err=True)
+                return 2
+            if not await state.scheduler.run_now(job):
+                typer.echo(f"{job} is running in another process", err=True)
+                return 1
+        return 0
+
+    code = asyncio.run(run())
+    if code:
+        raise typer.Exit(code)
+
+
 def _with_role(settings: Settings, role: str, *, background: bool) -> Settings:
     """The process's part: the scheduler and the webhook worker run together or not."""
     scheduler = settings.scheduler.model_copy(update={"enabled": background})
@@ -417,7 +446,7 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from app.cli.process import tune_garbage_collector
-    from app.web.factory import create_app, request_stop
+    from app.web.factory import create_app
 
     app = create_app(settings)
     # The app (routes, schemas, templates) lives as long as the server: frozen too, full
@@ -428,12 +457,12 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
     class Server(uvicorn.Server):
         """On SIGTERM/SIGINT, stops the scheduler taking work before uvicorn stops
         listening; requests in flight get half the shutdown bound, running jobs the rest
-        (see ``app.main``)."""
+        (see ``app.runtime.lifecycle``)."""
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             state = getattr(app.state, "throughline", None)
             if state is not None:
-                request_stop(state)
+                state.request_stop()
             super().handle_exit(sig, frame)
             # uvicorn re-raises the signal once it has stopped, so the process would die
             # of SIGTERM after its clean shutdown: a stop asked for and done exits 0.

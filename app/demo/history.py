@@ -88,7 +88,7 @@ async def backfill(
                     trackers.build_connector(source, clients[source.name]),
                     source_id=rows[source.name].id,
                     overlap=source.overlap,
-                    max_concurrent_scopes=trackers.scope_concurrency(source),
+                    max_concurrent_scopes=trackers.kind_of(source).scope_concurrency(source),
                     now=clock.now,
                     references=references,
                 )

@@ -24,11 +24,9 @@ from app.config import ThroughlineConfig
 from app.programs import documents, lookup, membership
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, ProgramItemRow, SourceRow
-from app.web import csv_export
 
 MAX_LIMIT = 500
 EXPORT_BATCH = 1_000
-CSV_HEADER = tuple(documents.Item.model_fields)
 
 
 class InvalidQuery(ValueError):
@@ -208,27 +206,27 @@ async def list_items(
     )
 
 
-async def iter_csv(
+async def iter_batches(
     sessionmaker: async_sessionmaker[AsyncSession], config: ThroughlineConfig, query: ItemQuery
-) -> AsyncIterator[str]:
-    """Every item a query selects as CSV, a batch at a time, in its own read session.
+) -> AsyncIterator[list[documents.Item]]:
+    """Every item a query selects, ``EXPORT_BATCH`` at a time, each batch read in a short
+    session of its own: a slow reader of the stream holds no database connection between
+    batches, only its socket.
 
     The caller checks the query first (``list_items`` with ``limit=1``): once streaming
     has begun, an error can no longer become an error response.
     """
     async with session_scope(sessionmaker) as session:
         stmt, zone = await _statement(session, config, query)
-        after = 0
-        yield csv_export.lines(CSV_HEADER, ())
-        while True:
+    after = 0
+    while True:
+        async with session_scope(sessionmaker) as session:
             rows = (
                 await session.execute(
                     stmt.where(ItemRow.id > after).order_by(ItemRow.id).limit(EXPORT_BATCH)
                 )
             ).all()
-            if not rows:
-                return
-            after = rows[-1].id
-            yield csv_export.of_models(
-                (to_out(r, zone) for r in rows), CSV_HEADER, with_header=False
-            )
+        if not rows:
+            return
+        after = rows[-1].id
+        yield [to_out(r, zone) for r in rows]

@@ -22,7 +22,6 @@ from rollup.model import (
     Color,
     Dependency,
     ForecastOptions,
-    ItemKind,
     ItemRef,
     Outcome,
     Policy,
@@ -32,9 +31,9 @@ from rollup.model import (
     RiskThresholds,
     Selector,
     SnapshotPoint,
-    StatusCategory,
     WorkItem,
 )
+from vocabulary import ItemKind, StatusCategory
 
 _CHUNK = 500
 

@@ -19,15 +19,16 @@ import zoneinfo
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ProgramConfig, ThroughlineConfig
 from app.programs import documents, loading, membership, plans, record, risks, snapshots
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
+from app.telemetry.metrics import Metrics
 from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
 from rollup.model import Dependency, SnapshotPoint, WorkItem
@@ -332,3 +333,57 @@ async def _store(
         session, program_id, rollup, taken_at=now, document=document, bars=part.plans.bars
     )
     return tally
+
+
+async def refresh_rollups(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    *,
+    changed: bool,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    metrics: Metrics | None = None,
+    now: datetime | None = None,
+) -> RecomputeResult | None:
+    """Recompute the programs that read ``sources`` after their data changed.
+
+    Without a change, the roll-ups are still recomputed once a day: forecasts and
+    overdue dates move with the calendar even when nobody touches a ticket.
+    """
+    now = now or datetime.now(UTC)
+    if not changed and not await _rollups_stale(
+        read_sessionmaker or sessionmaker, config, sources, now
+    ):
+        return None
+    started = time.perf_counter()
+    result = await recompute(
+        sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
+    )
+    if metrics is not None:
+        metrics.rollup_recompute_seconds.observe(time.perf_counter() - started)
+    if result.programs:
+        log.info(
+            "recomputed %s in %.2fs", ", ".join(result.programs), time.perf_counter() - started
+        )
+    return result
+
+
+async def _rollups_stale(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    now: datetime,
+) -> bool:
+    """Whether any program reading ``sources`` has no roll-up computed today (UTC)."""
+    keys = [p.key for p in affected_programs(config, sources)]
+    if not keys:
+        return False
+    async with session_scope(sessionmaker) as session:
+        computed, oldest = (
+            await session.execute(
+                select(func.count(ProgramStatusRow.id), func.min(ProgramStatusRow.computed_at))
+                .join(ProgramRow, ProgramRow.id == ProgramStatusRow.program_id)
+                .where(ProgramRow.key.in_(keys))
+            )
+        ).one()
+    return bool(computed < len(keys) or oldest is None or oldest.date() < now.date())

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.store.tables import SnapshotRow
 from rollup.change import ItemState, Standing, State, capture
 from rollup.forecast import Forecast
-from rollup.model import Color, ItemRef, StatusCategory
+from rollup.model import Color, ItemRef
 from rollup.progress import ProgramProgress, Progress
 from rollup.rag import Rag
 from rollup.status import ProgramRollup
+from vocabulary import StatusCategory
 
 _CATEGORIES = list(StatusCategory)
 _CODE = {c: i for i, c in enumerate(_CATEGORIES)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -70,3 +70,12 @@ def wants_csv(accept: str | None) -> bool:
     csv_q = weights.get("text/csv", 0.0)
     json_q = max(weights.get("application/json", 0.0), weights.get("*/*", 0.0) * 0.99)
     return csv_q > 0 and csv_q > json_q
+
+
+async def iter_csv(
+    batches: AsyncIterable[Sequence[BaseModel]], header: Sequence[str]
+) -> AsyncIterator[str]:
+    """A stream of models as CSV: the header first, then each batch as it comes."""
+    yield lines(header, ())
+    async for batch in batches:
+        yield of_models(batch, header, with_header=False)

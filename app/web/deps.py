@@ -13,7 +13,7 @@ from app.config import ThroughlineConfig
 from app.config.settings import Settings
 from app.runtime.state import AppState
 from app.store.engine import session_scope
-from app.web.auth import Principal, Role
+from app.web.auth import Principal, Role, TokenRegistry
 from app.web.cache import ResponseCache
 
 # Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
@@ -75,21 +75,26 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-def authenticate(request: Request, state: AppState) -> Principal | None:
+def tokens_of(request: Request) -> TokenRegistry:
+    """The app's tokens and signed sessions (built by the lifespan)."""
+    tokens: TokenRegistry = request.app.state.tokens
+    return tokens
+
+
+def authenticate(request: Request) -> Principal | None:
     """Who sent a request: a Bearer token first, else the session cookie."""
+    tokens = tokens_of(request)
     token = _bearer(request)
-    if token is not None or not state.tokens.enabled:
-        return state.tokens.authenticate(token)
-    return state.tokens.authenticate_session(
-        request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC)
-    )
+    if token is not None or not tokens.enabled:
+        return tokens.authenticate(token)
+    return tokens.authenticate_session(request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC))
 
 
 def require(role: Role) -> object:
     """A dependency that lets a request through only with a token of at least ``role``."""
 
     async def check(request: Request, state: StateDep) -> Principal:
-        principal = authenticate(request, state)
+        principal = authenticate(request)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

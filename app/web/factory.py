@@ -7,21 +7,15 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import webhooks
 from app.config import ThroughlineConfig, load_config
 from app.config.settings import Settings, get_settings
-from app.runtime.scheduler import JobContext, build_scheduler, drain
+from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
-from app.store import catalog
-from app.store.engine import make_engine, make_sessionmaker, session_scope
-from app.sync import jobs
-from app.telemetry.metrics import Metrics
 from app.web import pages
 from app.web.api import errors, ops, sources
 from app.web.api import items as items_api
@@ -30,35 +24,11 @@ from app.web.api import programs as programs_api
 from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
 from app.web.auth import TokenRegistry
+from app.web.fastpath import WebhookFastPath
 from app.web.guards import LimitBody, RejectNul, RequestId
 from app.web.pages import reports as reports_views
-from app.webhooks.fastpath import WebhookFastPath
 
 log = logging.getLogger(__name__)
-
-
-@asynccontextmanager
-async def service_state(settings: Settings, config: ThroughlineConfig) -> AsyncIterator[AppState]:
-    """The state every request and job shares, opened and closed around a process's life."""
-    engine = make_engine(settings.database_url, echo=settings.database_echo)
-    state = AppState(
-        settings=settings,
-        config=config,
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        read_sessionmaker=make_sessionmaker(engine, read_only=True),
-        metrics=Metrics(),
-        tokens=TokenRegistry(config.server),
-    )
-    try:
-        async with session_scope(state.sessionmaker) as session:
-            await catalog.apply_config(session, config, now=datetime.now(UTC))
-        yield state
-    finally:
-        await jobs.shutdown(state)
-        for client in state.http_clients.values():
-            await client.aclose()
-        await engine.dispose()
 
 
 def create_app(
@@ -75,31 +45,25 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = config or load_config(settings.config, environ=os.environ)
-        async with service_state(settings, loaded) as state:
+        async with service_state(
+            settings,
+            loaded,
+            environ=os.environ,
+            webhook_worker=None,
+            scheduler=bool(settings.scheduler.enabled),
+        ) as state:
             app.state.throughline = state
-            if not state.tokens.enabled and settings.role == "server":
+            app.state.tokens = TokenRegistry(loaded.server)
+            if not app.state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
-            webhooks.start(state, os.environ)
-            state.metrics.backlog = webhooks.backlog_provider(state)
-            ctx = None
-            if settings.scheduler.enabled:
-                ctx = JobContext.from_state(state, os.environ)
-                state.services["job_context"] = ctx
-                state.services["scheduler"] = scheduler = build_scheduler(ctx)
-                scheduler.start()
+            if state.scheduler is not None:
+                state.scheduler.start()
                 log.info(
                     "%s started with the scheduler (%d jobs)",
                     settings.role,
-                    len(scheduler.get_jobs()),
+                    len(state.scheduler.specs),
                 )
-            try:
-                yield
-            finally:
-                if ctx is not None:
-                    scheduler = state.services.pop("scheduler")
-                    await drain(scheduler, ctx, grace=_time_left(state, settings))
-                await webhooks.stop(state, grace_seconds=max(1.0, _time_left(state, settings)))
-                await jobs.shutdown(state, grace=_time_left(state, settings))
+            yield
 
     app = FastAPI(
         title="Throughline",
@@ -126,26 +90,6 @@ def create_app(
         app.add_middleware(WebhookFastPath)
     app.add_middleware(RequestId)
     return app
-
-
-STOP_REQUESTED = "stop_requested_at"
-
-
-def _time_left(state: AppState, settings: Settings) -> float:
-    """What remains of the shutdown bound since SIGTERM arrived (all of it if none did),
-    less a second for closing connections."""
-    since = state.services.get(STOP_REQUESTED)
-    spent = time.monotonic() - since if since is not None else 0.0
-    return max(0.0, settings.shutdown_seconds - spent - 1.0)
-
-
-def request_stop(state: AppState) -> None:
-    """Called on SIGTERM before the server stops: take no new job from now on."""
-    state.services.setdefault(STOP_REQUESTED, time.monotonic())
-    ctx: JobContext | None = state.services.get("job_context")
-    if ctx is not None:
-        ctx.runtime.draining = True
-    webhooks.request_stop(state)
 
 
 class _RequestMetrics:

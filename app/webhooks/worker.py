@@ -24,16 +24,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.config.settings import WebhookSettings
+from app.programs import recompute
 from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import SourceRow, WebhookEventRow
-from app.sync import jobs, trackers
+from app.sync import trackers
 from app.sync.crosslinks import ReferenceResolver
 from app.telemetry.metrics import Metrics
 from app.webhooks import apply, inbox, subscriptions
@@ -68,7 +68,7 @@ class WebhookWorker:
         metrics: Metrics | None = None,
         wakeup: asyncio.Event | None = None,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-        http_clients: Mapping[str, httpx.AsyncClient] | None = None,
+        pool: trackers.TrackerPool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         busy: Callable[[], bool] | None = None,
     ) -> None:
@@ -79,8 +79,10 @@ class WebhookWorker:
         self._environ = environ
         self._metrics = metrics
         self.wakeup = wakeup or asyncio.Event()
-        self._given_clients = dict(http_clients or {})
-        self._own_clients: dict[str, httpx.AsyncClient] = {}
+        # Re-reads go through the process's pool (paced with its syncs); a worker made
+        # without one (tests, tools) opens its own and closes it.
+        self._own_pool = pool is None
+        self._pool = pool or trackers.TrackerPool(config.sources, environ=environ)
         self._connectors: dict[str, Connector] = {}
         self._names: dict[int, str] = {}
         self._references = ReferenceResolver.from_config(config)
@@ -148,10 +150,9 @@ class WebhookWorker:
         return self._busy is not None and self._busy()
 
     async def aclose(self) -> None:
-        """Close the HTTP clients the worker built for re-fetching."""
-        for client in self._own_clients.values():
-            await client.aclose()
-        self._own_clients.clear()
+        """Close the HTTP clients the worker opened for re-reading (not the process's)."""
+        if self._own_pool:
+            await self._pool.aclose()
         self._connectors.clear()
 
     async def drain_once(self) -> int:
@@ -301,7 +302,7 @@ class WebhookWorker:
         applied = list(merged.values())
         sources = set(merged)
         started = time.perf_counter()
-        await jobs.refresh_rollups(
+        await recompute.refresh_rollups(
             self._sessionmaker,
             self._config,
             sources,
@@ -362,14 +363,7 @@ class WebhookWorker:
     def _connector(self, name: str) -> Connector:
         connector = self._connectors.get(name)
         if connector is None:
-            source = self._config.source(name)
-            assert source is not None
-            client = self._given_clients.get(name)
-            if client is None:
-                client = self._own_clients[name] = trackers.build_http_client(
-                    source, environ=self._environ
-                )
-            connector = self._connectors[name] = trackers.build_connector(source, client)
+            connector = self._connectors[name] = self._pool.connector(name)
         return connector
 
 

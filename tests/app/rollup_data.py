@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig, parse_config
 from app.store import records
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem, Transition
+from connectors.base import LinkRef, Page, TrackerItem, Transition
 from tests.builders import make_item, make_source
+from vocabulary import ItemKind, StatusCategory
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)

@@ -8,11 +8,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from app.runtime import syncs
 from app.runtime.state import AppState
 from app.store.engine import session_scope
 from app.store.locks import Locks, source_key
 from app.store.tables import SyncRunRow
-from app.sync import jobs
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import EMAIL, TOKEN, make_fake
 
@@ -40,9 +40,9 @@ async def modes(state: AppState) -> list[str]:
 
 
 async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: AppState) -> None:
-    outcome = await jobs.sync_and_record(state, "acme", full=True)
+    outcome = await state.syncs.sync_and_record("acme", full=True)
     assert outcome.status == "succeeded"
-    await jobs.sync_and_record(state, "acme")
+    await state.syncs.sync_and_record("acme")
     assert await modes(state) == ["full", "census", "incremental"]
     metrics = state.metrics.registry
     assert metrics.get_sample_value("throughline_sync_items_total", {"source": "acme"}) > 0
@@ -54,14 +54,14 @@ async def test_a_full_sync_runs_the_census_and_a_quick_resync_does_not(state: Ap
 async def test_a_second_sync_of_the_same_source_is_refused_while_one_runs(
     state: AppState,
 ) -> None:
-    first = await jobs.start_sync(state, "acme")
-    assert jobs.is_running(state, "acme")
-    with pytest.raises(jobs.SyncAlreadyRunning):
-        await jobs.sync_and_record(state, "acme")
-    with pytest.raises(jobs.SyncAlreadyRunning):
-        await jobs.start_sync(state, "acme")
+    first = await state.syncs.start_sync("acme")
+    assert state.syncs.is_running("acme")
+    with pytest.raises(syncs.SyncAlreadyRunning):
+        await state.syncs.sync_and_record("acme")
+    with pytest.raises(syncs.SyncAlreadyRunning):
+        await state.syncs.start_sync("acme")
     assert (await first).status == "succeeded"
-    assert not jobs.is_running(state, "acme")
+    assert not state.syncs.is_running("acme")
 
 
 async def test_a_sync_held_by_another_process_is_refused(state: AppState) -> None:
@@ -70,17 +70,17 @@ async def test_a_sync_held_by_another_process_is_refused(state: AppState) -> Non
     other = Locks(state.engine)
     async with other.hold(source_key("acme")) as held:
         assert held
-        with pytest.raises(jobs.SyncAlreadyRunning):
-            await jobs.sync_and_record(state, "acme")
-        with pytest.raises(jobs.SyncAlreadyRunning):
-            await jobs.start_sync(state, "acme")
-    assert (await jobs.sync_and_record(state, "acme")).status == "succeeded"
+        with pytest.raises(syncs.SyncAlreadyRunning):
+            await state.syncs.sync_and_record("acme")
+        with pytest.raises(syncs.SyncAlreadyRunning):
+            await state.syncs.start_sync("acme")
+    assert (await state.syncs.sync_and_record("acme")).status == "succeeded"
 
 
 async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
     state: AppState,
 ) -> None:
-    await jobs.sync_and_record(state, "acme")
+    await state.syncs.sync_and_record("acme")
     async with session_scope(state.sessionmaker) as session:
         run = (await session.scalars(select(SyncRunRow))).first()
         assert run is not None
@@ -92,7 +92,7 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
             warnings=[],
         )
         session.add(orphan)
-    await jobs.sync_and_record(state, "acme")
+    await state.syncs.sync_and_record("acme")
     async with session_scope(state.sessionmaker) as session:
         found = await session.get_one(SyncRunRow, orphan.id)
         assert (found.status, found.error) == (
@@ -102,5 +102,5 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(
 
 
 async def test_an_unknown_source_is_named(state: AppState) -> None:
-    with pytest.raises(jobs.UnknownSource, match="nope"):
-        await jobs.sync_and_record(state, "nope")
+    with pytest.raises(syncs.UnknownSource, match="nope"):
+        await state.syncs.sync_and_record("nope")

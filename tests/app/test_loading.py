@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import parse_config
 from app.programs import loading
 from app.store import records
-from connectors.base import Deletion, Page, StatusCategory
-from rollup.model import Color, ItemKind, ProgressBasis
+from connectors.base import Deletion, Page
+from rollup.model import Color, ProgressBasis
 from tests.app import rollup_data as data
 from tests.builders import make_item, make_source
+from vocabulary import ItemKind, StatusCategory
 
 POLICY = """
 sources:

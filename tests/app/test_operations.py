@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.config.settings import SchedulerSettings, ServerSettings
-from app.runtime.scheduler import EPOCH, JobContext, JobSpec, drain, due_time, run_job
+from app.runtime.scheduler import JobContext, drain, run_job
 from app.runtime.state import AppState
 from app.store.engine import make_engine, session_scope
 from app.store.locks import Locks, advisory_key, source_key
+from app.store.schedule import EPOCH, JobSpec, PlanContext, due_time
 from app.store.tables import JobRunRow
-from app.sync import jobs
 from app.telemetry import logs
 from app.telemetry.metrics import Backlog
 from connectors.fake.server import serve_in_thread
@@ -65,15 +65,16 @@ def _state(app: FastAPI) -> AppState:
 
 async def _settle(state: AppState) -> None:
     """Wait for the syncs requests started in the background."""
-    await asyncio.gather(*state.services.get("sync_tasks", {}).values())
+    await asyncio.gather(*state.syncs.running())
 
 
 async def test_the_plan_has_a_sync_per_source_a_nightly_census_and_daily_snapshots(
     running: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     app, _ = running
-    scheduler = _state(app).services["scheduler"]
-    found = {job.id: job for job in scheduler.get_jobs()}
+    scheduler = _state(app).scheduler
+    assert scheduler is not None
+    found = {job.id: job for job in scheduler.apscheduler.get_jobs()}
     assert {"sync:acme", "census:acme", "snapshot:pay", "report:pay"} <= set(found)
     sync = found["sync:acme"]
     # Aligned to the epoch: every process computes the same due times.
@@ -115,9 +116,8 @@ def _counting_spec(calls: list[str], *, pause: float = 0.0, lock: str = "test:jo
 
 def _process(state: AppState) -> JobContext:
     """A job context with its own locks: what a second process on the database has."""
-    return JobContext(
-        state.sessionmaker, state.config, state.settings, {}, state=state, locks=Locks(state.engine)
-    )
+    plan = PlanContext(state.sessionmaker, state.config, state.settings, {})
+    return JobContext(plan, locks=Locks(state.engine), metrics=state.metrics)
 
 
 async def test_two_processes_run_a_due_time_once_whether_together_or_one_after_the_other(
@@ -209,9 +209,9 @@ async def test_drain_stops_taking_work_and_cancels_what_outlives_the_bound(
     )
     task = asyncio.create_task(run_job(spec, ctx))
     await started.wait()
-    scheduler = state.services["scheduler"]
+    assert state.scheduler is not None
     began = asyncio.get_running_loop().time()
-    await drain(scheduler, ctx, grace=0.3)
+    await drain(state.scheduler.apscheduler, ctx, grace=0.3)
     assert task.done()
     assert asyncio.get_running_loop().time() - began < 2
     calls: list[str] = []
@@ -227,7 +227,8 @@ async def test_not_ready_when_the_scheduler_stopped_or_the_database_is_gone(
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["scheduler"] == "running"
-    state.services["scheduler"].shutdown(wait=False)
+    assert state.scheduler is not None
+    state.scheduler.apscheduler.shutdown(wait=False)
     stopped = await client.get("/readyz")
     assert stopped.status_code == 503
     assert stopped.json()["checks"]["scheduler"] == "stopped"
@@ -293,7 +294,7 @@ async def test_freshness_and_the_webhook_backlog_are_read_at_scrape_time(
 ) -> None:
     app, client = running
     state = _state(app)
-    await jobs.sync_and_record(state, "acme")
+    await state.syncs.sync_and_record("acme")
     received = datetime.now(UTC) - timedelta(seconds=90)
 
     async def backlog() -> dict[str, Backlog]:

@@ -14,9 +14,10 @@ from app.programs.recompute import affected_programs, recompute
 from app.store import catalog, records
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramStatusRow, RiskEventRow, RiskRow, SnapshotRow
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory
+from connectors.base import LinkRef, Page
 from tests.app import rollup_data as data
 from tests.builders import make_item
+from vocabulary import ItemKind, StatusCategory
 
 
 @pytest.fixture

@@ -12,22 +12,28 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config.settings import SchedulerSettings, Settings
+from app.programs import schedule as program_jobs
 from app.reports import runs
-from app.runtime.scheduler import JobContext, _serve, build_scheduler, planned_jobs
+from app.reports import schedule as report_jobs
+from app.runtime.scheduler import JobContext, Scheduler, build_scheduler, planned_jobs
+from app.store.schedule import PlanContext
 from app.store.tables import ReportRow
 from tests.app.reports import history
 
+PLANNERS = (program_jobs.plan, report_jobs.plan)
 
-def _context(sessionmaker: async_sessionmaker[AsyncSession], **report: str) -> JobContext:
+
+def _context(sessionmaker: async_sessionmaker[AsyncSession], **report: str) -> PlanContext:
     cfg = history.config(report.get("report", ""))
     settings = Settings(_env_file=None, scheduler=SchedulerSettings(misfire_grace_seconds=120))
-    return JobContext(sessionmaker, cfg, settings, {})
+    return PlanContext(sessionmaker, cfg, settings, {})
 
 
 async def test_every_program_gets_a_report_job_at_its_hour_in_its_zone(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    scheduler = build_scheduler(_context(sessionmaker, report='{cron: "30 16 * * 5"}'))
+    plan = _context(sessionmaker, report='{cron: "30 16 * * 5"}')
+    scheduler = build_scheduler(JobContext(plan), planned_jobs(plan, PLANNERS))
     scheduler.start(paused=True)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
@@ -91,13 +97,14 @@ async def test_now_runs_one_job_at_once(
     sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = await history.build(sessionmaker)
-    monkeypatch.setattr("app.runtime.scheduler._now", lambda: history.MONDAY)
-    ctx = JobContext(sessionmaker, cfg, Settings(_env_file=None), {})
-    assert await _serve(ctx, "report:checkout") == 0
+    monkeypatch.setattr("app.reports.schedule.utcnow", lambda: history.MONDAY)
+    plan = PlanContext(sessionmaker, cfg, Settings(_env_file=None), {})
+    scheduler = Scheduler(JobContext(plan), PLANNERS)
+    assert await scheduler.run_now("report:checkout")
     async with sessionmaker() as session:
         assert list(await session.scalars(select(ReportRow.week))) == ["2026-W47"]
-    assert await _serve(ctx, "report:nowhere") == 2
-    assert "report:checkout" in {s.id for s in planned_jobs(ctx)}
+    with pytest.raises(KeyError):
+        await scheduler.run_now("report:nowhere")
 
 
 async def test_the_service_runs_the_scheduler_only_when_enabled(
@@ -105,10 +112,10 @@ async def test_the_service_runs_the_scheduler_only_when_enabled(
 ) -> None:
     quiet = app_factory("server: {auth: none}\n")
     async with quiet.router.lifespan_context(quiet):
-        assert "scheduler" not in quiet.state.throughline.services
+        assert quiet.state.throughline.scheduler is None
     enabled = app_factory("server: {auth: none}\n", scheduler=SchedulerSettings(enabled=True))
     async with enabled.router.lifespan_context(enabled):
-        scheduler = enabled.state.throughline.services["scheduler"]
+        scheduler = enabled.state.throughline.scheduler
         assert scheduler.running
-        assert {j.id for j in scheduler.get_jobs()} >= {"reports:deliveries"}
-    assert "scheduler" not in enabled.state.throughline.services
+        assert {j.id for j in scheduler.apscheduler.get_jobs()} >= {"reports:deliveries"}
+    assert not scheduler.running

@@ -23,7 +23,6 @@ from app.config.settings import LogSettings
 from app.reports import delivery, service
 from app.store.engine import session_scope
 from app.store.tables import ReportRow, SyncRunRow
-from app.sync import jobs
 from app.telemetry.logs import configure_logging
 from connectors.fake.jira import FakeJira, generate
 from connectors.fake.server import serve_in_thread
@@ -124,8 +123,8 @@ async def test_no_secret_appears_anywhere(
             httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
         ):
             state = app.state.throughline
-            assert (await jobs.sync_and_record(state, "acme", full=True)).status == "succeeded"
-            failed = await jobs.sync_and_record(state, "broken")
+            assert (await state.syncs.sync_and_record("acme", full=True)).status == "succeeded"
+            failed = await state.syncs.sync_and_record("broken")
             assert failed.status == "failed"
             answers = [
                 await client.get("/api/sources", headers=admin),

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, LinkRow, TransitionRow
-from connectors.base import Deletion, Page, StatusCategory
+from connectors.base import Deletion, Page
 from tests.builders import T0, blocks, make_item, make_source, make_transition
+from vocabulary import StatusCategory
 
 
 async def _item(session: AsyncSession, key: str) -> ItemRow:

@@ -84,7 +84,10 @@ async def _page(
 
 def _export(state: StateDep, config: ConfigDep, query: items.ItemQuery) -> StreamingResponse:
     return StreamingResponse(
-        items.iter_csv(state.read_sessionmaker, config, query),
+        csv_export.iter_csv(
+            items.iter_batches(state.read_sessionmaker, config, query),
+            tuple(documents.Item.model_fields),
+        ),
         media_type=csv_export.MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="items.csv"'},
     )

@@ -41,8 +41,7 @@ async def read_readiness(state: StateDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
         ready = False
     if state.settings.scheduler.enabled:
-        scheduler = state.services.get("scheduler")
-        if scheduler is not None and scheduler.running:
+        if state.scheduler is not None and state.scheduler.running:
             checks["scheduler"] = "running"
         else:
             checks["scheduler"] = "stopped"

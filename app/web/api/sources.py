@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
+from app.runtime import syncs
 from app.store import records
 from app.store.tables import SyncRunRow
-from app.sync import jobs
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.web.sources import list_source_status
 
@@ -87,7 +87,7 @@ async def list_sources(session: SessionDep, state: StateDep, _: ViewerDep) -> So
         session,
         state.config,
         now=datetime.now(UTC),
-        running=lambda name: jobs.is_running(state, name),
+        running=state.syncs.is_running,
     )
     return SourcesOut(sources=[SourceOut.model_validate(s, from_attributes=True) for s in found])
 
@@ -102,10 +102,10 @@ async def start_source_sync(
     name: str, state: StateDep, _: AdminDep, full: bool = False
 ) -> SyncStartedOut:
     try:
-        await jobs.start_sync(state, name, full=full)
-    except jobs.UnknownSource:
+        await state.syncs.start_sync(name, full=full)
+    except syncs.UnknownSource:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No source named {name!r}.") from None
-    except jobs.SyncAlreadyRunning:
+    except syncs.SyncAlreadyRunning:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"A sync of {name!r} is already running."
         ) from None

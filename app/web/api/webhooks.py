@@ -35,8 +35,7 @@ _INTAKE_RESPONSES: dict[int | str, dict[str, str]] = {
 
 
 def intake_of(state: AppState) -> Intake:
-    intake: Intake = state.services["webhook_intake"]
-    return intake
+    return state.webhooks.intake
 
 
 @router.post(

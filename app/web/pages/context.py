@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from app.web.auth import Principal, Role
 from app.web.cache import ResponseCache
-from app.web.deps import StateDep, authenticate, response_cache_of
+from app.web.deps import StateDep, authenticate, response_cache_of, tokens_of
 from app.web.pages import csrf
 from app.web.pages.render import Renderer
 
@@ -70,7 +70,7 @@ def renderer_of(request: Request) -> Renderer:
 
 def page_for(role: Role) -> object:
     async def build(request: Request, state: StateDep) -> PageContext:
-        principal = authenticate(request, state)
+        principal = authenticate(request)
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInRequired(target)
@@ -82,7 +82,7 @@ def page_for(role: Role) -> object:
         return PageContext(
             request=request,
             viewer=principal,
-            open_access=not state.tokens.enabled,
+            open_access=not tokens_of(request).enabled,
             renderer=renderer_of(request),
             cache=response_cache_of(request),
         )

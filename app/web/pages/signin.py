@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.web.deps import SESSION_COOKIE, StateDep, authenticate
+from app.web.deps import SESSION_COOKIE, StateDep, authenticate, tokens_of
 from app.web.pages import csrf
 from app.web.pages.context import renderer_of
 
@@ -49,9 +49,9 @@ async def sign_in_page(request: Request, state: StateDep, next: str = "/") -> Re
         request,
         {
             "next": _safe_next(next),
-            "open_access": not state.tokens.enabled,
+            "open_access": not tokens_of(request).enabled,
             "problem": None,
-            "signed_in": authenticate(request, state) is not None and state.tokens.enabled,
+            "signed_in": authenticate(request) is not None and tokens_of(request).enabled,
         },
     )
 
@@ -64,25 +64,25 @@ async def sign_in(request: Request, state: StateDep) -> Response:
     lifetime = timedelta(hours=state.settings.server.session_hours)
     token = form.get("token")
     session = (
-        state.tokens.open_session(token.strip(), now=datetime.now(UTC), lifetime=lifetime)
+        tokens_of(request).open_session(token.strip(), now=datetime.now(UTC), lifetime=lifetime)
         if isinstance(token, str)
         else None
     )
     if session is None:
         problem = (
             "Nobody needs to sign in: this server is open (server.auth: none)."
-            if not state.tokens.enabled
+            if not tokens_of(request).enabled
             else "That token is not valid. Check it with whoever runs Throughline."
         )
         return _page(
             request,
             {
                 "next": target,
-                "open_access": not state.tokens.enabled,
+                "open_access": not tokens_of(request).enabled,
                 "problem": problem,
                 "signed_in": False,
             },
-            status_code=401 if state.tokens.enabled else 400,
+            status_code=401 if tokens_of(request).enabled else 400,
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -103,8 +103,8 @@ async def sign_out_page(request: Request, state: StateDep) -> Response:
         request,
         "sign_out.html",
         {
-            "viewer": authenticate(request, state),
-            "open_access": not state.tokens.enabled,
+            "viewer": authenticate(request),
+            "open_access": not tokens_of(request).enabled,
             "csrf_token": csrf.token(request),
         },
     )

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.programs import lookup
+from app.runtime import syncs
 from app.store import records
-from app.sync import jobs
 from app.web.deps import SessionDep, StateDep
 from app.web.pages import csrf
 from app.web.pages.context import AdminPageDep, PageDep
@@ -28,7 +28,7 @@ async def sources_page(page: PageDep, session: SessionDep, state: StateDep) -> R
         session,
         state.config,
         now=datetime.now(UTC),
-        running=lambda name: jobs.is_running(state, name),
+        running=state.syncs.is_running,
     )
     runs = await records.list_sync_runs(session, source_id=None, limit=RUNS_LISTED)
     return page.render(
@@ -49,9 +49,9 @@ async def sync_source_now(name: str, page: AdminPageDep, state: StateDep) -> Res
     form = await page.request.form()
     csrf.verify(page.request, form.get(csrf.FIELD))
     try:
-        await jobs.start_sync(state, name)
-    except jobs.UnknownSource:
+        await state.syncs.start_sync(name)
+    except syncs.UnknownSource:
         raise lookup.NotFound(f"There is no source {name!r}.") from None
-    except jobs.SyncAlreadyRunning:
+    except syncs.SyncAlreadyRunning:
         pass  # the running sync picks up the same changes: the page shows it running
     return RedirectResponse(f"/sources?started={name}", status_code=303)

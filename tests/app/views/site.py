@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig, parse_config
 from app.programs.recompute import recompute
-from app.sync import jobs
+from app.sync import pull
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.asana.model import User
 from connectors.fake.jira import FakeJira
@@ -147,6 +147,6 @@ async def build_history(
             fake.world.clock.advance(WEEK.total_seconds())
             _work_a_week(fake, jira, rng)
         for source in ("acme-asana", "acme-jira"):
-            outcome = await jobs.sync_source(sessionmaker, config, source, environ=TOKEN_ENV)
+            outcome = await pull.sync_source(sessionmaker, config, source, environ=TOKEN_ENV)
             assert outcome.status == "succeeded", (source, outcome.errors)
         await recompute(sessionmaker, config, now=fake.world.clock.now())

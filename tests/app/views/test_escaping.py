@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.programs.recompute import recompute
 from app.store import records
 from app.store.engine import make_sessionmaker, session_scope
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory
+from connectors.base import LinkRef, Page
 from tests.app import rollup_data as data
 from tests.app.views.conftest import HTML
 from tests.builders import make_item
+from vocabulary import ItemKind, StatusCategory
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"

@@ -18,7 +18,7 @@ from app.config import ThroughlineConfig, parse_config
 from app.config.settings import WebhookSettings
 from app.store.engine import make_sessionmaker, session_scope
 from app.store.tables import WebhookEventRow
-from app.sync import jobs
+from app.sync import pull
 from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import (
@@ -92,7 +92,7 @@ class Site:
         )
 
     async def sync(self) -> None:
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             self.sessionmaker, self.config, "acme-jira", full=True, environ=ENV
         )
         assert outcome.status == "succeeded", outcome.errors

@@ -18,7 +18,7 @@ from app.config import parse_config
 from app.config.settings import WebhookSettings
 from app.store.engine import make_sessionmaker, session_scope
 from app.store.tables import ItemRow, WebhookSubscriptionRow
-from app.sync import jobs
+from app.sync import pull
 from app.webhooks import register
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.jira import FakeJira
@@ -62,7 +62,7 @@ sources:
         settings = WebhookSettings(secret_key="k" * 40, poll_seconds=0.05)
         app = app_factory(config, webhooks=settings)
         with serve_in_thread(app) as app_base:
-            outcome = await jobs.sync_source(sessionmaker, config, "team-asana", environ=ENV)
+            outcome = await pull.sync_source(sessionmaker, config, "team-asana", environ=ENV)
             assert outcome.status == "succeeded"
             result = await register.register(
                 sessionmaker, config, "team-asana", public_url=app_base, environ=ENV

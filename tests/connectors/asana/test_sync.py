@@ -16,11 +16,11 @@ from app.config import parse_config
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, ProjectStatusRow
 from app.sync.crosslinks import MENTION, ReferenceResolver
-from connectors.base import StatusCategory
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.asana.data import HOSTILE_NAMES
 from connectors.fake.server import serve_in_thread
 from tests.connectors.asana.conftest import Harness, expected_title, open_harness
+from vocabulary import StatusCategory
 
 
 def assert_store_equals_fake(stored: dict[str, ItemRow], asana: Harness) -> None:

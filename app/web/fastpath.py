@@ -29,7 +29,7 @@ class WebhookFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         parts = scope["path"].split("/") if scope["type"] == "http" else []
         state = getattr(scope["app"].state, "throughline", None) if parts else None
-        intake = state.services.get("webhook_intake") if state is not None else None
+        intake = state.webhooks.intake if state is not None else None
         if (
             intake is None
             or scope["method"] != "POST"
