@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from alembic import context
 from app.config.settings import Settings
+from app.store import tables  # noqa: F401  (registers every table on Base.metadata)
 from app.store.engine import Base, UTCDateTime, make_engine
 
 config = context.config

@@ -18,6 +18,7 @@ from app.config.settings import Settings
 from app.store import migrations
 from app.sync import SyncOutcome
 from app.telemetry.logs import configure_logging
+from vocabulary import RunStatus
 
 cli = typer.Typer(
     name="throughline",
@@ -176,11 +177,11 @@ def sync_command(
                         outcome = await pull.sync_source(
                             sessionmaker, loaded, name, full=full, progress=show
                         )
-                    ok &= outcome.status == "succeeded"
+                    ok &= outcome.status == RunStatus.SUCCEEDED
                     typer.echo(_sync_line(name, "sync", outcome))
                     if census:
                         counted = await pull.census_source(sessionmaker, loaded, name)
-                        ok &= counted.status == "succeeded"
+                        ok &= counted.status == RunStatus.SUCCEEDED
                         typer.echo(_sync_line(name, "census", counted))
         finally:
             await engine.dispose()

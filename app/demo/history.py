@@ -31,6 +31,7 @@ from app.store.engine import session_scope
 from app.sync import trackers
 from app.sync.crosslinks import ReferenceResolver
 from connectors.fake.org import HISTORY_DAYS, Flow
+from vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ async def backfill(
                     now=clock.now,
                     references=references,
                 )
-                if outcome.status == "failed":
+                if outcome.status == RunStatus.FAILED:
                     raise RuntimeError(f"{source.name}: {outcome.errors}")
                 syncs += 1
             await recompute.recompute(sessionmaker, config, now=clock.now())

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import ProgramConfig, ThroughlineConfig
 from app.programs import documents, risks
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow, SourceRow, SyncRunRow
+from vocabulary import RunStatus
 
 NOT_COMPUTED = documents.Reason(
     rule="not_computed",
@@ -60,7 +61,7 @@ async def _freshness(
     wanted = sorted({m.source for p in programs for o in p.outcomes for m in o.match})
     last = (
         select(SyncRunRow.source_id, func.max(SyncRunRow.finished_at).label("at"))
-        .where(SyncRunRow.status.in_(("succeeded", "partial")))
+        .where(SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)))
         .group_by(SyncRunRow.source_id)
         .subquery()
     )

@@ -22,6 +22,7 @@ from app.programs.lookup import ConfiguredProgram, NotFound
 from app.reports import schemas as out
 from app.reports.weeks import Week, covered_day
 from app.store.tables import SnapshotRow, SourceRow, SyncRunRow
+from vocabulary import RunStatus
 
 MILESTONE_WEEKS = 4
 
@@ -173,7 +174,7 @@ async def _freshness(
                 .join(SourceRow, SourceRow.id == SyncRunRow.source_id)
                 .where(
                     SourceRow.name.in_(names),
-                    SyncRunRow.status.in_(("succeeded", "partial")),
+                    SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)),
                     SyncRunRow.finished_at <= at,
                 )
                 .group_by(SourceRow.name)

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.programs import documents
 from app.store.text import StorableText
+from vocabulary import DeliveryStatus
 
-DeliveryStatus = Literal["waiting", "pending", "sending", "sent", "failed"]
 Channel = Literal["slack", "confluence", "email"]
 
 

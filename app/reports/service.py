@@ -20,6 +20,7 @@ from app.reports import compose, render
 from app.reports import schemas as out
 from app.reports.weeks import Week
 from app.store.tables import ReportRow
+from vocabulary import DeliveryStatus
 
 _ROW_ONLY = {"notes", "notes_updated_at", "released_at", "deliveries", "links"}
 
@@ -76,7 +77,7 @@ def _render(row: ReportRow, report: out.WeeklyReport, *, public_url: str | None,
     row.markdown = render.markdown(report, links=targets)
 
 
-def _plan(row: ReportRow, program: ConfiguredProgram, status: out.DeliveryStatus) -> None:
+def _plan(row: ReportRow, program: ConfiguredProgram, status: DeliveryStatus) -> None:
     """Give every configured channel not yet sent the status ``status``."""
     existing = {d["channel"]: d for d in row.deliveries or []}
     planned: list[dict[str, Any]] = []
@@ -92,7 +93,7 @@ def _plan(row: ReportRow, program: ConfiguredProgram, status: out.DeliveryStatus
 def release(row: ReportRow, program: ConfiguredProgram, *, now: datetime) -> bool:
     """Let the report's delivery go; True when some channel now waits to be sent."""
     row.released_at = row.released_at or now
-    _plan(row, program, "pending")
+    _plan(row, program, DeliveryStatus.PENDING)
     return any(d["status"] == "pending" for d in row.deliveries)
 
 
@@ -122,7 +123,7 @@ async def generate(
     waiting = False
     if deliver:
         if program.config.report.review and not row.notes and row.released_at is None:
-            _plan(row, program, "waiting")
+            _plan(row, program, DeliveryStatus.WAITING)
         else:
             waiting = release(row, program, now=now)
     await session.flush()

@@ -20,10 +20,10 @@ from app.config.settings import WebhookSettings
 from app.store.tables import SourceRow, WebhookEventRow
 from app.sync.trackers import TrackerPool
 from app.telemetry.metrics import Backlog, BacklogProvider, Metrics
-from app.webhooks import inbox
 from app.webhooks.intake import Intake
 from app.webhooks.sealing import Sealer
 from app.webhooks.worker import WebhookWorker
+from vocabulary import EventState
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def backlog_provider(read_sessionmaker: async_sessionmaker[AsyncSession]) -> Bac
             rows = await session.execute(
                 select(SourceRow.name, func.count(), func.min(WebhookEventRow.received_at))
                 .join(SourceRow, SourceRow.id == WebhookEventRow.source_id)
-                .where(WebhookEventRow.state == inbox.PENDING)
+                .where(WebhookEventRow.state == EventState.PENDING)
                 .group_by(SourceRow.name)
             )
             return {str(name): Backlog(int(count), oldest) for name, count, oldest in rows}

@@ -27,6 +27,7 @@ from app.store.tables import (
 )
 from connectors.base import Deletion, Page, TrackerItem
 from connectors.base import ProjectStatus as ProjectStatusRecord
+from vocabulary import RunMode, RunStatus
 
 T = TypeVar("T")
 
@@ -80,7 +81,8 @@ async def refresh_statistics(session: AsyncSession) -> bool:
     return True
 
 
-def _item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]:
+def item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]:
+    """The row that stores ``item`` (every column but the id), as the upsert binds it."""
     return {
         "source_id": source_id,
         "external_id": item.external_id,
@@ -128,7 +130,7 @@ async def upsert_items(
         seen = latest.get(item.external_id)
         if seen is None or item.updated_at >= seen.updated_at:
             latest[item.external_id] = item
-    rows = [_item_row(source_id, item, now) for item in latest.values()]
+    rows = [item_row(source_id, item, now) for item in latest.values()]
     if not rows:
         return set()
     stmt = _insert(session, ItemRow.__table__)
@@ -381,7 +383,7 @@ async def advance_cursor(
     cursor_at: datetime | None,
     *,
     run_started_at: datetime,
-    status: str = "succeeded",
+    status: RunStatus = RunStatus.SUCCEEDED,
     error: str | None = None,
     token: str | None = None,
 ) -> SyncStateRow:
@@ -448,7 +450,9 @@ async def get_last_run(
     session: AsyncSession, source_id: int, *, statuses: Sequence[str] | None = None
 ) -> SyncRunRow | None:
     """The source's most recent pull (not census), optionally only one that ended so."""
-    stmt = select(SyncRunRow).where(SyncRunRow.source_id == source_id, SyncRunRow.mode != "census")
+    stmt = select(SyncRunRow).where(
+        SyncRunRow.source_id == source_id, SyncRunRow.mode != RunMode.CENSUS
+    )
     if statuses is not None:
         stmt = stmt.where(SyncRunRow.status.in_(list(statuses)))
     return await session.scalar(

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.store.engine import Base, UTCDateTime
+from app.store.engine import Base, UTCDateTime, word_column
+from vocabulary import EventState, ItemKind, RunMode, RunStatus, StatusCategory
 
 JSONDict = dict[str, Any]
 
@@ -59,11 +60,11 @@ class ItemRow(Base):
     key: Mapped[str] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(String(1024))
     title: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ItemKind] = mapped_column(word_column(ItemKind))
     issue_type: Mapped[str | None] = mapped_column(String(64))
     hierarchy_level: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(128))
-    status_category: Mapped[str] = mapped_column(String(16))
+    status_category: Mapped[StatusCategory] = mapped_column(word_column(StatusCategory))
     project: Mapped[str | None] = mapped_column(String(128))
     projects: Mapped[list[str]] = mapped_column(JSON, default=list)
     section: Mapped[str | None] = mapped_column(String(256))
@@ -178,7 +179,7 @@ class SyncStateRow(Base):
     token: Mapped[str | None] = mapped_column(Text)
     """An opaque resume token the tracker issued for this scope (e.g. an Asana sync token)."""
     last_run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_run_status: Mapped[str | None] = mapped_column(String(16))
+    last_run_status: Mapped[RunStatus | None] = mapped_column(word_column(RunStatus))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_census_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -191,9 +192,9 @@ class SyncRunRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[RunMode] = mapped_column(word_column(RunMode))
     """full | incremental | census | refetch"""
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RunStatus] = mapped_column(word_column(RunStatus))
     """running | succeeded | partial | failed | abandoned"""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -354,7 +355,7 @@ class WebhookEventRow(Base):
     headers: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     trusted: Mapped[bool] = mapped_column(Boolean, default=True)
     """False for unsigned deliveries an operator allowed: hints to re-fetch, never data."""
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[EventState] = mapped_column(word_column(EventState), default=EventState.PENDING)
     """pending | applied | failed | rejected"""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -26,6 +26,7 @@ from app.sync.crosslinks import ReferenceResolver
 from app.telemetry import logs
 from app.telemetry.metrics import Metrics
 from connectors.base import Connector
+from vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,9 @@ async def abandon_orphaned_runs(sessionmaker: async_sessionmaker[AsyncSession], 
             return 0
         result = await session.execute(
             update(SyncRunRow)
-            .where(SyncRunRow.source_id == row.id, SyncRunRow.status == "running")
+            .where(SyncRunRow.source_id == row.id, SyncRunRow.status == RunStatus.RUNNING)
             .values(
-                status="abandoned",
+                status=RunStatus.ABANDONED,
                 finished_at=datetime.now(UTC),
                 error="the process running it stopped before it finished",
             )

@@ -34,6 +34,7 @@ from connectors.base import (
     SyncWarning,
     TrackerAuthError,
 )
+from vocabulary import RunMode, RunStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,7 +60,7 @@ class SyncProgress:
 @dataclass(slots=True)
 class SyncOutcome:
     run_id: int
-    status: str
+    status: RunStatus
     counts: records.WriteCounts
     items_seen: int
     warnings: list[SyncWarning] = field(default_factory=list)
@@ -118,7 +119,7 @@ async def run_sync(
     """
     started_at = now()
     run_id = await _start_run(
-        sessionmaker, source_id, "full" if full else "incremental", started_at
+        sessionmaker, source_id, RunMode.FULL if full else RunMode.INCREMENTAL, started_at
     )
     logs.sync_run_var.set(run_id)
     run = _Run(sessionmaker, source_id, started_at, progress, references)
@@ -140,17 +141,17 @@ async def run_sync(
         # Stopped (shutdown, or the caller gave up): the pages stored so far stay, the
         # cursors did not move past the page in hand, so the next sync re-reads it.
         run.errors["*"] = "stopped before it finished; the next sync resumes from here"
-        await asyncio.shield(_finish_run(run, run_id, connector, "abandoned", now()))
+        await asyncio.shield(_finish_run(run, run_id, connector, RunStatus.ABANDONED, now()))
         raise
     except* BaseException as caught:
         # A defect or a lost database: record the run as failed, then let it surface.
         run.errors["*"] = f"internal error: {caught.exceptions[0]!r}"
-        await _finish_run(run, run_id, connector, "failed", now())
+        await _finish_run(run, run_id, connector, RunStatus.FAILED, now())
         raise
     if "*" in run.errors or (run.errors and not run.progress.scopes_done):
-        status = "failed"
+        status = RunStatus.FAILED
     else:
-        status = "partial" if run.errors else "succeeded"
+        status = RunStatus.PARTIAL if run.errors else RunStatus.SUCCEEDED
     await _finish_run(run, run_id, connector, status, now())
     return SyncOutcome(
         run_id, status, run.counts, run.progress.items_seen, run.warnings, run.errors
@@ -208,7 +209,7 @@ async def _sync_scope(
                 scope,
                 None,
                 run_started_at=run.started_at,
-                status="failed",
+                status=RunStatus.FAILED,
                 error=str(exc),
             )
         log.warning("sync of scope %s failed: %s", scope, exc)
@@ -274,17 +275,17 @@ async def run_census(
     is still present, and a census that failed anywhere deletes nothing.
     """
     started_at = now()
-    run_id = await _start_run(sessionmaker, source_id, "census", started_at)
+    run_id = await _start_run(sessionmaker, source_id, RunMode.CENSUS, started_at)
     logs.sync_run_var.set(run_id)
     run = _Run(sessionmaker, source_id, started_at, None)
     present: set[str] = set()
-    status = "succeeded"
+    status = RunStatus.SUCCEEDED
     try:
         for scope in await connector.scopes():
             present |= await connector.census(scope)
     except ConnectorError as exc:
         run.errors["*"] = str(exc)
-        status = "failed"
+        status = RunStatus.FAILED
     else:
         async with session_scope(sessionmaker) as session:
             live = await records.list_live_external_ids(session, source_id)
@@ -299,11 +300,18 @@ async def run_census(
 
 
 async def _start_run(
-    sessionmaker: async_sessionmaker[AsyncSession], source_id: int, mode: str, started_at: datetime
+    sessionmaker: async_sessionmaker[AsyncSession],
+    source_id: int,
+    mode: RunMode,
+    started_at: datetime,
 ) -> int:
     async with session_scope(sessionmaker) as session:
         row = SyncRunRow(
-            source_id=source_id, mode=mode, status="running", started_at=started_at, warnings=[]
+            source_id=source_id,
+            mode=mode,
+            status=RunStatus.RUNNING,
+            started_at=started_at,
+            warnings=[],
         )
         session.add(row)
         await session.flush()
@@ -311,7 +319,7 @@ async def _start_run(
 
 
 async def _finish_run(
-    run: _Run, run_id: int, connector: Connector, status: str, finished_at: datetime
+    run: _Run, run_id: int, connector: Connector, status: RunStatus, finished_at: datetime
 ) -> None:
     async with run.db_lock, session_scope(run.sessionmaker) as session:
         row = await session.get_one(SyncRunRow, run_id)

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig
 from app.store import records
 from app.webhooks import inbox, subscriptions
+from vocabulary import EventState, RunStatus
 
 SourceConfig = JiraSourceConfig | AsanaSourceConfig
 
-SETTLED = ("succeeded", "partial")
+SETTLED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
 """Runs after which the store reflects the tracker (a partial run missed only some scopes)."""
 
 
@@ -46,7 +47,7 @@ class SourceStatus:
     url: str
     running: bool
     last_sync_at: datetime | None
-    last_status: str | None
+    last_status: RunStatus | None
     freshness_seconds: float | None
     items: int
     deleted_items: int
@@ -108,9 +109,9 @@ async def _webhook_status(
         last_heartbeat_at=heartbeat,
         silent=latest is not None and now - latest > limit,
         silent_after_seconds=limit.total_seconds(),
-        pending=counts.get(inbox.PENDING, 0),
-        failed=counts.get(inbox.FAILED, 0),
-        rejected=counts.get(inbox.REJECTED, 0),
+        pending=counts.get(EventState.PENDING, 0),
+        failed=counts.get(EventState.FAILED, 0),
+        rejected=counts.get(EventState.REJECTED, 0),
         store_lag_seconds=row.store_lag_seconds if row else None,
         rollup_lag_seconds=row.rollup_lag_seconds if row else None,
         expires_at=row.expires_at if row else None,

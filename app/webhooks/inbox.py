@@ -16,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.records import dialect_insert
 from app.store.tables import WebhookEventRow
+from vocabulary import EventState
 
-PENDING, APPLIED, FAILED, REJECTED = "pending", "applied", "failed", "rejected"
-STATES = (PENDING, APPLIED, FAILED, REJECTED)
 MAX_RETRY_DELAY = timedelta(hours=1)
 
 
@@ -50,7 +49,7 @@ def event_row(
     headers: Mapping[str, str],
     trusted: bool,
     now: datetime,
-    state: str = PENDING,
+    state: EventState = EventState.PENDING,
     error: str | None = None,
 ) -> dict[str, Any]:
     return {
@@ -64,7 +63,7 @@ def event_row(
         "state": state,
         "attempts": 0,
         "next_attempt_at": None,
-        "processed_at": now if state == REJECTED else None,
+        "processed_at": now if state == EventState.REJECTED else None,
         "error": error,
     }
 
@@ -77,7 +76,7 @@ async def sources_with_work(session: AsyncSession, *, now: datetime) -> list[int
     """Sources that have events due, oldest first."""
     rows = await session.execute(
         select(WebhookEventRow.source_id, func.min(WebhookEventRow.id))
-        .where(WebhookEventRow.state == PENDING, _due(now))
+        .where(WebhookEventRow.state == EventState.PENDING, _due(now))
         .group_by(WebhookEventRow.source_id)
         .order_by(func.min(WebhookEventRow.id))
     )
@@ -95,7 +94,11 @@ async def claim(
     """
     stmt = (
         select(WebhookEventRow)
-        .where(WebhookEventRow.source_id == source_id, WebhookEventRow.state == PENDING, _due(now))
+        .where(
+            WebhookEventRow.source_id == source_id,
+            WebhookEventRow.state == EventState.PENDING,
+            _due(now),
+        )
         .order_by(WebhookEventRow.id)
         .limit(limit)
     )
@@ -110,9 +113,9 @@ async def settle_applied(session: AsyncSession, ids: Sequence[int], *, now: date
         return 0
     result = await session.execute(
         update(WebhookEventRow)
-        .where(WebhookEventRow.id.in_(list(ids)), WebhookEventRow.state == PENDING)
+        .where(WebhookEventRow.id.in_(list(ids)), WebhookEventRow.state == EventState.PENDING)
         .values(
-            state=APPLIED,
+            state=EventState.APPLIED,
             processed_at=now,
             error=None,
             attempts=WebhookEventRow.attempts + 1,
@@ -140,14 +143,14 @@ async def settle_failed(
     parked = []
     events = await session.scalars(
         select(WebhookEventRow).where(
-            WebhookEventRow.id.in_(list(errors)), WebhookEventRow.state == PENDING
+            WebhookEventRow.id.in_(list(errors)), WebhookEventRow.state == EventState.PENDING
         )
     )
     for event in events:
         event.attempts += 1
         event.error = errors[event.id][:4000]
         if event.attempts >= max_attempts:
-            event.state, event.next_attempt_at, event.processed_at = FAILED, None, now
+            event.state, event.next_attempt_at, event.processed_at = EventState.FAILED, None, now
             parked.append(event.id)
         else:
             event.next_attempt_at = now + retry_delay(event.attempts, retry_seconds)
@@ -158,7 +161,7 @@ async def settle_failed(
 async def list_events(
     session: AsyncSession,
     *,
-    state: str | None = None,
+    state: EventState | None = None,
     source_id: int | None = None,
     limit: int = 50,
     before_id: int | None = None,
@@ -179,7 +182,7 @@ async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> Webh
     event = await session.get(WebhookEventRow, event_id)
     if event is None:
         return None
-    event.state, event.attempts, event.next_attempt_at = PENDING, 0, now
+    event.state, event.attempts, event.next_attempt_at = EventState.PENDING, 0, now
     event.error, event.processed_at = None, None
     await session.flush()
     return event

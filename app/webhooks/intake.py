@@ -33,6 +33,7 @@ from app.webhooks.commits import GroupCommitter
 from app.webhooks.sealing import Sealer, SealError
 from connectors.asana import webhook as asana_webhook
 from connectors.jira import webhook as jira_webhook
+from vocabulary import EventState
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ class Intake:
                 headers=headers,
                 trusted=trusted,
                 now=_now(),
-                state=inbox.REJECTED if problem else inbox.PENDING,
+                state=EventState.REJECTED if problem else EventState.PENDING,
                 error=problem,
             )
         )

@@ -39,6 +39,7 @@ from app.telemetry.metrics import Metrics
 from app.webhooks import apply, inbox, subscriptions
 from connectors.base import Connector
 from connectors.jira.connector import JiraConnector
+from vocabulary import EventState
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +342,7 @@ class WebhookWorker:
                 (
                     await session.execute(
                         select(WebhookEventRow.source_id, func.count())
-                        .where(WebhookEventRow.state == inbox.PENDING)
+                        .where(WebhookEventRow.state == EventState.PENDING)
                         .group_by(WebhookEventRow.source_id)
                     )
                 ).all()

@@ -25,7 +25,6 @@ from app.programs.documents.items import (
     ItemDetail,
     ItemPage,
     LinkedItem,
-    StatusCategory,
     StatusChange,
 )
 from app.programs.documents.plans import (
@@ -153,7 +152,6 @@ __all__ = [
     "Rollups",
     "ShareOut",
     "SourceFreshness",
-    "StatusCategory",
     "StatusChange",
     "StatusFlip",
     "TeamForecast",

@@ -12,8 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.programs.documents import examples
-
-StatusCategory = Literal["todo", "in_progress", "done"]
+from vocabulary import ItemKind, StatusCategory
 
 
 class _Out(BaseModel):
@@ -29,7 +28,7 @@ class Item(_Out):
     key: str
     url: str | None
     title: str
-    kind: str = Field(description="epic | story | task | bug | subtask | milestone")
+    kind: ItemKind
     status: str
     status_category: StatusCategory
     project: str | None

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.programs.documents import examples
 from app.store import text
+from vocabulary import RunStatus, StatusCategory
 
 RagColor = Literal["green", "amber", "red", "grey"]
 ForecastBasisName = Literal[
@@ -93,7 +94,7 @@ class Contributor(_Out):
     title: str
     url: str | None = None
     status: str
-    status_category: Literal["todo", "in_progress", "done"]
+    status_category: StatusCategory
     estimate: float
     imputed: bool
     size: float
@@ -160,7 +161,7 @@ class DataQuality(_Out):
 class SourceFreshness(_Out):
     name: str
     last_sync_at: datetime | None = None
-    last_status: str | None = None
+    last_status: RunStatus | None = None
     age_seconds: float | None = None
 
 
@@ -172,7 +173,7 @@ class Freshness(_Out):
 
 class Milestone(ItemLink):
     due_on: date | None
-    status_category: Literal["todo", "in_progress", "done"]
+    status_category: StatusCategory
     overdue: bool
 
 
@@ -240,7 +241,7 @@ class DependencyNode(ItemLink):
     project: str | None
     epic: str | None = Field(default=None, description="The nearest epic above the item")
     kind: str
-    status_category: Literal["todo", "in_progress", "done"]
+    status_category: StatusCategory
     due_on: date | None = None
     expected_on: date | None = Field(default=None, description="Critical-path forecast")
     outcomes: list[str] = []

@@ -6,7 +6,7 @@ Reads need a viewer token. ``GET /api/items`` answers CSV to ``Accept: text/csv`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +16,7 @@ from app.programs import documents, item_detail, items
 from app.programs.documents import examples
 from app.web import csv_export
 from app.web.deps import ConfigDep, SessionDep, StateDep, ViewerDep
+from vocabulary import StatusCategory
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -45,7 +46,7 @@ async def item_query(
         Query(description="A data-quality check (needs program), e.g. missing_estimate"),
     ] = None,
     source: Annotated[str | None, Query(description="A source's name")] = None,
-    status_category: Annotated[Literal["todo", "in_progress", "done"] | None, Query()] = None,
+    status_category: Annotated[StatusCategory | None, Query()] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Text in the title or key, any case")
     ] = None,

@@ -14,6 +14,7 @@ from app.runtime.state import AppState
 from app.store import migrations
 from app.store.tables import SourceRow, SyncRunRow
 from app.web.deps import StateDep
+from vocabulary import RunMode, RunStatus
 
 router = APIRouter(tags=["operations"])
 
@@ -70,8 +71,8 @@ async def refresh_database_gauges(state: AppState) -> None:
                 select(SourceRow.name, func.max(SyncRunRow.finished_at))
                 .join(SyncRunRow, SyncRunRow.source_id == SourceRow.id)
                 .where(
-                    SyncRunRow.status.in_(("succeeded", "partial")),
-                    SyncRunRow.mode.in_(("full", "incremental")),
+                    SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)),
+                    SyncRunRow.mode.in_((RunMode.FULL, RunMode.INCREMENTAL)),
                 )
                 .group_by(SourceRow.name)
             )

@@ -13,6 +13,7 @@ from app.store import records
 from app.store.tables import SyncRunRow
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.web.sources import list_source_status
+from vocabulary import RunMode, RunStatus
 
 router = APIRouter(prefix="/api", tags=["sources"])
 
@@ -39,7 +40,7 @@ class SourceOut(BaseModel):
     url: str
     running: bool
     last_sync_at: datetime | None
-    last_status: str | None
+    last_status: RunStatus | None
     freshness_seconds: float | None
     items: int
     deleted_items: int
@@ -60,8 +61,8 @@ class SyncStartedOut(BaseModel):
 class SyncRunOut(BaseModel):
     id: int
     source: str
-    mode: str
-    status: str
+    mode: RunMode
+    status: RunStatus
     started_at: datetime
     finished_at: datetime | None
     duration_seconds: float | None

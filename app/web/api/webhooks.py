@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from app.store.tables import SourceRow, WebhookEventRow
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.webhooks import inbox
 from app.webhooks.intake import Intake
+from vocabulary import EventState
 
 router = APIRouter(tags=["webhooks"])
 
@@ -67,7 +68,7 @@ class WebhookEventOut(BaseModel):
     event_type: str | None
     received_at: datetime
     trusted: bool
-    state: str
+    state: EventState
     attempts: int
     next_attempt_at: datetime | None
     processed_at: datetime | None
@@ -81,14 +82,11 @@ class WebhookEventsOut(BaseModel):
     events: list[WebhookEventOut]
 
 
-State = Literal["pending", "applied", "failed", "rejected"]
-
-
 @router.get("/api/webhooks/events", summary="Stored webhook deliveries, newest first")
 async def list_webhook_events(
     session: SessionDep,
     _: ViewerDep,
-    state: State | None = None,
+    state: EventState | None = None,
     source: str | None = None,
     before: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only events older than this id")
@@ -127,7 +125,7 @@ async def replay_webhook_event(
     event = await session.get(WebhookEventRow, event_id)
     if event is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No webhook event {event_id}.")
-    if event.state == inbox.REJECTED:
+    if event.state == EventState.REJECTED:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "A rejected delivery is not tracker JSON: nothing to apply."
         )

@@ -31,7 +31,7 @@ from app.store.engine import make_sessionmaker
 from app.web.factory import create_app
 from connectors.fake.server import serve_in_thread
 from tests.app.conftest import make_settings
-from tests.app.views.site import TOKEN_ENV, build_history, config_for, hostile_world, jira_site
+from tests.app.web.pages.site import TOKEN_ENV, build_history, config_for, hostile_world, jira_site
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 MAX_PAGES = 120
 PER_KIND = 3
 SKIPPED = ("/sign-out", "/docs", "/redoc", "/api/", "/static/")

@@ -15,7 +15,7 @@ from app.store import records
 from app.store.engine import make_sessionmaker, session_scope
 from connectors.base import Page
 from tests.app import rollup_data as data
-from tests.app.api.conftest import ADMIN, VIEWER
+from tests.app.web.api.conftest import ADMIN, VIEWER
 from tests.builders import make_item
 
 FAST_PAY = "/api/items?program=checkout&outcome=fast-pay"

@@ -16,7 +16,7 @@ from app.store import records
 from app.store.engine import make_sessionmaker, session_scope
 from connectors.base import LinkRef, Page
 from tests.app import rollup_data as data
-from tests.app.views.conftest import HTML
+from tests.app.web.pages.conftest import HTML
 from tests.builders import make_item
 from vocabulary import ItemKind, StatusCategory
 

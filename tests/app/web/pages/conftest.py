@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.programs.recompute import recompute
 from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
-from tests.app.api.conftest import TOKENS
+from tests.app.web.api.conftest import TOKENS
 
 HTML = {"Accept": "text/html"}
 

@@ -15,8 +15,8 @@ from app.config import ThroughlineConfig, parse_config
 from app.reports import service
 from app.store.engine import make_sessionmaker, session_scope
 from app.web.pages import csrf
-from tests.app.api.conftest import ADMIN, TOKENS, VIEWER
 from tests.app.reports import history
+from tests.app.web.api.conftest import ADMIN, TOKENS, VIEWER
 
 SLACK = "https://hooks.slack.test/services/T/B/X"
 BASE = "/api/programs/checkout/reports"

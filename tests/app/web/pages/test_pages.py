@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.app.views.test_access import _csrf
+from tests.app.web.pages.test_access import _csrf
 
 
 def _links(html: str) -> list[str]:

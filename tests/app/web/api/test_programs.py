@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.programs import lookup, risks
 from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
-from tests.app.api.conftest import ADMIN, VIEWER
+from tests.app.web.api.conftest import ADMIN, VIEWER
 
 
 async def test_program_list_summarises_every_program(api: httpx.AsyncClient) -> None:

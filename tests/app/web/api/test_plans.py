@@ -16,7 +16,7 @@ from app.programs.documents import plan_examples
 from app.programs.recompute import recompute
 from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
-from tests.app.api.conftest import TOKENS, VIEWER
+from tests.app.web.api.conftest import TOKENS, VIEWER
 
 PEOPLE = """
 people:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "throughline.yaml"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "throughline.yaml"
 runner = CliRunner()
 
 

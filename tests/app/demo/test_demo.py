@@ -137,8 +137,8 @@ async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) 
 
 
 CHROMIUM = shutil.which("chromium")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 SHOTS = (
     ("demo-portfolio", "/"),
     ("demo-program", "/programs/checkout"),

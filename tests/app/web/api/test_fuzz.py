@@ -23,7 +23,7 @@ from app.programs.recompute import recompute
 from app.store.engine import make_sessionmaker, session_scope
 from connectors.fake.server import serve_in_thread
 from tests.app import rollup_data as data
-from tests.app.api.conftest import ADMIN, TOKENS
+from tests.app.web.api.conftest import ADMIN, TOKENS
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 40

@@ -9,7 +9,7 @@ import pytest
 
 from app.config import ConfigError, load_config, parse_config, parse_duration
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "throughline.yaml"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "throughline.yaml"
 EXAMPLE_ENV = dict.fromkeys(
     (
         "THROUGHLINE_VIEWER_TOKEN",

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.server import serve_in_thread
-from tests.app.test_cli import free_port
+from tests.app.cli.test_cli import free_port
 
 runner = CliRunner()
 
