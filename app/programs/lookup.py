@@ -136,9 +136,11 @@ def _placeholder(config: ProgramConfig) -> documents.ProgramStatus:
     )
 
 
-async def _statuses(
+async def _summaries(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
-) -> list[documents.ProgramStatus]:
+) -> list[documents.ProgramSummary]:
+    """Every active program's summary, read straight from its stored document (the
+    outcomes and lists a summary leaves out are never parsed)."""
     rows = dict(
         (
             await session.execute(
@@ -162,9 +164,7 @@ async def _statuses(
     for program in programs:
         program_id = rows[program.key]
         document = stored.get(program_id)
-        status = (
-            documents.ProgramStatus.model_validate(document) if document else _placeholder(program)
-        )
+        status = documents.load(documents.ProgramSummary, document) or _placeholder(program)
         zone = zoneinfo.ZoneInfo(program.timezone)
         status.risk_counts = counts[program_id]
         status.freshness.sources = fresh[program.key]
@@ -178,14 +178,7 @@ async def list_programs(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> documents.ProgramList:
     """Every active program, summarised."""
-    return documents.ProgramList(
-        programs=[
-            documents.ProgramSummary.model_validate(
-                s.model_dump(include=set(documents.ProgramSummary.model_fields))
-            )
-            for s in await _statuses(session, config, now=now)
-        ]
-    )
+    return documents.ProgramList(programs=await _summaries(session, config, now=now))
 
 
 async def read_status(
@@ -196,11 +189,7 @@ async def read_status(
     document = await session.scalar(
         select(ProgramStatusRow.status).where(ProgramStatusRow.program_id == program.id)
     )
-    status = (
-        documents.ProgramStatus.model_validate(document)
-        if document
-        else _placeholder(program.config)
-    )
+    status = documents.load(documents.ProgramStatus, document) or _placeholder(program.config)
     status.risk_counts = (await risks.count_open(session, [program.id]))[program.id]
     status.freshness.sources = (await _freshness(session, [program.config], now=now))[key]
     if status.freshness.computed_at is not None:
@@ -221,10 +210,11 @@ async def read_outcome(
             OutcomeStatusRow.program_id == program.id, OutcomeStatusRow.outcome_key == outcome_key
         )
     )
-    if document is None:
+    found = documents.load(documents.OutcomeStatus, document)
+    if found is None:
         placeholder = _placeholder(program.config)
         return next(o for o in placeholder.outcomes if o.key == outcome_key)
-    return documents.OutcomeStatus.model_validate(document)
+    return found
 
 
 async def read_dependencies(
@@ -234,6 +224,5 @@ async def read_dependencies(
     document = await session.scalar(
         select(ProgramStatusRow.dependencies).where(ProgramStatusRow.program_id == program.id)
     )
-    if not document:
-        return documents.Dependencies(nodes=[], edges=[], cycles=[], critical_path=[])
-    return documents.Dependencies.model_validate(document)
+    found = documents.load(documents.Dependencies, document)
+    return found or documents.Dependencies(nodes=[], edges=[], cycles=[], critical_path=[])

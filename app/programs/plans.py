@@ -51,8 +51,8 @@ class Staff:
 
 @dataclass(frozen=True, slots=True)
 class Plans:
-    roadmap: dict[str, Any]
-    resources: dict[str, Any]
+    roadmap: documents.Roadmap
+    resources: documents.Resources
     bars: dict[str, list[str | None]]
     """What today's snapshot keeps of the roadmap, to draw later baselines."""
 
@@ -95,8 +95,8 @@ def compute(
         forecasts=team_outs,
     )
     return Plans(
-        roadmap=roadmap_doc.model_dump(mode="json", by_alias=True),
-        resources=resources_doc.model_dump(mode="json", by_alias=True),
+        roadmap=roadmap_doc,
+        resources=resources_doc,
         bars=roadmap.baseline_data(plan),
     )
 
@@ -255,9 +255,7 @@ async def read_resources(
     document = await session.scalar(
         select(ProgramStatusRow.resources).where(ProgramStatusRow.program_id == program.id)
     )
-    found = (
-        documents.Resources.model_validate(document) if document else documents.Resources(key=key)
-    )
+    found = documents.load(documents.Resources, document) or documents.Resources(key=key)
     found.project_names = await project_names(session)
     return found
 
@@ -271,7 +269,8 @@ async def read_roadmap(
     document = await session.scalar(
         select(ProgramStatusRow.roadmap).where(ProgramStatusRow.program_id == program.id)
     )
-    if not document:
+    found = documents.load(documents.Roadmap, document)
+    if found is None:
         return documents.Roadmap(
             key=key,
             outcomes=[
@@ -285,7 +284,6 @@ async def read_roadmap(
                 for o in program.config.outcomes
             ],
         )
-    found = documents.Roadmap.model_validate(document)
     names = await project_names(session)
     for bar in found.bars:
         bar.project_name = names.get(f"{bar.source}/{bar.project}")

@@ -20,7 +20,9 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -83,9 +85,10 @@ class _Loaded:
 class _Computed:
     config: ProgramConfig
     rollup: ProgramRollup
-    status: dict[str, object]
-    dependencies: dict[str, object]
-    outcomes: dict[str, dict[str, object]]
+    status: documents.ProgramStatus
+    dependencies: documents.Dependencies
+    outcomes: dict[str, documents.OutcomeStatus]
+    late: documents.LateList
     members: set[membership.Row]
     plans: plans.Plans
 
@@ -244,8 +247,9 @@ def _compute_all(
             _Computed(
                 config=config,
                 rollup=rollup,
-                status=status.model_dump(mode="json", by_alias=True),
+                status=status,
                 dependencies=documents.dependencies_document(rollup),
+                late=documents.late_list(rollup),
                 outcomes={
                     o.outcome.key: documents.outcome_document(
                         o, history.get(o.outcome.key, ()), as_of=as_of
@@ -281,10 +285,10 @@ async def _store(
         "as_of": rollup.as_of,
         "computed_at": now,
         "rag": rollup.rag.color.value,
-        "status": part.status,
-        "dependencies": part.dependencies,
-        "roadmap": part.plans.roadmap,
-        "resources": part.plans.resources,
+        "status": _json(part.status),
+        "dependencies": _json(part.dependencies),
+        "roadmap": _json(part.plans.roadmap),
+        "resources": _json(part.plans.resources),
     }
     if stored_at is None:
         await session.execute(
@@ -303,7 +307,11 @@ async def _store(
     )
     for outcome in rollup.outcomes:
         key = outcome.outcome.key
-        values = {"computed_at": now, "rag": outcome.rag.color.value, "status": part.outcomes[key]}
+        values = {
+            "computed_at": now,
+            "rag": outcome.rag.color.value,
+            "status": _json(part.outcomes[key]),
+        }
         if key in existing:
             await session.execute(
                 update(OutcomeStatusRow)
@@ -327,12 +335,17 @@ async def _store(
     tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
     open_risks = await risks.list_risks(session, program_id, state="open")
     document = record.snapshot_document(
-        part.status, part.dependencies, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
+        part.status, part.late, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
     )
     await snapshots.save(
-        session, program_id, rollup, taken_at=now, document=document, bars=part.plans.bars
+        session, program_id, rollup, taken_at=now, document=_json(document), bars=part.plans.bars
     )
     return tally
+
+
+def _json(document: BaseModel) -> dict[str, Any]:
+    """A document as the store keeps it (JSON, fields by their contract names)."""
+    return document.model_dump(mode="json", by_alias=True)
 
 
 async def refresh_rollups(

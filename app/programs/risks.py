@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -189,8 +189,24 @@ def _apply_roam(risk: RiskRow, roam: str | None, now: datetime) -> RiskEventRow 
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class NewRisk:
+    """A register entry as a program manager states it (checked by the caller)."""
+
+    title: str
+    probability: int
+    impact: int
+    description: str | None = None
+    roam: str | None = None
+    owner: str | None = None
+    mitigation: str | None = None
+    due_on: date | None = None
+    outcome: str | None = None
+    items: Sequence[str] = ()
+
+
 async def create(
-    session: AsyncSession, program_id: int, entry: documents.RiskCreate, *, now: datetime
+    session: AsyncSession, program_id: int, entry: NewRisk, *, now: datetime
 ) -> RiskRow:
     """Add a register risk; its severity follows probability × impact."""
     risk = RiskRow(

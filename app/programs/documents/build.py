@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from app.programs.documents import program as out
+from app.programs.documents.snapshot import LateEnd, LateList, SnapshotLate
 from rollup.forecast import Forecast
 from rollup.model import ItemRef, ProgressBasis, SnapshotPoint, WorkItem
 from rollup.outcome import OutcomeRollup
@@ -143,30 +146,30 @@ def outcome_out(
 
 def outcome_document(
     part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date
-) -> dict[str, Any]:
-    """An outcome's own document: its summary and every contributor (``schemas.Contributor``).
+) -> out.OutcomeStatus:
+    """An outcome's own document: its summary and every contributor.
 
-    Contributors are written as plain JSON: there can be tens of thousands, and the
-    document is validated against the model when it is read.
+    Contributors are built with ``model_construct``: there can be tens of thousands, and
+    their values are the roll-up's own.
     """
-    document = outcome_out(part, history, as_of=as_of).model_dump(mode="json", by_alias=True)
-    document["explain"] = {
-        "contributors": [
-            {
-                "source": c.item.source,
-                "key": c.item.key,
-                "title": c.item.title,
-                "url": c.item.url,
-                "status": c.item.status,
-                "status_category": c.item.status_category.value,
-                "estimate": round(c.estimate, 3),
-                "imputed": c.imputed,
-                "size": round(c.size, 3),
-                "share": round(c.share, 6),
-            }
+    document = outcome_out(part, history, as_of=as_of)
+    document.explain = out.Explain.model_construct(
+        contributors=[
+            out.Contributor.model_construct(
+                source=c.item.source,
+                key=c.item.key,
+                title=c.item.title,
+                url=c.item.url,
+                status=c.item.status,
+                status_category=c.item.status_category,
+                estimate=round(c.estimate, 3),
+                imputed=c.imputed,
+                size=round(c.size, 3),
+                share=round(c.share, 6),
+            )
             for c in part.progress.contributors
         ]
-    }
+    )
     return document
 
 
@@ -254,36 +257,33 @@ def late_out(rollup: ProgramRollup) -> list[out.LateDependency]:
     ]
 
 
-def _day(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+def dependencies_document(rollup: ProgramRollup) -> out.Dependencies:
+    """The dependency map: every edge touching the program, its ends, cycles, critical
+    paths and roll-ups.
 
-
-def dependencies_document(rollup: ProgramRollup) -> dict[str, Any]:
-    """The dependency map (``schemas.Dependencies``): every edge touching the program, its
-    ends, cycles, critical paths and roll-ups.
-
-    Written as plain JSON like the contributors: a large program has thousands of edges.
+    Built with ``model_construct`` (the values are the roll-up's own, already checked): a
+    large program has thousands of edges, and validating them again would double the cost.
     """
     items = rollup.index.items
     outcomes_of = rollup.assignment.outcomes_of()
     late = {(d.edge.before, d.edge.after): d for d in rollup.late}
     ends = sorted({r for e in rollup.edges for r in (e.before, e.after)})
     nodes = [
-        {
-            "source": item.source,
-            "key": item.key,
-            "title": item.title,
-            "url": item.url,
-            "project": item.project,
-            "epic": epic[1] if (epic := rollup.index.epic_of(ref)) else None,
-            "kind": item.kind.value,
-            "status_category": item.status_category.value,
-            "due_on": _day(item.due_on),
-            "expected_on": _day(rollup.expected.get(ref)),
-            "outcomes": list(outcomes_of.get(ref, ())),
-            "critical": ref in rollup.critical,
-            "criticality": rollup.criticality.get(ref),
-        }
+        out.DependencyNode.model_construct(
+            source=item.source,
+            key=item.key,
+            title=item.title,
+            url=item.url,
+            project=item.project,
+            epic=epic[1] if (epic := rollup.index.epic_of(ref)) else None,
+            kind=item.kind.value,
+            status_category=item.status_category,
+            due_on=item.due_on,
+            expected_on=rollup.expected.get(ref),
+            outcomes=list(outcomes_of.get(ref, ())),
+            critical=ref in rollup.critical,
+            criticality=rollup.criticality.get(ref),
+        )
         for ref in ends
         if (item := items[ref])
     ]
@@ -291,27 +291,77 @@ def dependencies_document(rollup: ProgramRollup) -> dict[str, Any]:
     for e in rollup.edges:
         found = late.get((e.before, e.after))
         edges.append(
-            {
-                "from": e.before[1],
-                "to": e.after[1],
-                "cross_project": e.cross_project,
-                "cross_tracker": e.cross_tracker,
-                "late": found is not None,
-                "reason": found.reason.value if found else None,
-                "detail": found.detail if found else None,
-            }
+            out.DependencyEdge.model_construct(
+                from_=e.before[1],
+                to=e.after[1],
+                cross_project=e.cross_project,
+                cross_tracker=e.cross_tracker,
+                late=found is not None,
+                reason=found.reason.value if found else None,
+                detail=found.detail if found else None,
+            )
         )
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "cycles": [keys(c) for c in rollup.cycles],
-        "critical_path": keys(rollup.critical_path),
-        "critical_paths": {o.outcome.key: keys(o.critical_path) for o in rollup.outcomes},
-        "rollups": {
-            level: [
-                {"from": g.before, "to": g.after, "count": g.count, "late": g.late}
-                for g in rollup.rollups.get(level, ())
-            ]
-            for level in ("epic", "outcome", "project")
-        },
+    groups = {
+        level: [
+            out.GroupEdge.model_construct(from_=g.before, to=g.after, count=g.count, late=g.late)
+            for g in rollup.rollups.get(level, ())
+        ]
+        for level in ("epic", "outcome", "project")
     }
+    return out.Dependencies.model_construct(
+        nodes=nodes,
+        edges=edges,
+        cycles=[keys(c) for c in rollup.cycles],
+        critical_path=keys(rollup.critical_path),
+        critical_paths={o.outcome.key: keys(o.critical_path) for o in rollup.outcomes},
+        rollups=out.Rollups.model_construct(
+            epic=groups["epic"], outcome=groups["outcome"], project=groups["project"]
+        ),
+    )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load(model: type[M], stored: Mapping[str, Any] | None) -> M | None:
+    """A stored document as its model; None when there is none, or when a newer release
+    wrote it (its ``schema_version`` is past this release's)."""
+    if not stored or int(stored.get("schema_version", 1)) > out.SCHEMA_VERSION:
+        return None
+    return model.model_validate(stored)
+
+
+LATE_KEPT = 50
+"""Late dependencies a snapshot keeps by name (critical ones first); the count covers all."""
+
+
+def late_list(rollup: ProgramRollup) -> LateList:
+    """The late dependencies a day's snapshot keeps, with both ends, critical ones first."""
+    items = rollup.index.items
+
+    def end(ref: ItemRef) -> LateEnd:
+        item = items.get(ref)
+        return LateEnd(
+            source=ref[0],
+            key=ref[1],
+            title=item.title if item else None,
+            url=item.url if item else None,
+            status_category=item.status_category if item else None,
+            due_on=item.due_on if item else None,
+            expected_on=rollup.expected.get(ref),
+        )
+
+    late = [
+        SnapshotLate(
+            from_=end(d.edge.before),
+            to=end(d.edge.after),
+            reason=d.reason.value,
+            detail=d.detail,
+            critical=d.edge.before in rollup.critical or d.edge.after in rollup.critical,
+            cross_project=d.edge.cross_project,
+            cross_tracker=d.edge.cross_tracker,
+        )
+        for d in rollup.late
+    ]
+    late.sort(key=lambda d: (not d.critical, d.to.due_on or date.max, d.from_.key))
+    return LateList(count=len(late), items=late[:LATE_KEPT])

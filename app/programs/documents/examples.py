@@ -62,6 +62,7 @@ FRESHNESS: dict[str, Any] = {
 }
 RISK_COUNTS: dict[str, Any] = {"open": 4, "low": 1, "medium": 2, "high": 1, "critical": 0}
 OUTCOME: dict[str, Any] = {
+    "schema_version": 1,
     "key": "fast-pay",
     "name": "Pay in one click",
     "target": "2027-03-31",
@@ -94,6 +95,7 @@ OUTCOME: dict[str, Any] = {
     },
 }
 SUMMARY: dict[str, Any] = {
+    "schema_version": 1,
     "key": "checkout",
     "name": "Checkout v2",
     "timezone": "Europe/Berlin",
@@ -170,6 +172,7 @@ PROGRAM_STATUS: dict[str, Any] = {
     "burnup": OUTCOME["burnup"],
 }
 DEPENDENCIES: dict[str, Any] = {
+    "schema_version": 1,
     "nodes": [
         {
             "source": "acme-jira",

@@ -35,6 +35,7 @@ TEAM_FORECAST: dict[str, Any] = {
     ],
 }
 ROADMAP: dict[str, Any] = {
+    "schema_version": 1,
     "key": "checkout",
     "as_of": "2026-11-20",
     "computed_at": "2026-11-20T10:00:00+01:00",
@@ -139,6 +140,7 @@ WORKLOAD: dict[str, Any] = {
     ],
 }
 RESOURCES: dict[str, Any] = {
+    "schema_version": 1,
     "key": "checkout",
     "project_names": {"acme-asana/1200000000000101": "Checkout web"},
     "as_of": "2026-11-20",

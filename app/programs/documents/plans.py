@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.programs.documents import plan_examples as examples
+from app.programs.documents.program import _Stored
 
 
 class _Out(BaseModel):
@@ -119,7 +120,7 @@ class Baseline(_Out):
     bars: int = Field(description="Bars the baseline snapshot kept dates for")
 
 
-class Roadmap(_Out):
+class Roadmap(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.ROADMAP]}
     )
@@ -181,7 +182,7 @@ class UnassignedOut(_Out):
     items: list[str] = Field(description="At most 100 keys")
 
 
-class Resources(_Out):
+class Resources(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.RESOURCES]}
     )

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.programs.documents import examples
-from app.store import text
 from vocabulary import RunStatus, StatusCategory
 
 RagColor = Literal["green", "amber", "red", "grey"]
@@ -23,8 +22,21 @@ ForecastBasisName = Literal[
 ]
 
 
+SCHEMA_VERSION = 1
+"""The version of the stored documents' shape. A release that changes a stored document
+in a way an older reader cannot take raises it; readers refuse a newer document (written
+by a newer release beside them during an upgrade) and show "not computed" until their own
+release recomputes."""
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
+
+
+class _Stored(_Out):
+    schema_version: int = Field(
+        default=SCHEMA_VERSION, description="The shape of this document (see the README)"
+    )
 
 
 class ItemLink(_Out):
@@ -116,7 +128,7 @@ class BurnupPoint(_Out):
     done: float
 
 
-class OutcomeStatus(_Out):
+class OutcomeStatus(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.OUTCOME]}
     )
@@ -195,7 +207,7 @@ class Unmapped(_Out):
     items: list[ItemLink] = Field(default=[], description="The first 100 items")
 
 
-class ProgramSummary(_Out):
+class ProgramSummary(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.SUMMARY]}
     )
@@ -274,7 +286,7 @@ class Rollups(_Out):
     project: list[GroupEdge] = []
 
 
-class Dependencies(_Out):
+class Dependencies(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.DEPENDENCIES]}
     )
@@ -327,51 +339,6 @@ class RiskList(_Out):
     )
 
     risks: list[Risk]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: object) -> object:
-        """Every text field, and every text in a list, must be storable (``app.api.text``)."""
-        if isinstance(value, str):
-            return text.storable(value)
-        if isinstance(value, list):
-            return [text.storable(v) if isinstance(v, str) else v for v in value]
-        return value
-
-
-class RiskCreate(_In):
-    """A register entry; probability and impact are 1 (rare, minor) to 5 (certain, severe)."""
-
-    title: str = Field(min_length=1, max_length=500)
-    probability: int = Field(ge=1, le=5)
-    impact: int = Field(ge=1, le=5)
-    description: str | None = Field(default=None, max_length=10_000)
-    roam: Roam | None = None
-    owner: str | None = Field(default=None, max_length=256)
-    mitigation: str | None = Field(default=None, max_length=10_000)
-    due_on: date | None = None
-    outcome: str | None = None
-    items: list[str] = Field(default=[], max_length=500)
-
-
-class RiskUpdate(_In):
-    """Changes to a risk: any register field; on a derived risk only roam, owner,
-    mitigation and due_on (the rest follows the data)."""
-
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    probability: int | None = Field(default=None, ge=1, le=5)
-    impact: int | None = Field(default=None, ge=1, le=5)
-    description: str | None = Field(default=None, max_length=10_000)
-    roam: Roam | None = None
-    owner: str | None = Field(default=None, max_length=256)
-    mitigation: str | None = Field(default=None, max_length=10_000)
-    due_on: date | None = None
-    outcome: str | None = None
-    items: list[str] | None = Field(default=None, max_length=500)
 
 
 class ChangedItem(ItemLink):

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from app.programs import changes as change_service
 from app.programs import documents, lookup, risks
 from app.programs.documents import examples
-from app.web import csv_export
+from app.web import csv_export, inputs
 from app.web.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
@@ -178,7 +178,7 @@ def _check_outcome(program: lookup.ConfiguredProgram, outcome: str | None) -> No
 )
 async def create_risk(
     key: str,
-    entry: documents.RiskCreate,
+    entry: inputs.RiskCreate,
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,
@@ -186,7 +186,9 @@ async def create_risk(
 ) -> documents.Risk:
     program = await lookup.get_program(session, config, key)
     _check_outcome(program, entry.outcome)
-    risk = await risks.create(session, program.id, entry, now=datetime.now(UTC))
+    risk = await risks.create(
+        session, program.id, risks.NewRisk(**entry.model_dump()), now=datetime.now(UTC)
+    )
     cache.clear()
     return risks.to_out(risk, program.zone)
 
@@ -195,7 +197,7 @@ async def create_risk(
 async def update_risk(
     key: str,
     risk_id: int,
-    entry: documents.RiskUpdate,
+    entry: inputs.RiskUpdate,
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,

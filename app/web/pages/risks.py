@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from app.programs import documents, lookup, risks
 from app.render.heatmap import heatmap_svg
+from app.web import inputs
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages import csrf
 from app.web.pages.context import AdminPageDep, PageContext, PageDep
@@ -142,7 +143,7 @@ async def add_risk(
     )
     errors: dict[str, str] = {}
     try:
-        entry = documents.RiskCreate.model_validate(values)
+        entry = inputs.RiskCreate.model_validate(values)
     except ValidationError as exc:
         errors = field_errors(exc)
     else:
@@ -153,7 +154,9 @@ async def add_risk(
         return await _render(
             page, session, config, key, form=values, errors=errors, status_code=422
         )
-    risk = await risks.create(session, program.id, entry, now=datetime.now(UTC))
+    risk = await risks.create(
+        session, program.id, risks.NewRisk(**entry.model_dump()), now=datetime.now(UTC)
+    )
     page.cache.clear()
     return RedirectResponse(f"/programs/{key}/risks#risk-{risk.id}", status_code=303)
 
@@ -215,7 +218,7 @@ async def edit_risk(
     )
     values = form_values(form, editable)
     try:
-        changes = documents.RiskUpdate.model_validate(values).model_dump(exclude_unset=True)
+        changes = inputs.RiskUpdate.model_validate(values).model_dump(exclude_unset=True)
         errors = dict(
             risks.update_problems(risk, changes, [o.key for o in program.config.outcomes])
         )

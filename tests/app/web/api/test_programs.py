@@ -18,6 +18,7 @@ async def test_program_list_summarises_every_program(api: httpx.AsyncClient) -> 
     body = (await api.get("/api/programs", headers=VIEWER)).json()
     assert [p["key"] for p in body["programs"]] == ["checkout", "mobile"]
     assert set(body["programs"][0]) == {
+        "schema_version",
         "key",
         "name",
         "timezone",
