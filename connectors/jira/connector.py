@@ -47,7 +47,7 @@ from connectors.jira.schemas import (
     complete,
 )
 from connectors.jira.site import discover_site
-from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
+from connectors.pagination import StartAtPaginator, TokenPaginator, decode_json, iter_pages
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +134,14 @@ class JiraConnector:
         _, cloud = await self.site()
         if cloud:
             keys = []
-            async for response in iter_pages(
+            async for body in iter_pages(
                 self.client,
                 "/rest/api/3/project/search",
                 params={"maxResults": 100},
                 paginator=StartAtPaginator(values_field="values"),
+                decode=decode_json,
             ):
-                keys += [p["key"] for p in response.json().get("values", [])]
+                keys += [p["key"] for p in body.get("values", [])]
             return keys
         response = await self.client.get("/rest/api/2/project")
         return [p["key"] for p in response.json()]
@@ -196,14 +197,15 @@ class JiraConnector:
         return _with_deletions(page, keys, self.source)
 
     async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
-        async for response in iter_pages(
+        async for page in iter_pages(
             self.client,
             "/rest/api/3/search/jql",
             method="POST",
             json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
             paginator=TokenPaginator(),
+            decode=ID_PAGE_ADAPTER.validate_json,
         ):
-            yield [i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"]]
+            yield [i["id"] for i in page["issues"]]
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel."""
@@ -240,14 +242,15 @@ class JiraConnector:
 
     async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
         found: dict[str, list[History]] = {i: [] for i in ids}
-        async for response in iter_pages(
+        async for page in iter_pages(
             self.client,
             "/rest/api/3/changelog/bulkfetch",
             method="POST",
             json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
             paginator=TokenPaginator(),
+            decode=CHANGELOG_PAGE_ADAPTER.validate_json,
         ):
-            for log in CHANGELOG_PAGE_ADAPTER.validate_json(response.content)["issueChangeLogs"]:
+            for log in page["issueChangeLogs"]:
                 found.setdefault(log["issueId"], []).extend(log["changeHistories"])
         return found
 
@@ -277,11 +280,12 @@ class JiraConnector:
             paginator = StartAtPaginator()
             while True:
                 response = await self.client.post("/rest/api/2/search", json=body)
-                ids = ID_PAGE_ADAPTER.validate_json(response.content)["issues"]
+                id_page = ID_PAGE_ADAPTER.validate_json(response.content)
+                ids = id_page["issues"]
                 if ids:
                     yield response
                     after = int(ids[-1]["id"])
-                updates = paginator.next_params(response)
+                updates = paginator.next_params(id_page)
                 if updates is None:
                     return
                 if int(updates["startAt"]) + DC_PAGE > DC_WINDOW:
