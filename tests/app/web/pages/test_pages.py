@@ -60,7 +60,7 @@ async def test_program_page_shows_what_a_manager_needs(site: httpx.AsyncClient) 
         "Unmapped work",
         "Data quality",
         "What the teams say",
-        "Computed 20 Nov 2026, 10:00 CET",
+        "Computed Fri 20 Nov 2026, 10:00 CET",
     ):
         assert text in html, text
 
