@@ -3,7 +3,7 @@
 Lists are in a stable order (the order items were first stored) and paged with an opaque
 cursor that also remembers the filters it was issued for, so a cursor replayed with other
 filters is refused rather than silently skipping items. Which items stand behind a
-program's figures comes from ``program_item`` (see ``app.membership``).
+program's figures comes from ``program_item`` (see ``app.programs.membership``).
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ async def save(
     """Write (or rewrite) today's snapshot of the program and of each outcome.
 
     ``document`` goes on the program's row: what a weekly report of the day is written
-    from (``app.reports.record``); ``bars`` too, beside the item state: each roadmap
+    from (``app.programs.record``); ``bars`` too, beside the item state: each roadmap
     bar's dates, which later roadmaps draw as their baseline. Rows are written without
     being read back: today's item state can be large, and it is replaced whole.
     """

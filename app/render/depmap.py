@@ -1,6 +1,6 @@
 """The dependency map: projects, epics or items as boxes, dependencies as arrows.
 
-Work flows left to right in layers (``app.charts.layered``). Late dependencies are red,
+Work flows left to right in layers (``app.render.layered``). Late dependencies are red,
 the critical path is drawn heavy, cross-tracker arrows are dashed, and boxes on a cycle
 are marked. The map is drawn at its natural size so it stays readable with many nodes
 (the page scrolls it); the ``<desc>`` and the page's tables say the same in words.

@@ -1,7 +1,7 @@
 """The roadmap's geometry: dates to pixels at a zoom, and rows top to bottom.
 
 An outcome's row, then per project a heading and one row per bar: bars never share a
-row, so they cannot overlap. ``app.charts.gantt`` draws what ``layout`` places.
+row, so they cannot overlap. ``app.render.gantt`` draws what ``layout`` places.
 """
 
 from __future__ import annotations

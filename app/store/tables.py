@@ -471,7 +471,7 @@ class JobRunRow(Base):
     """The latest due time of each scheduled job that some process claimed, and whether
     it finished: how replicas whose schedulers all fire at the same instant run it once.
 
-    A claim is taken and checked under the job's cross-process lock (``app.locks``); a
+    A claim is taken and checked under the job's cross-process lock (``app.store.locks``); a
     claim left unfinished by a process that died is taken over by the next one to fire.
     """
 

@@ -115,7 +115,7 @@ async def run_sync(
     """Pull what changed (or everything, with ``full``) from one source into the store.
 
     With ``references``, mentions of other trackers' items become links of the mentioning
-    item before it is stored (see ``app.crosslinks``).
+    item before it is stored (see ``app.sync.crosslinks``).
     """
     started_at = now()
     run_id = await _start_run(

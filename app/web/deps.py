@@ -64,7 +64,7 @@ ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 
 SESSION_COOKIE = "throughline_session"
-"""The signed session the sign-in page sets (see ``app.auth``); never the token itself."""
+"""The signed session the sign-in page sets (see ``app.web.auth``); never the token itself."""
 
 
 def _bearer(request: Request) -> str | None:

@@ -2,7 +2,7 @@
 
 - ``RequestId``: each request gets an id (the caller's ``X-Request-ID`` when it is a
   sane token, else a fresh one), returned in ``X-Request-ID`` and carried by every log
-  record written while the request is served (``app.logs.request_id_var``).
+  record written while the request is served (``app.telemetry.logs.request_id_var``).
 - ``LimitBody``: a request body larger than ``server.max_body_bytes`` is refused with 413,
   whether it declares its length or streams it, before it is buffered.
 - ``RejectNul``: an address carrying a NUL character (``%00``) is a 400. A NUL decoded

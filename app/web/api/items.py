@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from app.programs import documents, item_detail, items
 from app.programs.documents import examples
 from app.web import csv_export
 from app.web.deps import ConfigDep, SessionDep, StateDep, ViewerDep
-from vocabulary import StatusCategory
+from app.web.item_filters import invalid, item_query
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -27,44 +26,6 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     },
     404: {"description": "No such program"},
 }
-
-
-def invalid(field: str, message: str) -> RequestValidationError:
-    """A 422 in FastAPI's own shape, naming the query parameter at fault."""
-    return RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
-    )
-
-
-async def item_query(
-    program: Annotated[str | None, Query(description="A program's key")] = None,
-    outcome: Annotated[
-        str | None, Query(description="An outcome's key (needs program): its units of work")
-    ] = None,
-    check: Annotated[
-        str | None,
-        Query(description="A data-quality check (needs program), e.g. missing_estimate"),
-    ] = None,
-    source: Annotated[str | None, Query(description="A source's name")] = None,
-    status_category: Annotated[StatusCategory | None, Query()] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Text in the title or key, any case")
-    ] = None,
-    key: Annotated[
-        list[str] | None, Query(max_length=200, description="Only these keys (repeatable)")
-    ] = None,
-    deleted: Annotated[bool, Query(description="List tombstoned items instead")] = False,
-) -> items.ItemQuery:
-    return items.ItemQuery(
-        program=program,
-        outcome=outcome,
-        check=check,
-        source=source,
-        status_category=status_category,
-        q=q or None,
-        keys=tuple(key or ()),
-        deleted=deleted,
-    )
 
 
 QueryDep = Annotated[items.ItemQuery, Depends(item_query)]

@@ -6,47 +6,20 @@ request lets go run after the answer is sent.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, BackgroundTasks, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from app.reports import delivery, service
 from app.reports import schemas as out
-from app.reports.weeks import WEEK_PATTERN, Week
-from app.runtime.state import AppState
+from app.reports import service
 from app.web.deps import AdminDep, ConfigDep, SessionDep, StateDep, ViewerDep
+from app.web.reports import WeekPath, parse_week, schedule_delivery
 
 router = APIRouter(prefix="/api/programs", tags=["reports"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such program or report"}}
-WeekPath = Annotated[str, Path(pattern=WEEK_PATTERN, description="An ISO week: 2026-W47")]
-
-
-def parse_week(text: str) -> Week:
-    try:
-        return Week.parse(text)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"loc": ("path", "week"), "msg": str(exc), "type": "value_error"}]
-        ) from None
-
-
-def schedule_delivery(tasks: BackgroundTasks, state: AppState, key: str, week: Week) -> None:
-    """Deliver the report after the answer is sent (the request's commit is done by then)."""
-    tasks.add_task(
-        delivery.deliver,
-        state.sessionmaker,
-        state.config,
-        key,
-        week,
-        now=datetime.now(UTC),
-        public_url=state.settings.server.public_url,
-        environ=os.environ,
-    )
 
 
 @router.get("/{key}/reports", summary="A program's weekly reports", responses=NOT_FOUND)

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from app.config import ThroughlineConfig
 from app.programs import item_detail, items
-from app.web.api.items import item_query
 from app.web.deps import ConfigDep, SessionDep
+from app.web.item_filters import item_query
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
 

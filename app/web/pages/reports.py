@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.programs.lookup import get_program
 from app.reports import render, service
 from app.store.text import StorableText
-from app.web.api.reports import WeekPath, parse_week, schedule_delivery
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.web.pages import csrf
+from app.web.reports import WeekPath, parse_week, schedule_delivery
 
 router = APIRouter(prefix="/programs", tags=["pages"], include_in_schema=False)
 
