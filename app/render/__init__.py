@@ -3,3 +3,16 @@
 Every chart carries a ``<title>`` and a ``<desc>`` that says in words what it shows, and
 escapes every piece of text it draws.
 """
+
+__all__ = [
+    "axis",
+    "bar",
+    "burnup",
+    "depmap",
+    "gantt",
+    "heatmap",
+    "layered",
+    "style",
+    "templates",
+    "timeline",
+]

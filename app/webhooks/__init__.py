@@ -12,3 +12,15 @@
 
 Starting and stopping the intake and worker with a process is ``app.runtime.webhooks``.
 """
+
+__all__ = [
+    "apply",
+    "commits",
+    "inbox",
+    "intake",
+    "register",
+    "schedule",
+    "sealing",
+    "subscriptions",
+    "worker",
+]
