@@ -1,8 +1,9 @@
 """The demo's configuration: two sources pointing at the fakes, three programs.
 
 Targets are days from today, so the demo tells the same story whatever the day: Checkout
-v2 slips, the Mobile relaunch is on track, Self-serve onboarding is held up by a cycle
-and by scope added late.
+v2 slips, the Mobile relaunch is on track, Self-serve onboarding can make its dates but is
+held up by a cycle, by scope added late and by a Google sign-up in Asana waiting on Jira
+work due after it.
 """
 
 from __future__ import annotations
@@ -122,13 +123,13 @@ programs:
     outcomes:
       - key: signup
         name: Sign up without talking to sales
-        target: {on(90)}
+        target: {on(150)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{epics("Self-serve accounts")}]}}
           - {{source: {ASANA_SOURCE}, projects: ["{gid["onboarding"]}"]}}
       - key: activation
         name: Trials activate in their first week
-        target: {on(120)}
+        target: {on(180)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{epics("Trial insights")}]}}
           - {{source: {ASANA_SOURCE}, projects: ["{gid["lifecycle"]}"]}}
