@@ -56,11 +56,11 @@ def place(
 
 
 def _inside(label: Label, left: float, right: float) -> Label:
-    l, _, r, _ = label.box
-    if r > right:
-        return replace(label, x=label.x - (r - right))
-    if l < left:
-        return replace(label, x=label.x + (left - l))
+    start, _, end, _ = label.box
+    if end > right:
+        return replace(label, x=label.x - (end - right))
+    if start < left:
+        return replace(label, x=label.x + (left - start))
     return label
 
 
