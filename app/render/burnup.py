@@ -146,9 +146,7 @@ def _marker_label(x: DateScale, day: date, text: str) -> Label:
 
 
 def _text(label: Label, css: str) -> str:
-    return (
-        f'<text class="tl-label {css}" x="{label.x:.1f}" y="{label.y:.1f}">{label.text}</text>'
-    )
+    return f'<text class="tl-label {css}" x="{label.x:.1f}" y="{label.y:.1f}">{label.text}</text>'
 
 
 def _cone(
