@@ -3,6 +3,7 @@ overlapping, clipping of far dates, and text drawn as text."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, timedelta
 
@@ -223,7 +224,7 @@ def _segments(svg: str) -> list[list[tuple[tuple[float, float], tuple[float, flo
     paths = []
     for d in re.findall(r'<path class="tl-g-link[^"]*" d="([^"]+)"', svg):
         points = [tuple(map(float, p.split(","))) for p in d[1:].split(" L")]
-        paths.append(list(zip(points, points[1:], strict=False)))
+        paths.append(list(itertools.pairwise(points)))
     return paths  # type: ignore[return-value]
 
 
@@ -264,9 +265,7 @@ def test_arrows_run_around_bars_between_their_ends() -> None:
 
 
 def test_an_epic_without_dates_is_a_marker_that_says_so() -> None:
-    groups = [
-        GanttGroup("Pay", sections=(GanttSection("jira · PAY", (_bar("x", None, None),)),))
-    ]
+    groups = [GanttGroup("Pay", sections=(GanttSection("jira · PAY", (_bar("x", None, None),)),))]
     svg = str(gantt_svg(groups, title="t", today=TODAY))
     assert 'class="tl-g-undated"' in svg
     assert ">no dates<" in svg
