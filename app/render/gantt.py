@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
+from app.render.labels import Label, place
 from app.render.timeline import (
     AXIS_H,
     BAND_H,
@@ -179,7 +180,7 @@ def _undated(plan: GanttLayout, row: Row) -> Markup:
     ) + _TEXT.format(css="tl-g-undated-label", x=_f(x + 9), y=_f(mid + 4), text="no dates", tip=tip)
 
 
-def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
+def _group(plan: GanttLayout, row: Row, bottom: float, today: date, words: list[_Words]) -> Markup:
     group = row.group
     assert group is not None
     parts = [
@@ -212,16 +213,28 @@ def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
         parts.append(
             _LINE.format(css="tl-g-target", x1=_f(x), y1=_f(row.y + 2), x2=_f(x), y2=_f(bottom))
         )
-        parts.append(
-            _TEXT.format(
-                css="tl-g-target-label",
-                x=_f(x + 3),
-                y=_f(row.y + 11),
-                text="target",
-                tip=f"{group.label}: target {_day(group.target)}",
+        words.append(
+            _Words(
+                Label("target", x + 3, row.y + 11, size=10),
+                "tl-g-target-label",
+                f"{group.label}: target {_day(group.target)}",
             )
         )
     return Markup("").join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A label on the dates' area, placed with the others so none covers another."""
+
+    label: Label
+    css: str
+    tip: str
+
+    def markup(self, placed: Label) -> Markup:
+        return _TEXT.format(
+            css=self.css, x=_f(placed.x), y=_f(placed.y), text=placed.text, tip=self.tip
+        )
 
 
 def _links(plan: GanttLayout, links: Sequence[GanttLink]) -> Markup:
@@ -335,20 +348,17 @@ def gantt_svg(
         f"{len(links)} dependencies between bars, {sum(1 for k in links if k.late)} late (red)."
     )
     parts = [_HEAD.format(w=_f(plan.width), h=_f(plan.height), title=title, desc=desc)]
+    words = []
     for day, text in plan.ticks:
         x = plan.x(day)
         parts.append(
             _LINE.format(css="tl-grid", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
         )
-        parts.append(
-            _TEXT.format(
-                css="tl-axis", x=_f(x + 3), y=_f(AXIS_H - 12), text=text, tip=day.isoformat()
-            )
-        )
+        words.append(_Words(Label(text, x + 3, AXIS_H - 12), "tl-axis", day.isoformat()))
     bottoms = _group_bottoms(plan)
     for row in plan.rows:
         if row.kind == "group":
-            parts.append(_group(plan, row, bottoms[id(row)], today))
+            parts.append(_group(plan, row, bottoms[id(row)], today, words))
         elif row.kind == "section":
             parts.append(_label(row, "tl-g-section", PAD + 4))
         else:
@@ -358,15 +368,15 @@ def gantt_svg(
     parts.append(
         _LINE.format(css="tl-today", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
     )
-    parts.append(
-        _TEXT.format(
-            css="tl-today tl-label",
-            x=_f(x + 3),
-            y=_f(AXIS_H + 10),
-            text="today",
-            tip=today.isoformat(),
+    words.append(
+        _Words(
+            Label("today", x + 3, AXIS_H + 10, bold=True), "tl-today tl-label", today.isoformat()
         )
     )
+    placed = place(
+        [w.label for w in words], top=0, bottom=plan.height, left=LABEL_W, right=plan.width
+    )
+    parts += [w.markup(p) for w, p in zip(words, placed, strict=True)]
     return Markup("").join(parts) + Markup("</svg>")
 
 

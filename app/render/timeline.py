@@ -18,6 +18,8 @@ ZOOMS: tuple[Zoom, ...] = ("fit", "quarter", "month", "week")
 PX_PER_DAY: dict[Zoom, float] = {"quarter": 1.5, "month": 5.0, "week": 16.0}
 FIT_WIDTH = 840.0
 """The drawing's width at the ``fit`` zoom: with the labels, it fits a laptop's page."""
+TICK_ROOM = 64.0
+"""Pixels a tick's name ("Sep 2026") needs before the next."""
 FIT_MARGIN, FIT_LEAST = 14, 56
 """``fit`` reaches this many days past the last date ahead, and at least this far."""
 LABEL_W, AXIS_H, PAD = 260.0, 30.0, 10.0
@@ -201,15 +203,16 @@ def layout(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> GanttLay
 
 
 def _ticks(start: date, end: date, zoom: Zoom) -> list[tuple[date, str]]:
-    """A tick per period; at ``fit`` the first of each month (of each quarter past a
-    year and a half), labelled by month."""
+    """A tick per period; at ``fit`` the first of every month, or of every second, third
+    or sixth when months are too narrow for their names."""
     if zoom != "fit":
         ticks, tick = [], start
         while tick < end:
             ticks.append((tick, _tick_label(tick, zoom)))
             tick = _next(tick, zoom)
         return ticks
-    step = 1 if (end - start).days <= 550 else 3
+    per_month = FIT_WIDTH / (end - start).days * 30.4
+    step = next((s for s in (1, 2, 3, 6) if s * per_month >= TICK_ROOM), 12)
     ticks, tick = [], date(start.year, start.month, 1)
     while tick < end:
         if tick >= start and (tick.month - 1) % step == 0:

@@ -15,16 +15,17 @@ from playwright.async_api import Page
 MIN_CONTRAST = 4.5
 
 _CHECKS = r"""
-() => {
+(layout) => {
   const problems = [];
-  const headings = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")];
+  const headings = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")]
+    .filter(h => h.getClientRects().length > 0);
   const h1s = headings.filter(h => h.tagName === "H1");
   if (h1s.length !== 1) problems.push(`${h1s.length} h1 elements`);
   if (headings.length && headings[0].tagName !== "H1")
     problems.push(`the first heading is ${headings[0].tagName}: ${headings[0].textContent.trim()}`);
-  if (!document.querySelector("nav.tl-nav")) problems.push("no site navigation");
   const skip = document.querySelector("a.tl-skip");
-  if (!skip || !document.querySelector(skip.getAttribute("href")))
+  if (layout && !document.querySelector("nav.tl-nav")) problems.push("no site navigation");
+  if (layout && (!skip || !document.querySelector(skip.getAttribute("href"))))
     problems.push("no skip link to the content");
 
   const rgba = text => {
@@ -109,9 +110,10 @@ _CHECKS = r"""
 """.replace("__MIN__", str(MIN_CONTRAST))
 
 
-async def page_problems(page: Page) -> list[str]:
-    """What this page gets wrong about headings, navigation and contrast."""
-    found: list[Any] = await page.evaluate(_CHECKS)
+async def page_problems(page: Page, *, layout: bool = True) -> list[str]:
+    """What this page gets wrong about headings, navigation and contrast (``layout``:
+    it is one of the site's pages, not a standalone document such as a report's)."""
+    found: list[Any] = await page.evaluate(_CHECKS, layout)
     return [str(p) for p in found]
 
 

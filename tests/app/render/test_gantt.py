@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.render.gantt import GanttLink, gantt_svg
+from app.render.labels import Label, overlap
 from app.render.timeline import (
     LABEL_W,
     MAX_DAYS,
@@ -278,3 +279,36 @@ def test_the_fit_view_centres_today_and_holds_the_whole_forecast() -> None:
     assert plan.scale.end > date(2027, 4, 1), "the outcome's P85 is in view"
     assert plan.scale.right - plan.scale.left == pytest.approx(840)
     assert plan.ticks, "months are named"
+
+
+@pytest.mark.parametrize("zoom", ["fit", "quarter", "month", "week"])
+def test_labels_on_the_dates_never_overlap(zoom: str) -> None:
+    near = [
+        GanttGroup(
+            f"Outcome {n}",
+            target=TODAY + timedelta(days=n - 1),
+            p50=TODAY + timedelta(days=400),
+            sections=(GanttSection("s", (_bar(f"b{n}", TODAY, TODAY + timedelta(days=9)),)),),
+        )
+        for n in range(3)
+    ]
+    svg = str(gantt_svg(near, title="t", today=TODAY, zoom=zoom))  # type: ignore[arg-type]
+    found = [
+        Label(
+            text,
+            float(x),
+            float(y),
+            size=10 if "target" in css else 11,
+            bold="tl-label" in css,
+        )
+        for css, x, y, text in re.findall(
+            r'<text class="(tl-axis|tl-g-target-label|tl-today tl-label)" x="([\d.]+)" '
+            r'y="([\d.]+)">([^<]+)<',
+            svg,
+        )
+    ]
+    assert sum(1 for label in found if label.text == "target") == 3
+    assert any(label.text == "today" for label in found)
+    for n, first in enumerate(found):
+        for second in found[n + 1 :]:
+            assert not overlap(first, second, gap=0), (first, second)
