@@ -1,5 +1,6 @@
 """The demo, headless: six months of history in the fakes, three programs in three
-colours, a change made in each fake tracker reaching the program pages, and a clean stop.
+colours, a change made in each fake tracker reaching the program pages, a crawl of every
+link and page in chromium, and a clean stop.
 
 The scheduled pull is set to an hour, so a change can only travel by webhook: fake
 tracker's control API → the fake's signed delivery → intake → inbox → worker → store →
