@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -28,10 +28,10 @@ from app.models import SyncRun
 from connectors.base import (
     Connector,
     ConnectorError,
-    Deletion,
     Page,
     SyncWarning,
     TrackerAuthError,
+    WarningKind,
 )
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,12 @@ async def _sync_scope(
     newest: datetime | None = None
     pending: Page | None = None
     census: frozenset[str] | None = None
+    unread = False
     try:
         async for page in connector.fetch(scope, since, token=token):
             if pending is not None:
                 await _store(run, pending)
+            unread = unread or any(w.kind == WarningKind.UNREAD for w in page.warnings)
             for item in page.items:
                 if newest is None or item.updated_at > newest:
                     newest = item.updated_at
@@ -213,7 +215,8 @@ async def _sync_scope(
         log.warning("sync of scope %s failed: %s", scope, exc)
         return
     # Singer's signpost: never move past the run's start, which may hide late-indexed rows.
-    cursor = min(newest, run.started_at) if newest is not None else None
+    # An item that exists but could not be read holds the cursor: the next run asks again.
+    cursor = min(newest, run.started_at) if newest is not None and not unread else None
     await _store(run, pending or Page(scope=scope), cursor=cursor, scope=scope, token=token)
     run.progress.scopes_done += 1
     if run.report:
@@ -250,7 +253,9 @@ async def _store(
         page = run.references.resolve_page(page)
 
     async def save(session: AsyncSession) -> store.WriteCounts:
-        written = await store.save_page(session, run.source_id, page, now=utcnow())
+        written = await store.save_page(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
         if scope is not None:
             await store.advance_cursor(
                 session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
@@ -270,7 +275,10 @@ async def run_census(
     """Tombstone stored items that no longer exist in any of the source's scopes.
 
     Ids are gathered from every scope first: an item moved between two configured projects
-    is still present, and a census that failed anywhere deletes nothing.
+    is still present, and a census that failed anywhere deletes nothing. A listing is not
+    proof (search indexes lag behind writes): stored items it misses are read back by id,
+    and only those the tracker confirms gone are tombstoned. Tombstoned items it lists are
+    read back too, which lifts a tombstone a short read once left.
     """
     started_at = now()
     run_id = await _start_run(sessionmaker, source_id, "census", started_at)
@@ -285,16 +293,35 @@ async def run_census(
         run.errors["*"] = str(exc)
         status = "failed"
     else:
-        async with session_scope(sessionmaker) as session:
-            live = await store.list_live_external_ids(session, source_id)
-            gone = [Deletion(source="", external_id=e, at=started_at) for e in live - present]
-            run.counts.deleted = await store.mark_deleted(session, source_id, gone)
-            for state in await store.list_sync_states(session, source_id):
-                state.last_census_at = started_at
+        try:
+            await _confirm_census(run, connector, present)
+        except ConnectorError as exc:
+            run.errors["*"] = str(exc)
+            status = "failed"
         if run.counts.deleted:
             log.info("census marked %d item(s) deleted", run.counts.deleted)
     await _finish_run(run, run_id, connector, status, now())
-    return SyncOutcome(run_id, status, run.counts, len(present), [], run.errors)
+    return SyncOutcome(run_id, status, run.counts, len(present), run.warnings, run.errors)
+
+
+async def _confirm_census(run: _Run, connector: Connector, present: set[str]) -> None:
+    async with session_scope(run.sessionmaker) as session:
+        live = await store.list_live_external_ids(session, run.source_id)
+        tombstoned = await store.list_deleted_external_ids(session, run.source_id)
+    missing = live - present
+    recheck = sorted(missing | (tombstoned & present))
+    found = await connector.fetch_items(recheck) if recheck else Page("*")
+    # Deleted are only those the census missed *and* the tracker confirms gone.
+    confirmed = [d for d in found.deletions if d.external_id in missing]
+    page = Page("*", found.items, [replace(d, at=run.started_at) for d in confirmed])
+    async with session_scope(run.sessionmaker) as session:
+        written = await store.save_page(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
+        for state in await store.list_sync_states(session, run.source_id):
+            state.last_census_at = run.started_at
+    run.counts.add(written)
+    run.warnings.extend(found.warnings)
 
 
 async def _start_run(
