@@ -352,7 +352,8 @@ async def _finish_run(
         row.retries = connector.stats.retries
         row.rate_limited = connector.stats.rate_limited
         row.warnings = [
-            {"key": w.key, "reason": w.reason} for w in run.warnings[:MAX_STORED_WARNINGS]
+            {"key": w.key, "reason": w.reason, "kind": str(w.kind)}
+            for w in run.warnings[:MAX_STORED_WARNINGS]
         ]
         if len(run.warnings) > MAX_STORED_WARNINGS:
             row.warnings.append(

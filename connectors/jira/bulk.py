@@ -28,9 +28,9 @@ from typing_extensions import TypedDict
 
 from connectors.base import (
     ConnectorDataError,
-    ConnectorError,
     SyncWarning,
     TrackerRequestError,
+    TrackerUnavailable,
     WarningKind,
 )
 from connectors.http import TrackerClient
@@ -193,7 +193,8 @@ class BulkReader:
             if exc.status_code == 404:
                 return None
             return _unread(id_or_key, exc)
-        except ConnectorError as exc:
+        except TrackerUnavailable as exc:
+            # Retried already; credentials refused (TrackerAuthError) still stop the run.
             return _unread(id_or_key, exc)
 
     async def _bulkfetch(self, ids: list[str], fields: Sequence[str]) -> _Answer:

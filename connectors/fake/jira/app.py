@@ -212,7 +212,7 @@ class FakeJira:
                     return refusal
                 return JSONResponse(await handler(request))
             except ApiError as exc:
-                return error(exc.status, *exc.messages)
+                return error(exc.status, *exc.messages, headers=exc.headers)
             except JqlError as exc:
                 return error(400, str(exc))
 

@@ -62,11 +62,15 @@ class Faults:
     """Issue id → how many more ``/issue/bulkfetch`` answers silently leave it out (a short
     answer, as for an issue Jira could not see at that moment)."""
     unreadable: set[str] = field(default_factory=set)
-    """Issue ids no read returns: always in ``issueErrors``, 500 on ``GET /issue/{id}``."""
+    """Issue ids no read returns: always in ``issueErrors``, and ``GET /issue/{id}`` answers
+    503 (with ``Retry-After: 0``, so a client's retries run out quickly)."""
     search_lag: float = 0.0
     """Seconds (of the site's clock) before a change shows in ``/search/jql``: an issue
     changed more recently is left out of search results unless named in
     ``reconcileIssues``. Reads by id are never late."""
+    unindexed: set[str] = field(default_factory=set)
+    """Issue ids whose latest change search has not indexed yet, whatever its age (the lag
+    is not the same for every issue): left out of ``/search/jql`` unless reconciled."""
     _bucket: TokenBucket | None = None
     _rng: random.Random | None = None
 

@@ -69,7 +69,7 @@ async def search_jql(fake: FakeJira, request: Request) -> dict[str, Any]:
     reconcile = {int(i) for i in as_list(params.get("reconcileIssues"))}
     if len(reconcile) > RECONCILE_CAP:
         raise ApiError(400, f"reconcileIssues accepts at most {RECONCILE_CAP} issue ids.")
-    if fake.faults.search_lag:
+    if fake.faults.search_lag or fake.faults.unindexed:
         keys, issues = _indexed(fake, keys, issues, reconcile)
     after = decode_token(params.get("nextPageToken"), text)
     start = 0 if after is None else bisect.bisect_right(keys, after)
@@ -209,7 +209,7 @@ async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:
     if issue is None or not fake.visible(issue):
         raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
     if str(issue.id) in fake.faults.unreadable:
-        raise ApiError(500, "Internal server error.")
+        raise ApiError(503, "Service Unavailable", headers={"Retry-After": "0"})
     fields = requested_fields(request.query_params.get("fields"), ["*all"])
     expand = as_list(request.query_params.get("expand"))
     return fake.renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
@@ -223,9 +223,10 @@ def _indexed(
 ) -> tuple[list[tuple[int, ...]], list[Issue]]:
     """The matches search can see: a change younger than the lag is not indexed yet."""
     horizon = fake.data.now() - timedelta(seconds=fake.faults.search_lag)
+    late = {int(i) for i in fake.faults.unindexed}
     kept = [
         (k, i)
         for k, i in zip(keys, issues, strict=True)
-        if i.updated <= horizon or i.id in reconcile
+        if i.id in reconcile or (i.updated <= horizon and i.id not in late)
     ]
     return [k for k, _ in kept], [i for _, i in kept]

@@ -188,3 +188,37 @@ async def test_a_429_storm_from_the_rate_limiter_completes() -> None:
             items = items_of(await fetch_all(connector))
             assert connector.stats.rate_limited > 0
     assert len({i.external_id for i in items}) == len(fake.data)
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [("left_out", "a short answer"), ("issue_errors", "an issueErrors entry")],
+)
+async def test_a_wide_batch_answered_short_drops_to_the_documented_hundred(
+    fault: str, why: str
+) -> None:
+    fake = make_fake(400, narrow_bulkfetch=True)
+    first = str(min(i.id for i in fake.data.issues.values() if i.project.key == "PAY"))
+    setattr(fake.faults, fault, {first: 1})
+    with serve_in_thread(fake) as base:
+        async with jira_connector(base) as connector:
+            items = items_of(await fetch_all(connector))
+    assert len({i.external_id for i in items}) == len(fake.data)
+    per_project = [
+        sum(1 for i in fake.data.issues.values() if i.project.key == p) for p in fake.data.projects
+    ]
+    probed = next(n for n in per_project if n > 100)
+    narrow_calls = sum(-(-n // 100) for n in per_project) - -(-probed // 100)
+    assert fake.requests["issue/bulkfetch"] >= 1 + narrow_calls, f"{why} ends wide batches"
+
+
+async def test_fetch_items_confirms_a_missing_id_by_reading_it_alone(
+    cloud: tuple[FakeJira, str],
+) -> None:
+    fake, base = cloud
+    present = str(next(iter(fake.data.issues)))
+    fake.faults.left_out = {present: 1}
+    async with jira_connector(base) as connector:
+        page = await connector.fetch_items([present, "99999999"])
+    assert [i.external_id for i in page.items] == [present]
+    assert [d.external_id for d in page.deletions] == ["99999999"]
