@@ -28,6 +28,8 @@ from app import catalog, trackers
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, WebhookConfig
 from app.db import session_scope
 from app.webhooks import subscriptions
+from connectors.jira import jql as jql_text
+from connectors.jira import webhook as jira_webhook
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +123,13 @@ async def _jira(
     projects = list(source.projects) or list(
         await trackers.build_connector(source, client).scopes()
     )
-    jql = f"project in ({', '.join(projects)})"
+    jql = jql_text.in_projects(projects)
     app_token = source.auth.email_env is None
     if app_token and webhook.allow_unsigned:
+        events = [e for e in webhook.events if e in jira_webhook.DYNAMIC_EVENTS]
         answer = await client.post(
             "/rest/api/3/webhook",
-            json={"url": target, "webhooks": [{"events": list(webhook.events), "jqlFilter": jql}]},
+            json={"url": target, "webhooks": [{"events": events, "jqlFilter": jql}]},
         )
         if answer.status_code < 300:
             return await _record_dynamic(sessionmaker, source_id, client, answer, target)
@@ -229,7 +232,7 @@ async def _refresh(client: httpx.AsyncClient, ids: list[str]) -> datetime:
         "/rest/api/3/webhook/refresh", json={"webhookIds": [int(i) for i in ids]}
     )
     answer.raise_for_status()
-    return datetime.fromtimestamp(answer.json()["expirationDate"] / 1000, UTC)
+    return jira_webhook.expiration(answer.json()["expirationDate"])
 
 
 def _errors(answer: httpx.Response) -> str:

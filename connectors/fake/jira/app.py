@@ -155,10 +155,14 @@ class FakeJira:
         return issue
 
     def link(self, outward: str, inward: str, type_name: str = "Blocks") -> None:
-        link = self.data.link(
-            type_name, self.issue_named(outward), self.issue_named(inward), at=self.data.now()
-        )
+        ends = self.issue_named(outward), self.issue_named(inward)
+        link = self.data.link(type_name, *ends, at=self.data.now())
         self.webhooks.link_event("issuelink_created", link)
+        if self.cloud:
+            # Jira Cloud also sends jira:issue_updated for both ends (dynamic webhooks,
+            # which cannot subscribe to link events, see links through these).
+            for end in ends:
+                self.webhooks.issue_event("jira:issue_updated", end)
 
     def visible(self, issue: Issue) -> bool:
         """Whether the API user may see the issue (project permission, issue security)."""

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.base import Page, TrackerAuthError, TrackerItem, TrackerUnavailable
 from connectors.fake.jira import FakeJira
+from connectors.fake.jira.model import JiraData, Project
 from connectors.fake.server import serve_in_thread
 from connectors.jira import JiraConnector
 from tests.jira_fakes import ANCHOR, expected_items, jira_connector, make_fake
@@ -222,3 +223,18 @@ async def test_fetch_items_confirms_a_missing_id_by_reading_it_alone(
         page = await connector.fetch_items([present, "99999999"])
     assert [i.external_id for i in page.items] == [present]
     assert [d.external_id for d in page.deletions] == ["99999999"]
+
+
+async def test_projects_named_like_jql_words_sync_and_census() -> None:
+    reserved = [Project("10900", key, key.title(), ()) for key in ("INT", "AND", "ORDER")]
+    data = JiraData(reserved, [], clock=lambda: ANCHOR)
+    for project in reserved:
+        for n in range(3):
+            data.add(project.key, "Story", f"{project.key} story {n}", at=ANCHOR)
+    fake = FakeJira(data)
+    with serve_in_thread(fake) as base:
+        async with jira_connector(base) as connector:
+            items = items_of(await fetch_all(connector))
+            census = {key: await connector.census(key) for key in ("INT", "AND", "ORDER")}
+    assert sorted(i.key for i in items) == sorted(i.key for i in data.issues.values())
+    assert all(len(ids) == 3 for ids in census.values())
