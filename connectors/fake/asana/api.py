@@ -201,9 +201,13 @@ def tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
 
 
 def task(fake: FakeAsana, request: Request) -> dict[str, Any]:
+    """One task: the complete record, or exactly the ``opt_fields`` asked for."""
     with fake.world.lock:
         found = _get(fake.world.tasks, request.path_params["gid"])
-        return _single(fake, request, render.task(fake.world, found))
+        record = render.task(fake.world, found)
+        if fields_of(request) is None:
+            return {"data": render.full(record)}
+        return _single(fake, request, record)
 
 
 def _related(

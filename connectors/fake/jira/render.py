@@ -313,9 +313,12 @@ class Renderer:
         return {"type": "doc", "version": 1, "content": paragraphs}
 
     def history(self, history: History) -> dict[str, Any]:
-        return {
-            "id": str(history.id),
-            "author": self.user(history.author),
+        body: dict[str, Any] = {"id": str(history.id)}
+        if history.author is not None:
+            # The document's author is an object; a change made by no one (an automation
+            # or an import) has none, so the key is left out rather than null.
+            body["author"] = self.user(history.author)
+        return body | {
             "created": timestamp(history.at, self.zone),
             "items": [
                 {
