@@ -8,6 +8,7 @@ coroutine that calls a plain async function tests call directly. The work planne
 - ``sync:<source>`` at the source's ``sync_every``, aligned to the Unix epoch so that
   every process computes the same due times;
 - ``census:<source>``, the deletion census, at ``scheduler.census_cron`` (02:30 UTC);
+- ``full-listing:<source>``, for Asana, a full sync at the source's ``full_listing_every``;
 - ``snapshot:<program>`` just after midnight in the program's zone: a program gets its
   day's snapshot even on a day when no sync changed anything;
 - ``report:<program>`` weekly reports, the delivery retries and the start-up catch-up;
@@ -58,7 +59,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import logs
-from app.config import ConfigError, ThroughlineConfig, load_config
+from app.config import AsanaSourceConfig, ConfigError, ThroughlineConfig, load_config
 from app.cron import crontab_trigger
 from app.db import session_scope
 from app.locks import Locks, source_key
@@ -190,6 +191,34 @@ def census_jobs(ctx: JobContext) -> list[JobSpec]:
     ]
 
 
+def full_listing_jobs(ctx: JobContext) -> list[JobSpec]:
+    """A full sync of each Asana source at its ``full_listing_every``: what an at-most-once
+    event missed (a change, a subtask's edit) is read again, and what is gone re-checked."""
+    from app import jobs
+
+    state = ctx.state
+    if state is None:
+        return []
+
+    def listing(name: str) -> Callable[[], Awaitable[object]]:
+        return lambda: jobs.sync_locked(state, name, full=True)
+
+    return [
+        JobSpec(
+            id=f"full-listing:{s.name}",
+            name=f"full listing of {s.name} every {s.full_listing_every}",
+            trigger=IntervalTrigger(
+                seconds=s.full_listing_every.total_seconds(), start_date=EPOCH, timezone=UTC
+            ),
+            run=listing(s.name),
+            lock=source_key(s.name),
+            misfire_grace=NIGHTLY_GRACE,
+        )
+        for s in ctx.config.sources
+        if isinstance(s, AsanaSourceConfig)
+    ]
+
+
 def snapshot_jobs(ctx: JobContext) -> list[JobSpec]:
     """Each program's roll-up and snapshot just after midnight in its zone.
 
@@ -303,6 +332,7 @@ def webhook_jobs(ctx: JobContext) -> list[JobSpec]:
 PLANNERS: Sequence[Callable[[JobContext], list[JobSpec]]] = (
     sync_jobs,
     census_jobs,
+    full_listing_jobs,
     snapshot_jobs,
     report_jobs,
     webhook_jobs,

@@ -37,8 +37,13 @@ HANDSHAKE_WINDOW = timedelta(minutes=2)
 REFRESH_BEFORE = timedelta(days=10)
 """Refresh a dynamic webhook this long before it expires (they live 30 days)."""
 ASANA_FILTERS = [
-    {"resource_type": "task", "action": action}
-    for action in ("added", "changed", "removed", "deleted", "undeleted")
+    *(
+        {"resource_type": "task", "action": action}
+        for action in ("added", "changed", "removed", "deleted", "undeleted")
+    ),
+    # A story on a task or a subtask (a comment, or the system's note of a change): the
+    # task is read back, so a change whose own event was lost still arrives.
+    {"resource_type": "story", "action": "added"},
 ]
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import parse_config
 from app.models import Report
 from app.reports import runs
 from app.scheduler import JobContext, _serve, build_scheduler, planned_jobs
@@ -112,3 +113,30 @@ async def test_the_service_runs_the_scheduler_only_when_enabled(
         assert scheduler.running
         assert {j.id for j in scheduler.get_jobs()} >= {"reports:deliveries"}
     assert "scheduler" not in enabled.state.throughline.services
+
+
+async def test_asana_sources_get_a_full_listing_at_their_own_interval(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = parse_config(
+        "server: {auth: none}\nsources:\n"
+        "  - {name: tasks, kind: asana, workspace: '1', auth: {token_env: A},"
+        " full_listing_every: 3d}\n"
+        "  - {name: plain, kind: asana, workspace: '1', auth: {token_env: A}}\n"
+        "  - {name: issues, kind: jira, url: 'https://acme.atlassian.net',"
+        " auth: {token_env: J}}\n",
+        environ={"A": "a", "J": "j"},
+    )
+    calls: list[tuple[str, bool]] = []
+
+    async def sync_locked(state: object, name: str, *, full: bool = False) -> None:
+        calls.append((name, full))
+
+    monkeypatch.setattr("app.jobs.sync_locked", sync_locked)
+    ctx = JobContext(sessionmaker, cfg, Settings(_env_file=None), {}, state=object())  # type: ignore[arg-type]
+    listings = {s.id: s for s in planned_jobs(ctx) if s.id.startswith("full-listing:")}
+    assert set(listings) == {"full-listing:tasks", "full-listing:plain"}
+    assert listings["full-listing:tasks"].trigger.interval == timedelta(days=3)  # type: ignore[attr-defined]
+    assert listings["full-listing:plain"].trigger.interval == timedelta(days=7)  # type: ignore[attr-defined]
+    await listings["full-listing:tasks"].run()
+    assert calls == [("tasks", True)]

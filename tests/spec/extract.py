@@ -32,6 +32,7 @@ JIRA_OPERATIONS = {
     "/rest/api/3/status": ["get"],
     "/rest/api/3/project": ["get"],
     "/rest/api/3/project/search": ["get"],
+    "/rest/api/3/project/{projectIdOrKey}": ["get"],
     "/rest/api/3/search": ["get", "post"],
     "/rest/api/3/search/jql": ["get", "post"],
     "/rest/api/3/issue/bulkfetch": ["post"],

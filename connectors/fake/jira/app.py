@@ -196,6 +196,11 @@ class FakeJira:
                 methods=["POST"],
             ),
             Route(f"{api}/issue/{{key:str}}", self._guard(partial(search.issue, self))),
+            Route(
+                f"{api}/issue/{{key:str}}/changelog",
+                self._guard(partial(search.issue_changelog, self)),
+            ),
+            Route(f"{api}/project/{{key:str}}", self._guard(self.project)),
         ]
 
     # The gate every API request passes: count, hooks, latency, auth, faults. ---------
@@ -301,6 +306,35 @@ class FakeJira:
             for p in self.data.projects.values()
             if p.key not in self.hidden_projects
         ]
+
+    async def project(self, request: Request) -> dict[str, Any]:
+        asked = request.path_params["key"]
+        found = next(
+            (
+                p
+                for p in self.data.projects.values()
+                if asked in (p.id, p.key) and p.key not in self.hidden_projects
+            ),
+            None,
+        )
+        if found is None:
+            raise ApiError(404, f"No project could be found with key '{asked}'.")
+        base = str(request.base_url).rstrip("/")
+        version = request.path_params.get("version", "2")
+        return {
+            "self": f"{base}/rest/api/{version}/project/{found.id}",
+            "id": found.id,
+            "key": found.key,
+            "name": found.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+            "style": "classic",
+            "isPrivate": False,
+            "components": [
+                {"id": str(10_000 + n), "name": name} for n, name in enumerate(found.components)
+            ],
+            "issueTypes": self.renderer(request).issue_types(),
+        }
 
     async def project_search(self, request: Request) -> dict[str, Any]:
         start = int(request.query_params.get("startAt", 0))

@@ -215,6 +215,29 @@ async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:
     return fake.renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
 
 
+async def issue_changelog(fake: FakeJira, request: Request) -> dict[str, Any]:
+    """``GET /issue/{key}/changelog``: the whole history, oldest first, offset-paged."""
+    issue = fake.data.get(request.path_params["key"])
+    if issue is None or not fake.visible(issue):
+        raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+    start = max(0, int(request.query_params.get("startAt") or 0))
+    size = max(1, min(int(request.query_params.get("maxResults") or 100), 100))
+    page = issue.histories[start : start + size]
+    renderer = fake.renderer(request)
+    last = start + size >= len(issue.histories)
+    body: dict[str, Any] = {
+        "self": str(request.url),
+        "maxResults": size,
+        "startAt": start,
+        "total": len(issue.histories),
+        "isLast": last,
+        "values": [renderer.history(h) for h in page],
+    }
+    if not last:
+        body["nextPage"] = str(request.url.include_query_params(startAt=start + size))
+    return body
+
+
 # Search visibility ----------------------------------------------------------------
 
 
