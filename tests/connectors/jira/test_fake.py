@@ -324,3 +324,17 @@ def test_hidden_issues_and_projects_are_out_of_sight_everywhere() -> None:
     assert "INT" not in projects
     assert str(hidden.id) not in listed
     assert bulk == {"issues": [], "issueErrors": []}
+
+
+def test_short_read_faults_can_be_set_over_the_control_api() -> None:
+    fake = make_fake(20)
+    plan = {"issue_errors": {"10001": 2}, "left_out": {"10002": 1}, "unreadable": ["10003"]}
+    with serve_in_thread(fake) as base, httpx.Client(base_url=base) as http:
+        assert http.post("/_fake/faults", json=plan | {"search_lag": 30}).status_code == 204
+    faults = fake.faults
+    assert (faults.issue_errors, faults.left_out, faults.unreadable) == (
+        {"10001": 2},
+        {"10002": 1},
+        {"10003"},
+    )
+    assert faults.search_lag == 30
