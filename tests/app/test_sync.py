@@ -208,7 +208,7 @@ async def test_warnings_are_kept_on_the_run(
     )
     async with session_scope(sessionmaker) as session:
         run = await session.get_one(SyncRun, outcome.run_id)
-    assert run.warnings == [{"key": "PAY-2", "reason": "no status"}]
+    assert run.warnings == [{"key": "PAY-2", "reason": "no status", "kind": "malformed"}]
 
 
 class TestCensus:
