@@ -110,13 +110,13 @@ def data_dir() -> Path:
     return Path(__file__).parent / "data"
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def spec_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Findings]:
-    """Hold the test's tracker traffic to the official documents (see tests/spec).
+    """Hold every test's tracker traffic to the official documents (see tests/spec).
 
-    Every request a connector sends and every answer a fake gives is validated; the test
-    fails at teardown with the problems found, unless ``tests/spec/deviations.py`` allows
-    them.
+    Every request a connector sends and every answer a fake served in this process gives
+    is validated; the test fails at teardown with the problems found, unless
+    ``tests/spec/deviations.py`` allows them.
     """
     with checking(monkeypatch) as findings:
         yield findings

