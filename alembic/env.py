@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from alembic import context
-from app import models  # noqa: F401  (registers every table on Base.metadata)
-from app.db import Base, UTCDateTime, make_engine
-from app.settings import Settings
+from app.config.settings import Settings
+from app.store import tables  # noqa: F401  (registers every table on Base.metadata)
+from app.store.engine import Base, UTCDateTime, make_engine
 
 config = context.config
 target_metadata = Base.metadata

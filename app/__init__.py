@@ -1,1 +1,3 @@
-"""Throughline's service: store, sync jobs, API, pages and the command line."""
+"""Throughline's service. Packages, top to bottom (each imports only those below it):
+``cli``/``demo`` → ``web`` → ``runtime`` → ``reports``/``webhooks`` → ``sync`` →
+``programs`` → ``store`` → ``render``/``telemetry`` → ``config``."""

@@ -26,9 +26,10 @@ from contextlib import contextmanager
 
 import httpx
 
-from app import jobs, store
 from app.config import parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
+from app.store import records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.sync import pull
 from bench.databases import scratch_database
 from bench.report import Figure, Section
 from connectors.asana.connector import TASK_FIELDS
@@ -88,16 +89,16 @@ async def sync_with_throughline(url: str, workspace: str, projects: list[str]) -
         engine = make_engine(database)
         sessionmaker = make_sessionmaker(engine)
         started = time.perf_counter()
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             sessionmaker, config, "bench-asana", full=True, environ={TOKEN_ENV: "bench"}
         )
         elapsed = time.perf_counter() - started
         if outcome.status != "succeeded":
             raise RuntimeError(f"the sync did not succeed: {outcome.errors}")
         async with session_scope(sessionmaker) as session:
-            source = await store.get_source(session, "bench-asana")
+            source = await records.get_source(session, "bench-asana")
             assert source is not None
-            stored = await store.count_items(session, source.id)
+            stored = await records.count_items(session, source.id)
         await engine.dispose()
     return elapsed, stored
 

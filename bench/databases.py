@@ -15,9 +15,9 @@ from contextlib import asynccontextmanager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import migrations
-from app.db import make_engine
-from app.settings import async_database_url
+from app.config.settings import async_database_url
+from app.store import migrations
+from app.store.engine import make_engine
 
 POSTGRES_ENV = "THROUGHLINE_BENCH_POSTGRES_URL"
 

@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app import store, trackers
 from app.config import JiraSourceConfig, load_config, resolve_secret
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.settings import Settings
+from app.config.settings import Settings
+from app.store import records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.sync import trackers
 from connectors.base import Page
 from connectors.jira import webhook
 from connectors.jira.connector import JiraConnector
@@ -48,7 +49,7 @@ def build() -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await connector.site()
         async with session_scope(sessionmaker) as session:
-            row = await store.get_source(session, source.name)
+            row = await records.get_source(session, source.name)
             assert row is not None
             source_id.append(row.id)
         yield
@@ -62,7 +63,7 @@ def build() -> Starlette:
         site, _ = await connector.site()
         item = to_item(parse_issue(json.loads(body)["issue"], source.name), site)
         async with session_scope(sessionmaker) as session:
-            await store.save_page(
+            await records.save_page(
                 session, source_id[0], Page("webhook", [item]), now=datetime.now(UTC)
             )
         return JSONResponse({"status": "applied"})

@@ -108,9 +108,11 @@ def _peak_rss_mb() -> float:
 
 
 async def _throughline_sync(base: str, database_url: str, full: bool) -> dict[str, Any]:
-    from app import store, sync, trackers
+    from app import sync
     from app.config import JiraSourceConfig
-    from app.db import make_engine, make_sessionmaker, session_scope
+    from app.store import records
+    from app.store.engine import make_engine, make_sessionmaker, session_scope
+    from app.sync import trackers
 
     source = JiraSourceConfig.model_validate(
         {
@@ -126,7 +128,7 @@ async def _throughline_sync(base: str, database_url: str, full: bool) -> dict[st
     engine = make_engine(database_url)
     sessionmaker = make_sessionmaker(engine)
     async with session_scope(sessionmaker) as session:
-        row = await store.upsert_source(
+        row = await records.upsert_source(
             session, name="bench", kind="jira", base_url=base, options={}, now=sync.utcnow()
         )
     http = trackers.build_http_client(source)
@@ -138,7 +140,7 @@ async def _throughline_sync(base: str, database_url: str, full: bool) -> dict[st
     elapsed = time.perf_counter() - started
     await http.aclose()
     async with session_scope(sessionmaker) as session:
-        stored = await store.count_items(session, row.id)
+        stored = await records.count_items(session, row.id)
     await engine.dispose()
     return {
         "status": outcome.status,
@@ -282,7 +284,7 @@ def _report(
 def _main(argv: list[str]) -> None:
     part = argv[0]
     if part == "sync":
-        from app.process import tune_garbage_collector
+        from app.cli.process import tune_garbage_collector
 
         # As `throughline sync` does (app.cli.main): the child measures the product.
         tune_garbage_collector()

@@ -21,11 +21,11 @@ from collections.abc import Sequence
 
 import httpx
 
-from app import loading, plans
-from app.db import make_engine, make_sessionmaker
-from app.main import create_app
-from app.recompute import frozen_heap, recompute
-from app.settings import Settings
+from app.config.settings import Settings
+from app.programs import loading, plans
+from app.programs.recompute import frozen_heap, recompute
+from app.store.engine import make_engine, make_sessionmaker
+from app.web.factory import create_app
 from bench.databases import scratch_database
 from bench.report import Figure, Section
 from bench.rollup import NOW, SIZES, TODAY, _store, config, dataset, work_items

@@ -16,16 +16,17 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from app import store
 from app.config import ThroughlineConfig, parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.recompute import recompute
+from app.programs.recompute import recompute
 from app.reports import service
 from app.reports.weeks import Week
+from app.store import records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from bench.rollup import SOURCE, _store, dataset
-from connectors.base import Page, StatusCategory, TrackerItem
+from connectors.base import Page, TrackerItem
+from vocabulary import StatusCategory
 
 ITEMS = 100_000
 PROGRAMS = 20
@@ -103,10 +104,10 @@ async def _database(section: Section, name: str, cfg: ThroughlineConfig) -> None
         await recompute(writer, cfg, now=BEFORE, read_sessionmaker=reader)
         changed = _week_of_work(items)
         async with session_scope(writer) as session:
-            source = await store.get_source(session, SOURCE)
+            source = await records.get_source(session, SOURCE)
             assert source is not None
             for start in range(0, len(changed), 1000):
-                await store.save_page(
+                await records.save_page(
                     session, source.id, Page("P", changed[start : start + 1000]), now=AFTER
                 )
         baseline = await recompute(writer, cfg, now=AFTER, read_sessionmaker=reader)

@@ -25,15 +25,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app import catalog, loading, store
 from app.config import ThroughlineConfig, parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.main import create_app
-from app.recompute import frozen_heap, recompute
-from app.settings import Settings
+from app.config.settings import Settings
+from app.programs import loading
+from app.programs.recompute import frozen_heap, recompute
+from app.store import catalog, records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.web.factory import create_app
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem, Transition
+from connectors.base import LinkRef, Page, TrackerItem, Transition
 from rollup import forecast as fc
 from rollup import model
 from rollup.graph import DependencyGraph
@@ -41,6 +42,7 @@ from rollup.mapping import ItemIndex
 from rollup.model import Dependency, WorkItem
 from rollup.status import evaluate
 from rollup.trend import Trend
+from vocabulary import ItemKind, StatusCategory
 
 SIZES = (10_000, 50_000, 100_000)
 PROGRAMS, OUTCOMES_PER_PROGRAM = 10, 5
@@ -265,7 +267,7 @@ async def _store(url: str, items: list[TrackerItem], cfg: ThroughlineConfig) -> 
     source_id = await _source_id(sessionmaker)
     for start in range(0, len(items), 1000):
         async with session_scope(sessionmaker) as session:
-            await store.save_page(
+            await records.save_page(
                 session, source_id, Page("P", items[start : start + 1000]), now=NOW
             )
     await engine.dispose()
@@ -273,7 +275,7 @@ async def _store(url: str, items: list[TrackerItem], cfg: ThroughlineConfig) -> 
 
 async def _source_id(sessionmaker: object) -> int:
     async with session_scope(sessionmaker) as session:  # type: ignore[arg-type]
-        source = await store.get_source(session, SOURCE)
+        source = await records.get_source(session, SOURCE)
         assert source is not None
         return source.id
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.models import SyncRun
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.store.tables import SyncRunRow
 from bench import webhooks as burst
 from bench.cluster import Cluster
 from bench.databases import backends, scratch_database
@@ -91,9 +91,9 @@ async def _sync_runs(url: str) -> list[datetime]:
         async with session_scope(make_sessionmaker(engine)) as session:
             return list(
                 await session.scalars(
-                    select(SyncRun.started_at)
-                    .where(SyncRun.mode.in_(("full", "incremental")))
-                    .order_by(SyncRun.id)
+                    select(SyncRunRow.started_at)
+                    .where(SyncRunRow.mode.in_(("full", "incremental")))
+                    .order_by(SyncRunRow.id)
                 )
             )
     finally:

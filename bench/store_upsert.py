@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app import store
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.models import Item
+from app.store import records
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.store.tables import ItemRow
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem
+from connectors.base import LinkRef, Page, TrackerItem
+from vocabulary import ItemKind, StatusCategory
 
 N_ITEMS = 20_000
 N_BASELINE = 2_000
@@ -47,21 +48,21 @@ async def _measure(url: str) -> tuple[float, float, float]:
     engine = make_engine(url)
     sessionmaker = make_sessionmaker(engine)
     async with session_scope(sessionmaker) as session:
-        source = await store.upsert_source(
+        source = await records.upsert_source(
             session, name="bench", kind="jira", base_url="https://bench.test", options={}, now=T0
         )
     items = make_items(N_ITEMS)
     started = time.perf_counter()
     for start in range(0, N_ITEMS, 1000):
         async with session_scope(sessionmaker) as session:
-            await store.save_page(session, source.id, _page(items[start : start + 1000]), now=T0)
+            await records.save_page(session, source.id, _page(items[start : start + 1000]), now=T0)
     bulk = N_ITEMS / (time.perf_counter() - started)
 
     newer = make_items(N_ITEMS, offset=timedelta(minutes=1))
     started = time.perf_counter()
     for start in range(0, N_ITEMS, 1000):
         async with session_scope(sessionmaker) as session:
-            await store.save_page(session, source.id, _page(newer[start : start + 1000]), now=T0)
+            await records.save_page(session, source.id, _page(newer[start : start + 1000]), now=T0)
     update = N_ITEMS / (time.perf_counter() - started)
 
     # Baseline: the obvious ORM loop (select each row, compare, assign), same batches.
@@ -71,8 +72,8 @@ async def _measure(url: str) -> tuple[float, float, float]:
         async with session_scope(sessionmaker) as session:
             for item in baseline_items[start : start + 1000]:
                 row = await session.scalar(
-                    select(Item).where(
-                        Item.source_id == source.id, Item.external_id == item.external_id
+                    select(ItemRow).where(
+                        ItemRow.source_id == source.id, ItemRow.external_id == item.external_id
                     )
                 )
                 if row is not None and item.updated_at >= row.updated_at:

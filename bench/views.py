@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from app.db import make_engine, make_sessionmaker
-from app.recompute import recompute
+from app.programs.recompute import recompute
+from app.store.engine import make_engine, make_sessionmaker
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from bench.rollup import NOW, SIZES, _store, config, dataset

@@ -41,10 +41,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from app import jobs
 from app.config import parse_config
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.models import Item, ProgramStatus, Source, WebhookEvent
+from app.store.engine import make_engine, make_sessionmaker, session_scope
+from app.store.tables import ItemRow, ProgramStatusRow, SourceRow, WebhookEventRow
+from app.sync import pull
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from connectors.fake.jira import FakeJira
@@ -230,12 +230,12 @@ async def _until_visible(url: str, stored_before: int, sent: int, *, wait: float
             async with session_scope(make_sessionmaker(engine)) as session:
                 applied, last_applied = (
                     await session.execute(
-                        select(func.count(), func.max(WebhookEvent.processed_at)).where(
-                            WebhookEvent.state == "applied"
+                        select(func.count(), func.max(WebhookEventRow.processed_at)).where(
+                            WebhookEventRow.state == "applied"
                         )
                     )
                 ).one()
-                computed = await session.scalar(select(func.min(ProgramStatus.computed_at)))
+                computed = await session.scalar(select(func.min(ProgramStatusRow.computed_at)))
             if (
                 applied >= stored_before + sent
                 and computed is not None
@@ -254,7 +254,7 @@ async def _lost(url: str, expected: dict[str, str]) -> int:
     engine = make_engine(url)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
-            rows = dict((await session.execute(select(Item.external_id, Item.title))).all())
+            rows = dict((await session.execute(select(ItemRow.external_id, ItemRow.title))).all())
     finally:
         await engine.dispose()
     return sum(1 for external_id, title in expected.items() if rows.get(external_id) != title)
@@ -280,12 +280,12 @@ async def _prepare(url: str, jira: str, directory: Path) -> Path:
     config = parse_config(path.read_text(), environ=ENV)
     engine = make_engine(url)
     try:
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             make_sessionmaker(engine), config, "bench-jira", full=True, environ=ENV
         )
         assert outcome.status == "succeeded", outcome.errors
         async with session_scope(make_sessionmaker(engine)) as session:
-            assert await session.scalar(select(func.count()).select_from(Source)) == 1
+            assert await session.scalar(select(func.count()).select_from(SourceRow)) == 1
     finally:
         await engine.dispose()
     return path
@@ -295,7 +295,7 @@ async def _stored(url: str) -> int:
     engine = make_engine(url)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
-            return int(await session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
+            return int(await session.scalar(select(func.count()).select_from(WebhookEventRow)) or 0)
     finally:
         await engine.dispose()
 

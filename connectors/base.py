@@ -12,21 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
-
-class StatusCategory(StrEnum):
-    TODO = "todo"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-
-
-class ItemKind(StrEnum):
-    EPIC = "epic"
-    STORY = "story"
-    TASK = "task"
-    BUG = "bug"
-    SUBTASK = "subtask"
-    MILESTONE = "milestone"
-
+from vocabulary import ItemKind, StatusCategory
 
 MAX_TITLE_CHARS = 2_000
 """Titles are bounded: a tracker may hold megabytes in a field we show on every page."""

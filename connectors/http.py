@@ -124,8 +124,42 @@ class RateLimiter:
             await self._sleep(wait)
 
 
+class Pacing:
+    """What every request to one tracker shares: the rate, the in-flight bound and a pause.
+
+    One per source and process (``app.sync.trackers.TrackerPool``): a sync, the webhook
+    worker's re-reads and a registration then stay together within the source's rate. A
+    429 pauses every client of the pacing, not just the one that saw it.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_in_flight: int = 8,
+        requests_per_second: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.in_flight = asyncio.Semaphore(max_in_flight)
+        # A tenth of a second's worth of burst: when the event loop was busy (parsing a
+        # page, binding a batch), the slots it missed are caught up instead of lost, and no
+        # second ever carries more than the rate plus that tenth.
+        self.limiter = (
+            RateLimiter(
+                requests_per_second,
+                burst=max(1, round(requests_per_second / 10)),
+                sleep=sleep,
+            )
+            if requests_per_second
+            else None
+        )
+        self.paused_until = 0.0
+
+
 class TrackerClient:
     """Classified, retried, paced requests to one tracker's base URL.
+
+    Several clients may share one ``Pacing`` (and one ``httpx.AsyncClient``): each keeps
+    its own ``stats``, so a sync run records its own requests, retries and 429s.
 
     Only paths under the configured base URL are requested: a URL taken from a payload
     (``self`` links, ``next_page.uri``) that points elsewhere is refused, never followed.
@@ -138,6 +172,7 @@ class TrackerClient:
         source: str,
         max_in_flight: int = 8,
         requests_per_second: float | None = None,
+        pacing: Pacing | None = None,
         max_retries: int = 6,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
@@ -148,25 +183,14 @@ class TrackerClient:
         self.http = client
         self.source = source
         self.stats = FetchStats()
-        self._in_flight = asyncio.Semaphore(max_in_flight)
-        # A tenth of a second's worth of burst: when the event loop was busy (parsing a
-        # page, binding a batch), the slots it missed are caught up instead of lost, and no
-        # second ever carries more than the rate plus that tenth.
-        self._limiter = (
-            RateLimiter(
-                requests_per_second,
-                burst=max(1, round(requests_per_second / 10)),
-                sleep=sleep,
-            )
-            if requests_per_second
-            else None
+        self.pacing = pacing or Pacing(
+            max_in_flight=max_in_flight, requests_per_second=requests_per_second, sleep=sleep
         )
         self._max_retries = max_retries
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
         self._error_message = error_message
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrets)
-        self._paused_until = 0.0
 
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> httpx.Response:
         return await self.request("GET", path, params=params)
@@ -194,16 +218,18 @@ class TrackerClient:
                 self.stats.retries += 1
                 log.warning("%s: %s; retry %d in %.1fs", self.source, exc, attempt, delay)
                 if exc.retry_after is not None:
-                    self._paused_until = max(self._paused_until, time.monotonic() + delay)
+                    pacing = self.pacing
+                    pacing.paused_until = max(pacing.paused_until, time.monotonic() + delay)
                 await self._sleep(delay)
 
     async def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        pause = self._paused_until - time.monotonic()
+        pacing = self.pacing
+        pause = pacing.paused_until - time.monotonic()
         if pause > 0:
             await self._sleep(pause)
-        if self._limiter is not None:
-            await self._limiter.acquire()
-        async with self._in_flight:
+        if pacing.limiter is not None:
+            await pacing.limiter.acquire()
+        async with pacing.in_flight:
             self.stats.requests += 1
             try:
                 response = await self.http.request(method, path, **kwargs)

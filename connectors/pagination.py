@@ -1,23 +1,27 @@
 """Paginators and the one paging loop every connector uses.
 
-A paginator answers one question: given this response, what changes in the next request,
-or is this the last page. ``iter_pages`` takes a fresh paginator per call, refuses a token
-it has already seen and stops at a page budget, so a misbehaving tracker cannot loop us.
+A paginator answers one question: given this page's body, what changes in the next
+request, or is this the last page. ``iter_pages`` decodes each body once — with the
+caller's decoder, typically a typed ``TypeAdapter.validate_json`` whose page type keeps the
+paging fields — and hands the same body to the caller and the paginator. It takes a fresh
+paginator per call, refuses a token it has already seen and stops at a page budget, so a
+misbehaving tracker cannot loop us.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal, Protocol
-
-import httpx
+import json as jsonlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar
 
 from connectors.base import PaginationLoopError
 from connectors.http import TrackerClient
 
+Body = TypeVar("Body", bound=Mapping[str, Any])
+
 
 class Paginator(Protocol):
-    def next_params(self, response: httpx.Response) -> Mapping[str, Any] | None:
+    def next_params(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """Parameters that change for the next page, or None after the last page."""
         ...
 
@@ -31,8 +35,7 @@ class TokenPaginator:
     def __init__(self, token_field: str = "nextPageToken") -> None:  # noqa: S107
         self._field = token_field
 
-    def next_params(self, response: httpx.Response) -> Mapping[str, Any] | None:
-        body = response.json()
+    def next_params(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         token = body.get(self._field)
         if body.get("isLast") is True or not token:
             return None
@@ -50,8 +53,7 @@ class StartAtPaginator:
         self._start_at = start_at
         self._values_field = values_field
 
-    def next_params(self, response: httpx.Response) -> Mapping[str, Any] | None:
-        body = response.json()
+    def next_params(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         returned = len(body.get(self._values_field) or [])
         self._start_at = int(body.get("startAt", self._start_at)) + returned
         if returned == 0 or self._start_at >= int(body.get("total", 0)):
@@ -62,11 +64,17 @@ class StartAtPaginator:
 class OffsetPaginator:
     """Asana: follow ``next_page.offset`` until ``next_page`` is null."""
 
-    def next_params(self, response: httpx.Response) -> Mapping[str, Any] | None:
-        next_page = response.json().get("next_page")
+    def next_params(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        next_page = body.get("next_page")
         if not next_page or not next_page.get("offset"):
             return None
         return {"offset": next_page["offset"]}
+
+
+def decode_json(content: bytes) -> dict[str, Any]:
+    """A page body as plain JSON (for callers without a typed page)."""
+    body = jsonlib.loads(content)
+    return body if isinstance(body, dict) else {}
 
 
 async def iter_pages(
@@ -74,12 +82,13 @@ async def iter_pages(
     path: str,
     *,
     paginator: Paginator,
+    decode: Callable[[bytes], Body],
     method: Literal["GET", "POST"] = "GET",
     params: Mapping[str, Any] | None = None,
     json: Mapping[str, Any] | None = None,
     max_pages: int = 100_000,
-) -> AsyncIterator[httpx.Response]:
-    """Yield each page's response; paging parameters go in the JSON body for POST."""
+) -> AsyncIterator[Body]:
+    """Yield each page's decoded body; paging parameters go in the JSON body for POST."""
     params = dict(params or {})
     body = dict(json or {})
     seen: set[str] = set()
@@ -88,8 +97,9 @@ async def iter_pages(
             response = await client.post(path, json=body, params=params or None)
         else:
             response = await client.get(path, params=params)
-        yield response
-        updates = paginator.next_params(response)
+        page = decode(response.content)
+        yield page
+        updates = paginator.next_params(page)
         if updates is None:
             return
         marker = repr(sorted(updates.items()))

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from rollup.model import Color, ItemRef, StatusCategory, WorkItem
+from rollup.model import Color, ItemRef, WorkItem
 from rollup.status import ProgramRollup
+from vocabulary import StatusCategory
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ import networkx as nx
 
 from rollup.chains import ChainWork
 from rollup.mapping import ItemIndex
-from rollup.model import Dependency, ItemRef, StatusCategory
+from rollup.model import Dependency, ItemRef
+from vocabulary import StatusCategory
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rollup.model import ItemKind, ItemRef, Outcome, Program, Selector, WorkItem
+from rollup.model import ItemRef, Outcome, Program, Selector, WorkItem
+from vocabulary import ItemKind
 
 _NOT_WORK = frozenset({ItemKind.EPIC, ItemKind.MILESTONE})
 

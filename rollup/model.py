@@ -10,23 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from vocabulary import ItemKind, StatusCategory
+
 ItemRef = tuple[str, str]
 """(source name, tracker key): an item's identity across every configured tracker."""
-
-
-class StatusCategory(StrEnum):
-    TODO = "todo"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-
-
-class ItemKind(StrEnum):
-    EPIC = "epic"
-    STORY = "story"
-    TASK = "task"
-    BUG = "bug"
-    SUBTASK = "subtask"
-    MILESTONE = "milestone"
 
 
 class ProgressBasis(StrEnum):

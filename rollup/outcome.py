@@ -11,15 +11,7 @@ from datetime import date, timedelta, tzinfo
 from rollup import forecast as fc
 from rollup.forecast import Forecast, ForecastBasis
 from rollup.graph import LateDependency
-from rollup.model import (
-    ForecastOptions,
-    ItemKind,
-    ItemRef,
-    Outcome,
-    ProgressBasis,
-    StatusCategory,
-    WorkItem,
-)
+from rollup.model import ForecastOptions, ItemRef, Outcome, ProgressBasis, WorkItem
 from rollup.progress import Progress, summarize
 from rollup.rag import Rag, Signals, judge
 from rollup.risk import (
@@ -33,6 +25,7 @@ from rollup.risk import (
 )
 from rollup.scope import ProgramScope
 from rollup.trend import growth_since_baseline, weekly_growth
+from vocabulary import ItemKind, StatusCategory
 
 LateFlagged = Sequence[tuple[LateDependency, bool]]
 """Late dependencies, each with whether it is critical."""

@@ -16,9 +16,10 @@ from datetime import date, timedelta, tzinfo
 from typing import Literal
 
 from rollup import forecast as fc
-from rollup.model import ItemRef, StatusCategory, WorkItem
+from rollup.model import ItemRef, WorkItem
 from rollup.people import Directory, Team
 from rollup.status import ProgramRollup
+from vocabulary import StatusCategory
 
 
 @dataclass(frozen=True, slots=True)

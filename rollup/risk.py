@@ -19,16 +19,9 @@ from enum import StrEnum
 
 from rollup.forecast import local_date
 from rollup.graph import LateDependency
-from rollup.model import (
-    ItemKind,
-    ItemRef,
-    Outcome,
-    RiskThresholds,
-    Severity,
-    StatusCategory,
-    WorkItem,
-)
+from rollup.model import ItemRef, Outcome, RiskThresholds, Severity, WorkItem
 from rollup.quality import DataQuality
+from vocabulary import ItemKind, StatusCategory
 
 
 class RiskRule(StrEnum):

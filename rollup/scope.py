@@ -18,8 +18,9 @@ from rollup import forecast as fc
 from rollup.chains import Schedule, schedule
 from rollup.graph import DependencyGraph, Edge
 from rollup.mapping import Assignment, ItemIndex, assign
-from rollup.model import ItemRef, Program, StatusCategory, WorkItem
+from rollup.model import ItemRef, Program, WorkItem
 from rollup.trend import Trend
+from vocabulary import StatusCategory
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from rollup.forecast import Forecast, ForecastBasis
 from rollup.graph import DependencyGraph, Edge, GroupEdge, LateDependency, roll_up
 from rollup.graph import late_dependencies as find_late
 from rollup.mapping import Assignment, ItemIndex
-from rollup.model import ForecastOptions, ItemKind, ItemRef, Program, StatusCategory, WorkItem
+from rollup.model import ForecastOptions, ItemRef, Program, WorkItem
 from rollup.outcome import (
     Figures,
     OutcomeRollup,
@@ -38,6 +38,7 @@ from rollup.rag import Rag, Signals, judge
 from rollup.risk import DerivedRisk, dependency_risks, program_risks, stale_items
 from rollup.scope import ProgramScope, scope_program
 from rollup.trend import Trend, growth_since_baseline
+from vocabulary import ItemKind, StatusCategory
 
 
 @dataclass(frozen=True, slots=True)

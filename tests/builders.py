@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import store
-from app.models import Source
-from connectors.base import ItemKind, LinkRef, StatusCategory, TrackerItem, Transition
+from app.store import records
+from app.store.tables import SourceRow
+from connectors.base import LinkRef, TrackerItem, Transition
+from vocabulary import ItemKind, StatusCategory
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -48,7 +49,7 @@ def make_transition(history_id: str, at: datetime, to: str = "Done") -> Transiti
     )
 
 
-async def make_source(session: AsyncSession, name: str = "jira", kind: str = "jira") -> Source:
-    return await store.upsert_source(
+async def make_source(session: AsyncSession, name: str = "jira", kind: str = "jira") -> SourceRow:
+    return await records.upsert_source(
         session, name=name, kind=kind, base_url=f"https://{name}.test", options={}, now=T0
     )

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import migrations
-from app.db import Base, make_engine
-from app.settings import async_database_url
+from app.config.settings import async_database_url
+from app.store import migrations
+from app.store.engine import Base, make_engine
 from tests.spec.hooks import checking
 from tests.spec.validation import Findings
 

@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import session_scope
-from app.models import Item, Link, Transition
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, LinkRow, TransitionRow
 from connectors.fake.jira import FakeJira, generate
 from connectors.fake.jira.model import JiraData
 from connectors.http import TrackerClient
@@ -98,7 +98,7 @@ async def stored_items(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> dict[str, dict[str, Any]]:
     async with session_scope(sessionmaker) as session:
-        rows = (await session.scalars(select(Item))).all()
+        rows = (await session.scalars(select(ItemRow))).all()
     return {
         row.external_id: {
             "key": row.key,
@@ -124,13 +124,13 @@ async def stored_items(
 
 async def stored_links(sessionmaker: async_sessionmaker[AsyncSession]) -> set[tuple[str, str]]:
     async with session_scope(sessionmaker) as session:
-        rows = (await session.execute(select(Link.from_key, Link.to_key))).all()
+        rows = (await session.execute(select(LinkRow.from_key, LinkRow.to_key))).all()
     return {(a, b) for a, b in rows}
 
 
 async def stored_transition_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with session_scope(sessionmaker) as session:
-        return len((await session.scalars(select(Transition.id))).all())
+        return len((await session.scalars(select(TransitionRow.id))).all())
 
 
 def _millis(moment: datetime) -> datetime:

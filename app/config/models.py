@@ -20,8 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from app.cron import crontab_trigger
+from app.config.cron import crontab_trigger
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
+from vocabulary import StatusCategory
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -160,7 +161,7 @@ class AsanaSourceConfig(_SourceBase):
     @field_validator("sections")
     @classmethod
     def _categories(cls, value: Mapping[str, tuple[str, ...]]) -> Mapping[str, tuple[str, ...]]:
-        unknown = set(value) - {"todo", "in_progress", "done"}
+        unknown = set(value) - set(StatusCategory)
         if unknown:
             raise ValueError(
                 f"section categories must be todo, in_progress or done, not {sorted(unknown)}"

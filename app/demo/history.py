@@ -21,13 +21,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, recompute, sync, trackers
+from app import sync
 from app.config import ThroughlineConfig
-from app.crosslinks import ReferenceResolver
-from app.db import session_scope
+from app.programs import recompute
 from app.reports import runs
 from app.reports.weeks import Week, latest_ready
+from app.store import catalog
+from app.store.engine import session_scope
+from app.sync import trackers
+from app.sync.crosslinks import ReferenceResolver
 from connectors.fake.org import HISTORY_DAYS, Flow
+from vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +89,11 @@ async def backfill(
                     trackers.build_connector(source, clients[source.name]),
                     source_id=rows[source.name].id,
                     overlap=source.overlap,
-                    max_concurrent_scopes=trackers.scope_concurrency(source),
+                    max_concurrent_scopes=trackers.kind_of(source).scope_concurrency(source),
                     now=clock.now,
                     references=references,
                 )
-                if outcome.status == "failed":
+                if outcome.status == RunStatus.FAILED:
                     raise RuntimeError(f"{source.name}: {outcome.errors}")
                 syncs += 1
             await recompute.recompute(sessionmaker, config, now=clock.now())

@@ -33,12 +33,12 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
-from app import migrations
 from app.config import ThroughlineConfig, load_config
-from app.db import make_engine, make_sessionmaker
+from app.config.settings import LogSettings, SchedulerSettings, Settings, WebhookSettings
 from app.demo import config as demo_config
 from app.demo import history
-from app.settings import LogSettings, SchedulerSettings, Settings, WebhookSettings
+from app.store import migrations
+from app.store.engine import make_engine, make_sessionmaker
 from app.webhooks import register
 from connectors.fake.org import Flow, Organisation
 from connectors.jira import jql as jql_text
@@ -229,7 +229,7 @@ async def run(
         jira_url, asana_url = await fakes.start()
         settings = await _prepare(options, fakes, flow, jira_url, asana_url, today, env)
         config = load_config(settings.config, environ=env)
-        from app.main import create_app
+        from app.web.factory import create_app
 
         sock = _socket(options.host, options.port)
         url = f"http://{options.host}:{sock.getsockname()[1]}"

@@ -7,3 +7,16 @@ writes its HTML, Markdown and Confluence forms (``text`` escapes tracker text fo
 Confluence and e-mail; ``runs`` is the scheduled work; ``site`` writes the static
 archive; ``cli`` is ``throughline report``.
 """
+
+__all__ = [
+    "compose",
+    "delivery",
+    "render",
+    "runs",
+    "schedule",
+    "schemas",
+    "service",
+    "site",
+    "text",
+    "weeks",
+]

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import changes as change_service
-from app import snapshots
-from app.api import schemas
-from app.models import Snapshot, Source, SyncRun
-from app.programs import NotFound, ProgramRow
+from app.programs import changes as change_service
+from app.programs import documents, snapshots
+from app.programs.lookup import ConfiguredProgram, NotFound
 from app.reports import schemas as out
 from app.reports.weeks import Week, covered_day
+from app.store.tables import SnapshotRow, SourceRow, SyncRunRow
+from vocabulary import RunStatus
 
 MILESTONE_WEEKS = 4
 
@@ -34,14 +34,14 @@ class ReportUnavailable(NotFound):
 @dataclass(frozen=True, slots=True)
 class _Day:
     on: date
-    rows: Sequence[Snapshot]
+    rows: Sequence[SnapshotRow]
 
     @property
-    def program(self) -> Snapshot:
+    def program(self) -> SnapshotRow:
         return next(r for r in self.rows if r.outcome_key == "")
 
     @property
-    def outcomes(self) -> dict[str, Snapshot]:
+    def outcomes(self) -> dict[str, SnapshotRow]:
         return {r.outcome_key: r for r in self.rows if r.outcome_key}
 
     @property
@@ -62,7 +62,7 @@ async def _day(session: AsyncSession, program_id: int, on_or_before: date) -> _D
     return _Day(day, await snapshots.day_rows(session, program_id, day))
 
 
-def _progress(row: Snapshot, status: Mapping[str, Any], basis: str) -> out.ProgressFigures:
+def _progress(row: SnapshotRow, status: Mapping[str, Any], basis: str) -> out.ProgressFigures:
     stored = status.get("progress")
     if stored:
         return out.ProgressFigures.model_validate(stored)
@@ -79,7 +79,7 @@ def _progress(row: Snapshot, status: Mapping[str, Any], basis: str) -> out.Progr
     )
 
 
-def _forecast(row: Snapshot, status: Mapping[str, Any]) -> out.ForecastFigures:
+def _forecast(row: SnapshotRow, status: Mapping[str, Any]) -> out.ForecastFigures:
     return out.ForecastFigures(
         p50=row.forecast_p50_on,
         p85=row.forecast_p85_on,
@@ -89,7 +89,9 @@ def _forecast(row: Snapshot, status: Mapping[str, Any]) -> out.ForecastFigures:
     )
 
 
-def _outcomes(program: ProgramRow, current: _Day, previous: _Day | None) -> list[out.OutcomeRow]:
+def _outcomes(
+    program: ConfiguredProgram, current: _Day, previous: _Day | None
+) -> list[out.OutcomeRow]:
     documents = {o["key"]: o for o in current.status.get("outcomes", [])}
     before_documents = {
         o["key"]: o for o in (previous.status if previous else {}).get("outcomes", [])
@@ -128,7 +130,7 @@ def _outcomes(program: ProgramRow, current: _Day, previous: _Day | None) -> list
 
 
 def _new_late(
-    changes: schemas.Changes | None, document: Mapping[str, Any]
+    changes: documents.Changes | None, document: Mapping[str, Any]
 ) -> list[out.LateDependency]:
     """The dependencies that became late, with both ends as the day's document names them
     (those past its listed ones by key alone)."""
@@ -148,10 +150,10 @@ def _new_late(
     ]
 
 
-def _milestones(status: Mapping[str, Any], on: date) -> list[schemas.Milestone]:
+def _milestones(status: Mapping[str, Any], on: date) -> list[documents.Milestone]:
     horizon = on + timedelta(weeks=MILESTONE_WEEKS)
     found = [
-        schemas.Milestone.model_validate(m)
+        documents.Milestone.model_validate(m)
         for m in status.get("milestones", [])
         if m.get("due_on") and m.get("status_category") != "done"
     ]
@@ -163,31 +165,33 @@ def _milestones(status: Mapping[str, Any], on: date) -> list[schemas.Milestone]:
 
 async def _freshness(
     session: AsyncSession, names: Sequence[str], *, at: datetime, zone: Any
-) -> list[schemas.SourceFreshness]:
+) -> list[documents.SourceFreshness]:
     """Each source's last good sync finished before ``at``, and how its last run ended."""
     good = dict(
         (
             await session.execute(
-                select(Source.name, func.max(SyncRun.finished_at))
-                .join(Source, Source.id == SyncRun.source_id)
+                select(SourceRow.name, func.max(SyncRunRow.finished_at))
+                .join(SourceRow, SourceRow.id == SyncRunRow.source_id)
                 .where(
-                    Source.name.in_(names),
-                    SyncRun.status.in_(("succeeded", "partial")),
-                    SyncRun.finished_at <= at,
+                    SourceRow.name.in_(names),
+                    SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)),
+                    SyncRunRow.finished_at <= at,
                 )
-                .group_by(Source.name)
+                .group_by(SourceRow.name)
             )
         ).all()
     )
     latest = (
-        select(func.max(SyncRun.id)).where(SyncRun.started_at <= at).group_by(SyncRun.source_id)
+        select(func.max(SyncRunRow.id))
+        .where(SyncRunRow.started_at <= at)
+        .group_by(SyncRunRow.source_id)
     )
     statuses = dict(
         (
             await session.execute(
-                select(Source.name, SyncRun.status)
-                .join(Source, Source.id == SyncRun.source_id)
-                .where(SyncRun.id.in_(latest), Source.name.in_(names))
+                select(SourceRow.name, SyncRunRow.status)
+                .join(SourceRow, SourceRow.id == SyncRunRow.source_id)
+                .where(SyncRunRow.id.in_(latest), SourceRow.name.in_(names))
             )
         ).all()
     )
@@ -195,7 +199,7 @@ async def _freshness(
     for name in names:
         synced = good.get(name)
         found.append(
-            schemas.SourceFreshness(
+            documents.SourceFreshness(
                 name=name,
                 last_sync_at=synced.astimezone(zone) if synced else None,
                 last_status=statuses.get(name),
@@ -206,7 +210,7 @@ async def _freshness(
 
 
 async def compose(
-    session: AsyncSession, program: ProgramRow, week: Week, *, now: datetime
+    session: AsyncSession, program: ConfiguredProgram, week: Week, *, now: datetime
 ) -> out.WeeklyReport:
     """The week's report as the snapshots describe it; ``ReportUnavailable`` when the
     covered day is not over yet or no snapshot exists on or before it."""
@@ -234,7 +238,7 @@ async def compose(
 
 async def _assemble(
     session: AsyncSession,
-    program: ProgramRow,
+    program: ConfiguredProgram,
     week: Week,
     current: _Day,
     previous: _Day | None,

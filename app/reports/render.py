@@ -8,16 +8,14 @@ are autoescaped; the Markdown environment escapes every value it prints the same
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
-from app.charts.burnup import BurnupPoint, burnup_svg
-from app.charts.style import CHART_CSS
+from app.render import templates
+from app.render.burnup import BurnupPoint, burnup_svg
+from app.render.style import CHART_CSS
 from app.reports import text
 from app.reports.schemas import WeeklyReport
 
@@ -25,96 +23,24 @@ LISTED = 25
 """Items listed by name per section of a page; the JSON form has them all."""
 
 
-def templates_dir() -> Path:
-    """``templates/`` beside the source tree (a checkout), else in the working directory
-    (the container image copies it there)."""
-    beside = Path(__file__).resolve().parents[2] / "templates"
-    return beside if beside.is_dir() else Path.cwd() / "templates"
-
-
-def _day(value: date | str | None, style: str = "%d %b %Y") -> str:
-    if value is None:
-        return "—"
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return day.strftime(style).lstrip("0")
-
-
-def _moment(value: datetime | None) -> str:
-    return value.strftime("%a %d %b %Y %H:%M %Z") if value else "—"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}%" if value >= 10 else f"{value:.1f}%"
-
-
-def _probability(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _shift(after: date | None, before: date | None) -> str:
-    """How far a date moved: ``+7 d`` later, ``−3 d`` earlier, blank when unchanged."""
-    if after is None or before is None or after == before:
-        return ""
-    days = (after - before).days
-    return f"+{days} d" if days > 0 else f"−{-days} d"
-
-
-def _points(value: float | None, before: float | None) -> str:
-    if value is None or before is None or round(value - before, 1) == 0:
-        return ""
-    delta = value - before
-    return f"+{delta:.1f} pts" if delta > 0 else f"−{-delta:.1f} pts"
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-_FILTERS: Mapping[str, Any] = {
-    "day": _day,
-    "moment": _moment,
-    "percent": _percent,
-    "probability": _probability,
-    "shift": _shift,
-    "points": _points,
-    "number": _number,
-    "safe_url": text.safe_url,
+_MARKDOWN_FILTERS: Mapping[str, Any] = {
+    "link": text.markdown_link,
+    "notes": text.markdown_notes,
+    "item": text.markdown_item,
 }
 
 
-@cache
 def _html() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(templates_dir()),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(_FILTERS)
-    return env
+    return templates.html()
 
 
 def _finalize_markdown(value: object) -> str:
     return value if isinstance(value, text.Markdown) else text.escape_markdown(value)
 
 
-@cache
 def _markdown() -> Environment:
-    # Not HTML: ``finalize`` escapes every printed value for Markdown instead.
-    env = Environment(
-        loader=FileSystemLoader(templates_dir()),
-        autoescape=False,  # noqa: S701
-        finalize=_finalize_markdown,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(_FILTERS)
-    env.filters["link"] = text.markdown_link
-    env.filters["notes"] = text.markdown_notes
-    env.filters["item"] = text.markdown_item
+    env = templates.markdown(_finalize_markdown)
+    env.filters.update(_MARKDOWN_FILTERS)
     return env
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.cron import crontab_trigger
-from app.db import session_scope
-from app.models import Program, Report
+from app.config.cron import crontab_trigger
 from app.reports import delivery, service
 from app.reports.compose import ReportUnavailable
 from app.reports.weeks import Week
+from app.store.engine import session_scope
+from app.store.tables import ProgramRow, ReportRow
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ async def catch_up(
     down): its week has no report generated since the scheduled time."""
     async with session_scope(sessionmaker) as session:
         rows = await session.execute(
-            select(Program.key, Report.week, Report.generated_at).join(
-                Program, Program.id == Report.program_id
+            select(ProgramRow.key, ReportRow.week, ReportRow.generated_at).join(
+                ProgramRow, ProgramRow.id == ReportRow.program_id
             )
         )
         generated = {(k, w): at for k, w, at in rows}

@@ -12,10 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api import schemas
-from app.api.text import StorableText
+from app.programs import documents
+from app.store.text import StorableText
+from vocabulary import DeliveryStatus
 
-DeliveryStatus = Literal["waiting", "pending", "sending", "sent", "failed"]
 Channel = Literal["slack", "confluence", "email"]
 
 
@@ -26,7 +26,7 @@ class _Out(BaseModel):
 class ReportSummary(_Out):
     week: str
     generated_at: datetime
-    rag: schemas.RagColor
+    rag: documents.RagColor
 
 
 class ReportList(_Out):
@@ -52,9 +52,9 @@ class SnapshotRef(_Out):
 
 
 class Headline(_Out):
-    color: schemas.RagColor
-    previous: schemas.RagColor | None = None
-    reasons: list[schemas.Reason] = []
+    color: documents.RagColor
+    previous: documents.RagColor | None = None
+    reasons: list[documents.Reason] = []
 
 
 class ProgressFigures(_Out):
@@ -88,8 +88,8 @@ class OutcomeRow(_Out):
     key: str
     name: str
     target: date | None
-    rag: schemas.RagColor
-    previous_rag: schemas.RagColor | None = None
+    rag: documents.RagColor
+    previous_rag: documents.RagColor | None = None
     percent: float
     previous_percent: float | None = None
     done: float
@@ -101,8 +101,8 @@ class OutcomeRow(_Out):
 
 
 class RiskSection(_Out):
-    counts: schemas.RiskCounts
-    top: list[schemas.Risk] = []
+    counts: documents.RiskCounts
+    top: list[documents.Risk] = []
 
 
 class DependencyEnd(_Out):
@@ -157,7 +157,7 @@ class WeeklyReport(_Out):
     rag: Headline
     standing: Standing
     outcomes: list[OutcomeRow] = []
-    changes: schemas.Changes | None = Field(
+    changes: documents.Changes | None = Field(
         default=None, description="Since the previous snapshot; None for a first report"
     )
     new_late_dependencies: list[LateDependency] = Field(
@@ -166,12 +166,12 @@ class WeeklyReport(_Out):
     )
     risks: RiskSection | None = None
     dependencies_at_risk: DependencySection | None = None
-    milestones: list[schemas.Milestone] = Field(
+    milestones: list[documents.Milestone] = Field(
         default=[], description="Due within four weeks of the period's end, or overdue"
     )
-    burnup: list[schemas.BurnupPoint] = []
-    data_quality: schemas.DataQuality | None = None
-    freshness: list[schemas.SourceFreshness] = Field(
+    burnup: list[documents.BurnupPoint] = []
+    data_quality: documents.DataQuality | None = None
+    freshness: list[documents.SourceFreshness] = Field(
         default=[], description="Each source's last good sync before the snapshot was taken"
     )
     notes: str | None = None

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DeliveryConfig, ThroughlineConfig
-from app.models import Report
-from app.programs import NotFound, ProgramRow, get_program
+from app.programs.lookup import ConfiguredProgram, NotFound, get_program
 from app.reports import compose, render
 from app.reports import schemas as out
 from app.reports.weeks import Week
+from app.store.tables import ReportRow
+from vocabulary import DeliveryStatus
 
 _ROW_ONLY = {"notes", "notes_updated_at", "released_at", "deliveries", "links"}
 
@@ -50,15 +51,15 @@ def channels(deliver: DeliveryConfig) -> list[tuple[out.Channel, str]]:
     return found
 
 
-async def _row(session: AsyncSession, program_id: int, week: Week) -> Report | None:
+async def _row(session: AsyncSession, program_id: int, week: Week) -> ReportRow | None:
     return await session.scalar(
-        select(Report)
-        .where(Report.program_id == program_id, Report.week == str(week))
+        select(ReportRow)
+        .where(ReportRow.program_id == program_id, ReportRow.week == str(week))
         .with_for_update()
     )
 
 
-def assemble(row: Report, *, public_url: str | None, key: str) -> out.WeeklyReport:
+def assemble(row: ReportRow, *, public_url: str | None, key: str) -> out.WeeklyReport:
     """A stored report with its notes, delivery record and links."""
     report = out.WeeklyReport.model_validate(row.data)
     report.notes = row.notes
@@ -69,14 +70,14 @@ def assemble(row: Report, *, public_url: str | None, key: str) -> out.WeeklyRepo
     return report
 
 
-def _render(row: Report, report: out.WeeklyReport, *, public_url: str | None, key: str) -> None:
+def _render(row: ReportRow, report: out.WeeklyReport, *, public_url: str | None, key: str) -> None:
     report.notes = row.notes
     targets = links(public_url, key, row.week)
     row.html = render.html(report, links=targets)
     row.markdown = render.markdown(report, links=targets)
 
 
-def _plan(row: Report, program: ProgramRow, status: out.DeliveryStatus) -> None:
+def _plan(row: ReportRow, program: ConfiguredProgram, status: DeliveryStatus) -> None:
     """Give every configured channel not yet sent the status ``status``."""
     existing = {d["channel"]: d for d in row.deliveries or []}
     planned: list[dict[str, Any]] = []
@@ -89,10 +90,10 @@ def _plan(row: Report, program: ProgramRow, status: out.DeliveryStatus) -> None:
     row.deliveries = planned
 
 
-def release(row: Report, program: ProgramRow, *, now: datetime) -> bool:
+def release(row: ReportRow, program: ConfiguredProgram, *, now: datetime) -> bool:
     """Let the report's delivery go; True when some channel now waits to be sent."""
     row.released_at = row.released_at or now
-    _plan(row, program, "pending")
+    _plan(row, program, DeliveryStatus.PENDING)
     return any(d["status"] == "pending" for d in row.deliveries)
 
 
@@ -105,14 +106,14 @@ async def generate(
     now: datetime,
     public_url: str | None = None,
     deliver: bool = False,
-) -> tuple[Report, bool]:
+) -> tuple[ReportRow, bool]:
     """Write (or rewrite) a week's report; with ``deliver``, release it unless the program
     reviews reports and has no notes yet. Returns the row and whether a channel waits."""
     program = await get_program(session, config, key)
     report = await compose.compose(session, program, week, now=now)
     row = await _row(session, program.id, week)
     if row is None:
-        row = Report(program_id=program.id, week=str(week), deliveries=[])
+        row = ReportRow(program_id=program.id, week=str(week), deliveries=[])
         session.add(row)
     row.generated_at = now
     row.snapshot_on = report.snapshot.on
@@ -122,7 +123,7 @@ async def generate(
     waiting = False
     if deliver:
         if program.config.report.review and not row.notes and row.released_at is None:
-            _plan(row, program, "waiting")
+            _plan(row, program, DeliveryStatus.WAITING)
         else:
             waiting = release(row, program, now=now)
     await session.flush()
@@ -135,9 +136,9 @@ async def list_reports(
     """The program's generated reports, newest week first."""
     program = await get_program(session, config, key)
     rows = await session.execute(
-        select(Report.week, Report.generated_at, Report.rag)
-        .where(Report.program_id == program.id, Report.generated_at.is_not(None))
-        .order_by(Report.week.desc())
+        select(ReportRow.week, ReportRow.generated_at, ReportRow.rag)
+        .where(ReportRow.program_id == program.id, ReportRow.generated_at.is_not(None))
+        .order_by(ReportRow.week.desc())
     )
     return out.ReportList(
         reports=[
@@ -150,11 +151,11 @@ async def list_reports(
 
 async def get_report(
     session: AsyncSession, config: ThroughlineConfig, key: str, week: Week
-) -> tuple[ProgramRow, Report]:
+) -> tuple[ConfiguredProgram, ReportRow]:
     """A generated report's row, or ``NotFound`` saying why there is none."""
     program = await get_program(session, config, key)
     row = await session.scalar(
-        select(Report).where(Report.program_id == program.id, Report.week == str(week))
+        select(ReportRow).where(ReportRow.program_id == program.id, ReportRow.week == str(week))
     )
     if row is None or row.generated_at is None:
         waiting = " (its notes are saved and wait for it)" if row is not None else ""
@@ -180,7 +181,7 @@ async def save_notes(
     program = await get_program(session, config, key)
     row = await _row(session, program.id, week)
     if row is None:
-        row = Report(program_id=program.id, week=str(week), deliveries=[], data={})
+        row = ReportRow(program_id=program.id, week=str(week), deliveries=[], data={})
         session.add(row)
     row.notes = notes.strip() or None
     row.notes_updated_at = now
@@ -193,7 +194,7 @@ async def save_notes(
     return notes_out(row, program), waiting
 
 
-def notes_out(row: Report, program: ProgramRow) -> out.NotesOut:
+def notes_out(row: ReportRow, program: ConfiguredProgram) -> out.NotesOut:
     return out.NotesOut(
         week=row.week,
         notes=row.notes,
@@ -216,12 +217,12 @@ async def release_report(
     return notes_out(row, program), waiting
 
 
-async def generated_rows(session: AsyncSession, program_ids: Sequence[int]) -> list[Report]:
+async def generated_rows(session: AsyncSession, program_ids: Sequence[int]) -> list[ReportRow]:
     """Every generated report of the given programs, oldest week first."""
     return list(
         await session.scalars(
-            select(Report)
-            .where(Report.program_id.in_(program_ids), Report.generated_at.is_not(None))
-            .order_by(Report.program_id, Report.week)
+            select(ReportRow)
+            .where(ReportRow.program_id.in_(program_ids), ReportRow.generated_at.is_not(None))
+            .order_by(ReportRow.program_id, ReportRow.week)
         )
     )

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
-from app.models import Program
 from app.reports import render, service
 from app.reports import schemas as out
+from app.store.tables import ProgramRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,9 @@ async def site_files(
     ids = dict(
         (
             await session.execute(
-                select(Program.key, Program.id).where(Program.key.in_([p.key for p in chosen]))
+                select(ProgramRow.key, ProgramRow.id).where(
+                    ProgramRow.key.in_([p.key for p in chosen])
+                )
             )
         ).all()
     )

@@ -7,7 +7,17 @@ covers them; Markdown, Slack and links need their own rules, kept here in one pl
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+
+from app.render.templates import safe_url
+
+__all__ = [
+    "Markdown",
+    "escape_markdown",
+    "markdown_item",
+    "markdown_link",
+    "markdown_notes",
+    "safe_url",
+]
 
 # Characters CommonMark (with GitHub's tables, strikethrough and maths) gives a meaning
 # anywhere in a line; a backslash makes each literal. With "[" and "]" escaped no link or
@@ -36,22 +46,6 @@ def escape_markdown(text: object) -> Markdown:
     if escaped.startswith(("-", "+", "=")):
         escaped = "\\" + escaped
     return Markdown(escaped)
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL or a path on this server, else None: nothing else
-    (``javascript:``, ``data:``) becomes a link."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    relative = not parts.scheme and not parts.netloc and url.startswith("/")
-    if not relative and (parts.scheme.lower() not in ("http", "https") or not parts.netloc):
-        return None
-    # Characters that could end a link in Markdown or Slack are percent-encoded.
-    return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
 
 
 def markdown_link(text: object, url: str | None) -> Markdown:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from app.cron import crontab_trigger
+from app.config.cron import crontab_trigger
 
 _PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 WEEK_PATTERN = r"^\d{4}-W\d{2}$"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.models import WebhookEvent
+from app.store.tables import WebhookEventRow
 from connectors.asana import webhook as asana_webhook
 from connectors.base import Connector, ConnectorError, Deletion, Page, TrackerItem
 from connectors.jira import webhook as jira_webhook
@@ -72,7 +72,7 @@ class Plan:
 
 
 async def plan_jira(
-    events: Sequence[WebhookEvent],
+    events: Sequence[WebhookEventRow],
     connector: JiraConnector,
     source: str,
     projects: Sequence[str] = (),
@@ -106,7 +106,7 @@ async def plan_jira(
     return plan
 
 
-async def plan_asana(events: Sequence[WebhookEvent], connector: Connector) -> Plan:
+async def plan_asana(events: Sequence[WebhookEventRow], connector: Connector) -> Plan:
     plan = Plan()
     refetch: dict[str, list[int]] = {}
     last_action: dict[str, str] = {}
@@ -142,7 +142,7 @@ async def _refetch(plan: Plan, connector: Connector, wanted: dict[str, list[int]
     plan.read_at = started
 
 
-def _payload(event: WebhookEvent) -> dict[str, Any]:
+def _payload(event: WebhookEventRow) -> dict[str, Any]:
     payload = json.loads(event.body)
     if not isinstance(payload, dict):
         raise ValueError("the stored body is not a JSON object")

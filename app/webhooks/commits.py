@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import session_scope
+from app.store.engine import session_scope
 from app.webhooks import inbox
 
 MAX_GROUP = 1_000

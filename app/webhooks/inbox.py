@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import WebhookEvent
-from app.store import dialect_insert
+from app.store.records import dialect_insert
+from app.store.tables import WebhookEventRow
+from vocabulary import EventState
 
-PENDING, APPLIED, FAILED, REJECTED = "pending", "applied", "failed", "rejected"
-STATES = (PENDING, APPLIED, FAILED, REJECTED)
 MAX_RETRY_DELAY = timedelta(hours=1)
 
 
@@ -32,9 +31,9 @@ async def store_events(
     if not rows:
         return set()
     stmt = (
-        dialect_insert(session, WebhookEvent.__table__)
+        dialect_insert(session, WebhookEventRow.__table__)
         .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
-        .returning(WebhookEvent.source_id, WebhookEvent.delivery_id)
+        .returning(WebhookEventRow.source_id, WebhookEventRow.delivery_id)
     )
     connection = await session.connection()
     result = await connection.execute(stmt, [dict(r) for r in rows])
@@ -50,7 +49,7 @@ def event_row(
     headers: Mapping[str, str],
     trusted: bool,
     now: datetime,
-    state: str = PENDING,
+    state: EventState = EventState.PENDING,
     error: str | None = None,
 ) -> dict[str, Any]:
     return {
@@ -64,29 +63,29 @@ def event_row(
         "state": state,
         "attempts": 0,
         "next_attempt_at": None,
-        "processed_at": now if state == REJECTED else None,
+        "processed_at": now if state == EventState.REJECTED else None,
         "error": error,
     }
 
 
 def _due(now: datetime) -> Any:
-    return or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now)
+    return or_(WebhookEventRow.next_attempt_at.is_(None), WebhookEventRow.next_attempt_at <= now)
 
 
 async def sources_with_work(session: AsyncSession, *, now: datetime) -> list[int]:
     """Sources that have events due, oldest first."""
     rows = await session.execute(
-        select(WebhookEvent.source_id, func.min(WebhookEvent.id))
-        .where(WebhookEvent.state == PENDING, _due(now))
-        .group_by(WebhookEvent.source_id)
-        .order_by(func.min(WebhookEvent.id))
+        select(WebhookEventRow.source_id, func.min(WebhookEventRow.id))
+        .where(WebhookEventRow.state == EventState.PENDING, _due(now))
+        .group_by(WebhookEventRow.source_id)
+        .order_by(func.min(WebhookEventRow.id))
     )
     return [source_id for source_id, _ in rows]
 
 
 async def claim(
     session: AsyncSession, source_id: int, *, limit: int, now: datetime, skip_locked: bool
-) -> Sequence[WebhookEvent]:
+) -> Sequence[WebhookEventRow]:
     """The source's next due events in arrival order.
 
     With ``skip_locked`` (PostgreSQL) the rows stay locked until the caller's transaction
@@ -94,9 +93,13 @@ async def claim(
     worker dies, its connection drops and the locks with it.
     """
     stmt = (
-        select(WebhookEvent)
-        .where(WebhookEvent.source_id == source_id, WebhookEvent.state == PENDING, _due(now))
-        .order_by(WebhookEvent.id)
+        select(WebhookEventRow)
+        .where(
+            WebhookEventRow.source_id == source_id,
+            WebhookEventRow.state == EventState.PENDING,
+            _due(now),
+        )
+        .order_by(WebhookEventRow.id)
         .limit(limit)
     )
     if skip_locked:
@@ -109,16 +112,16 @@ async def settle_applied(session: AsyncSession, ids: Sequence[int], *, now: date
     if not ids:
         return 0
     result = await session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id.in_(list(ids)), WebhookEvent.state == PENDING)
+        update(WebhookEventRow)
+        .where(WebhookEventRow.id.in_(list(ids)), WebhookEventRow.state == EventState.PENDING)
         .values(
-            state=APPLIED,
+            state=EventState.APPLIED,
             processed_at=now,
             error=None,
-            attempts=WebhookEvent.attempts + 1,
+            attempts=WebhookEventRow.attempts + 1,
             next_attempt_at=None,
         )
-        .returning(WebhookEvent.id)
+        .returning(WebhookEventRow.id)
     )
     return len(result.all())
 
@@ -139,13 +142,15 @@ async def settle_failed(
     """Count a failed try of each event; return the ids parked as ``failed`` for good."""
     parked = []
     events = await session.scalars(
-        select(WebhookEvent).where(WebhookEvent.id.in_(list(errors)), WebhookEvent.state == PENDING)
+        select(WebhookEventRow).where(
+            WebhookEventRow.id.in_(list(errors)), WebhookEventRow.state == EventState.PENDING
+        )
     )
     for event in events:
         event.attempts += 1
         event.error = errors[event.id][:4000]
         if event.attempts >= max_attempts:
-            event.state, event.next_attempt_at, event.processed_at = FAILED, None, now
+            event.state, event.next_attempt_at, event.processed_at = EventState.FAILED, None, now
             parked.append(event.id)
         else:
             event.next_attempt_at = now + retry_delay(event.attempts, retry_seconds)
@@ -156,28 +161,28 @@ async def settle_failed(
 async def list_events(
     session: AsyncSession,
     *,
-    state: str | None = None,
+    state: EventState | None = None,
     source_id: int | None = None,
     limit: int = 50,
     before_id: int | None = None,
-) -> Sequence[WebhookEvent]:
+) -> Sequence[WebhookEventRow]:
     """Events newest first, optionally of one state and one source."""
-    stmt = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    stmt = select(WebhookEventRow).order_by(WebhookEventRow.id.desc()).limit(limit)
     if state is not None:
-        stmt = stmt.where(WebhookEvent.state == state)
+        stmt = stmt.where(WebhookEventRow.state == state)
     if source_id is not None:
-        stmt = stmt.where(WebhookEvent.source_id == source_id)
+        stmt = stmt.where(WebhookEventRow.source_id == source_id)
     if before_id is not None:
-        stmt = stmt.where(WebhookEvent.id < before_id)
+        stmt = stmt.where(WebhookEventRow.id < before_id)
     return (await session.scalars(stmt)).all()
 
 
-async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> WebhookEvent | None:
+async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> WebhookEventRow | None:
     """Put an event back in the queue, due now, with a fresh count of attempts."""
-    event = await session.get(WebhookEvent, event_id)
+    event = await session.get(WebhookEventRow, event_id)
     if event is None:
         return None
-    event.state, event.attempts, event.next_attempt_at = PENDING, 0, now
+    event.state, event.attempts, event.next_attempt_at = EventState.PENDING, 0, now
     event.error, event.processed_at = None, None
     await session.flush()
     return event
@@ -185,9 +190,9 @@ async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> Webh
 
 async def count_by_state(session: AsyncSession, source_id: int) -> dict[str, int]:
     rows = await session.execute(
-        select(WebhookEvent.state, func.count())
-        .where(WebhookEvent.source_id == source_id)
-        .group_by(WebhookEvent.state)
+        select(WebhookEventRow.state, func.count())
+        .where(WebhookEventRow.source_id == source_id)
+        .group_by(WebhookEventRow.state)
     )
     return {state: int(count) for state, count in rows}
 
@@ -195,8 +200,8 @@ async def count_by_state(session: AsyncSession, source_id: int) -> dict[str, int
 async def last_received_at(session: AsyncSession, source_id: int) -> datetime | None:
     """When the source's newest delivery arrived (heartbeats are kept elsewhere)."""
     return await session.scalar(
-        select(WebhookEvent.received_at)
-        .where(WebhookEvent.source_id == source_id)
-        .order_by(WebhookEvent.id.desc())
+        select(WebhookEventRow.received_at)
+        .where(WebhookEventRow.source_id == source_id)
+        .order_by(WebhookEventRow.id.desc())
         .limit(1)
     )

@@ -24,15 +24,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from app import store
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, resolve_secret
-from app.db import session_scope
-from app.metrics import Metrics
+from app.store import records
+from app.store.engine import session_scope
+from app.telemetry.metrics import Metrics
 from app.webhooks import inbox, subscriptions
 from app.webhooks.commits import GroupCommitter
 from app.webhooks.sealing import Sealer, SealError
 from connectors.asana import webhook as asana_webhook
 from connectors.jira import webhook as jira_webhook
+from vocabulary import EventState
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ class Intake:
                 headers=headers,
                 trusted=trusted,
                 now=_now(),
-                state=inbox.REJECTED if problem else inbox.PENDING,
+                state=EventState.REJECTED if problem else EventState.PENDING,
                 error=problem,
             )
         )
@@ -255,7 +256,7 @@ class Intake:
     async def _source_id(self, session: AsyncSession, name: str) -> int:
         found = self._source_ids.get(name)
         if found is None:
-            row = await store.get_source(session, name)
+            row = await records.get_source(session, name)
             if row is None:
                 raise LookupError(f"source {name!r} has no row: was the configuration applied?")
             found = self._source_ids[name] = row.id

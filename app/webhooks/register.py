@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, trackers
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig, WebhookConfig
-from app.db import session_scope
+from app.store import catalog
+from app.store.engine import session_scope
+from app.sync import trackers
 from app.webhooks import subscriptions
 from connectors.jira import jql as jql_text
 from connectors.jira import webhook as jira_webhook
@@ -61,34 +62,37 @@ async def register(
     *,
     public_url: str,
     environ: Mapping[str, str] | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    pool: trackers.TrackerPool | None = None,
 ) -> Registration:
-    """Register the webhooks of one configured source (see the module's docstring)."""
+    """Register the webhooks of one configured source (see the module's docstring).
+
+    Through the process's ``pool`` when given (its connections and pacing), else through
+    a pool of this source opened for the call.
+    """
     source = config.source(name)
     if source is None:
         return Registration(False, [f"no source named {name!r} in the configuration"])
     async with session_scope(sessionmaker) as session:
         source_id = (await catalog.apply_config(session, config, now=_now()))[name].id
-    client = http_client or trackers.build_http_client(source, environ=environ)
+    used = pool or trackers.TrackerPool([source], environ=environ)
     try:
         if isinstance(source, AsanaSourceConfig):
-            return await _asana(sessionmaker, source, source_id, client, public_url)
-        return await _jira(sessionmaker, source, source_id, client, public_url, environ)
+            return await _asana(sessionmaker, source, source_id, used, public_url)
+        return await _jira(sessionmaker, source, source_id, used, public_url, environ)
     finally:
-        if http_client is None:
-            await client.aclose()
+        if pool is None:
+            await used.aclose()
 
 
 async def _asana(
     sessionmaker: async_sessionmaker[AsyncSession],
     source: AsanaSourceConfig,
     source_id: int,
-    client: httpx.AsyncClient,
+    pool: trackers.TrackerPool,
     public_url: str,
 ) -> Registration:
-    projects = list(source.projects) or list(
-        await trackers.build_connector(source, client).scopes()
-    )
+    client = pool.http(source.name)
+    projects = list(source.projects) or list(await pool.connector(source.name).scopes())
     async with session_scope(sessionmaker) as session:
         now = _now()
         await subscriptions.open_handshake(
@@ -119,15 +123,14 @@ async def _jira(
     sessionmaker: async_sessionmaker[AsyncSession],
     source: JiraSourceConfig,
     source_id: int,
-    client: httpx.AsyncClient,
+    pool: trackers.TrackerPool,
     public_url: str,
     environ: Mapping[str, str] | None,
 ) -> Registration:
+    client = pool.http(source.name)
     webhook = source.webhook or WebhookConfig()
     target = f"{public_url.rstrip('/')}/webhooks/jira/{source.name}"
-    projects = list(source.projects) or list(
-        await trackers.build_connector(source, client).scopes()
-    )
+    projects = list(source.projects) or list(await pool.connector(source.name).scopes())
     jql = jql_text.in_projects(projects)
     app_token = source.auth.email_env is None
     if app_token and webhook.allow_unsigned:
@@ -202,7 +205,7 @@ async def refresh_jira_webhooks(
     *,
     now: datetime,
     environ: Mapping[str, str] | None = None,
-    http_clients: Mapping[str, httpx.AsyncClient] | None = None,
+    pool: trackers.TrackerPool | None = None,
 ) -> list[str]:
     """Extend every Jira dynamic webhook that expires within ``REFRESH_BEFORE``."""
     refreshed = []
@@ -216,13 +219,12 @@ async def refresh_jira_webhooks(
             continue
         if row.expires_at - now > REFRESH_BEFORE:
             continue
-        given = (http_clients or {}).get(source.name)
-        client = given or trackers.build_http_client(source, environ=environ)
+        used = pool or trackers.TrackerPool([source], environ=environ)
         try:
-            expires = await _refresh(client, list(row.webhook_ids))
+            expires = await _refresh(used.http(source.name), list(row.webhook_ids))
         finally:
-            if given is None:
-                await client.aclose()
+            if pool is None:
+                await used.aclose()
         async with session_scope(sessionmaker) as session:
             current = await subscriptions.get(session, row.source_id)
             if current is not None:

@@ -8,25 +8,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import AsanaSourceConfig, JiraSourceConfig
-from app.models import WebhookSubscription
+from app.store.tables import WebhookSubscriptionRow
 
 ASANA_SILENT_AFTER = timedelta(hours=9)
 """Asana sends a heartbeat every 8 hours, so 9 hours without one is silence."""
 JIRA_SILENT_AFTER = timedelta(days=1)
 
 
-async def get(session: AsyncSession, source_id: int) -> WebhookSubscription | None:
+async def get(session: AsyncSession, source_id: int) -> WebhookSubscriptionRow | None:
     return await session.scalar(
-        select(WebhookSubscription).where(WebhookSubscription.source_id == source_id)
+        select(WebhookSubscriptionRow).where(WebhookSubscriptionRow.source_id == source_id)
     )
 
 
 async def get_or_create(
     session: AsyncSession, source_id: int, *, now: datetime
-) -> WebhookSubscription:
+) -> WebhookSubscriptionRow:
     row = await get(session, source_id)
     if row is None:
-        row = WebhookSubscription(source_id=source_id, secrets={}, webhook_ids=[], updated_at=now)
+        row = WebhookSubscriptionRow(
+            source_id=source_id, secrets={}, webhook_ids=[], updated_at=now
+        )
         session.add(row)
         await session.flush()
     return row
@@ -59,7 +61,7 @@ async def record_registration(
     *,
     now: datetime,
     expires_at: datetime | None = None,
-) -> WebhookSubscription:
+) -> WebhookSubscriptionRow:
     row = await get_or_create(session, source_id, now=now)
     row.webhook_ids = sorted(set(row.webhook_ids) | set(webhook_ids))
     row.registered_at, row.expires_at, row.updated_at = now, expires_at, now

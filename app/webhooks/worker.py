@@ -24,20 +24,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import jobs, store, trackers
 from app.config import ThroughlineConfig
-from app.crosslinks import ReferenceResolver
-from app.db import session_scope
-from app.metrics import Metrics
-from app.models import Source, WebhookEvent
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.programs import recompute
+from app.store import records
+from app.store.engine import session_scope
+from app.store.tables import SourceRow, WebhookEventRow
+from app.sync import trackers
+from app.sync.crosslinks import ReferenceResolver
+from app.telemetry.metrics import Metrics
 from app.webhooks import apply, inbox, subscriptions
 from connectors.base import Connector
 from connectors.jira.connector import JiraConnector
+from vocabulary import EventState
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class WebhookWorker:
         metrics: Metrics | None = None,
         wakeup: asyncio.Event | None = None,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-        http_clients: Mapping[str, httpx.AsyncClient] | None = None,
+        pool: trackers.TrackerPool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         busy: Callable[[], bool] | None = None,
     ) -> None:
@@ -78,8 +80,10 @@ class WebhookWorker:
         self._environ = environ
         self._metrics = metrics
         self.wakeup = wakeup or asyncio.Event()
-        self._given_clients = dict(http_clients or {})
-        self._own_clients: dict[str, httpx.AsyncClient] = {}
+        # Re-reads go through the process's pool (paced with its syncs); a worker made
+        # without one (tests, tools) opens its own and closes it.
+        self._own_pool = pool is None
+        self._pool = pool or trackers.TrackerPool(config.sources, environ=environ)
         self._connectors: dict[str, Connector] = {}
         self._names: dict[int, str] = {}
         self._references = ReferenceResolver.from_config(config)
@@ -147,10 +151,9 @@ class WebhookWorker:
         return self._busy is not None and self._busy()
 
     async def aclose(self) -> None:
-        """Close the HTTP clients the worker built for re-fetching."""
-        for client in self._own_clients.values():
-            await client.aclose()
-        self._own_clients.clear()
+        """Close the HTTP clients the worker opened for re-reading (not the process's)."""
+        if self._own_pool:
+            await self._pool.aclose()
         self._connectors.clear()
 
     async def drain_once(self) -> int:
@@ -184,7 +187,7 @@ class WebhookWorker:
         # Short write transactions while deliveries stream in: on SQLite intake waits for
         # the same lock.
         limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
-        events: Sequence[WebhookEvent] = []
+        events: Sequence[WebhookEventRow] = []
         # Ids read up front: a rollback expires the rows, and the failure is recorded after.
         ids: list[int] = []
         skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
@@ -231,7 +234,7 @@ class WebhookWorker:
         )
         return outcome, len(ids)
 
-    async def _plan(self, name: str, events: Sequence[WebhookEvent]) -> apply.Plan:
+    async def _plan(self, name: str, events: Sequence[WebhookEventRow]) -> apply.Plan:
         connector = self._connector(name)
         if isinstance(connector, JiraConnector):
             source = self._config.source(name)
@@ -244,16 +247,16 @@ class WebhookWorker:
         session: AsyncSession,
         source_id: int,
         name: str,
-        events: Sequence[WebhookEvent],
+        events: Sequence[WebhookEventRow],
         plan: apply.Plan,
     ) -> _Applied | None:
         now = self._clock()
         if plan.undeleted:
-            await store.undelete(session, source_id, plan.undeleted)
+            await records.undelete(session, source_id, plan.undeleted)
         page = self._references.resolve_page(plan.page("webhook"))
-        await store.save_page(session, source_id, page, now=now)
+        await records.save_page(session, source_id, page, now=now)
         if plan.read_at is not None:
-            await store.lift_tombstones(session, source_id, plan.read_ids, before=plan.read_at)
+            await records.lift_tombstones(session, source_id, plan.read_ids, before=plan.read_at)
         done = [e.id for e in events if e.id not in plan.errors]
         count = await inbox.settle_applied(session, done, now=now)
         if plan.errors:
@@ -302,7 +305,7 @@ class WebhookWorker:
         applied = list(merged.values())
         sources = set(merged)
         started = time.perf_counter()
-        await jobs.refresh_rollups(
+        await recompute.refresh_rollups(
             self._sessionmaker,
             self._config,
             sources,
@@ -340,9 +343,9 @@ class WebhookWorker:
             rows = dict(
                 (
                     await session.execute(
-                        select(WebhookEvent.source_id, func.count())
-                        .where(WebhookEvent.state == inbox.PENDING)
-                        .group_by(WebhookEvent.source_id)
+                        select(WebhookEventRow.source_id, func.count())
+                        .where(WebhookEventRow.state == EventState.PENDING)
+                        .group_by(WebhookEventRow.source_id)
                     )
                 ).all()
             )
@@ -354,7 +357,7 @@ class WebhookWorker:
     async def _name(self, source_id: int) -> str | None:
         if source_id not in self._names:
             async with session_scope(self._read_sessionmaker) as session:
-                row = await session.get(Source, source_id)
+                row = await session.get(SourceRow, source_id)
             if row is None:
                 return None
             self._names[source_id] = row.name
@@ -363,14 +366,7 @@ class WebhookWorker:
     def _connector(self, name: str) -> Connector:
         connector = self._connectors.get(name)
         if connector is None:
-            source = self._config.source(name)
-            assert source is not None
-            client = self._given_clients.get(name)
-            if client is None:
-                client = self._own_clients[name] = trackers.build_http_client(
-                    source, environ=self._environ
-                )
-            connector = self._connectors[name] = trackers.build_connector(source, client)
+            connector = self._connectors[name] = self._pool.connector(name)
         return connector
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from connectors.base import TrackerRequestError
 from connectors.http import TrackerClient
-from connectors.pagination import OffsetPaginator, iter_pages
+from connectors.pagination import OffsetPaginator, decode_json, iter_pages
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,13 +46,14 @@ async def iter_records(
     for attempt in range(MAX_RESTARTS + 1):
         pages = 0
         try:
-            async for response in iter_pages(
+            async for body in iter_pages(
                 client,
                 path,
                 paginator=OffsetPaginator(),
+                decode=decode_json,
                 params={**params, "limit": PAGE_SIZE},
             ):
-                data = response.json().get("data")
+                data = body.get("data")
                 pages += 1
                 yield data if isinstance(data, list) else []
             return

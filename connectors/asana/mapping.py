@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from connectors.asana.schemas import CustomFieldValue, StatusUpdate, Task
-from connectors.base import ItemKind, LinkRef, ProjectStatus, StatusCategory, TrackerItem
+from connectors.base import LinkRef, ProjectStatus, TrackerItem
 from connectors.crosslinks import find_references
+from vocabulary import ItemKind, StatusCategory
 
 DEFAULT_SECTIONS: Mapping[StatusCategory, tuple[str, ...]] = {
     StatusCategory.IN_PROGRESS: (

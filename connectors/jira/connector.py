@@ -36,7 +36,7 @@ from connectors.jira.mapping import Site, to_item
 from connectors.jira.pipeline import chunked, pipeline
 from connectors.jira.schemas import CHANGELOG_PAGE_ADAPTER, ID_PAGE_ADAPTER, History, IssueRaw
 from connectors.jira.site import discover_site
-from connectors.pagination import StartAtPaginator, TokenPaginator, iter_pages
+from connectors.pagination import StartAtPaginator, TokenPaginator, decode_json, iter_pages
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +115,14 @@ class JiraConnector:
         _, cloud = await self.site()
         if cloud:
             keys = []
-            async for response in iter_pages(
+            async for body in iter_pages(
                 self.client,
                 "/rest/api/3/project/search",
                 params={"maxResults": 100},
                 paginator=StartAtPaginator(values_field="values"),
+                decode=decode_json,
             ):
-                keys += [p["key"] for p in response.json().get("values", [])]
+                keys += [p["key"] for p in body.get("values", [])]
             return keys
         response = await self.client.get("/rest/api/2/project")
         return [p["key"] for p in response.json()]
@@ -195,14 +196,15 @@ class JiraConnector:
         return Page(page.scope, kept, deletions, page.warnings)
 
     async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
-        async for response in iter_pages(
+        async for page in iter_pages(
             self.client,
             "/rest/api/3/search/jql",
             method="POST",
             json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
             paginator=TokenPaginator(),
+            decode=ID_PAGE_ADAPTER.validate_json,
         ):
-            yield [i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"]]
+            yield [i["id"] for i in page["issues"]]
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel.
@@ -218,14 +220,15 @@ class JiraConnector:
 
     async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
         found: dict[str, list[History]] = {i: [] for i in ids}
-        async for response in iter_pages(
+        async for page in iter_pages(
             self.client,
             "/rest/api/3/changelog/bulkfetch",
             method="POST",
             json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
             paginator=TokenPaginator(),
+            decode=CHANGELOG_PAGE_ADAPTER.validate_json,
         ):
-            for log in CHANGELOG_PAGE_ADAPTER.validate_json(response.content)["issueChangeLogs"]:
+            for log in page["issueChangeLogs"]:
                 found.setdefault(log["issueId"], []).extend(log["changeHistories"])
         return found
 

@@ -65,11 +65,12 @@ async def pages(
         paginator = StartAtPaginator()
         while True:
             response = await client.post("/rest/api/2/search", json=body)
-            ids = ID_PAGE_ADAPTER.validate_json(response.content)["issues"]
+            id_page = ID_PAGE_ADAPTER.validate_json(response.content)
+            ids = id_page["issues"]
             if ids:
                 yield response
                 after = int(ids[-1]["id"])
-            updates = paginator.next_params(response)
+            updates = paginator.next_params(id_page)
             if updates is None:
                 return
             if int(updates["startAt"]) + DC_PAGE > DC_WINDOW:

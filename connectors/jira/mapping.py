@@ -15,14 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import (
-    ConnectorDataError,
-    ItemKind,
-    LinkRef,
-    StatusCategory,
-    TrackerItem,
-    Transition,
-)
+from connectors.base import ConnectorDataError, LinkRef, TrackerItem, Transition
 from connectors.crosslinks import MAX_SCANNED_CHARS, find_references
 from connectors.jira.schemas import (
     ISSUE_ADAPTER,
@@ -34,6 +27,7 @@ from connectors.jira.schemas import (
     UserRaw,
     complete,
 )
+from vocabulary import ItemKind, StatusCategory
 
 CATEGORIES = {
     "new": StatusCategory.TODO,

@@ -153,9 +153,14 @@ class IssueId(TypedDict):
 
 
 class IdPage(TypedDict):
-    """Any issue page read for its ids only (sweeps, censuses, keyset bookkeeping)."""
+    """Any issue page read for its ids only (sweeps, censuses, keyset bookkeeping), with
+    the paging fields of either search (``nextPageToken``/``isLast``, ``startAt``/``total``)."""
 
     issues: list[IssueId]
+    nextPageToken: NotRequired[str | None]
+    isLast: NotRequired[bool | None]
+    startAt: NotRequired[int]
+    total: NotRequired[int]
 
 
 class IssueChangelogs(TypedDict):
@@ -167,6 +172,7 @@ class ChangelogPage(TypedDict):
     """A page of ``POST /rest/api/3/changelog/bulkfetch``."""
 
     issueChangeLogs: list[IssueChangelogs]
+    nextPageToken: NotRequired[str | None]
 
 
 ISSUE_ADAPTER = TypeAdapter(IssueRaw)

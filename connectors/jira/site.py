@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Literal
 
-from connectors.base import StatusCategory
 from connectors.http import TrackerClient
 from connectors.jira.mapping import CATEGORIES, Site
 from connectors.jira.schemas import FieldInfo, ServerInfo, StatusInfo
+from vocabulary import StatusCategory
 
 ESTIMATE_NAMES = ("story point estimate", "story points")
 """Team-managed projects use the first, company-managed the second; a site may have both."""

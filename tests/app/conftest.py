@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import ThroughlineConfig, parse_config
-from app.main import create_app
-from app.settings import Settings
+from app.config.settings import Settings
+from app.web.factory import create_app
 
 OPEN_CONFIG = "server: {auth: none}\nprograms:\n  - {key: checkout, name: Checkout v2}\n"
 

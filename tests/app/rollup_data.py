@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import store
 from app.config import ThroughlineConfig, parse_config
-from connectors.base import ItemKind, LinkRef, Page, StatusCategory, TrackerItem, Transition
+from app.store import records
+from connectors.base import LinkRef, Page, TrackerItem, Transition
 from tests.builders import make_item, make_source
+from vocabulary import ItemKind, StatusCategory
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -124,13 +125,13 @@ async def seed(session: AsyncSession, items: list[TrackerItem] | None = None) ->
     """Store the program's items as one sync page; returns the jira source's id."""
     source = await make_source(session, "jira")
     await make_source(session, "asana", kind="asana")
-    await store.save_page(session, source.id, Page("PAY", items or program_items()), now=NOW)
+    await records.save_page(session, source.id, Page("PAY", items or program_items()), now=NOW)
     return source.id
 
 
 async def seed_more(session: AsyncSession, at: datetime) -> None:
     """One more story finished at ``at``, as a later sync would store it."""
-    source = await store.get_source(session, "jira")
+    source = await records.get_source(session, "jira")
     assert source is not None
     done = story("PAY-5", started_days_ago=2, done_days_ago=0, updated_at=at)
-    await store.save_page(session, source.id, Page("PAY", [done]), now=at)
+    await records.save_page(session, source.id, Page("PAY", [done]), now=at)

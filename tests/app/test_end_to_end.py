@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app import jobs
-from app.state import AppState
+from app.programs import recompute
+from app.runtime.state import AppState
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread
@@ -34,7 +34,7 @@ class World:
 
     async def sync_all(self) -> None:
         for name in ("acme-jira", "acme-asana"):
-            outcome = await jobs.sync_and_record(self.state, name)
+            outcome = await self.state.syncs.sync_and_record(name)
             assert outcome.status == "succeeded", outcome.errors
 
     async def get(self, path: str) -> Any:
@@ -130,12 +130,12 @@ async def test_an_asana_task_blocked_by_a_jira_issue_is_a_cross_tracker_dependen
 
 async def test_a_quiet_sync_recomputes_only_when_the_day_has_turned(world: World) -> None:
     state = world.state
-    today = await jobs.refresh_rollups(
+    today = await recompute.refresh_rollups(
         state.sessionmaker, state.config, {"acme-jira"}, changed=False
     )
     assert today is None, "recomputed although nothing changed and today's roll-up exists"
     tomorrow = datetime.now(UTC) + timedelta(days=1)
-    later = await jobs.refresh_rollups(
+    later = await recompute.refresh_rollups(
         state.sessionmaker, state.config, {"acme-jira"}, changed=False, now=tomorrow
     )
     assert later is not None

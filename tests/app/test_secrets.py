@@ -19,12 +19,11 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import jobs
-from app.db import session_scope
-from app.logs import configure_logging
-from app.models import Report, SyncRun
+from app.config.settings import LogSettings
 from app.reports import delivery, service
-from app.settings import LogSettings
+from app.store.engine import session_scope
+from app.store.tables import ReportRow, SyncRunRow
+from app.telemetry.logs import configure_logging
 from connectors.fake.jira import FakeJira, generate
 from connectors.fake.server import serve_in_thread
 from tests.app.reports import history
@@ -124,8 +123,8 @@ async def test_no_secret_appears_anywhere(
             httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
         ):
             state = app.state.throughline
-            assert (await jobs.sync_and_record(state, "acme", full=True)).status == "succeeded"
-            failed = await jobs.sync_and_record(state, "broken")
+            assert (await state.syncs.sync_and_record("acme", full=True)).status == "succeeded"
+            failed = await state.syncs.sync_and_record("broken")
             assert failed.status == "failed"
             answers = [
                 await client.get("/api/sources", headers=admin),
@@ -149,7 +148,7 @@ async def test_no_secret_appears_anywhere(
             async with session_scope(state.sessionmaker) as session:
                 captured += [
                     json.dumps([r.error, r.warnings], default=str)
-                    for r in await session.scalars(select(SyncRun))
+                    for r in await session.scalars(select(SyncRunRow))
                 ]
 
             # A failing delivery: Slack unreachable, SMTP refusing the secret login.
@@ -188,7 +187,7 @@ async def test_no_secret_appears_anywhere(
             async with session_scope(state.sessionmaker) as session:
                 captured += [
                     json.dumps(r.deliveries, default=str)
-                    for r in await session.scalars(select(Report))
+                    for r in await session.scalars(select(ReportRow))
                 ]
 
     captured.append(logged())

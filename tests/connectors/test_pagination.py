@@ -10,7 +10,13 @@ import respx
 
 from connectors.base import PaginationLoopError
 from connectors.http import TrackerClient
-from connectors.pagination import OffsetPaginator, StartAtPaginator, TokenPaginator, iter_pages
+from connectors.pagination import (
+    OffsetPaginator,
+    StartAtPaginator,
+    TokenPaginator,
+    decode_json,
+    iter_pages,
+)
 
 BASE = "https://tracker.test"
 
@@ -20,7 +26,8 @@ def client() -> TrackerClient:
 
 
 async def collect(**kwargs: object) -> list[dict[str, object]]:
-    return [r.json() async for r in iter_pages(client(), "/search", **kwargs)]  # type: ignore[arg-type]
+    pages = iter_pages(client(), "/search", decode=decode_json, **kwargs)  # type: ignore[arg-type]
+    return [page async for page in pages]
 
 
 @respx.mock(assert_all_mocked=True)

@@ -8,16 +8,8 @@ from typing import Any
 
 from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
-from rollup.model import (
-    Dependency,
-    ItemKind,
-    ItemRef,
-    Outcome,
-    Program,
-    Selector,
-    StatusCategory,
-    WorkItem,
-)
+from rollup.model import Dependency, ItemRef, Outcome, Program, Selector, WorkItem
+from vocabulary import ItemKind, StatusCategory
 
 AS_OF = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rollup.change import ItemState, RiskEvent, Standing, State, diff
-from rollup.model import Color, StatusCategory
+from rollup.model import Color
 from tests.rollup.builders import AS_OF, ref
+from vocabulary import StatusCategory
 
 TODO, DOING, DONE = StatusCategory.TODO, StatusCategory.IN_PROGRESS, StatusCategory.DONE
 WEEK_AGO = AS_OF - timedelta(days=7)

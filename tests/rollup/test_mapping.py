@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rollup.mapping import ItemIndex, assign
-from rollup.model import ItemKind, Selector
+from rollup.model import Selector
 from tests.rollup.builders import done, item, outcome, program, ref
+from vocabulary import ItemKind
 
 ITEMS = [
     item("PAY-1", kind=ItemKind.EPIC),

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rollup.mapping import ItemIndex, assign
-from rollup.model import ItemKind, ProgressBasis, Selector, StatusCategory, WorkItem
+from rollup.model import ProgressBasis, Selector, WorkItem
 from rollup.progress import combine, summarize
 from tests.rollup.builders import done, item, outcome, program
+from vocabulary import ItemKind, StatusCategory
 
 EPIC = item("PAY-1", kind=ItemKind.EPIC)
 

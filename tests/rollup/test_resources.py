@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 from datetime import UTC
 
-from rollup.model import Dependency, ItemKind, Outcome, Selector, WorkItem
+from rollup.model import Dependency, Outcome, Selector, WorkItem
 from rollup.people import Team, identities, match
 from rollup.resources import allocate, weekly_counts
 from rollup.status import ProgramRollup, evaluate
 from rollup.teams import NO_TEAM, UNASSIGNED, team_forecasts
 from rollup.trend import Trend
 from tests.rollup.builders import AS_OF, dep, doing, done, item, outcome, program, world
+from vocabulary import ItemKind
 
 TEAMS = [Team("payments", "Payments", ("Ana",)), Team("web", "Web", ("Bo",))]
 

@@ -7,7 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from rollup.graph import Edge, LateDependency, LateReason
-from rollup.model import ItemKind, RiskThresholds, Severity, WorkItem
+from rollup.model import RiskThresholds, Severity, WorkItem
 from rollup.quality import Check, DataQuality
 from rollup.risk import (
     OutcomeFacts,
@@ -22,6 +22,7 @@ from rollup.risk import (
     unowned_items,
 )
 from tests.rollup.builders import AS_OF, at, doing, done, item, outcome, ref
+from vocabulary import ItemKind
 
 PAY = outcome("pay", target=AS_OF + timedelta(days=30), name="Pay")
 

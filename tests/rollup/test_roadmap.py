@@ -9,10 +9,11 @@ from datetime import UTC, date, timedelta
 import pytest
 
 from rollup import roadmap
-from rollup.model import Dependency, ItemKind, Selector, StatusCategory, WorkItem
+from rollup.model import Dependency, Selector, WorkItem
 from rollup.status import ProgramRollup, evaluate
 from rollup.trend import Trend
 from tests.rollup.builders import AS_OF, at, dep, doing, done, item, outcome, program, world
+from vocabulary import ItemKind, StatusCategory
 
 
 def _epic(key: str, **overrides: object) -> WorkItem:

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import DeliveryConfig, ThroughlineConfig
-from app.db import session_scope
-from app.models import Program, Report
-from app.programs import get_program
+from app.programs.lookup import get_program
 from app.reports import service
 from app.reports.delivery.confluence import ConfluenceChannel
 from app.reports.delivery.email import EmailChannel
 from app.reports.delivery.message import DeliveryError, Message, Sent
 from app.reports.delivery.slack import SlackChannel
 from app.reports.weeks import Week
+from app.store.engine import session_scope
+from app.store.tables import ProgramRow, ReportRow
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,8 @@ async def _claim(
     async with session_scope(sessionmaker) as session:
         program = await get_program(session, config, key)
         row = await session.scalar(
-            select(Report)
-            .where(Report.program_id == program.id, Report.week == str(week))
+            select(ReportRow)
+            .where(ReportRow.program_id == program.id, ReportRow.week == str(week))
             .with_for_update()
         )
         if row is None or row.generated_at is None or row.released_at is None:
@@ -174,8 +174,8 @@ async def deliver(
     async with session_scope(sessionmaker) as session:
         program = await get_program(session, config, key)
         row = await session.scalar(
-            select(Report)
-            .where(Report.program_id == program.id, Report.week == str(week))
+            select(ReportRow)
+            .where(ReportRow.program_id == program.id, ReportRow.week == str(week))
             .with_for_update()
         )
         if row is None:
@@ -205,9 +205,9 @@ async def retry_due(
     """Deliver every recent released report with a channel due; returns how many."""
     async with session_scope(sessionmaker) as session:
         rows = await session.execute(
-            select(Program.key, Report.week, Report.deliveries)
-            .join(Program, Program.id == Report.program_id)
-            .where(Report.released_at.is_not(None), Report.released_at >= now - RECENT)
+            select(ProgramRow.key, ReportRow.week, ReportRow.deliveries)
+            .join(ProgramRow, ProgramRow.id == ReportRow.program_id)
+            .where(ReportRow.released_at.is_not(None), ReportRow.released_at >= now - RECENT)
         )
         due = [(k, w) for k, w, entries in rows if any(is_due(e, now) for e in entries or [])]
     for key, week in due:

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import catalog, store
 from app.config import ThroughlineConfig, parse_config
-from app.db import session_scope
-from app.models import SyncRun
-from app.recompute import recompute
+from app.programs.recompute import recompute
 from app.reports.weeks import Week
+from app.store import catalog, records
+from app.store.engine import session_scope
+from app.store.tables import SyncRunRow
 from connectors.base import LinkRef, Page
 from tests.app import rollup_data as data
 
@@ -62,7 +62,7 @@ HOSTILE = "<script>alert(1)</script> [pay](javascript:alert(2)) **now** & <b>"
 
 
 async def _finish_pay_5(session: AsyncSession) -> None:
-    source = await store.get_source(session, "jira")
+    source = await records.get_source(session, "jira")
     assert source is not None
     # Later than the seeded copy, so newer-wins takes it.
     at = data.NOW + timedelta(hours=1)
@@ -83,11 +83,11 @@ async def _finish_pay_5(session: AsyncSession) -> None:
         links=(LinkRef("jira", "PAY-3", "jira", "PAY-4"),),
     )
     blocked = data.story("PAY-4", updated_at=at, start_on=date(2026, 11, 20))
-    await store.save_page(session, source.id, Page("PAY", [done, blocker, blocked]), now=at)
+    await records.save_page(session, source.id, Page("PAY", [done, blocker, blocked]), now=at)
 
 
-def _run(source_id: int, at: datetime) -> SyncRun:
-    return SyncRun(
+def _run(source_id: int, at: datetime) -> SyncRunRow:
+    return SyncRunRow(
         source_id=source_id,
         mode="incremental",
         status="succeeded",

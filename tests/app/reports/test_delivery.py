@@ -19,9 +19,9 @@ from aiosmtpd.smtp import Envelope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
-from app.db import session_scope
 from app.reports import delivery, service
 from app.reports.weeks import Week
+from app.store.engine import session_scope
 from tests.app.reports import history
 
 SLACK = "https://hooks.slack.test/services/T000/B000/XXXX"

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import session_scope
-from app.models import Report, Snapshot
-from app.recompute import recompute
+from app.programs.recompute import recompute
 from app.reports import compose, service
 from app.reports.weeks import Week
+from app.store.engine import session_scope
+from app.store.tables import ReportRow, SnapshotRow
 from tests.app.reports import history
 
 
@@ -21,7 +21,7 @@ async def _generate(
     cfg: object,
     week: Week = history.WEEK,
     **kw: object,
-) -> Report:
+) -> ReportRow:
     async with session_scope(sessionmaker) as session:
         row, _ = await service.generate(
             session,
@@ -80,7 +80,7 @@ async def test_regenerating_a_past_week_gives_the_same_figures(
     assert first.pop("generated_at") != again.pop("generated_at")
     assert again == first
     async with sessionmaker() as session:
-        rows = list(await session.scalars(select(Report)))
+        rows = list(await session.scalars(select(ReportRow)))
     assert len(rows) == 1
 
 
@@ -136,7 +136,7 @@ async def test_a_first_report_has_no_changes_and_a_snapshot_without_document_its
 ) -> None:
     cfg = await history.build(sessionmaker)
     async with session_scope(sessionmaker) as session:
-        for snapshot in await session.scalars(select(Snapshot)):
+        for snapshot in await session.scalars(select(SnapshotRow)):
             snapshot.document = None
     row = await _generate(sessionmaker, cfg, week=Week(2026, 46), now=history.MONDAY)
     report = service.assemble(row, public_url=None, key="checkout")

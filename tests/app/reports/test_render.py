@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import session_scope
 from app.reports import render, service
 from app.reports.schemas import WeeklyReport
+from app.store.engine import session_scope
 from tests.app.reports import history
 
 

@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import jobs
 from app.config import ThroughlineConfig, parse_config
-from app.db import make_sessionmaker, session_scope
-from app.models import WebhookEvent
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.store.engine import make_sessionmaker, session_scope
+from app.store.tables import WebhookEventRow
+from app.sync import pull
 from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import (
@@ -92,7 +92,7 @@ class Site:
         )
 
     async def sync(self) -> None:
-        outcome = await jobs.sync_source(
+        outcome = await pull.sync_source(
             self.sessionmaker, self.config, "acme-jira", full=True, environ=ENV
         )
         assert outcome.status == "succeeded", outcome.errors
@@ -116,9 +116,9 @@ class Site:
 
     async def count(self, state: str | None = None) -> int:
         async with session_scope(self.sessionmaker) as session:
-            stmt = select(func.count()).select_from(WebhookEvent)
+            stmt = select(func.count()).select_from(WebhookEventRow)
             if state is not None:
-                stmt = stmt.where(WebhookEvent.state == state)
+                stmt = stmt.where(WebhookEventRow.state == state)
             return int(await session.scalar(stmt) or 0)
 
     async def matches_tracker(self) -> None:

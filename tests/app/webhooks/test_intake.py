@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import make_sessionmaker, session_scope
-from app.models import Source, WebhookEvent, WebhookSubscription
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.store.engine import make_sessionmaker, session_scope
+from app.store.tables import SourceRow, WebhookEventRow, WebhookSubscriptionRow
 from app.webhooks import subscriptions
 
 JIRA_SECRET = "jira-webhook-secret"
@@ -80,9 +80,9 @@ async def api(
 
 async def count_events(engine: AsyncEngine, **where: object) -> int:
     async with session_scope(make_sessionmaker(engine)) as session:
-        stmt = select(func.count()).select_from(WebhookEvent)
+        stmt = select(func.count()).select_from(WebhookEventRow)
         for column, value in where.items():
-            stmt = stmt.where(getattr(WebhookEvent, column) == value)
+            stmt = stmt.where(getattr(WebhookEventRow, column) == value)
         return int(await session.scalar(stmt) or 0)
 
 
@@ -194,7 +194,7 @@ class TestJiraIntake:
 async def open_registration(engine: AsyncEngine, name: str = "acme-asana") -> None:
     now = datetime.now(UTC)
     async with session_scope(make_sessionmaker(engine)) as session:
-        source = await session.scalar(select(Source).where(Source.name == name))
+        source = await session.scalar(select(SourceRow).where(SourceRow.name == name))
         assert source is not None
         await subscriptions.open_handshake(
             session, source.id, until=now + timedelta(minutes=1), now=now
@@ -218,7 +218,7 @@ class TestAsanaIntake:
         assert shake.status_code == 200
         assert shake.headers["X-Hook-Secret"] == "s3cr3t-value"
         async with session_scope(make_sessionmaker(committed_engine)) as session:
-            row = await session.scalar(select(WebhookSubscription))
+            row = await session.scalar(select(WebhookSubscriptionRow))
         assert row is not None
         assert "s3cr3t-value" not in json.dumps(row.secrets)
 
@@ -260,7 +260,7 @@ class TestAsanaIntake:
         assert answer.json()["status"] == "heartbeat"
         assert await count_events(committed_engine) == 0
         async with session_scope(make_sessionmaker(committed_engine)) as session:
-            row = await session.scalar(select(WebhookSubscription))
+            row = await session.scalar(select(WebhookSubscriptionRow))
         assert row is not None
         assert row.last_heartbeat_at is not None
 

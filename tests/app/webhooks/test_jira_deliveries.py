@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app import store
-from app.db import session_scope
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.store import records
+from app.store.engine import session_scope
 from app.webhooks.worker import WebhookWorker
 from connectors.base import Deletion
 from tests.app.webhooks.conftest import ENV, Site, burst
@@ -212,10 +212,10 @@ async def test_an_issue_read_back_for_a_hint_lifts_a_tombstone_a_short_read_left
     await site.sync()
     issue = next(i for i in site.jira.data.issues.values() if i.project.key == "WEB")
     async with session_scope(site.sessionmaker) as session:
-        source = await store.get_source(session, "acme-jira")
+        source = await records.get_source(session, "acme-jira")
         assert source is not None
         earlier = datetime.now(UTC) - timedelta(minutes=1)
-        await store.mark_deleted(
+        await records.mark_deleted(
             session, source.id, [Deletion("acme-jira", str(issue.id), earlier)]
         )
     hint = {"webhookEvent": "jira:issue_updated", "issue": {"id": str(issue.id), "key": issue.key}}

@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import jobs
 from app.config import parse_config
-from app.db import make_sessionmaker, session_scope
-from app.models import Item, WebhookSubscription
-from app.settings import WebhookSettings
+from app.config.settings import WebhookSettings
+from app.store.engine import make_sessionmaker, session_scope
+from app.store.tables import ItemRow, WebhookSubscriptionRow
+from app.sync import pull
 from app.webhooks import register
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.jira import FakeJira
@@ -62,7 +62,7 @@ sources:
         settings = WebhookSettings(secret_key="k" * 40, poll_seconds=0.05)
         app = app_factory(config, webhooks=settings)
         with serve_in_thread(app) as app_base:
-            outcome = await jobs.sync_source(sessionmaker, config, "team-asana", environ=ENV)
+            outcome = await pull.sync_source(sessionmaker, config, "team-asana", environ=ENV)
             assert outcome.status == "succeeded"
             result = await register.register(
                 sessionmaker, config, "team-asana", public_url=app_base, environ=ENV
@@ -71,7 +71,7 @@ sources:
             assert len(result.webhook_ids) == 1
             hook = asana.webhooks.webhooks[result.webhook_ids[0]]
             async with session_scope(sessionmaker) as session:
-                row = await session.scalar(select(WebhookSubscription))
+                row = await session.scalar(select(WebhookSubscriptionRow))
             assert row is not None
             assert row.webhook_ids == result.webhook_ids
             assert hook.secret not in str(row.secrets)
@@ -83,8 +83,12 @@ sources:
 
             async def applied() -> bool:
                 async with session_scope(sessionmaker) as session:
-                    renamed = await session.scalar(select(Item).where(Item.external_id == gid))
-                    deleted = await session.scalar(select(Item).where(Item.external_id == gone))
+                    renamed = await session.scalar(
+                        select(ItemRow).where(ItemRow.external_id == gid)
+                    )
+                    deleted = await session.scalar(
+                        select(ItemRow).where(ItemRow.external_id == gone)
+                    )
                 return bool(
                     renamed is not None
                     and renamed.title == "Renamed in Asana"
@@ -97,7 +101,7 @@ sources:
 
             async def heartbeat() -> bool:
                 async with session_scope(sessionmaker) as session:
-                    sub = await session.scalar(select(WebhookSubscription))
+                    sub = await session.scalar(select(WebhookSubscriptionRow))
                 return sub is not None and sub.last_heartbeat_at is not None
 
             await eventually(heartbeat)
@@ -166,7 +170,7 @@ async def test_jira_app_token_registers_a_dynamic_webhook_that_the_scheduler_ref
         )
         hook.expires_at = now + timedelta(days=3)
         async with session_scope(sessionmaker) as session:
-            row = await session.scalar(select(WebhookSubscription))
+            row = await session.scalar(select(WebhookSubscriptionRow))
             assert row is not None
             row.expires_at = now + timedelta(days=3)
         later = now + timedelta(days=25)
@@ -175,7 +179,7 @@ async def test_jira_app_token_registers_a_dynamic_webhook_that_the_scheduler_ref
         ) == ["acme-jira"]
         assert hook.expires_at > now + timedelta(days=29)
         async with session_scope(sessionmaker) as session:
-            row = await session.scalar(select(WebhookSubscription))
+            row = await session.scalar(select(WebhookSubscriptionRow))
         assert row is not None
         assert row.expires_at is not None
         assert row.expires_at > now + timedelta(days=29)

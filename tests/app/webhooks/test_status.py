@@ -11,8 +11,8 @@ import time_machine
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import store
-from app.db import make_sessionmaker, session_scope
+from app.store import records
+from app.store.engine import make_sessionmaker, session_scope
 from app.webhooks import subscriptions
 
 CONFIG = """
@@ -53,7 +53,7 @@ async def test_registered_webhooks_without_deliveries_or_heartbeats_are_flagged_
     ):
         async with session_scope(make_sessionmaker(committed_engine)) as session:
             for name in silent:
-                row = await store.get_source(session, name)
+                row = await records.get_source(session, name)
                 assert row is not None
                 await subscriptions.record_registration(session, row.id, ["1"], now=registered)
         with time_machine.travel(registered + timedelta(hours=hours_later), tick=False):

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import sync
-from app.crosslinks import ReferenceResolver
-from app.db import session_scope
-from app.models import Item, Link
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, LinkRow
+from app.sync.crosslinks import ReferenceResolver
 from connectors.asana.connector import AsanaConnector
 from connectors.base import MAX_TITLE_CHARS
 from connectors.fake.asana import FakeAsana, generate
@@ -85,18 +85,20 @@ class Harness:
     async def census(self) -> sync.SyncOutcome:
         return await sync.run_census(self.sessionmaker, self.connector(), source_id=self.source_id)
 
-    async def stored(self) -> dict[str, Item]:
+    async def stored(self) -> dict[str, ItemRow]:
         async with session_scope(self.sessionmaker) as session:
             rows = await session.scalars(
-                select(Item).where(Item.source_id == self.source_id, Item.deleted.is_(False))
+                select(ItemRow).where(
+                    ItemRow.source_id == self.source_id, ItemRow.deleted.is_(False)
+                )
             )
             return {row.external_id: row for row in rows}
 
     async def links(self) -> set[tuple[str, str, str]]:
         async with session_scope(self.sessionmaker) as session:
             rows = await session.execute(
-                select(Link.from_key, Link.to_key, Link.link_type).where(
-                    Link.origin_source_id == self.source_id
+                select(LinkRow.from_key, LinkRow.to_key, LinkRow.link_type).where(
+                    LinkRow.origin_source_id == self.source_id
                 )
             )
             return {(a, b, str(kind)) for a, b, kind in rows}

@@ -9,7 +9,8 @@ import pytest
 
 from connectors.asana.mapping import Home, MappingRules, home_of, section_categories, to_item
 from connectors.asana.schemas import Task
-from connectors.base import ItemKind, LinkRef, Reference, StatusCategory
+from connectors.base import LinkRef, Reference
+from vocabulary import ItemKind, StatusCategory
 
 PROJECT = "1200000000000101"
 

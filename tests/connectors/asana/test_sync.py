@@ -13,17 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import parse_config
-from app.crosslinks import MENTION, ReferenceResolver
-from app.db import session_scope
-from app.models import Item, ProjectStatus
-from connectors.base import StatusCategory
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, ProjectStatusRow
+from app.sync.crosslinks import MENTION, ReferenceResolver
 from connectors.fake.asana import FakeAsana, generate
 from connectors.fake.asana.data import HOSTILE_NAMES
 from connectors.fake.server import serve_in_thread
 from tests.connectors.asana.conftest import Harness, expected_title, open_harness
+from vocabulary import StatusCategory
 
 
-def assert_store_equals_fake(stored: dict[str, Item], asana: Harness) -> None:
+def assert_store_equals_fake(stored: dict[str, ItemRow], asana: Harness) -> None:
     expected = asana.expected()
     assert set(stored) == set(expected)
     world = asana.fake.world
@@ -58,7 +58,7 @@ async def test_full_sync_keeps_each_projects_latest_status_update(asana: Harness
     await asana.sync(full=True)
     world = asana.fake.world
     async with session_scope(asana.sessionmaker) as session:
-        rows = {r.project: r for r in await session.scalars(select(ProjectStatus))}
+        rows = {r.project: r for r in await session.scalars(select(ProjectStatusRow))}
     for project in world.projects.values():
         if not project.status_updates:
             assert project.gid not in rows
@@ -174,9 +174,9 @@ async def test_rate_limits_and_server_errors_are_ridden_out(asana: Harness) -> N
     assert outcome.status == "succeeded", outcome.errors
     assert asana.fake.stats["errors"] > 0
     async with session_scope(asana.sessionmaker) as session:
-        from app.models import SyncRun
+        from app.store.tables import SyncRunRow
 
-        run = await session.get_one(SyncRun, outcome.run_id)
+        run = await session.get_one(SyncRunRow, outcome.run_id)
     assert run.retries > 0
     assert run.rate_limited >= 2
     assert_store_equals_fake(await asana.stored(), asana)

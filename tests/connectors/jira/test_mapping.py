@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from connectors.base import ConnectorDataError, ItemKind, LinkRef, StatusCategory, TrackerItem
+from connectors.base import ConnectorDataError, LinkRef, TrackerItem
 from connectors.jira.mapping import Site, description_text, parse_issue, to_item
 from connectors.jira.schemas import History
+from vocabulary import ItemKind, StatusCategory
 
 DATA = Path(__file__).parent / "data"
 CLOUD = Site(

@@ -1,0 +1,402 @@
+"""Recomputing programs' roll-ups after their data changed, and storing the results.
+
+``recompute`` is called after every sync and every batch of webhook events. It loads the
+items, dependencies and snapshots of the affected programs once, computes every roll-up
+in a worker thread (the event loop keeps serving), and stores, per program in its own
+transaction: the status documents, the items behind each figure, the derived risks'
+openings and closings, and today's snapshots (with what a weekly report of the day
+needs). Reading a status afterwards is a lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import random
+import time
+import zoneinfo
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import ProgramConfig, ThroughlineConfig
+from app.programs import documents, loading, membership, plans, record, risks, snapshots
+from app.store.engine import session_scope
+from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
+from app.telemetry.metrics import Metrics
+from rollup.graph import DependencyGraph
+from rollup.mapping import ItemIndex
+from rollup.model import Dependency, SnapshotPoint, WorkItem
+from rollup.status import ProgramRollup, evaluate
+from rollup.trend import Trend, baselines
+
+log = logging.getLogger(__name__)
+
+BURNUP_DAYS = 182
+"""How far back the burnup in a status document reaches (26 weeks)."""
+
+
+@dataclass(slots=True)
+class RecomputeResult:
+    programs: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Programs a newer recomputation had already stored."""
+    items: int = 0
+    dependencies: int = 0
+    risks_opened: int = 0
+    risks_closed: int = 0
+    load_seconds: float = 0.0
+    compute_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def affected_programs(
+    config: ThroughlineConfig,
+    sources: Collection[str] | None,
+    programs: Collection[str] | None = None,
+) -> list[ProgramConfig]:
+    """Programs whose outcomes select from any of ``sources`` (all when None), limited to
+    ``programs`` when given."""
+    return [
+        p
+        for p in config.programs
+        if (sources is None or any(m.source in sources for o in p.outcomes for m in o.match))
+        and (programs is None or p.key in programs)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    items: list[WorkItem]
+    dependencies: list[Dependency]
+    program_ids: dict[str, int]
+    points: dict[str, tuple[list[SnapshotPoint], list[SnapshotPoint]]]
+    source_ids: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    config: ProgramConfig
+    rollup: ProgramRollup
+    status: documents.ProgramStatus
+    dependencies: documents.Dependencies
+    outcomes: dict[str, documents.OutcomeStatus]
+    late: documents.LateList
+    members: set[membership.Row]
+    plans: plans.Plans
+
+
+async def recompute(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    sources: Collection[str] | None = None,
+    programs: Collection[str] | None = None,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> RecomputeResult:
+    """Recompute and store the roll-ups of every program that selects from ``sources``
+    (or from a source whose items are linked to theirs).
+
+    ``sources=None`` recomputes every program; ``programs`` limits it to those keys. Pass
+    the service's read-only sessions as ``read_sessionmaker`` so loading does not hold
+    SQLite's write lock.
+    """
+    result = RecomputeResult()
+    started = time.perf_counter()
+    async with session_scope(read_sessionmaker or sessionmaker) as session:
+        # A change in one tracker can make work in another late: programs reading the
+        # sources linked to the changed ones are affected too.
+        widened = (
+            None if sources is None else {*sources, *await loading.linked_sources(session, sources)}
+        )
+        chosen = affected_programs(config, widened, programs)
+        if not chosen:
+            return result
+        loaded = await _load(session, chosen, now=now)
+    missing = [p.key for p in chosen if p.key not in loaded.program_ids]
+    if missing:
+        log.warning("programs %s have no row yet (configuration not applied); skipped", missing)
+        result.skipped += missing
+        chosen = [p for p in chosen if p.key in loaded.program_ids]
+    result.load_seconds = time.perf_counter() - started
+    result.items, result.dependencies = len(loaded.items), len(loaded.dependencies)
+    started = time.perf_counter()
+    computed = await asyncio.to_thread(_compute, chosen, loaded, now, plans.Staff.of(config))
+    result.compute_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for part in computed:
+        async with session_scope(sessionmaker) as session:
+            tally = await _store(session, loaded.program_ids[part.config.key], part, now=now)
+        if tally is None:
+            result.skipped.append(part.config.key)
+            continue
+        result.programs.append(part.config.key)
+        result.risks_opened += tally.opened
+        result.risks_closed += tally.closed
+    result.store_seconds = time.perf_counter() - started
+    log.info(
+        "recomputed %d program(s) over %d items in %.2fs (load %.2fs, compute %.2fs, store %.2fs)",
+        len(result.programs),
+        result.items,
+        result.load_seconds + result.compute_seconds + result.store_seconds,
+        result.load_seconds,
+        result.compute_seconds,
+        result.store_seconds,
+    )
+    return result
+
+
+def _local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
+async def _load(
+    session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime
+) -> _Loaded:
+    names = await loading.source_names(session)
+    ids = {name: i for i, name in names.items()}
+    wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
+    facets = loading.Facets.of(chosen)
+    items = await loading.load_items(
+        session, names, [ids[s] for s in sorted(wanted) if s in ids], facets
+    )
+    dependencies = await loading.load_dependencies(session, wanted)
+    loaded = {i.ref for i in items}
+    elsewhere = {
+        r
+        for d in dependencies
+        for r in (d.before, d.after)
+        if r[0] not in wanted and r not in loaded
+    }
+    items += await loading.load_items_by_ref(session, ids, names, sorted(elsewhere), facets)
+    rows = await session.execute(
+        select(ProgramRow.key, ProgramRow.id).where(ProgramRow.key.in_([p.key for p in chosen]))
+    )
+    program_ids = dict(rows.all())
+    points = {}
+    for program in (p for p in chosen if p.key in program_ids):
+        as_of = _local_day(now, program.timezone)
+        reach = max(BURNUP_DAYS, 7 * program.forecast.history_weeks + 14)
+        points[program.key] = await loading.load_points(
+            session,
+            program_ids[program.key],
+            since=as_of - timedelta(days=reach),
+            baseline_on=program.baseline,
+        )
+    return _Loaded(items, dependencies, program_ids, points, ids)
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the objects alive now out of the cyclic garbage collector's full scans.
+
+    A recomputation allocates enough to trigger full collections, and each one would
+    rescan every loaded item although none of them can be garbage until it ends (at 100,000
+    items that is a fifth of the computing time). Frozen objects are ordinary objects;
+    unfreezing hands them back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _compute(
+    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+) -> list[_Computed]:
+    """Every roll-up and its documents: pure computation, run off the event loop."""
+    with frozen_heap():
+        return _compute_all(chosen, loaded, now, staff)
+
+
+def _compute_all(
+    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+) -> list[_Computed]:
+    index = ItemIndex(loaded.items)
+    graph = DependencyGraph(loaded.dependencies, index)
+    computed = []
+    for config in chosen:
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        as_of = now.astimezone(zone).date()
+        recent, base = loaded.points[config.key]
+        # Today's snapshot is about to be rewritten; the trend looks at the days before.
+        trend = Trend.of([p for p in recent if p.on < as_of], baselines(base, config.baseline))
+        rollup = evaluate(
+            loading.to_program(config),
+            index,
+            graph,
+            trend,
+            as_of=as_of,
+            zone=zone,
+            rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+        )
+        history = {key: list(points) for key, points in trend.by_key.items()}
+        status = documents.program_out(
+            rollup, timezone=config.timezone, computed_at=now, history=history
+        )
+        computed.append(
+            _Computed(
+                config=config,
+                rollup=rollup,
+                status=status,
+                dependencies=documents.dependencies_document(rollup),
+                late=documents.late_list(rollup),
+                outcomes={
+                    o.outcome.key: documents.outcome_document(
+                        o, history.get(o.outcome.key, ()), as_of=as_of
+                    )
+                    for o in rollup.outcomes
+                },
+                members=membership.rows_of(rollup, loaded.source_ids),
+                plans=plans.compute(rollup, staff, zone=zone, seed=config.forecast.seed, now=now),
+            )
+        )
+    return computed
+
+
+async def _store(
+    session: AsyncSession, program_id: int, part: _Computed, *, now: datetime
+) -> risks.Tally | None:
+    """Store one program's results; None when a newer recomputation got there first.
+
+    Stored documents are replaced without being read back: they can be large.
+    """
+    # The row lock makes concurrent recomputations of one program take turns (PostgreSQL;
+    # SQLite writers are serialised already).
+    await session.execute(
+        select(ProgramRow.id).where(ProgramRow.id == program_id).with_for_update()
+    )
+    stored_at = await session.scalar(
+        select(ProgramStatusRow.computed_at).where(ProgramStatusRow.program_id == program_id)
+    )
+    if stored_at is not None and stored_at > now:
+        return None
+    rollup = part.rollup
+    program_values = {
+        "as_of": rollup.as_of,
+        "computed_at": now,
+        "rag": rollup.rag.color.value,
+        "status": _json(part.status),
+        "dependencies": _json(part.dependencies),
+        "roadmap": _json(part.plans.roadmap),
+        "resources": _json(part.plans.resources),
+    }
+    if stored_at is None:
+        await session.execute(
+            insert(ProgramStatusRow).values(program_id=program_id, **program_values)
+        )
+    else:
+        await session.execute(
+            update(ProgramStatusRow)
+            .where(ProgramStatusRow.program_id == program_id)
+            .values(**program_values)
+        )
+    existing = set(
+        await session.scalars(
+            select(OutcomeStatusRow.outcome_key).where(OutcomeStatusRow.program_id == program_id)
+        )
+    )
+    for outcome in rollup.outcomes:
+        key = outcome.outcome.key
+        values = {
+            "computed_at": now,
+            "rag": outcome.rag.color.value,
+            "status": _json(part.outcomes[key]),
+        }
+        if key in existing:
+            await session.execute(
+                update(OutcomeStatusRow)
+                .where(
+                    OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key == key
+                )
+                .values(**values)
+            )
+        else:
+            await session.execute(
+                insert(OutcomeStatusRow).values(program_id=program_id, outcome_key=key, **values)
+            )
+    gone = existing - {o.outcome.key for o in rollup.outcomes}
+    if gone:
+        await session.execute(
+            delete(OutcomeStatusRow).where(
+                OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key.in_(gone)
+            )
+        )
+    await membership.save(session, program_id, part.members)
+    tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
+    open_risks = await risks.list_risks(session, program_id, state="open")
+    document = record.snapshot_document(
+        part.status, part.late, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
+    )
+    await snapshots.save(
+        session, program_id, rollup, taken_at=now, document=_json(document), bars=part.plans.bars
+    )
+    return tally
+
+
+def _json(document: BaseModel) -> dict[str, Any]:
+    """A document as the store keeps it (JSON, fields by their contract names)."""
+    return document.model_dump(mode="json", by_alias=True)
+
+
+async def refresh_rollups(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    *,
+    changed: bool,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    metrics: Metrics | None = None,
+    now: datetime | None = None,
+) -> RecomputeResult | None:
+    """Recompute the programs that read ``sources`` after their data changed.
+
+    Without a change, the roll-ups are still recomputed once a day: forecasts and
+    overdue dates move with the calendar even when nobody touches a ticket.
+    """
+    now = now or datetime.now(UTC)
+    if not changed and not await _rollups_stale(
+        read_sessionmaker or sessionmaker, config, sources, now
+    ):
+        return None
+    started = time.perf_counter()
+    result = await recompute(
+        sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
+    )
+    if metrics is not None:
+        metrics.rollup_recompute_seconds.observe(time.perf_counter() - started)
+    if result.programs:
+        log.info(
+            "recomputed %s in %.2fs", ", ".join(result.programs), time.perf_counter() - started
+        )
+    return result
+
+
+async def _rollups_stale(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    sources: set[str],
+    now: datetime,
+) -> bool:
+    """Whether any program reading ``sources`` has no roll-up computed today (UTC)."""
+    keys = [p.key for p in affected_programs(config, sources)]
+    if not keys:
+        return False
+    async with session_scope(sessionmaker) as session:
+        computed, oldest = (
+            await session.execute(
+                select(func.count(ProgramStatusRow.id), func.min(ProgramStatusRow.computed_at))
+                .join(ProgramRow, ProgramRow.id == ProgramStatusRow.program_id)
+                .where(ProgramRow.key.in_(keys))
+            )
+        ).one()
+    return bool(computed < len(keys) or oldest is None or oldest.date() < now.date())

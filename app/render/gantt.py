@@ -1,0 +1,293 @@
+"""The roadmap as a Gantt chart: one row per bar, grouped by outcome and project.
+
+Each bar runs from its start to its due date; its P50–P85 forecast range is drawn as a
+lighter band (beyond the due date when it is late), its baseline as a thin grey line
+beneath, its milestones as diamonds. Outcome rows carry the outcome's target (a red
+mark down its rows) and forecast range; a dashed line marks today; arrows join bars
+that depend on each other, late ones red. The chart is drawn at natural size (the page
+scrolls it sideways) and its ``<desc>`` and the page's table say the same in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import Markup
+
+from app.render.timeline import (
+    AXIS_H,
+    BAND_H,
+    BAR_H,
+    LABEL_CHARS,
+    PAD,
+    ROW_H,
+    Diamond,
+    GanttGroup,
+    GanttLayout,
+    Row,
+    Span,
+    Zoom,
+    layout,
+)
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+_HEAD = Markup(
+    '<svg class="tl-chart tl-gantt" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+    'role="img" aria-labelledby="gantt-title gantt-desc" xmlns="http://www.w3.org/2000/svg">'
+    '<title id="gantt-title">{title}</title><desc id="gantt-desc">{desc}</desc><defs>'
+    '<marker id="tl-g-arrow" class="tl-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+    'markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
+    "</marker>"
+    '<marker id="tl-g-arrow-late" class="tl-arrow-late" viewBox="0 0 10 10" refX="9" refY="5" '
+    'markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
+    "</marker></defs>"
+)
+_EMPTY = Markup(
+    '<svg class="tl-chart tl-gantt-empty" viewBox="0 0 480 48" role="img" '
+    'xmlns="http://www.w3.org/2000/svg"><title>{title}</title><desc>{text}</desc>'
+    '<text x="12" y="28" class="tl-axis">{text}</text></svg>'
+)
+_TEXT = Markup('<text class="{css}" x="{x}" y="{y}">{text}<title>{tip}</title></text>')
+_LINK = Markup('<a href="{href}">{inner}</a>')
+_RECT = Markup(
+    '<rect class="{css}" x="{x}" y="{y}" width="{w}" height="{h}"><title>{tip}</title></rect>'
+)
+_DIAMOND = Markup('<polygon class="{css}" points="{points}"><title>{tip}</title></polygon>')
+_PATH = Markup(
+    '<path class="{css}" d="{d}" marker-end="url(#{marker})"><title>{tip}</title></path>'
+)
+_LINE = Markup('<line class="{css}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>')
+
+
+@dataclass(frozen=True, slots=True)
+class GanttLink:
+    before: str
+    after: str
+    late: bool
+    tip: str
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _linked(href: str | None, inner: Markup) -> Markup:
+    return _LINK.format(href=href, inner=inner) if href else inner
+
+
+def _label(row: Row, css: str, x: float, dy: float = 0.0) -> Markup:
+    text = _TEXT.format(
+        css=css,
+        x=_f(x),
+        y=_f(row.y + row.height / 2 + 4 + dy),
+        text=_short(row.label),
+        tip=f"{row.label} — {row.detail}" if row.detail else row.label,
+    )
+    return _linked(row.href, text)
+
+
+def _diamond(plan: GanttLayout, d: Diamond, cy: float, today: date) -> Markup:
+    if d.on is None:
+        return Markup("")
+    x, r = plan.x(d.on), 6.0
+    overdue = not d.done and d.on < today
+    css = "tl-g-ms" + (" tl-g-ms-done" if d.done else "") + (" tl-g-ms-late" if overdue else "")
+    points = f"{_f(x)},{_f(cy - r)} {_f(x + r)},{_f(cy)} {_f(x)},{_f(cy + r)} {_f(x - r)},{_f(cy)}"
+    state = "done" if d.done else "overdue" if overdue else "due"
+    tip = f"Milestone {d.label}: {state} {_day(d.on)}"
+    return _linked(d.href, _DIAMOND.format(css=css, points=points, tip=tip))
+
+
+def _rect(css: str, span: Span, y: float, h: float, tip: str) -> Markup:
+    return _RECT.format(css=css, x=_f(span.x0), y=_f(y), w=_f(span.x1 - span.x0), h=_f(h), tip=tip)
+
+
+def _bar(plan: GanttLayout, row: Row, today: date) -> Markup:
+    bar = row.bar
+    assert bar is not None
+    top = row.y + (ROW_H - BAR_H) / 2
+    parts = [_label(row, "tl-g-label", PAD + 8)]
+    if bar.baseline:
+        kept = plan.span(*bar.baseline)
+        if kept:
+            tip = f"Baseline: {_day(bar.baseline[0])} to {_day(bar.baseline[1])}"
+            parts.append(_rect("tl-g-baseline", kept, top + BAR_H + 1, 3, tip))
+    end = bar.finished_on or bar.due
+    planned = plan.span(bar.start, end) or plan.span(bar.start, max(today, bar.start or today))
+    css = (
+        "tl-g-bar"
+        + (" tl-g-done" if bar.finished_on else "")
+        + (" tl-g-late" if bar.late else "")
+        + (" tl-g-critical" if bar.critical else "")
+    )
+    if planned:
+        tip = (
+            f"{bar.label}: {_day(bar.start)} to "
+            + (f"finished {_day(bar.finished_on)}" if bar.finished_on else f"due {_day(bar.due)}")
+            + (" (no due date)" if end is None else "")
+            + (", late" if bar.late else "")
+            + (", on a critical path" if bar.critical else "")
+        )
+        parts.append(_rect(css, planned, top, BAR_H, tip))
+    elif bar.due is not None:
+        parts.append(
+            _rect(
+                css, Span(plan.x(bar.due), plan.x(bar.due) + 3), top, BAR_H, f"due {_day(bar.due)}"
+            )
+        )
+    forecast = plan.span(bar.p50, bar.p85 or bar.p50)
+    if forecast and not bar.finished_on:
+        tip = f"Forecast P50 {_day(bar.p50)}, P85 {_day(bar.p85)}"
+        parts.append(
+            _rect(
+                "tl-g-range" + (" tl-g-late" if bar.late else ""),
+                forecast,
+                top + (BAR_H - BAND_H) / 2,
+                BAND_H,
+                tip,
+            )
+        )
+    parts += [_diamond(plan, m, row.y + ROW_H / 2, today) for m in bar.milestones]
+    return Markup("").join(parts)
+
+
+def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
+    group = row.group
+    assert group is not None
+    parts = [
+        _RECT.format(
+            css="tl-g-group", x="0", y=_f(row.y), w=_f(plan.width), h=_f(row.height), tip=row.label
+        ),
+        _label(row, "tl-g-group-label", PAD, dy=-6),
+    ]
+    if row.detail:
+        # The outcome's target, forecast and deciding team, readable without hovering.
+        parts.append(
+            _TEXT.format(
+                css="tl-g-group-detail",
+                x=_f(PAD),
+                y=_f(row.y + row.height - 5),
+                text=_short(row.detail, LABEL_CHARS + 8),
+                tip=row.detail,
+            )
+        )
+    mid = row.y + row.height / 2
+    forecast = plan.span(group.p50, group.p85 or group.p50)
+    if forecast:
+        tip = f"{group.label}: forecast P50 {_day(group.p50)}, P85 {_day(group.p85)}"
+        parts.append(
+            _rect("tl-g-range tl-g-outcome-range", forecast, mid - BAND_H / 2, BAND_H, tip)
+        )
+    parts += [_diamond(plan, m, mid, today) for m in group.milestones]
+    if group.target is not None:
+        x = plan.x(group.target + timedelta(days=1))
+        parts.append(
+            _LINE.format(css="tl-g-target", x1=_f(x), y1=_f(row.y + 2), x2=_f(x), y2=_f(bottom))
+        )
+        parts.append(
+            _TEXT.format(
+                css="tl-g-target-label",
+                x=_f(x + 3),
+                y=_f(row.y + 11),
+                text="target",
+                tip=f"{group.label}: target {_day(group.target)}",
+            )
+        )
+    return Markup("").join(parts)
+
+
+def _links(plan: GanttLayout, links: Sequence[GanttLink]) -> Markup:
+    drawn = []
+    for link in sorted(links, key=lambda k: (k.late, k.before, k.after)):
+        if link.before not in plan.centre or link.after not in plan.centre:
+            continue
+        x1, y1 = plan.ends[link.before][0], plan.centre[link.before]
+        x2, y2 = plan.ends[link.after][1], plan.centre[link.after]
+        bend = max(24.0, abs(x2 - x1) / 3)
+        d = (
+            f"M{_f(x1)},{_f(y1)} C{_f(x1 + bend)},{_f(y1)} "
+            f"{_f(x2 - bend)},{_f(y2)} {_f(x2)},{_f(y2)}"
+        )
+        css = "tl-g-link" + (" tl-g-link-late" if link.late else "")
+        marker = "tl-g-arrow-late" if link.late else "tl-g-arrow"
+        drawn.append(_PATH.format(css=css, d=d, marker=marker, tip=link.tip))
+    return Markup("").join(drawn)
+
+
+def gantt_svg(
+    groups: Sequence[GanttGroup],
+    links: Sequence[GanttLink] = (),
+    *,
+    title: str,
+    today: date,
+    zoom: Zoom = "month",
+) -> Markup:
+    """An accessible inline SVG of the roadmap; every label is escaped."""
+    if not any(s.bars for g in groups for s in g.sections) and not any(
+        g.milestones for g in groups
+    ):
+        return _EMPTY.format(title=title, text="Nothing to draw yet: no work has been rolled up.")
+    plan = layout(groups, today=today, zoom=zoom)
+    bars = [r for r in plan.rows if r.kind == "bar"]
+    late = sum(1 for r in bars if r.bar and r.bar.late)
+    desc = (
+        f"{len(bars)} bars in {len(groups)} outcomes from {plan.scale.start.isoformat()} to "
+        f"{plan.scale.end.isoformat()}, by {zoom}; {late} late; "
+        f"{len(links)} dependencies between bars, {sum(1 for k in links if k.late)} late (red)."
+    )
+    parts = [_HEAD.format(w=_f(plan.width), h=_f(plan.height), title=title, desc=desc)]
+    for day, text in plan.ticks:
+        x = plan.x(day)
+        parts.append(
+            _LINE.format(css="tl-grid", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
+        )
+        parts.append(
+            _TEXT.format(
+                css="tl-axis", x=_f(x + 3), y=_f(AXIS_H - 12), text=text, tip=day.isoformat()
+            )
+        )
+    bottoms = _group_bottoms(plan)
+    for row in plan.rows:
+        if row.kind == "group":
+            parts.append(_group(plan, row, bottoms[id(row)], today))
+        elif row.kind == "section":
+            parts.append(_label(row, "tl-g-section", PAD + 4))
+        else:
+            parts.append(_bar(plan, row, today))
+    parts.append(_links(plan, links))
+    x = plan.x(today)
+    parts.append(
+        _LINE.format(css="tl-today", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
+    )
+    parts.append(
+        _TEXT.format(
+            css="tl-today tl-label",
+            x=_f(x + 3),
+            y=_f(AXIS_H + 10),
+            text="today",
+            tip=today.isoformat(),
+        )
+    )
+    return Markup("").join(parts) + Markup("</svg>")
+
+
+def _group_bottoms(plan: GanttLayout) -> dict[int, float]:
+    """Each outcome row → the bottom of its last row (where its target mark ends)."""
+    found: dict[int, float] = {}
+    current: Row | None = None
+    for row in plan.rows:
+        if row.kind == "group":
+            current = row
+        if current is not None:
+            found[id(current)] = row.y + row.height
+    return found

@@ -1,0 +1,518 @@
+"""Queries and the one write path for tracker records. Nothing here commits.
+
+Every write of tracker data goes through ``save_page`` (pulls and webhooks alike), whose
+upserts are bulk, idempotent and **newer-wins**: a record whose tracker ``updated`` time is
+older than the stored one changes nothing, so pulls and pushes may arrive in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.store.tables import (
+    ItemRow,
+    LinkRow,
+    ProjectStatusRow,
+    SourceRow,
+    SyncRunRow,
+    SyncStateRow,
+    TransitionRow,
+)
+from connectors.base import Deletion, Page, TrackerItem
+from connectors.base import ProjectStatus as ProjectStatusRecord
+from vocabulary import RunMode, RunStatus
+
+T = TypeVar("T")
+
+# Rows per statement: far below SQLite's 32,766 bound parameters and PostgreSQL's 65,535
+# for the widest table, and large enough that round trips do not dominate.
+BATCH_ROWS = 500
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    items: int = 0
+    links: int = 0
+    transitions: int = 0
+    deleted: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.items += other.items
+        self.links += other.links
+        self.transitions += other.transitions
+        self.deleted += other.deleted
+
+
+def _chunks(rows: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT, which carries ``on_conflict_do_*`` on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+_insert = dialect_insert
+
+_ANALYZED = (ItemRow.__tablename__, TransitionRow.__tablename__, LinkRow.__tablename__)
+
+
+async def refresh_statistics(session: AsyncSession) -> bool:
+    """On PostgreSQL, ``ANALYZE`` the tables a sync fills; ``False`` elsewhere.
+
+    Without statistics (a fresh bulk load, before autovacuum comes round, or with it off)
+    the planner takes the tables for one row each and joins the items to their status
+    history in a nested loop that aggregates the whole history once per item: seconds per
+    roll-up at a few thousand items instead of milliseconds. SQLite needs nothing here.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    await session.execute(text(f"ANALYZE {', '.join(_ANALYZED)}"))
+    return True
+
+
+def item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]:
+    """The row that stores ``item`` (every column but the id), as the upsert binds it."""
+    return {
+        "source_id": source_id,
+        "external_id": item.external_id,
+        "key": item.key,
+        "url": item.url,
+        "title": item.title,
+        "kind": str(item.kind),
+        "issue_type": item.issue_type,
+        "hierarchy_level": item.hierarchy_level,
+        "status": item.status,
+        "status_category": str(item.status_category),
+        "project": item.project,
+        "projects": list(item.projects),
+        "section": item.section,
+        "parent_key": item.parent_key,
+        "assignee": item.assignee,
+        "assignee_email": item.assignee_email,
+        "estimate": item.estimate,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "resolved_at": item.resolved_at,
+        "start_on": item.start_on,
+        "due_on": item.due_on,
+        "labels": list(item.labels),
+        "components": list(item.components),
+        "fix_versions": list(item.fix_versions),
+        "custom_fields": dict(item.custom_fields),
+        "deleted": False,
+        "deleted_at": None,
+        "synced_at": now,
+    }
+
+
+async def upsert_items(
+    session: AsyncSession, source_id: int, items: Sequence[TrackerItem], *, now: datetime
+) -> set[str]:
+    """Insert or update items, newer-wins; return the external ids that were written.
+
+    An item is written when it is new, strictly newer than the stored row, or exactly as
+    new and not deleted (re-applying the same version is harmless; resurrecting a deleted
+    item takes a newer version).
+    """
+    latest: dict[str, TrackerItem] = {}
+    for item in items:
+        seen = latest.get(item.external_id)
+        if seen is None or item.updated_at >= seen.updated_at:
+            latest[item.external_id] = item
+    rows = [item_row(source_id, item, now) for item in latest.values()]
+    if not rows:
+        return set()
+    stmt = _insert(session, ItemRow.__table__)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "external_id"],
+        set_={c: excluded[c] for c in rows[0] if c not in ("source_id", "external_id")},
+        where=or_(
+            excluded.updated_at > ItemRow.updated_at,
+            and_(excluded.updated_at == ItemRow.updated_at, ItemRow.deleted.is_(False)),
+        ),
+    ).returning(ItemRow.external_id)
+    return set(await _execute_many(session, stmt, rows))
+
+
+async def _execute_many(
+    session: AsyncSession, stmt: Any, rows: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """Run one statement over many parameter sets; return the first RETURNING column.
+
+    One cached statement with many parameter sets lets SQLAlchemy batch them into
+    multi-row VALUES ("insertmanyvalues") without compiling a new statement per batch.
+    """
+    connection = await session.connection()
+    returned: list[Any] = []
+    for chunk in _chunks(rows):
+        result = await connection.execute(stmt, list(chunk))
+        if result.returns_rows:
+            returned.extend(result.scalars())
+    return returned
+
+
+async def replace_links(session: AsyncSession, source_id: int, items: Iterable[TrackerItem]) -> int:
+    """Make each given item's stored links exactly the set its record lists."""
+    items = list(items)
+    if not items:
+        return 0
+    for chunk in _chunks([i.external_id for i in items]):
+        await session.execute(
+            delete(LinkRow).where(
+                LinkRow.origin_source_id == source_id, LinkRow.origin_external_id.in_(chunk)
+            )
+        )
+    rows = [
+        {
+            "origin_source_id": source_id,
+            "origin_external_id": item.external_id,
+            "origin_updated_at": item.updated_at,
+            "from_source": link.from_source,
+            "from_key": link.from_key,
+            "to_source": link.to_source,
+            "to_key": link.to_key,
+            "kind": link.kind,
+            "link_type": link.link_type,
+        }
+        for item in items
+        for link in item.links
+    ]
+    if rows:
+        await _execute_many(
+            session, _insert(session, LinkRow.__table__).on_conflict_do_nothing(), rows
+        )
+    return len(rows)
+
+
+async def insert_transitions(
+    session: AsyncSession, source_id: int, items: Iterable[TrackerItem]
+) -> int:
+    """Record status history; a transition already stored (same history id) is left as is."""
+    rows = [
+        {
+            "source_id": source_id,
+            "item_external_id": item.external_id,
+            "external_id": t.external_id,
+            "at": t.at,
+            "from_status": t.from_status,
+            "to_status": t.to_status,
+            "from_category": str(t.from_category) if t.from_category else None,
+            "to_category": str(t.to_category) if t.to_category else None,
+            "author": t.author,
+        }
+        for item in items
+        for t in item.transitions or ()
+    ]
+    if not rows:
+        return 0
+    stmt = (
+        _insert(session, TransitionRow.__table__)
+        .on_conflict_do_nothing()
+        .returning(TransitionRow.id)
+    )
+    return len(await _execute_many(session, stmt, rows))
+
+
+async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequence[Deletion]) -> int:
+    """Tombstone items: they leave every roll-up but keep their row and history."""
+    count = 0
+    for chunk in _chunks(list(deletions)):
+        at = max(d.at for d in chunk)
+        result = await session.execute(
+            update(ItemRow)
+            .where(
+                ItemRow.source_id == source_id,
+                ItemRow.external_id.in_([d.external_id for d in chunk]),
+                ItemRow.deleted.is_(False),
+            )
+            .values(deleted=True, deleted_at=at)
+            .returning(ItemRow.id)
+        )
+        count += len(result.all())
+    return count
+
+
+async def undelete(session: AsyncSession, source_id: int, external_ids: Iterable[str]) -> int:
+    """Lift tombstones the tracker took back (a task restored from the trash)."""
+    count = 0
+    for chunk in _chunks(sorted(external_ids)):
+        result = await session.execute(
+            update(ItemRow)
+            .where(
+                ItemRow.source_id == source_id,
+                ItemRow.external_id.in_(chunk),
+                ItemRow.deleted.is_(True),
+            )
+            .values(deleted=False, deleted_at=None)
+            .returning(ItemRow.id)
+        )
+        count += len(result.all())
+    return count
+
+
+async def lift_tombstones(
+    session: AsyncSession, source_id: int, external_ids: Iterable[str], *, before: datetime
+) -> int:
+    """Lift tombstones set before ``before`` from items the tracker has just returned.
+
+    An item read from the tracker after it was tombstoned exists, whatever its ``updated``:
+    the tombstone came from a read that fell short. A tombstone set after the read began
+    (a deletion that arrived meanwhile) stands.
+    """
+    count = 0
+    for chunk in _chunks(sorted(set(external_ids))):
+        result = await session.execute(
+            update(ItemRow)
+            .where(
+                ItemRow.source_id == source_id,
+                ItemRow.external_id.in_(chunk),
+                ItemRow.deleted.is_(True),
+                or_(ItemRow.deleted_at.is_(None), ItemRow.deleted_at < before),
+            )
+            .values(deleted=False, deleted_at=None)
+            .returning(ItemRow.id)
+        )
+        count += len(result.all())
+    return count
+
+
+async def upsert_project_statuses(
+    session: AsyncSession,
+    source_id: int,
+    statuses: Sequence[ProjectStatusRecord],
+    *,
+    now: datetime,
+) -> int:
+    """Keep each project's latest status update: an older one than stored changes nothing."""
+    latest: dict[str, ProjectStatusRecord] = {}
+    for status in statuses:
+        seen = latest.get(status.project)
+        if seen is None or status.posted_at >= seen.posted_at:
+            latest[status.project] = status
+    rows = [
+        {
+            "source_id": source_id,
+            "project": s.project,
+            "project_name": s.project_name,
+            "external_id": s.external_id,
+            "status_type": s.status_type,
+            "color": s.color,
+            "title": s.title,
+            "text": s.text,
+            "author": s.author,
+            "posted_at": s.posted_at,
+            "synced_at": now,
+        }
+        for s in latest.values()
+    ]
+    if not rows:
+        return 0
+    stmt = _insert(session, ProjectStatusRow.__table__)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "project"],
+        set_={c: excluded[c] for c in rows[0] if c not in ("source_id", "project")},
+        where=excluded.posted_at >= ProjectStatusRow.posted_at,
+    ).returning(ProjectStatusRow.id)
+    return len(await _execute_many(session, stmt, rows))
+
+
+async def list_project_statuses(
+    session: AsyncSession, source_id: int
+) -> Sequence[ProjectStatusRow]:
+    """The latest status of each of the source's projects that has one."""
+    return (
+        await session.scalars(
+            select(ProjectStatusRow)
+            .where(ProjectStatusRow.source_id == source_id)
+            .order_by(ProjectStatusRow.project)
+        )
+    ).all()
+
+
+async def save_page(
+    session: AsyncSession,
+    source_id: int,
+    page: Page,
+    *,
+    now: datetime,
+    read_after: datetime | None = None,
+) -> WriteCounts:
+    """Store one page of records: items, then the links and history of those that won.
+
+    ``read_after`` says the page was read from the tracker after that instant (a pull, not
+    a webhook's payload): its items then lift tombstones set before it.
+    """
+    written = await upsert_items(session, source_id, page.items, now=now)
+    if read_after is not None:
+        await lift_tombstones(
+            session, source_id, [i.external_id for i in page.items], before=read_after
+        )
+    applied = [i for i in page.items if i.external_id in written]
+    counts = WriteCounts(
+        items=len(written),
+        links=await replace_links(session, source_id, applied),
+        transitions=await insert_transitions(
+            session, source_id, [i for i in page.items if i.transitions is not None]
+        ),
+        deleted=await mark_deleted(session, source_id, page.deletions),
+    )
+    await upsert_project_statuses(session, source_id, page.statuses, now=now)
+    return counts
+
+
+async def list_live_external_ids(
+    session: AsyncSession, source_id: int, *, project: str | None = None
+) -> set[str]:
+    """External ids of the source's items that are not deleted (optionally one project's)."""
+    stmt = select(ItemRow.external_id).where(
+        ItemRow.source_id == source_id, ItemRow.deleted.is_(False)
+    )
+    if project is not None:
+        stmt = stmt.where(ItemRow.project == project)
+    return set(await session.scalars(stmt))
+
+
+async def list_deleted_external_ids(session: AsyncSession, source_id: int) -> set[str]:
+    """External ids of the source's tombstoned items."""
+    stmt = select(ItemRow.external_id).where(
+        ItemRow.source_id == source_id, ItemRow.deleted.is_(True)
+    )
+    return set(await session.scalars(stmt))
+
+
+async def list_live_in_scope(session: AsyncSession, source_id: int, scope: str) -> dict[str, str]:
+    """External id → key of the source's live items that belong to ``scope``.
+
+    An item belongs to every project it is in (``projects``), not just its home project,
+    so a multi-homed item is a member of each.
+    """
+    rows = await session.execute(
+        select(ItemRow.external_id, ItemRow.key, ItemRow.project, ItemRow.projects).where(
+            ItemRow.source_id == source_id, ItemRow.deleted.is_(False)
+        )
+    )
+    return {
+        external_id: key
+        for external_id, key, project, projects in rows
+        if project == scope or scope in (projects or ())
+    }
+
+
+async def get_sync_state(session: AsyncSession, source_id: int, scope: str) -> SyncStateRow | None:
+    return await session.scalar(
+        select(SyncStateRow).where(SyncStateRow.source_id == source_id, SyncStateRow.scope == scope)
+    )
+
+
+async def list_sync_states(session: AsyncSession, source_id: int) -> Sequence[SyncStateRow]:
+    return (
+        await session.scalars(select(SyncStateRow).where(SyncStateRow.source_id == source_id))
+    ).all()
+
+
+async def advance_cursor(
+    session: AsyncSession,
+    source_id: int,
+    scope: str,
+    cursor_at: datetime | None,
+    *,
+    run_started_at: datetime,
+    status: RunStatus = RunStatus.SUCCEEDED,
+    error: str | None = None,
+    token: str | None = None,
+) -> SyncStateRow:
+    """Record a scope's run in the caller's transaction; the cursor never moves backwards.
+
+    Call it in the same transaction as the rows the cursor covers: if that transaction
+    fails, the cursor stays where it was and the next run repeats the window.
+    """
+    state = await get_sync_state(session, source_id, scope)
+    if state is None:
+        state = SyncStateRow(source_id=source_id, scope=scope)
+        session.add(state)
+    if cursor_at is not None and (state.cursor_at is None or cursor_at > state.cursor_at):
+        state.cursor_at = cursor_at
+    if token is not None:
+        state.token = token
+    state.last_run_started_at = run_started_at
+    state.last_run_status = status
+    state.last_error = error
+    await session.flush()
+    return state
+
+
+async def get_source(session: AsyncSession, name: str) -> SourceRow | None:
+    return await session.scalar(select(SourceRow).where(SourceRow.name == name))
+
+
+async def count_items(session: AsyncSession, source_id: int, *, deleted: bool = False) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ItemRow)
+            .where(ItemRow.source_id == source_id, ItemRow.deleted.is_(deleted))
+        )
+        or 0
+    )
+
+
+async def upsert_source(
+    session: AsyncSession,
+    *,
+    name: str,
+    kind: str,
+    base_url: str,
+    options: Mapping[str, Any],
+    now: datetime,
+) -> SourceRow:
+    """Create or refresh the row of a configured source (the configuration is the truth)."""
+    source = await get_source(session, name)
+    if source is None:
+        source = SourceRow(name=name, kind=kind, base_url=base_url, created_at=now)
+        session.add(source)
+    source.kind, source.base_url, source.options, source.updated_at = (
+        kind,
+        base_url,
+        dict(options),
+        now,
+    )
+    await session.flush()
+    return source
+
+
+async def get_last_run(
+    session: AsyncSession, source_id: int, *, statuses: Sequence[str] | None = None
+) -> SyncRunRow | None:
+    """The source's most recent pull (not census), optionally only one that ended so."""
+    stmt = select(SyncRunRow).where(
+        SyncRunRow.source_id == source_id, SyncRunRow.mode != RunMode.CENSUS
+    )
+    if statuses is not None:
+        stmt = stmt.where(SyncRunRow.status.in_(list(statuses)))
+    return await session.scalar(
+        stmt.order_by(SyncRunRow.started_at.desc(), SyncRunRow.id.desc()).limit(1)
+    )
+
+
+async def list_sync_runs(
+    session: AsyncSession, *, source_id: int | None = None, limit: int = 50
+) -> Sequence[tuple[SyncRunRow, str]]:
+    """Recent runs, newest first, each with its source's name."""
+    stmt = select(SyncRunRow, SourceRow.name).join(SourceRow, SourceRow.id == SyncRunRow.source_id)
+    if source_id is not None:
+        stmt = stmt.where(SyncRunRow.source_id == source_id)
+    stmt = stmt.order_by(SyncRunRow.started_at.desc(), SyncRunRow.id.desc()).limit(limit)
+    return [(run, name) for run, name in (await session.execute(stmt)).all()]

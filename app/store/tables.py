@@ -1,0 +1,485 @@
+"""The store's tables: a tracker-neutral copy of the trackers plus what Throughline derives.
+
+Items, links and transitions are keyed on the tracker's own stable identifiers so a pull
+and a webhook describing the same change land on the same row. Every datetime is UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.store.engine import Base, UTCDateTime, word_column
+from vocabulary import EventState, ItemKind, RunMode, RunStatus, StatusCategory
+
+JSONDict = dict[str, Any]
+
+
+class SourceRow(Base):
+    """A configured tracker connection; the configuration file is its source of truth."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    base_url: Mapped[str] = mapped_column(String(512))
+    options: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemRow(Base):
+    """One issue, task, epic or milestone as the tracker last described it."""
+
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_item_source_key", "source_id", "key"),
+        Index("ix_item_source_parent", "source_id", "parent_key"),
+        Index("ix_item_source_project", "source_id", "project"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[ItemKind] = mapped_column(word_column(ItemKind))
+    issue_type: Mapped[str | None] = mapped_column(String(64))
+    hierarchy_level: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(128))
+    status_category: Mapped[StatusCategory] = mapped_column(word_column(StatusCategory))
+    project: Mapped[str | None] = mapped_column(String(128))
+    projects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    section: Mapped[str | None] = mapped_column(String(256))
+    parent_key: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(256))
+    assignee_email: Mapped[str | None] = mapped_column(String(256))
+    estimate: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    start_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    components: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fix_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    custom_fields: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkRow(Base):
+    """A directed dependency ``from`` → ``to`` (``from`` blocks ``to``) as one item reports it.
+
+    Each item owns the set of links its own record lists (``origin``); a link reported by
+    both ends is stored twice and deduplicated when read. Re-syncing an item replaces
+    exactly its own set, so a removed link disappears without touching anyone else's.
+    Endpoints are (source name, key) pairs and may cross projects and trackers.
+    """
+
+    __tablename__ = "link"
+    __table_args__ = (
+        UniqueConstraint(
+            "origin_source_id",
+            "origin_external_id",
+            "from_source",
+            "from_key",
+            "to_source",
+            "to_key",
+            "kind",
+        ),
+        Index("ix_link_from", "from_source", "from_key"),
+        Index("ix_link_to", "to_source", "to_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin_source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    origin_external_id: Mapped[str] = mapped_column(String(64))
+    origin_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    from_source: Mapped[str] = mapped_column(String(64))
+    from_key: Mapped[str] = mapped_column(String(64))
+    to_source: Mapped[str] = mapped_column(String(64))
+    to_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    link_type: Mapped[str | None] = mapped_column(String(128))
+
+
+class TransitionRow(Base):
+    """One status change of an item; the history behind throughput and cycle time."""
+
+    __tablename__ = "transition"
+    __table_args__ = (
+        UniqueConstraint("source_id", "item_external_id", "external_id"),
+        Index("ix_transition_source_at", "source_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    item_external_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    from_status: Mapped[str | None] = mapped_column(String(128))
+    to_status: Mapped[str] = mapped_column(String(128))
+    from_category: Mapped[str | None] = mapped_column(String(16))
+    to_category: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(String(256))
+
+
+class ProjectStatusRow(Base):
+    """The latest status a team posted for its project (an Asana status update).
+
+    One row per project: a newer update replaces it, an older one never does.
+    """
+
+    __tablename__ = "project_status"
+    __table_args__ = (UniqueConstraint("source_id", "project"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(64))
+    project_name: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str] = mapped_column(String(64))
+    status_type: Mapped[str] = mapped_column(String(32))
+    color: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(256))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SyncStateRow(Base):
+    """The incremental cursor of one source and scope (a project, or the whole source)."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (UniqueConstraint("source_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(256))
+    cursor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    token: Mapped[str | None] = mapped_column(Text)
+    """An opaque resume token the tracker issued for this scope (e.g. an Asana sync token)."""
+    last_run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_status: Mapped[RunStatus | None] = mapped_column(word_column(RunStatus))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_census_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncRunRow(Base):
+    """One sync of one source: when, what it did, and how it ended."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    mode: Mapped[RunMode] = mapped_column(word_column(RunMode))
+    """full | incremental | census | refetch"""
+    status: Mapped[RunStatus] = mapped_column(word_column(RunStatus))
+    """running | succeeded | partial | failed | abandoned"""
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    items_written: Mapped[int] = mapped_column(Integer, default=0)
+    links_written: Mapped[int] = mapped_column(Integer, default=0)
+    transitions_written: Mapped[int] = mapped_column(Integer, default=0)
+    items_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    rate_limited: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgramRow(Base):
+    """A program from the configuration, with a row so derived data can refer to it."""
+
+    __tablename__ = "program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    timezone: Mapped[str] = mapped_column(String(64))
+    baseline_on: Mapped[date | None] = mapped_column(Date)
+    config: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    outcomes: Mapped[list[OutcomeRow]] = relationship(
+        back_populates="program", lazy="raise", order_by="OutcomeRow.position"
+    )
+
+
+class OutcomeRow(Base):
+    """A business outcome of a program: selectors choose its items, a target dates it."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (UniqueConstraint("program_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    target_on: Mapped[date | None] = mapped_column(Date)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    selectors: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    program: Mapped[ProgramRow] = relationship(back_populates="outcomes", lazy="raise")
+
+
+class RiskRow(Base):
+    """A risk: a register entry a person keeps, or one the roll-up derived from the data."""
+
+    __tablename__ = "risk"
+    __table_args__ = (
+        Index("ix_risk_program_open", "program_id", "closed_at"),
+        UniqueConstraint("program_id", "fingerprint"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    outcome_key: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    """register | derived"""
+    rule: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(128))
+    """Identity of a derived risk across recomputations (rule + subject); null for register."""
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    probability: Mapped[int | None] = mapped_column(Integer)
+    impact: Mapped[int | None] = mapped_column(Integer)
+    roam: Mapped[str | None] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(256))
+    mitigation: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SnapshotRow(Base):
+    """How a program (``outcome_key`` empty) or one outcome stood on a day."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (UniqueConstraint("program_id", "outcome_key", "taken_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    outcome_key: Mapped[str] = mapped_column(String(64), default="")
+    taken_on: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scope_count: Mapped[int] = mapped_column(Integer, default=0)
+    done_count: Mapped[int] = mapped_column(Integer, default=0)
+    scope_estimate: Mapped[float] = mapped_column(Float, default=0.0)
+    done_estimate: Mapped[float] = mapped_column(Float, default=0.0)
+    rag: Mapped[str] = mapped_column(String(8))
+    forecast_p50_on: Mapped[date | None] = mapped_column(Date)
+    forecast_p85_on: Mapped[date | None] = mapped_column(Date)
+    forecast_p95_on: Mapped[date | None] = mapped_column(Date)
+    probability_on_time: Mapped[float | None] = mapped_column(Float)
+    data: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    document: Mapped[JSONDict | None] = mapped_column(JSON)
+    """On the program's row: its status document, late dependencies and open risks as the
+    day ended — what a weekly report of that day is written from."""
+
+
+class ReportRow(Base):
+    """The weekly status page of a program for one ISO week, in every format."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("program_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    """ISO week, e.g. 2026-W47"""
+    generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    snapshot_on: Mapped[date | None] = mapped_column(Date)
+    rag: Mapped[str | None] = mapped_column(String(8))
+    data: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    html: Mapped[str | None] = mapped_column(Text)
+    markdown: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    deliveries: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When delivery was let go: at generation, or (in review mode) with the notes or an
+    explicit send. Null while a report waits for review or was generated on demand."""
+
+
+class WebhookEventRow(Base):
+    """A webhook delivery, stored before it is acknowledged so none is ever lost.
+
+    ``id`` is the order of arrival; the worker drains each source in that order.
+    """
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (
+        UniqueConstraint("source_id", "delivery_id"),
+        Index("ix_webhook_event_state", "state", "next_attempt_at"),
+        Index("ix_webhook_event_source_state", "source_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    """Jira's ``X-Atlassian-Webhook-Identifier`` (stable across retries), else a SHA-256 of
+    the body (Asana sends no delivery id)."""
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False for unsigned deliveries an operator allowed: hints to re-fetch, never data."""
+    state: Mapped[EventState] = mapped_column(word_column(EventState), default=EventState.PENDING)
+    """pending | applied | failed | rejected"""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookSubscriptionRow(Base):
+    """What Throughline knows of a source's webhooks: secrets, registrations, liveness.
+
+    Asana secrets (one per webhook, keyed by the resource named in the target's query) are
+    stored sealed with the server's key and never shown. ``handshake_open_until`` is set by
+    ``throughline webhooks register``: only then may a handshake set a secret, so nobody
+    can replace it by posting a handshake of their own.
+    """
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), unique=True)
+    secrets: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    handshake_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhook_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Ids the tracker gave the registered webhooks (Asana gids, Jira dynamic ids)."""
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Jira dynamic webhooks expire after 30 days unless refreshed."""
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    store_lag_seconds: Mapped[float | None] = mapped_column(Float)
+    """Of the last applied batch: tracker ``updated`` → visible in the store (the worst)."""
+    rollup_lag_seconds: Mapped[float | None] = mapped_column(Float)
+    """Of the last applied batch: tracker ``updated`` → visible in the roll-up (the worst)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProgramStatusRow(Base):
+    """A program's last roll-up, stored whole so that reading a status is one lookup.
+
+    ``status`` is the program document the API serves (outcomes without their
+    contributors), ``dependencies`` the dependency map, ``roadmap`` and ``resources``
+    the timeline and who carries the work; all are rewritten by every recomputation,
+    never by a read.
+    """
+
+    __tablename__ = "program_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("program.id", ondelete="CASCADE"), unique=True
+    )
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rag: Mapped[str] = mapped_column(String(8))
+    status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    dependencies: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    roadmap: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
+    resources: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
+
+
+class OutcomeStatusRow(Base):
+    """An outcome's last roll-up, with every contributor behind its figures."""
+
+    __tablename__ = "outcome_status"
+    __table_args__ = (UniqueConstraint("program_id", "outcome_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    outcome_key: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rag: Mapped[str] = mapped_column(String(8))
+    status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+
+
+class ProgramItemRow(Base):
+    """An item behind one of a program's figures, as the last recomputation counted it.
+
+    ``facet`` says which figure: ``outcome`` (a unit of work of the outcome ``name``) or
+    ``check`` (an item the data-quality check ``name`` flagged). Items are named by source
+    and key, as the roll-up names them, so every count on a page can list its items.
+    """
+
+    __tablename__ = "program_item"
+    __table_args__ = (
+        UniqueConstraint("program_id", "facet", "name", "source_id", "key"),
+        Index("ix_program_item_source_key", "source_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    facet: Mapped[str] = mapped_column(String(16))
+    """outcome | check"""
+    name: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+
+
+class RiskEventRow(Base):
+    """A risk opening or closing: the history behind "risks opened and closed since"."""
+
+    __tablename__ = "risk_event"
+    __table_args__ = (Index("ix_risk_event_program_at", "program_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risk.id", ondelete="CASCADE"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    """opened | closed"""
+
+
+class JobRunRow(Base):
+    """The latest due time of each scheduled job that some process claimed, and whether
+    it finished: how replicas whose schedulers all fire at the same instant run it once.
+
+    A claim is taken and checked under the job's cross-process lock (``app.store.locks``); a
+    claim left unfinished by a process that died is taken over by the next one to fire.
+    """
+
+    __tablename__ = "job_run"
+
+    job_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner: Mapped[str] = mapped_column(String(128))
+    """host:pid of the process that claimed it."""

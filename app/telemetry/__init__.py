@@ -1,0 +1,3 @@
+"""What a process tells its operators: structured logs and Prometheus metrics."""
+
+__all__ = ["logs", "metrics"]

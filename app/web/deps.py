@@ -1,0 +1,116 @@
+"""Request dependencies as ``Annotated`` aliases, so route signatures read as data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import ThroughlineConfig
+from app.config.settings import Settings
+from app.runtime.state import AppState
+from app.store.engine import session_scope
+from app.web.auth import Principal, Role, TokenRegistry
+from app.web.cache import ResponseCache
+
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
+# function in a worker thread, a needless hop on every request.
+
+
+async def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.throughline
+    return state
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler returns, rolled back if it raises."""
+    state: AppState = request.app.state.throughline
+    maker = state.read_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
+    async with session_scope(maker) as session:
+        yield session
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+# scope="function": the commit happens before the response is sent, so a failed commit is
+# an error answer, not a success the client was wrongly told about.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_settings_dep(state: StateDep) -> Settings:
+    return state.settings
+
+
+async def get_config(state: StateDep) -> ThroughlineConfig:
+    return state.config
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
+
+
+def response_cache_of(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.response_cache
+    return cache
+
+
+async def get_response_cache(request: Request) -> ResponseCache:
+    return response_cache_of(request)
+
+
+ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
+
+
+SESSION_COOKIE = "throughline_session"
+"""The signed session the sign-in page sets (see ``app.web.auth``); never the token itself."""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return None
+
+
+def tokens_of(request: Request) -> TokenRegistry:
+    """The app's tokens and signed sessions (built by the lifespan)."""
+    tokens: TokenRegistry = request.app.state.tokens
+    return tokens
+
+
+def authenticate(request: Request) -> Principal | None:
+    """Who sent a request: a Bearer token first, else the session cookie."""
+    tokens = tokens_of(request)
+    token = _bearer(request)
+    if token is not None or not tokens.enabled:
+        return tokens.authenticate(token)
+    return tokens.authenticate_session(request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC))
+
+
+def require(role: Role) -> object:
+    """A dependency that lets a request through only with a token of at least ``role``."""
+
+    async def check(request: Request, state: StateDep) -> Principal:
+        principal = authenticate(request)
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "A valid API token is required (Authorization: Bearer <token>).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if principal.role < role:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"This needs the {role.name.lower()} role; the token "
+                f"{principal.name!r} has {principal.role.name.lower()}.",
+            )
+        return principal
+
+    return Depends(check)
+
+
+ViewerDep = Annotated[Principal, require(Role.VIEWER)]
+AdminDep = Annotated[Principal, require(Role.ADMIN)]

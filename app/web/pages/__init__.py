@@ -1,0 +1,50 @@
+"""The HTML pages: routes that call the same services as the JSON API and render
+``templates/``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config.settings import Settings
+from app.programs import lookup
+from app.web.cache import ResponseCache
+from app.web.pages import (
+    assets,
+    context,
+    csrf,
+    dependencies,
+    items,
+    plans,
+    portfolio,
+    program,
+    risks,
+    signin,
+    sources,
+)
+from app.web.pages.render import Renderer
+from app.web.security import SecurityHeaders
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the pages, their error handling and the security headers to the app."""
+    app.state.renderer = Renderer()
+    app.state.response_cache = ResponseCache(settings.server.cache_seconds)
+    for module in (
+        assets,
+        signin,
+        portfolio,
+        program,
+        dependencies,
+        plans,
+        risks,
+        items,
+        sources,
+    ):
+        app.include_router(module.router)
+    app.add_exception_handler(context.SignInRequired, context.sign_in_required)
+    app.add_exception_handler(context.NotAllowed, context.not_allowed)
+    app.add_exception_handler(csrf.CsrfFailed, context.csrf_failed)
+    app.add_exception_handler(lookup.NotFound, context.not_found)
+    app.add_exception_handler(StarletteHTTPException, context.http_error)
+    app.add_middleware(SecurityHeaders)

@@ -1,0 +1,114 @@
+"""A program's dependencies: the map at a chosen level, and the late ones as a sortable
+table (sorted on the server through query parameters, so the page needs no script)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from app.programs import dependency_map, documents, lookup
+from app.render.depmap import dependency_map_svg
+from app.web.deps import ConfigDep, SessionDep
+from app.web.pages.context import PageDep
+from app.web.pages.links import item_url, items_url
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LateRow:
+    edge: documents.DependencyEdge
+    before: documents.DependencyNode | None
+    after: documents.DependencyNode | None
+
+
+def late_rows(deps: documents.Dependencies) -> list[LateRow]:
+    nodes = {n.key: n for n in deps.nodes}
+    return [
+        LateRow(edge=e, before=nodes.get(e.from_), after=nodes.get(e.to))
+        for e in deps.edges
+        if e.late
+    ]
+
+
+LateOrder = Literal["blocker", "blocked", "reason", "due", "expected", "project"]
+COLUMNS: tuple[tuple[LateOrder, str], ...] = (
+    ("blocker", "Waits on"),
+    ("blocked", "Blocked"),
+    ("project", "Projects"),
+    ("due", "Blocker due"),
+    ("expected", "Blocker expected"),
+    ("reason", "Why late"),
+)
+_FAR = date.max
+
+
+def sort_late(rows: Sequence[LateRow], by: LateOrder, descending: bool) -> list[LateRow]:
+    """Late dependencies ordered by a column; rows without a value go last either way."""
+    keys: dict[LateOrder, Callable[[LateRow], Any]] = {
+        "blocker": lambda r: r.edge.from_,
+        "blocked": lambda r: r.edge.to,
+        "reason": lambda r: r.edge.reason or "",
+        "due": lambda r: r.before.due_on if r.before else None,
+        "expected": lambda r: r.before.expected_on if r.before else None,
+        "project": lambda r: r.before.project or "" if r.before else "",
+    }
+    key = keys[by]
+    present = [r for r in rows if key(r) is not None]
+    absent = [r for r in rows if key(r) is None]
+    present.sort(key=lambda r: (key(r), r.edge.from_, r.edge.to), reverse=descending)
+    return present + absent
+
+
+@router.get("/programs/{key}/dependencies", name="dependencies_page")
+async def dependencies_page(
+    key: str,
+    page: PageDep,
+    session: SessionDep,
+    config: ConfigDep,
+    level: Annotated[dependency_map.Level, Query()] = "epic",
+    sort: Annotated[LateOrder, Query()] = "due",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+) -> Response:
+    async def build() -> Response:
+        program = await lookup.get_program(session, config, key)
+        deps = await lookup.read_dependencies(session, config, key)
+
+        def members(nodes: Sequence[documents.DependencyNode]) -> str:
+            if len(nodes) == 1:
+                return item_url(nodes[0].source, nodes[0].key, key)
+            return items_url(program=key, keys=[n.key for n in nodes][:200])
+
+        drawn = await dependency_map.build(session, deps, level, href=members)
+        svg = (
+            None
+            if drawn.too_many
+            else dependency_map_svg(
+                drawn.nodes, drawn.edges, title=f"{program.config.name}: dependencies by {level}"
+            )
+        )
+        return page.render(
+            "dependencies.html",
+            {
+                "program": program.config,
+                "deps": deps,
+                "map": drawn,
+                "svg": svg,
+                "levels": dependency_map.LEVELS,
+                "late": sort_late(late_rows(deps), sort, order == "desc"),
+                "columns": COLUMNS,
+                "sort": sort,
+                "order": order,
+                "names": {n.id: n.label for n in drawn.nodes},
+                "nodes": {n.key: n for n in deps.nodes},
+                "item_url": item_url,
+                "items_url": items_url,
+            },
+        )
+
+    return await page.cached(build)

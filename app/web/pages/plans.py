@@ -1,0 +1,192 @@
+"""A program's roadmap (the Gantt chart and its table) and its resources (who carries the
+work): pages over the same services as ``/api/programs/{key}/roadmap`` and ``/resources``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from app.programs import documents, lookup, plans
+from app.render.gantt import GanttLink, gantt_svg
+from app.render.timeline import ZOOMS, Diamond, GanttBar, GanttGroup, GanttSection, Zoom
+from app.web.deps import ConfigDep, SessionDep
+from app.web.pages.context import PageDep
+from app.web.pages.links import external, item_url, items_url
+
+router = APIRouter(include_in_schema=False)
+
+
+def _bar_label(bar: documents.RoadmapBar) -> str:
+    if bar.kind == "epic":
+        return f"{bar.key} {bar.title}"
+    return f"{bar.project_name or bar.title} (work under no epic)"
+
+
+def _bar_href(bar: documents.RoadmapBar, program: str) -> str:
+    if bar.key is not None:
+        return item_url(bar.source, bar.key, program)
+    return items_url(program=program, outcome=bar.outcome, source=bar.source)
+
+
+def _decided_by(outcome: documents.RoadmapOutcome) -> str:
+    teams = outcome.teams
+    if teams is None or teams.deciding is None:
+        return ""
+    share = next(s for s in teams.shares if s.key == teams.deciding)
+    return f"decided by {share.name} ({100 * (share.decides or 0):.0f} % of trials)"
+
+
+def gantt_groups(
+    found: documents.Roadmap, program: str
+) -> tuple[list[GanttGroup], list[GanttLink]]:
+    """The roadmap document as the chart's groups (outcome → project → bars) and arrows."""
+    names = {b.id: _bar_label(b) for b in found.bars}
+    groups = []
+    for outcome in found.outcomes:
+        bars = [b for b in found.bars if b.outcome == outcome.key]
+        projects = list(dict.fromkeys((b.source, b.project, b.project_name) for b in bars))
+        sections = tuple(
+            GanttSection(
+                f"{source} · {name or project or '(no project)'}",
+                tuple(
+                    _gantt_bar(b, found, program)
+                    for b in bars
+                    if (b.source, b.project) == (source, project)
+                ),
+            )
+            for source, project, name in projects
+        )
+        detail = ", ".join(
+            part
+            for part in (
+                f"target {outcome.target.isoformat()}" if outcome.target else "",
+                f"P85 {outcome.p85.isoformat()}" if outcome.p85 else "",
+                _decided_by(outcome),
+            )
+            if part
+        )
+        groups.append(
+            GanttGroup(
+                label=outcome.name,
+                detail=detail,
+                href=f"/programs/{program}/outcomes/{outcome.key}",
+                target=outcome.target,
+                p50=outcome.p50,
+                p85=outcome.p85,
+                sections=sections,
+                milestones=tuple(
+                    _diamond(m, program)
+                    for m in found.milestones
+                    if m.outcome == outcome.key and m.bar is None
+                ),
+            )
+        )
+    links = [
+        GanttLink(
+            link.from_,
+            link.to,
+            link.late > 0,
+            f"{names.get(link.from_, link.from_)} → {names.get(link.to, link.to)}: "
+            f"{link.count} dependenc{'y' if link.count == 1 else 'ies'}"
+            + (f", {link.late} late" if link.late else ""),
+        )
+        for link in found.links
+    ]
+    return groups, links
+
+
+def _diamond(m: documents.RoadmapMilestone, program: str) -> Diamond:
+    return Diamond(f"{m.key} {m.title}", m.due_on, m.done, item_url(m.source, m.key, program))
+
+
+def _gantt_bar(bar: documents.RoadmapBar, found: documents.Roadmap, program: str) -> GanttBar:
+    base = bar.baseline
+    return GanttBar(
+        id=bar.id,
+        label=_bar_label(bar),
+        detail=f"{bar.done} of {bar.scope} done"
+        + (f", slipped {bar.slip_days} days since the baseline" if bar.slip_days else ""),
+        href=_bar_href(bar, program),
+        start=bar.start,
+        due=bar.due,
+        finished_on=bar.finished_on,
+        p50=bar.p50,
+        p85=bar.p85,
+        late=bar.late,
+        critical=bar.critical,
+        baseline=(base.start, base.p85 or base.due) if base else None,
+        milestones=tuple(_diamond(m, program) for m in found.milestones if m.bar == bar.id),
+    )
+
+
+@router.get("/programs/{key}/roadmap", name="roadmap_page")
+async def roadmap_page(
+    key: str,
+    page: PageDep,
+    session: SessionDep,
+    config: ConfigDep,
+    zoom: Annotated[Zoom, Query()] = "month",
+    baseline: Annotated[date | None, Query()] = None,
+) -> Response:
+    async def build() -> Response:
+        program = await lookup.get_program(session, config, key)
+        found = await plans.read_roadmap(session, config, key, baseline_on=baseline)
+        groups, links = gantt_groups(found, key)
+        today = found.as_of or datetime.now(program.zone).date()
+        return page.render(
+            "roadmap.html",
+            {
+                "program": program.config,
+                "roadmap": found,
+                "svg": gantt_svg(
+                    groups,
+                    links,
+                    title=f"{program.config.name}: roadmap by {zoom}",
+                    today=today,
+                    zoom=zoom,
+                ),
+                "zoom": zoom,
+                "zooms": ZOOMS,
+                "baseline": baseline,
+                "names": {b.id: _bar_label(b) for b in found.bars},
+                "outcome_names": {o.key: o.name for o in found.outcomes},
+                "bar_href": lambda b: _bar_href(b, key),
+                "item_url": item_url,
+                "external": external,
+            },
+        )
+
+    return await page.cached(build)
+
+
+def _spark(weeks: Sequence[int]) -> str:
+    """Throughput per week as block characters, for a glance (the numbers are beside)."""
+    blocks = " ▁▂▃▄▅▆▇█"
+    top = max(weeks, default=0)
+    return "".join(blocks[round(8 * w / top)] if top else blocks[0] for w in weeks)
+
+
+@router.get("/programs/{key}/resources", name="resources_page")
+async def resources_page(
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep
+) -> Response:
+    async def build() -> Response:
+        program = await lookup.get_program(session, config, key)
+        found = await plans.read_resources(session, config, key)
+        return page.render(
+            "resources.html",
+            {
+                "program": program.config,
+                "resources": found,
+                "outcome_names": {o.key: o.name for o in program.config.outcomes},
+                "team_names": {t.key: t.name for t in config.teams},
+                "spark": _spark,
+                "items_url": items_url,
+            },
+        )
+
+    return await page.cached(build)

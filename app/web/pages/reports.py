@@ -1,0 +1,97 @@
+"""The weekly reports' pages: the archive of a program and one week's report, with the
+program manager's notes form, the delivery record and a send button."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.programs.lookup import get_program
+from app.reports import render, service
+from app.store.text import StorableText
+from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
+from app.web.pages import csrf
+from app.web.reports import WeekPath, parse_week, schedule_delivery
+
+router = APIRouter(prefix="/programs", tags=["pages"], include_in_schema=False)
+
+
+@router.get("/{key}/reports", response_class=HTMLResponse)
+async def report_archive(key: str, session: SessionDep, state: StateDep, _: ViewerDep) -> Response:
+    program = await get_program(session, state.config, key)
+    listing = await service.list_reports(session, state.config, key)
+    entries = [{"summary": s, "href": f"/programs/{key}/reports/{s.week}"} for s in listing.reports]
+    return HTMLResponse(
+        render.page("archive.html", {"program": program.config, "entries": entries, "site": False})
+    )
+
+
+@router.get("/{key}/reports/{week}", response_class=HTMLResponse)
+async def report_page(
+    key: str, week: WeekPath, request: Request, session: SessionDep, state: StateDep, _: ViewerDep
+) -> Response:
+    program, row = await service.get_report(session, state.config, key, parse_week(week))
+    report = service.assemble(row, public_url=state.settings.server.public_url, key=key)
+    token = csrf.token(request)
+    values = render.context(report, links=service.links(None, key, row.week))
+    values |= {
+        "csrf_field": csrf.FIELD,
+        "csrf_token": token,
+        "channels": service.channels(program.config.report.deliver),
+        "saved": request.query_params.get("saved"),
+    }
+    response = HTMLResponse(render.page("page.html", values))
+    csrf.remember(request, response)
+    return response
+
+
+@router.post("/{key}/reports/{week}/notes")
+async def report_notes_form(
+    key: str,
+    week: WeekPath,
+    request: Request,
+    notes: Annotated[StorableText, Form(max_length=20_000)],
+    csrf_token: Annotated[str, Form()],
+    session: SessionDep,
+    state: StateDep,
+    tasks: BackgroundTasks,
+    _: AdminDep,
+) -> Response:
+    csrf.verify(request, csrf_token)
+    parsed = parse_week(week)
+    _notes, waiting = await service.save_notes(
+        session,
+        state.config,
+        key,
+        parsed,
+        notes,
+        now=datetime.now(UTC),
+        public_url=state.settings.server.public_url,
+    )
+    if waiting:
+        schedule_delivery(tasks, state, key, parsed)
+    return RedirectResponse(f"/programs/{key}/reports/{week}?saved=notes", status_code=303)
+
+
+@router.post("/{key}/reports/{week}/send")
+async def report_send_form(
+    key: str,
+    week: WeekPath,
+    request: Request,
+    csrf_token: Annotated[str, Form()],
+    session: SessionDep,
+    state: StateDep,
+    tasks: BackgroundTasks,
+    _: AdminDep,
+) -> Response:
+    csrf.verify(request, csrf_token)
+    parsed = parse_week(week)
+    _notes, waiting = await service.release_report(
+        session, state.config, key, parsed, now=datetime.now(UTC)
+    )
+    if waiting:
+        schedule_delivery(tasks, state, key, parsed)
+    return RedirectResponse(f"/programs/{key}/reports/{week}?saved=send", status_code=303)

@@ -1,0 +1,73 @@
+"""The burnup chart: geometry, the forecast cone, text alternatives and escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from xml.etree import ElementTree
+
+from app.render.axis import DateScale, LinearScale, nice_top
+from app.render.burnup import BurnupPoint, burnup_svg
+
+START = date(2026, 9, 7)
+POINTS = [BurnupPoint(START + timedelta(weeks=w), scope=40 + 2 * w, done=3 * w) for w in range(10)]
+
+
+def parse(svg: str) -> ElementTree.Element:
+    return ElementTree.fromstring(svg)
+
+
+def test_chart_is_well_formed_svg_with_a_text_alternative() -> None:
+    svg = burnup_svg(
+        POINTS,
+        title="Checkout v2",
+        target=date(2027, 3, 31),
+        p50=date(2027, 1, 15),
+        p85=date(2027, 2, 20),
+    )
+    root = parse(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text == "Checkout v2"
+    desc = root.find(f"{ns}desc").text
+    assert desc == (
+        "Done 27 of 58 items on 2026-11-09. Forecast P50 2027-01-15, P85 2027-02-20. "
+        "Target 2027-03-31."
+    )
+    assert root.find(f"{ns}polygon[@class='tl-cone']") is not None
+    assert "<script" not in svg
+
+
+def test_cone_runs_from_todays_done_to_scope_between_p50_and_p85() -> None:
+    svg = burnup_svg(POINTS, title="t", p50=date(2027, 1, 15), p85=date(2027, 2, 20))
+    cone = re.search(r'class="tl-cone" points="([^"]+)"', svg)
+    assert cone is not None
+    (x0, y0), (x1, y1), (x2, y2) = [tuple(map(float, p.split(","))) for p in cone.group(1).split()]
+    assert y1 == y2 < y0, "the cone ends on the scope line, above today's done point"
+    assert x0 < x1 < x2, "today, then P50, then P85"
+
+
+def test_no_forecast_means_no_cone() -> None:
+    assert "tl-cone" not in burnup_svg(POINTS, title="t")
+
+
+def test_text_is_escaped() -> None:
+    svg = burnup_svg(POINTS, title="<img src=x onerror=alert(1)>", unit="<b>pts</b>")
+    assert "<img" not in svg
+    assert "&lt;img src=x onerror=alert(1)&gt;" in svg
+    parse(svg)
+
+
+def test_empty_history_says_so() -> None:
+    svg = burnup_svg([], title="New program")
+    assert "No history yet" in svg
+    parse(svg)
+
+
+def test_scales_map_ends_to_edges() -> None:
+    x = DateScale(date(2026, 1, 1), date(2026, 12, 31), 10, 110)
+    assert (x(date(2026, 1, 1)), x(date(2026, 12, 31))) == (10, 110)
+    y = LinearScale(50, bottom_px=200, top_px=0)
+    assert (y(0), y(50), y(25)) == (200, 0, 100)
+    assert nice_top(47) == 50
+    assert [nice_top(v) for v in (0, 0.5, 96, 99.9, 100, 951)] == [1, 0.6, 120, 120, 120, 1000]
+    assert x.ticks()[0] == date(2026, 1, 1)
