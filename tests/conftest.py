@@ -120,7 +120,7 @@ def spec_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Findings]:
     """
     with checking(monkeypatch) as findings:
         yield findings
-    if findings.problems:
+    if findings.run():
         if os.environ.get("THROUGHLINE_SPEC_LOG"):
             with open(os.environ["THROUGHLINE_SPEC_LOG"], "a") as log:
                 log.write("\n".join(findings.problems) + "\n")

@@ -32,16 +32,9 @@ def _check_sent(findings: Findings, request: httpx.Request) -> None:
     tracker = tracker_of(request.url.path)
     if tracker is None:
         return
-    findings.add(
-        check_request(
-            tracker,
-            request.method,
-            request.url.path,
-            request.url.query.decode(),
-            dict(request.headers),
-            request.content,
-        )
-    )
+    method, path, query = request.method, request.url.path, request.url.query.decode()
+    headers, content = dict(request.headers), request.content
+    findings.defer(lambda: check_request(tracker, method, path, query, headers, content))
 
 
 async def _checked_call(
@@ -70,17 +63,10 @@ async def _checked_call(
 
     await app(scope, receive, capture)
     request_headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-    findings.add(
-        check_response(
-            tracker,
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b"").decode(),
-            request_headers,
-            status,
-            headers,
-            b"".join(chunks),
-        )
+    method, path = scope["method"], scope["path"]
+    query, body = scope.get("query_string", b"").decode(), b"".join(chunks)
+    findings.defer(
+        lambda: check_response(tracker, method, path, query, request_headers, status, headers, body)
     )
 
 

@@ -12,7 +12,7 @@ import copy
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -181,15 +181,28 @@ def describe(exc: BaseException) -> str:
 
 @dataclass
 class Findings:
-    """Problems seen during one test, from any thread; the test fails if there are any."""
+    """Traffic seen during one test, from any thread, checked when the test ends.
+
+    Checking is deferred so that it never slows the fake or the client while the test
+    runs: tests that measure pacing or timeouts see the traffic they would see without it.
+    """
 
     problems: list[str] = field(default_factory=list)
     checked: int = 0
+    _pending: list[Callable[[], list[str]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, found: Iterable[str]) -> None:
+    def defer(self, check: Callable[[], list[str]]) -> None:
         with self._lock:
+            self._pending.append(check)
+
+    def run(self) -> list[str]:
+        """Run the deferred checks; the distinct problems found."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for check in pending:
             self.checked += 1
-            for problem in found:
+            for problem in check():
                 if problem not in self.problems:
                     self.problems.append(problem)
+        return self.problems
