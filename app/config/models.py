@@ -134,6 +134,14 @@ class AsanaSourceConfig(_SourceBase):
     plan: Literal["free", "paid"] = "paid"
     """The workspace's plan, which sets Asana's quota: 150 requests/minute free, 1,500 paid."""
     max_in_flight: int = Field(default=20, ge=1, le=50)
+    full_listing_every: Duration = timedelta(days=7)
+    """How often every task and subtask is listed in full: Asana's events are at-most-once
+    and its sync tokens die within a day, so a listing repairs what an event missed."""
+
+    @field_validator("full_listing_every", mode="before")
+    @classmethod
+    def _listing_every(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
     def request_rate(self) -> float:
         """Requests per second to pace at: the configured rate, else 95 % of the plan's quota.
