@@ -12,13 +12,15 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-from rollup import forecast as fc
 from rollup.chains import Schedule, schedule
 from rollup.graph import DependencyGraph, Edge
+from rollup.history import day_start, elapsed_share, local_date
 from rollup.mapping import Assignment, ItemIndex, assign
 from rollup.model import ItemRef, Program, StatusCategory, WorkItem
+from rollup.progress import estimates
+from rollup.refinement import SplitRate, split_rate
 from rollup.trend import Trend
 
 
@@ -30,6 +32,10 @@ class ProgramScope:
     trend: Trend
     as_of: date
     zone: tzinfo
+    now: datetime | None
+    """The moment of the roll-up within ``as_of`` (None: the end of the day)."""
+    elapsed: float
+    """Share of ``as_of`` gone at that moment (1: the day is over)."""
     assignment: Assignment
     outcomes_of: dict[ItemRef, tuple[str, ...]]
     edges: tuple[Edge, ...]
@@ -42,6 +48,8 @@ class ProgramScope:
     expected: dict[ItemRef, date]
     """When each remaining item on a chain is expected to finish (empty without cycle
     times: a date from a made-up duration would mislead)."""
+    split: SplitRate
+    """What the program's refined epics typically hold (``rollup.refinement``)."""
 
     def items(self, refs: Iterable[ItemRef]) -> list[WorkItem]:
         return [self.index.items[r] for r in refs]
@@ -63,7 +71,7 @@ def cycle_times(
     units: Sequence[WorkItem], *, as_of: date, zone: tzinfo, weeks: int
 ) -> tuple[float, ...]:
     """Days from first start to completion of the work finished in the history window."""
-    since = fc.day_start(as_of - timedelta(days=7 * weeks - 1), zone)
+    since = day_start(as_of - timedelta(days=7 * weeks - 1), zone)
     found = []
     for item in units:
         finished = item.completed_at
@@ -80,7 +88,7 @@ def age_reader(index: ItemIndex, *, as_of: date, zone: tzinfo) -> Callable[[Item
         item = index.items[ref]
         if item.status_category is not StatusCategory.IN_PROGRESS or item.started_at is None:
             return None
-        return float((as_of - fc.local_date(item.started_at, zone)).days)
+        return float((as_of - local_date(item.started_at, zone)).days)
 
     return age_of
 
@@ -93,8 +101,13 @@ def scope_program(
     *,
     as_of: date,
     zone: tzinfo,
+    now: datetime | None = None,
 ) -> ProgramScope:
-    """Map the program's items to its outcomes and lay out its dependency chains."""
+    """Map the program's items to its outcomes and lay out its dependency chains.
+
+    ``now`` (within ``as_of``) says how much of today has gone; without it the roll-up
+    is as of the end of the day.
+    """
     assignment = assign(program, index)
     edges = tuple(graph.edges_touching(assignment.all_selected))
     units = {r for refs in assignment.units.values() for r in refs}
@@ -121,6 +134,8 @@ def scope_program(
         trend=trend,
         as_of=as_of,
         zone=zone,
+        now=now,
+        elapsed=elapsed_share(as_of, now, zone),
         assignment=assignment,
         outcomes_of=assignment.outcomes_of(),
         edges=edges,
@@ -128,4 +143,7 @@ def scope_program(
         cycle_times=times,
         plan=plan,
         expected=expected,
+        split=split_rate(
+            units, index, {r: e for r, (e, _) in estimates(sorted(units), index).items()}
+        ),
     )
