@@ -26,7 +26,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from rollup.model import ItemKind, StatusCategory, WorkItem
+from rollup.graph import DependencyGraph
+from rollup.mapping import ItemIndex
+from rollup.model import (
+    ForecastOptions,
+    ItemKind,
+    Outcome,
+    Policy,
+    Program,
+    Selector,
+    StatusCategory,
+    WorkItem,
+)
+from rollup.status import evaluate
+from rollup.trend import Trend
 
 AS_OF = date(2026, 11, 20)
 QUANTILES = (0.50, 0.85, 0.95)
@@ -145,8 +158,11 @@ def simulate(shape: Shape, rng: random.Random) -> Case:
         if left <= 0:
             break
         moment, size = following()
-    units = [_done(f"H-{n}", at, process.start, rng) for n, at in enumerate(finished, 1)]
-    units += [_todo(f"H-{len(finished) + n}", process.start) for n in range(1, remaining + 1)]
+    # Work finished before the last thirteen weeks is left out: no forecast looks that far
+    # back, and the work left (created at the start) still says when the work began.
+    kept = [at for at in finished if at >= now - timedelta(weeks=13)]
+    units = [_done(f"H-{n}", at, process.start, rng) for n, at in enumerate(kept, 1)]
+    units += [_todo(f"H-{len(kept) + n}", process.start) for n in range(1, remaining + 1)]
     return Case(shape, now, tuple(units), remaining, moment)
 
 
@@ -156,6 +172,7 @@ def _done(key: str, at: datetime, start: datetime, rng: random.Random) -> WorkIt
         key=key,
         title=key,
         kind=ItemKind.STORY,
+        project="SIM",
         status="Done",
         status_category=StatusCategory.DONE,
         updated_at=at,
@@ -171,6 +188,7 @@ def _todo(key: str, start: datetime) -> WorkItem:
         key=key,
         title=key,
         kind=ItemKind.STORY,
+        project="SIM",
         status="To Do",
         status_category=StatusCategory.TODO,
         updated_at=start,
@@ -180,6 +198,35 @@ def _todo(key: str, start: datetime) -> WorkItem:
 
 Forecaster = Callable[[Case, int], Sequence[date | None] | None]
 """Dates at ``QUANTILES`` for a case (given a seed), or None when it cannot forecast."""
+
+
+def current_model(trials: int) -> Forecaster:
+    """The product's forecast, run end to end: the case as a program of one outcome."""
+    program = Program(
+        "sim",
+        "Simulated",
+        (Outcome("work", "Work", selectors=(Selector("sim", projects=("SIM",)),)),),
+        policy=Policy(forecast=ForecastOptions(trials=trials)),
+    )
+
+    def forecast(case: Case, seed: int) -> Sequence[date | None] | None:
+        index = ItemIndex(case.units)
+        rollup = evaluate(
+            program,
+            index,
+            DependencyGraph((), index),
+            Trend(),
+            as_of=case.now.date(),
+            zone=UTC,
+            rng=random.Random(seed),
+            now=case.now,
+        )
+        found = rollup.outcomes[0].forecast
+        if found.p50 is None or found.p85 is None or found.p95 is None:
+            return None
+        return (found.p50.on, found.p85.on, found.p95.on)
+
+    return forecast
 
 
 @dataclass(slots=True)

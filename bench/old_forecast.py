@@ -11,11 +11,12 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta, tzinfo
+from datetime import UTC, date, timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
 
+from bench.histories import QUANTILES, Case, Forecaster
 from rollup.history import day_start, local_date
 from rollup.model import WorkItem
 
@@ -102,3 +103,21 @@ def dates(
         value = days[min(trials - 1, max(0, math.ceil(q * trials) - 1))]
         found.append(as_of + timedelta(days=math.ceil(value)) if math.isfinite(value) else None)
     return tuple(found)
+
+
+def old_model(trials: int) -> Forecaster:
+    """The old model as a back-test forecaster."""
+
+    def forecast(case: Case, seed: int) -> Sequence[date | None] | None:
+        return dates(
+            case.units,
+            case.remaining,
+            as_of=case.now.date(),
+            zone=UTC,
+            weeks=12,
+            trials=trials,
+            seed=seed,
+            quantiles=QUANTILES,
+        )
+
+    return forecast

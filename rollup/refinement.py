@@ -34,17 +34,25 @@ class SplitRate:
 
 
 def split_rate(
-    units: Iterable[ItemRef], index: ItemIndex, estimates: Mapping[ItemRef, float]
+    units: Iterable[ItemRef], index: ItemIndex, estimates: Mapping[ItemRef, float] | None = None
 ) -> SplitRate:
-    """Learn the split rate from the program's units of work and their epics."""
+    """Learn the split rate from the program's units of work and their epics (and their
+    estimates, by estimate)."""
     counts: dict[ItemRef, int] = defaultdict(int)
     sizes: dict[ItemRef, float] = defaultdict(float)
+    items = index.items
+    known = estimates or {}
     for ref in units:
-        epic = index.epic_of(ref)
+        # Most work sits right under its epic; only deeper work walks up the tree.
+        parent = items[ref].parent_ref
+        if parent is not None and parent in items and items[parent].kind is ItemKind.EPIC:
+            epic: ItemRef | None = parent
+        else:
+            epic = index.epic_of(ref)
         if epic is not None and epic != ref:
             counts[epic] += 1
-            sizes[epic] += estimates.get(ref, 0.0)
-    unit_sizes = [v for v in estimates.values() if v > 0]
+            sizes[epic] += known.get(ref, 0.0)
+    unit_sizes = [v for v in known.values() if v > 0]
     return SplitRate(
         items=float(statistics.median(counts.values())) if counts else None,
         size=float(statistics.median(sizes.values())) if sizes else None,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
+
+import pytest
 
 from rollup.model import Dependency, ProgressBasis, SnapshotPoint
 from rollup.quality import assess
@@ -80,6 +80,7 @@ def test_weekly_growth_from_snapshots_oldest_first_in_the_basis_unit(
 
 def test_weekly_growth_needs_a_snapshot_a_week_old() -> None:
     trend = Trend.of([point(3, 10)])
-    assert growth_history(
-        trend, "pay", as_of=AS_OF, weeks=4, basis=ProgressBasis.COUNT, current=12.0
-    ) is None
+    assert (
+        growth_history(trend, "pay", as_of=AS_OF, weeks=4, basis=ProgressBasis.COUNT, current=12.0)
+        is None
+    )
