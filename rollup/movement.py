@@ -140,7 +140,7 @@ def _run_all(
             on_time = met if on_time is None else on_time * met
             judged = True
     assert finish is not None
-    p50, p85 = (float(np.quantile(finish, q)) for q in (0.5, 0.85))
+    p50, p85 = (float(np.quantile(finish, q, method="inverted_cdf")) for q in (0.5, 0.85))
     return _Run(p50, p85, float(on_time.mean()) if judged and on_time is not None else None)
 
 

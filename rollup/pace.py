@@ -204,19 +204,19 @@ def size_dispersion(sizes: Sequence[float]) -> float:
 
 
 def gamma_variates(shape: FloatArray, normal: FloatArray, uniform: FloatArray) -> FloatArray:
-    """Gamma(shape, 1) variates as a smooth, increasing function of a standard normal.
+    """Gamma(shape, 1) variates as a smooth, increasing function of the trial's numbers.
 
-    Wilson and Hilferty's cube-root approximation (within a few per cent of the exact
-    quantiles from shape 1 up); shapes under 1 are boosted, Gamma(k) = Gamma(k+1)·U^(1/k).
-    Being a function of fixed random numbers, a small change of shape moves every trial a
-    little rather than reshuffling them: forecasts with one input changed stay comparable.
+    Gamma(k) = Gamma(k+1)·U^(1/k) exactly, and Gamma(k+1) comes from Wilson and
+    Hilferty's cube-root transform of a standard normal (within a few per cent of the
+    exact quantiles from shape 1 up). Both factors grow with k, so a trial's variate moves
+    a little and the same way when its shape does, rather than the trials reshuffling:
+    forecasts with one input changed stay comparable, trial by trial.
     """
-    small = shape < 1.0
-    k = np.where(small, shape + 1.0, shape)
+    k = shape + 1.0
     c = 1.0 / (9.0 * k)
     x = k * np.maximum(1.0 - c + normal * np.sqrt(c), 0.0) ** 3
     with np.errstate(divide="ignore"):
-        boost = np.where(small, uniform ** (1.0 / np.maximum(shape, 1e-12)), 1.0)
+        boost = uniform ** (1.0 / np.maximum(shape, 1e-12))
     return np.asarray(x * boost, dtype=np.float64)
 
 

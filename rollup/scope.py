@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import math
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from rollup.chains import Schedule, schedule
+from rollup.chains import Schedule, median_remaining, schedule
 from rollup.graph import DependencyGraph, Edge
 from rollup.history import day_start, elapsed_share, local_date
 from rollup.mapping import Assignment, ItemIndex, assign
@@ -117,11 +116,8 @@ def scope_program(
     age_of = age_reader(index, as_of=as_of, zone=zone)
     weeks = program.policy.forecast.history_weeks
     times = cycle_times([index.items[r] for r in units], as_of=as_of, zone=zone, weeks=weeks)
-    typical = statistics.median(times) if times else 1.0
-    plan = schedule(
-        graph.chains(remaining_ends, age_of),
-        lambda r: max(typical - (age_of(r) or 0.0), 0.0),
-    )
+    remaining = functools.cache(median_remaining(times or (1.0,)))
+    plan = schedule(graph.chains(remaining_ends, age_of), lambda r: remaining(age_of(r) or 0.0))
     expected = (
         {r: as_of + timedelta(days=math.ceil(d)) for r, d in plan.finish_of().items()}
         if times

@@ -116,7 +116,8 @@ def test_the_verdict_is_held_against_yesterdays() -> None:
     # A target the work is 82 % likely to meet: amber today, within 5 points of green.
     target = AS_OF + timedelta(days=29)
     fresh = _evaluate(items, outcome("pay", PAY, target=target)).outcomes[0]
-    assert fresh.forecast.probability_on_time == 0.822
+    assert fresh.forecast.probability_on_time is not None
+    assert 0.80 <= fresh.forecast.probability_on_time < 0.85
     assert fresh.rag.color is Color.AMBER
     yesterday = SnapshotPoint(
         AS_OF - timedelta(days=1), "pay", 45, 36, verdict=Color.GREEN, verdict_raw=Color.GREEN
