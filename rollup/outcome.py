@@ -127,7 +127,7 @@ def inputs_for(
         done=progress.done,
         history=history,
         elapsed=scope.elapsed,
-        unrefined=expected_work(epics, scope.index, scope.split, outcome.basis),
+        unrefined=expected_work(epics, scope.index, scope.split(), outcome.basis) if epics else 0.0,
         unit_dispersion=size_dispersion(list(sizes.values())) if sizes else 1.0,
         growth=growth,
     )

@@ -17,7 +17,7 @@ from rollup.chains import Schedule, median_remaining, schedule
 from rollup.graph import DependencyGraph, Edge
 from rollup.history import day_start, elapsed_share, local_date
 from rollup.mapping import Assignment, ItemIndex, assign
-from rollup.model import ItemRef, Program, StatusCategory, WorkItem
+from rollup.model import ItemRef, Program, ProgressBasis, StatusCategory, WorkItem
 from rollup.progress import estimates
 from rollup.refinement import SplitRate, split_rate
 from rollup.trend import Trend
@@ -47,8 +47,9 @@ class ProgramScope:
     expected: dict[ItemRef, date]
     """When each remaining item on a chain is expected to finish (empty without cycle
     times: a date from a made-up duration would mislead)."""
-    split: SplitRate
-    """What the program's refined epics typically hold (``rollup.refinement``)."""
+    split: Callable[[], SplitRate]
+    """What the program's refined epics typically hold (``rollup.refinement``), worked
+    out when an outcome first has unrefined epics to size."""
 
     def items(self, refs: Iterable[ItemRef]) -> list[WorkItem]:
         return [self.index.items[r] for r in refs]
@@ -139,7 +140,11 @@ def scope_program(
         cycle_times=times,
         plan=plan,
         expected=expected,
-        split=split_rate(
-            units, index, {r: e for r, (e, _) in estimates(sorted(units), index).items()}
-        ),
+        split=functools.cache(lambda: _split(program, units, index)),
     )
+
+
+def _split(program: Program, units: set[ItemRef], index: ItemIndex) -> SplitRate:
+    by_estimate = program.basis is ProgressBasis.ESTIMATE
+    sizes = {r: e for r, (e, _) in estimates(sorted(units), index).items()} if by_estimate else None
+    return split_rate(units, index, sizes)
