@@ -8,8 +8,10 @@ Targets (issue #5):
 
 The full recompute (loading from the store, computing, building the documents and
 storing them with snapshots and risks) is measured too, on every database configured;
-the 2 s target is the pure roll-up's. Baselines in the same run: a plain Python loop
-per trial for one outcome's forecast, and recomputing a program on read.
+the 2 s target is the pure roll-up's (#17: with the pace posterior, partial weeks and
+remaining lives of the new model). Baselines in the same run: the forecast model before
+#17 and a plain Python loop per trial for one outcome's forecast, and recomputing a
+program on read.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ items leave about ±35 % on the pace, 100 items ±10 %), and a conjugate closed 
 every trial a smooth function of its random numbers (see ``gamma_variates``).
 
 Four refinements keep it honest on real histories, each checked by the calibration
-back-test (``tests/rollup/test_calibration.py``, ``python -m bench calibration``):
+back-test (``tests/rollup/test_calibration_backtest.py``, ``python -m bench calibration``):
 
 - **Dispersion.** Work finishes in lumps (release trains; points come in item-sized
   lumps), so weekly counts vary more than a Poisson process allows. The dispersion φ —
