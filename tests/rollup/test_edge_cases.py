@@ -11,6 +11,7 @@ from rollup.model import (
     ForecastOptions,
     ItemKind,
     Policy,
+    ProgressBasis,
     Selector,
     SnapshotPoint,
     WorkItem,
@@ -132,3 +133,30 @@ def test_created_long_ago_with_nothing_finished_is_not_new_work() -> None:
     stalled = _evaluate([item("PAY-1", created_at=at(100))], outcome("pay", PAY)).outcomes[0]
     assert stalled.rag.color is Color.RED
     assert stalled.rag.reasons[0].rule == "stalled"
+
+
+def test_an_estimate_basis_forecasts_points() -> None:
+    history = [done(f"PAY-{100 + n}", 1 + n * 7 / 3, estimate=5.0) for n in range(36)]
+    left = [item(f"PAY-{n}", estimate=3.0) for n in range(1, 11)]
+    pay = _evaluate(history + left, outcome("pay", PAY, basis=ProgressBasis.ESTIMATE)).outcomes[0]
+    assert pay.forecast.remaining == 30.0
+    assert pay.forecast.history.sizes[-1] == 15.0
+    assert pay.forecast.pace is not None
+    # Points come in lumps the size of items: Σs²/Σs over the outcome's items at least.
+    assert pay.forecast.pace.dispersion >= (36 * 25 + 10 * 9) / (36 * 5 + 10 * 3)
+
+
+def test_scope_growth_in_the_snapshots_is_drawn_into_the_forecast() -> None:
+    items = steady_history("PAY") + [item(f"PAY-{n}") for n in range(1, 13)]
+    growing = Trend.of(
+        [SnapshotPoint(AS_OF - timedelta(days=7 * k), "pay", 48 - k, 36) for k in range(1, 5)]
+    )
+    plain = _evaluate(items, outcome("pay", PAY)).outcomes[0].forecast
+    grown = _evaluate(items, outcome("pay", PAY), trend=growing).outcomes[0].forecast
+    assert plain.growth is None
+    assert grown.growth is not None
+    assert grown.p50 is not None
+    assert plain.p50 is not None
+    assert grown.p50.on is not None
+    assert plain.p50.on is not None
+    assert grown.p50.on > plain.p50.on
