@@ -97,9 +97,11 @@ _BLOCK = 8
 """Items hashed per numpy pass: a block of trials × 8 items stays in the CPU cache."""
 
 
-def remaining_life(pool: npt.NDArray[np.float32], age: float) -> tuple[int, int, float]:
-    """Where an item of this age draws its total duration from: the ``(start, count)``
-    slice of the sorted pool it can still be in, and a scale for that slice.
+def remaining_life(
+    pool: npt.NDArray[np.float32], ages: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Where items of these ages draw their total durations from: the ``(start, count)``
+    slice of the sorted pool each can still be in, and a scale for that slice.
 
     An item in progress for ``age`` days is one that takes *at least* that long: its
     total is drawn from the cycle times longer than its age, and its remaining time is
@@ -107,11 +109,13 @@ def remaining_life(pool: npt.NDArray[np.float32], age: float) -> tuple[int, int,
     the shortest of them is its age — work that has run long tends to run longer still.
     """
     n = int(pool.size)
-    start = int(np.searchsorted(pool, age, side="right"))
-    if n - start >= TAIL or age <= 0:
-        return (0, n, 1.0) if age <= 0 else (start, n - start, 1.0)
     first = max(0, n - TAIL)
-    return first, n - first, age / max(float(pool[first]), 1e-6)
+    after = np.searchsorted(pool, ages, side="right").astype(np.intp)
+    fresh = ages <= 0
+    plenty = (n - after >= TAIL) & ~fresh
+    starts = np.where(fresh, 0, np.where(plenty, after, first)).astype(np.intp)
+    scales = np.where(fresh | plenty, 1.0, ages / max(float(pool[first]), 1e-6))
+    return starts, n - starts, scales.astype(np.float32)
 
 
 TAIL = 5
@@ -125,9 +129,9 @@ def median_remaining(samples: Sequence[float]) -> Callable[[float], float]:
     def remaining(age: float) -> float:
         if not pool.size:
             return 0.0
-        start, count, scale = remaining_life(pool, age)
-        middle = float(np.median(pool[start : start + count]))
-        return max(middle * scale - max(age, 0.0), 0.0)
+        starts, _, scales = remaining_life(pool, np.array([age], dtype=np.float32))
+        middle = float(np.median(pool[int(starts[0]) :]))
+        return max(middle * float(scales[0]) - max(age, 0.0), 0.0)
 
     return remaining
 
@@ -147,11 +151,8 @@ def durations(
     step = -(-ordered.size // _MAX_SAMPLES)
     pool = ordered[::-1][::step][::-1].copy()
     keys = np.array([_item_seed(r, seed) for r in refs], dtype=np.uint32)
-    slices = [remaining_life(pool, ages.get(r, 0.0)) for r in refs]
-    starts = np.array([a for a, _, _ in slices], dtype=np.intp)
-    counts = np.array([c for _, c, _ in slices], dtype=np.intp)
-    scales = np.array([m for _, _, m in slices], dtype=np.float32)
     age_of = np.array([ages.get(r, 0.0) for r in refs], dtype=np.float32)
+    starts, counts, scales = remaining_life(pool, age_of)
     counter = np.arange(trials, dtype=np.uint32) * np.uint32(0x9E3779B1)
     drawn = np.empty((len(refs), trials), dtype=np.float32)
     with np.errstate(over="ignore"):
@@ -189,13 +190,14 @@ def simulate(
     if not work.ends or not samples:
         return None
     pool = np.sort(np.asarray(samples, dtype=np.float32))
-
-    def slowest(ref: ItemRef) -> float:
-        age = work.ages.get(ref, 0.0)
-        start, count, scale = remaining_life(pool, age)
-        return max(float(pool[start + count - 1]) * scale - age, 0.0)
-
-    if schedule(work, slowest).longest <= unless_before:
+    aged = list(work.ages)
+    ages = np.array([work.ages[r] for r in aged], dtype=np.float32)
+    _, _, scales = remaining_life(pool, ages)
+    longest = float(pool[-1])
+    # The slowest an item can take: the longest cycle time (scaled for the oldest), less
+    # its age; items not started take the longest.
+    slowest = dict(zip(aged, np.maximum(longest * scales - ages, 0.0).tolist(), strict=True))
+    if schedule(work, lambda r: slowest.get(r, longest)).longest <= unless_before:
         return None
     members = [ref for group in work.groups for ref in group]
     starts = np.cumsum([0] + [len(g) for g in work.groups[:-1]])
