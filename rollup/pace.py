@@ -31,6 +31,9 @@ back-test (``tests/rollup/test_calibration_backtest.py``, ``python -m bench cali
   observations a weighted mean has (Kish's (Σw·y)²/Σw²·y).
 - **Drift.** Over the weeks ahead the pace wanders further: a random walk of ``DRIFT``
   a week, so long forecasts are wider than short ones at the same pace.
+
+The constants below were set with that back-test, on the simulated histories described in
+``bench/histories.py``; a change to any of them should be judged by it.
 """
 
 from __future__ import annotations
