@@ -98,7 +98,7 @@ programs:
     }]}}
       - key: fewer-declines
         name: Fewer false declines
-        target: {on(130)}
+        target: {on(150)}
         match:
           - {{source: {JIRA_SOURCE}, projects: [RISK]}}
   - key: mobile
@@ -108,7 +108,7 @@ programs:
     outcomes:
       - key: store-release
         name: Version 5.0 in both app stores
-        target: {on(100)}
+        target: {on(150)}
         match:
           - {{source: {ASANA_SOURCE}, projects: ["{gid["ios"]}", "{gid["android"]}"]}}
       - key: design-system
@@ -120,6 +120,8 @@ programs:
     name: Self-serve onboarding
     timezone: Europe/London
     baseline: {on(-BASELINE_DAYS)}
+    # The team re-plans its scope every month: its forecast does not project past growth.
+    forecast: {{scope_growth: false}}
     outcomes:
       - key: signup
         name: Sign up without talking to sales
