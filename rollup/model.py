@@ -134,6 +134,8 @@ class Outcome:
     weight: float = 1.0
     basis: ProgressBasis = ProgressBasis.COUNT
     selectors: tuple[Selector, ...] = ()
+    owner: str | None = None
+    """Who answers for the outcome: owns its risks that no single item causes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from rollup.risk import (
     blocked_items,
     outcome_risks,
     overdue_items,
+    stall_risk,
     stale_items,
     unowned_items,
 )
@@ -292,14 +293,16 @@ def judge_outcome(
         scope_growth_limit=policy.risks.scope_creep,
         cycles=tuple(sorted({r for c in cycles if selected.intersection(c) for r in c})),
     )
+    rag = judge(signals, policy.rag)
+    stalled = [stall_risk(outcome, r.detail) for r in rag.reasons if r.rule == "stalled"]
     return OutcomeRollup(
         outcome=outcome,
         progress=progress,
         forecast=forecast,
-        rag=judge(signals, policy.rag),
+        rag=rag,
         critical_path=figures.critical_path,
         scope_growth=facts.scope_growth,
-        risks=tuple(outcome_risks(facts, policy.risks)),
+        risks=(*outcome_risks(facts, policy.risks), *stalled),
         on_time=on_time,
         unrefined=figures.unrefined,
         finished_on=figures.finished_on,

@@ -194,6 +194,9 @@ class OutcomeConfig(_Model):
     weight: float = Field(default=1.0, gt=0)
     progress_basis: Literal["count", "estimate"] | None = None
     match: tuple[SelectorConfig, ...] = ()
+    owner: str | None = Field(default=None, min_length=1, max_length=256)
+    """Who answers for the outcome: the owner of its risks no single item causes (a
+    stall, a slipping forecast, scope creep) until a program manager names another."""
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")

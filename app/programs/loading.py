@@ -178,6 +178,7 @@ def _outcome(config: OutcomeConfig, default_basis: str) -> Outcome:
         target=config.target,
         weight=config.weight,
         basis=ProgressBasis(config.progress_basis or default_basis),
+        owner=config.owner,
         selectors=tuple(
             Selector(
                 source=m.source,
