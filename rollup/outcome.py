@@ -26,8 +26,8 @@ from rollup.risk import (
     blocked_items,
     outcome_risks,
     overdue_items,
-    stall_risk,
     stale_items,
+    stall_risk,
     unowned_items,
 )
 from rollup.scope import ProgramScope
