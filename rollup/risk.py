@@ -413,11 +413,11 @@ def assign_owners(
     for risk in risks:
         assignee = None if risk.rule in _BY_OUTCOME else _assignee_of(risk, items)
         outcome = owners.get(risk.outcome_key or "")
+        owner: str | None = None
+        basis: str | None = None
         if assignee is not None:
             owner, basis = assignee[0], f"assignee of {assignee[1]}"
         elif outcome is not None:
             owner, basis = outcome.owner, f"owner of {outcome.name}"
-        else:
-            owner, basis = None, None
         found.append(replace(risk, owner=owner, owner_basis=basis))
     return found
