@@ -292,14 +292,14 @@ def dependency_risks(
         # The predecessor's line says what it holds up; each dependency's own line is on
         # the item that waits (the same sentence twice would read as two problems).
         evidence = (
-            Evidence(before, f"{len(entries)} item(s) wait on it"),
+            Evidence(before, _waiting(len(entries))),
             *(Evidence(d.edge.after, d.detail) for d, _ in entries),
         )
         risks.append(
             DerivedRisk(
                 RiskRule.LATE_DEPENDENCY,
                 f"{RiskRule.LATE_DEPENDENCY}:{before[0]}:{before[1]}",
-                f"{_name(before, named)} is late for {len(entries)} item(s) that wait on it"
+                f"{_name(before, named)} is late for {_waiting(len(entries), 'that ')}"
                 + (" on the critical path" if critical else ""),
                 4 if critical else 3,
                 4 if critical else 3,
@@ -320,6 +320,11 @@ def dependency_risks(
             )
         )
     return risks
+
+
+def _waiting(n: int, that: str = "") -> str:
+    """``1 item waits on it``, ``3 items that wait on it``."""
+    return f"1 item {that}waits on it" if n == 1 else f"{n} items {that}wait on it"
 
 
 def _name(ref: ItemRef, titles: Mapping[ItemRef, str]) -> str:

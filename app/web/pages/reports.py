@@ -36,7 +36,7 @@ async def report_page(
     program, row = await service.get_report(session, state.config, key, parse_week(week))
     report = service.assemble(row, public_url=state.settings.server.public_url, key=key)
     token = csrf.token(request)
-    values = render.context(report, links=service.links(None, key, row.week))
+    values = render.context(report, links=service.relative_links(key, row.week))
     values |= {
         "csrf_field": csrf.FIELD,
         "csrf_token": token,
