@@ -25,7 +25,7 @@ __all__ = [
 # the start of a line and are handled there.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|<>~$])")
 # An underscore inside a word ("fast_pay") never makes emphasis; at a word's edge it can.
-_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9_])_+|_+(?![A-Za-z0-9_])")
 # "&" matters only where it starts an entity ("&amp;", "&#35;"); elsewhere it is text.
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 # Block markers count only at the start of a line and only when a space (or the end)
@@ -51,7 +51,7 @@ def escape_markdown(text: object) -> Markdown:
         return text
     flat = " ".join(str(text).split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-    escaped = _UNDERSCORE.sub(r"\\_", escaped)
+    escaped = _UNDERSCORE.sub(lambda m: "\\_" * len(m[0]), escaped)
     escaped = _ENTITY.sub(r"\\&", escaped)
     escaped = _LIST_START.sub(r"\1\\\2", escaped)
     escaped = _BULLET_START.sub(r"\\\1", escaped)

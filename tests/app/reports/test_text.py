@@ -56,7 +56,7 @@ def test_slack_text_escapes_its_control_characters() -> None:
 
 @pytest.mark.parametrize(
     "plain",
-    ["+4.6 pts", "−3 d", "-3 d", "2026-W47", "fast_pay", "Q&A session", "P85 (+2 w)", "10% likely"],
+    ["+4.6 pts", "−3 d", "-3 d", "2026-W47", "fast_pay", "A__B_C", "Q&A", "P85 (+2 w)", "10%"],
 )
 def test_markdown_escaping_leaves_text_that_means_nothing_as_it_is(plain: str) -> None:
     assert text.escape_markdown(plain) == plain
