@@ -243,3 +243,27 @@ async def generated_rows(session: AsyncSession, program_ids: Sequence[int]) -> l
             .order_by(ReportRow.program_id, ReportRow.week)
         )
     )
+
+
+async def preview(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    *,
+    now: datetime,
+    public_url: str | None = None,
+) -> out.WeeklyReport:
+    """The current week's report so far, from today's snapshot as it stands: marked as a
+    preview, never stored, never delivered. Notes already written for the week show."""
+    program = await get_program(session, config, key)
+    week = Week.of(now.astimezone(program.zone).date())
+    report = await compose.compose(
+        session, program, week, now=now, preview=True, sync_every=sync_intervals(config)
+    )
+    row = await session.scalar(
+        select(ReportRow).where(ReportRow.program_id == program.id, ReportRow.week == str(week))
+    )
+    report.notes = row.notes if row is not None else None
+    found = links(public_url, key, str(week))
+    report.links = out.Links.model_validate(found) if found else None
+    return executive.finish(report)

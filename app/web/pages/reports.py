@@ -29,6 +29,14 @@ async def report_archive(key: str, session: SessionDep, state: StateDep, _: View
     )
 
 
+@router.get("/{key}/reports/preview", response_class=HTMLResponse)
+async def report_preview(key: str, session: SessionDep, state: StateDep, _: ViewerDep) -> Response:
+    """The current week so far as the report will read: any time, also right after the
+    first sync; never archived or sent."""
+    report = await service.preview(session, state.config, key, now=datetime.now(UTC))
+    return HTMLResponse(render.html(report, links=service.relative_links(key, report.week)))
+
+
 @router.get("/{key}/reports/{week}", response_class=HTMLResponse)
 async def report_page(
     key: str, week: WeekPath, request: Request, session: SessionDep, state: StateDep, _: ViewerDep
