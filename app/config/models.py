@@ -229,6 +229,9 @@ class ConfluenceDeliveryConfig(_Model):
     title: str | None = None
     """The living page's title, or the weekly pages' prefix (default: the program name)."""
     auth: ConfluenceAuthConfig
+    api: Literal["auto", "v2", "v1"] = "auto"
+    """``auto``: the v2 pages API, and the v1 content API where v2 is not served (Data
+    Center); ``v2`` or ``v1`` to use only one."""
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("url")

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from app.reports import schemas as out
 from app.reports import render, service
+from app.reports import schemas as out
 from app.web.deps import AdminDep, ConfigDep, SessionDep, StateDep, ViewerDep
 from app.web.reports import WeekPath, parse_week, schedule_delivery
 
