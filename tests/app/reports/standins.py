@@ -100,7 +100,8 @@ class Confluence:
             found = self._titled(request.query_params.get("title"))
             return JSONResponse({"results": [self._page_out(p, v2=True) for p in found]})
         data = json.loads(await request.body())
-        assert data["spaceId"] == SPACE_ID and data["status"] == "current"
+        assert data["spaceId"] == SPACE_ID
+        assert data["status"] == "current"
         assert data["body"]["representation"] == "storage"
         page = self._new(data["title"], self.space_key, data.get("parentId"), data["body"]["value"])
         return JSONResponse(self._page_out(page, v2=True))
