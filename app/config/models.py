@@ -303,6 +303,93 @@ class ReportConfig(_Model):
         return value
 
 
+class WebhookOutConfig(_Model):
+    """A generic webhook: alerts are POSTed as JSON, signed with HMAC-SHA256."""
+
+    url_env: str
+    """The variable holding the receiver's URL (a URL can carry a token, so it is a secret)."""
+    secret_env: str
+    """The variable holding the shared secret the ``X-Throughline-Signature`` is made with."""
+
+
+class AlertDeliveryConfig(_Model):
+    slack: SlackDeliveryConfig | None = None
+    email: EmailDeliveryConfig | None = None
+    webhook: WebhookOutConfig | None = None
+
+
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class AlertsConfig(_Model):
+    """When a program's people hear about an exception at once, and where."""
+
+    enabled: bool = True
+    slip_days: int = Field(default=7, ge=1)
+    """A forecast (P85) later by more than this many days than when last told is an alert."""
+    risk_score: int = Field(default=10, ge=1, le=25)
+    """A derived risk opening with probability × impact at least this (10: high) is an alert."""
+    quiet_hours: str | None = None
+    """``22:00-07:00`` in the program's time zone: alerts wait until it ends."""
+    digest: str | None = None
+    """A cron expression (program's zone): alerts are gathered and sent together then,
+    instead of at once."""
+    repeat_after: Duration = timedelta(days=1)
+    """The same alert again within this long is kept as a duplicate, not sent."""
+    deliver: AlertDeliveryConfig | None = None
+    """Default: the weekly report's Slack and e-mail channels."""
+
+    @field_validator("repeat_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None and not _QUIET.match(value):
+            raise ValueError(f"{value!r} is not a span of hours like 22:00-07:00")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
+        return value
+
+
+class DigestConfig(_Model):
+    """The weekly portfolio digest: every program on one page, for the person above the
+    program managers, on its own schedule."""
+
+    cron: str = "0 9 * * MON"
+    timezone: str = "UTC"
+    title: str = "Portfolio"
+    deliver: DeliveryConfig = DeliveryConfig()
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a known time zone") from exc
+        return value
+
+
 Escalation = Literal["amber", "red", "off"]
 """The colour a RAG rule forces at least when it fires, or ``off``."""
 
@@ -380,6 +467,7 @@ class ProgramConfig(_Model):
     rag: RagConfig = RagConfig()
     forecast: ForecastConfig = ForecastConfig()
     risks: RiskConfig = RiskConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -443,6 +531,7 @@ class ThroughlineConfig(_Model):
     people: tuple[PersonConfig, ...] = ()
     teams: tuple[TeamConfig, ...] = ()
     resources: ResourcesConfig = ResourcesConfig()
+    digest: DigestConfig | None = None
 
     def source(self, name: str) -> JiraSourceConfig | AsanaSourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

@@ -27,7 +27,16 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.programs import documents, loading, membership, plans, record, risks, snapshots
+from app.programs import (
+    documents,
+    loading,
+    membership,
+    plans,
+    record,
+    risks,
+    snapshots,
+    watch,
+)
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
@@ -355,6 +364,7 @@ async def _store(
     await snapshots.save(
         session, program_id, rollup, taken_at=now, document=_json(document), bars=part.plans.bars
     )
+    await watch.observe(session, program_id, part.config, rollup, tally.opened_rows, now=now)
     return tally
 
 

@@ -9,7 +9,7 @@ when its ROAM state becomes ``resolved``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -30,6 +30,7 @@ DERIVED_EDITABLE = frozenset({"roam", "owner", "mitigation", "due_on"})
 class Tally:
     opened: int = 0
     closed: int = 0
+    opened_rows: list[RiskRow] = field(default_factory=list)
 
 
 def _fields(risk: DerivedRisk) -> dict[str, Any]:
@@ -90,6 +91,7 @@ async def reconcile(
     session.add_all([_event(r, OPENED, now) for r in opened])
     session.add_all([_event(r, CLOSED, now) for r in closing])
     tally.opened, tally.closed = len(opened), len(closing)
+    tally.opened_rows = opened
     return tally
 
 

@@ -16,7 +16,7 @@ from app.programs import documents
 from app.store.text import StorableText
 from vocabulary import DeliveryStatus
 
-Channel = Literal["slack", "confluence", "email"]
+Channel = Literal["slack", "confluence", "email", "webhook"]
 
 
 class _Out(BaseModel):

@@ -10,6 +10,7 @@ from app.config.settings import Settings
 from app.programs import lookup
 from app.web.cache import ResponseCache
 from app.web.pages import (
+    alerts,
     assets,
     context,
     csrf,
@@ -40,6 +41,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         risks,
         items,
         sources,
+        alerts,
     ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
