@@ -50,6 +50,11 @@ def _markdown() -> Environment:
     return env
 
 
+def markdown_environment() -> Environment:
+    """The Markdown environment the reports use (tracker text escaped, links built safe)."""
+    return _markdown()
+
+
 def chart(report: WeeklyReport) -> Markup:
     """The burnup of the program up to the report's day, as inline SVG."""
     return burnup_svg(

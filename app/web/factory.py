@@ -18,6 +18,7 @@ from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
 from app.web import pages
 from app.web.api import alerts as alerts_api
+from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
 from app.web.api import items as items_api
 from app.web.api import plans as plans_api
@@ -81,6 +82,7 @@ def create_app(
         app.include_router(reports_api.router)
         app.include_router(webhooks_api.router)
         app.include_router(alerts_api.router)
+        app.include_router(digests_api.router)
         app.include_router(reports_views.router)
         pages.install(app, settings)
     app.add_exception_handler(RequestValidationError, errors.validation_error)

@@ -39,7 +39,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-REPORT_PATHS = re.compile(r"^/(api/)?programs/[^/]+/reports(/|$)")
+REPORT_PATHS = re.compile(r"^/((api/)?programs/[^/]+/reports|digests)(/|$)")
 
 
 def policy_for(path: str) -> str:
