@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.programs.recompute import recompute
+from app.render.templates import moment
 from app.reports import compose, service
 from app.reports.weeks import Week
+from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import ReportRow, SnapshotRow
+from connectors.base import Page
+from tests.app import rollup_data
 from tests.app.reports import history
 
 
@@ -146,3 +151,31 @@ async def test_a_first_report_has_no_changes_and_a_snapshot_without_document_its
     assert report.standing.progress.scope_count == 43
     assert row.html is not None
     assert "Not recorded in this snapshot." in row.html
+
+
+async def test_a_past_week_written_again_later_is_byte_identical_but_for_its_time(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    first = await _generate(sessionmaker, cfg, public_url="https://tl.test")
+    html, markdown, data = first.html, first.markdown, dict(first.data)
+    # The program moves on: more work finished, risks and titles change, days pass.
+    async with session_scope(sessionmaker) as session:
+        source = await records.get_source(session, "jira")
+        assert source is not None
+        at = rollup_data.NOW + timedelta(hours=2)
+        done = rollup_data.story("PAY-6", started_days_ago=1, done_days_ago=0, updated_at=at)
+        await records.save_page(session, source.id, Page("PAY", [done]), now=at)
+    await recompute(sessionmaker, cfg, now=history.MONDAY + timedelta(days=2))
+    await recompute(sessionmaker, cfg, now=history.MONDAY + timedelta(days=9))
+    later = history.MONDAY + timedelta(days=30)
+    again = await _generate(sessionmaker, cfg, now=later, public_url="https://tl.test")
+
+    def without_time(text: str | None, at: datetime) -> str:
+        assert text is not None
+        return text.replace(moment(at.astimezone(ZoneInfo("Europe/Berlin"))), "<generated>")
+
+    assert without_time(again.html, later) == without_time(html, history.MONDAY)
+    assert without_time(again.markdown, later) == without_time(markdown, history.MONDAY)
+    assert again.data.pop("generated_at") != data.pop("generated_at")
+    assert again.data == data
