@@ -89,6 +89,14 @@ async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) 
         assert {"dependency_cycle", "scope_growth"} <= rules["onboarding"]
         reports = (await client.get("/api/programs/checkout/reports")).json()["reports"]
         assert len(reports) >= 20, "a weekly report for each past week"
+        latest = (await client.get(f"/api/programs/checkout/reports/{reports[0]['week']}")).json()
+        assert latest["summary"][0].startswith("Checkout v2 is RED")
+        assert 3 <= len(latest["summary"]) <= 5
+        assert latest["covers"]["text"].startswith(latest["week"] + ", ")
+        assert all(k["owner"] for k in latest["risk_register"]["risks"]), "every risk has an owner"
+        assert any(o["accomplishments"] for o in latest["outcome_lines"])
+        preview = await client.get("/api/programs/checkout/reports/preview")
+        assert preview.json()["preview"] is True
 
         # In Jira: the late blocker on the Checkout page is renamed.
         blocker = running.org.by_title["3-D Secure 2 challenge flow"]
