@@ -44,6 +44,17 @@ def relative_links(key: str, week: str, *, base: str = "") -> dict[str, str]:
     }
 
 
+def preview_links(key: str, *, base: str = "") -> dict[str, str]:
+    """Where the current week's preview can be read (it has no week of its own yet)."""
+    api = f"{base}/api/programs/{key}/reports/preview"
+    return {
+        "page": f"{base}/programs/{key}/reports/preview",
+        "html": f"{base}/programs/{key}/reports/preview",
+        "markdown": f"{api}.md",
+        "json": api,
+    }
+
+
 def sync_intervals(config: ThroughlineConfig) -> dict[str, timedelta]:
     """How often each source syncs: what a report's freshness warnings measure against."""
     return {s.name: s.sync_every for s in config.sources}
@@ -264,6 +275,6 @@ async def preview(
         select(ReportRow).where(ReportRow.program_id == program.id, ReportRow.week == str(week))
     )
     report.notes = row.notes if row is not None else None
-    found = links(public_url, key, str(week))
-    report.links = out.Links.model_validate(found) if found else None
+    if public_url:
+        report.links = out.Links.model_validate(preview_links(key, base=public_url.rstrip("/")))
     return executive.finish(report)

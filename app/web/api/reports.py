@@ -59,7 +59,8 @@ async def preview_report_markdown(
     report = await service.preview(
         session, state.config, key, now=datetime.now(UTC), public_url=public_url
     )
-    markdown = render.markdown(report, links=service.links(public_url, key, report.week))
+    links = service.preview_links(key, base=public_url.rstrip("/")) if public_url else {}
+    markdown = render.markdown(report, links=links)
     return PlainTextResponse(markdown, media_type="text/markdown; charset=utf-8")
 
 

@@ -34,7 +34,7 @@ async def report_preview(key: str, session: SessionDep, state: StateDep, _: View
     """The current week so far as the report will read: any time, also right after the
     first sync; never archived or sent."""
     report = await service.preview(session, state.config, key, now=datetime.now(UTC))
-    return HTMLResponse(render.html(report, links=service.relative_links(key, report.week)))
+    return HTMLResponse(render.html(report, links=service.preview_links(key)))
 
 
 @router.get("/{key}/reports/{week}", response_class=HTMLResponse)

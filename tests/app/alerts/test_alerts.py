@@ -6,17 +6,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
+import pytest
 import respx
+from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts import dispatch, listing
-from app.config import ThroughlineConfig, parse_config
+from app.config import ConfigError, ThroughlineConfig, parse_config
 from app.programs import watch
 from app.programs.recompute import recompute
-from app.store.engine import session_scope
+from app.store.engine import make_sessionmaker, session_scope
 from app.store.tables import AlertRow, ProgramRow, SyncRunRow
 from tests.app import rollup_data as data
 from tests.app.reports import history
@@ -214,3 +218,29 @@ async def test_a_source_that_stops_syncing_is_told_and_so_is_its_recovery(
         await dispatch.run(sessionmaker, cfg, now=hours_later + timedelta(minutes=2), environ=ENV)
     kinds = [a.kind for a in await _alerts(sessionmaker) if a.kind.startswith("source")]
     assert kinds == ["source_stale", "source_recovered"]
+
+
+async def test_alerts_are_listed_in_the_api_and_on_their_page(
+    app_factory: Callable[..., FastAPI], committed_engine: AsyncEngine
+) -> None:
+    cfg = _config()
+    await history.build(make_sessionmaker(committed_engine), cfg)
+    app = app_factory(cfg)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        mine = (await client.get("/api/programs/checkout/alerts")).json()["alerts"]
+        every = (await client.get("/api/alerts?limit=500")).json()["alerts"]
+        page = await client.get("/programs/checkout/alerts")
+        missing = await client.get("/api/programs/nope/alerts")
+    assert mine
+    assert {a["program"] for a in every} == {"checkout"}
+    assert mine[0]["raised_at"].endswith("+01:00")
+    assert "Checkout v2 turned RED (was GREY)" in page.text
+    assert missing.status_code == 404
+
+
+def test_quiet_hours_must_be_a_span_of_hours() -> None:
+    with pytest.raises(ConfigError, match="alerts.quiet_hours: 'late evening' is not a span"):
+        _config("{quiet_hours: 'late evening'}")
