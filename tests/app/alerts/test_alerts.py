@@ -242,5 +242,5 @@ async def test_alerts_are_listed_in_the_api_and_on_their_page(
 
 
 def test_quiet_hours_must_be_a_span_of_hours() -> None:
-    with pytest.raises(ConfigError, match="alerts.quiet_hours: 'late evening' is not a span"):
+    with pytest.raises(ConfigError, match=r"alerts\.quiet_hours: 'late evening' is not a span"):
         _config("{quiet_hours: 'late evening'}")
