@@ -209,6 +209,8 @@ class Program:
     outcomes: tuple[Outcome, ...] = ()
     basis: ProgressBasis = ProgressBasis.COUNT
     policy: Policy = field(default_factory=Policy)
+    owner: str | None = None
+    """Who answers for the program: owns the risks no item or outcome owner answers for."""
 
 
 @dataclass(frozen=True, slots=True)

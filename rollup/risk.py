@@ -410,9 +410,11 @@ def assign_owners(
     risks: Sequence[DerivedRisk],
     items: Mapping[ItemRef, WorkItem],
     outcomes: Sequence[Outcome],
+    program_owner: str | None = None,
 ) -> list[DerivedRisk]:
     """Every derived risk with an owner: the assignee of the item that causes it, else the
-    owner of its outcome (from the configuration); a person's own choice comes later."""
+    owner of its outcome, else the program's (both from the configuration); a person's own
+    choice comes later."""
     owners = {o.key: o for o in outcomes if o.owner}
     found = []
     for risk in risks:
@@ -424,5 +426,7 @@ def assign_owners(
             owner, basis = assignee[0], f"assignee of {assignee[1]}"
         elif outcome is not None:
             owner, basis = outcome.owner, f"owner of {outcome.name}"
+        elif program_owner:
+            owner, basis = program_owner, "owner of the program"
         found.append(replace(risk, owner=owner, owner_basis=basis))
     return found

@@ -228,7 +228,7 @@ def _assemble(
         ),
         *(r for o in outcomes for r in o.risks),
     ]
-    risks = assign_owners(risks, index.items, program.outcomes)
+    risks = assign_owners(risks, index.items, program.outcomes, program.owner)
     remaining = [r for r in units if not index.items[r].done]
     return ProgramRollup(
         program=program,

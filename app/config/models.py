@@ -459,6 +459,8 @@ class RiskConfig(_Model):
 class ProgramConfig(_Model):
     key: Annotated[str, Field(pattern=SLUG)]
     name: str
+    owner: str | None = Field(default=None, min_length=1, max_length=256)
+    """The program manager: owns the derived risks no item or outcome owner answers for."""
     timezone: str = "UTC"
     progress_basis: Literal["count", "estimate"] = "count"
     baseline: date | None = None

@@ -246,6 +246,7 @@ def to_program(config: ProgramConfig) -> Program:
         outcomes=tuple(_outcome(o, config.progress_basis) for o in config.outcomes),
         basis=ProgressBasis(config.progress_basis),
         policy=policy,
+        owner=config.owner,
     )
 
 

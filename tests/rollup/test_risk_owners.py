@@ -62,3 +62,9 @@ def test_a_derived_risk_is_owned_by_who_causes_it(
 ) -> None:
     (owned,) = assign_owners([risk], ITEMS, [PAY])
     assert (owned.owner, owned.owner_basis) == (owner, basis)
+
+
+def test_a_risk_nobody_else_answers_for_is_the_programs_owner() -> None:
+    risk = _risk(RiskRule.DATA_QUALITY, outcome_key=None)
+    (owned,) = assign_owners([risk], ITEMS, [PAY], "Priya")
+    assert (owned.owner, owned.owner_basis) == ("Priya", "owner of the program")
