@@ -134,6 +134,8 @@ class Outcome:
     weight: float = 1.0
     basis: ProgressBasis = ProgressBasis.COUNT
     selectors: tuple[Selector, ...] = ()
+    owner: str | None = None
+    """Who answers for the outcome: owns its risks that no single item causes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +209,8 @@ class Program:
     outcomes: tuple[Outcome, ...] = ()
     basis: ProgressBasis = ProgressBasis.COUNT
     policy: Policy = field(default_factory=Policy)
+    owner: str | None = None
+    """Who answers for the program: owns the risks no item or outcome owner answers for."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from rollup.risk import (
     outcome_risks,
     overdue_items,
     stale_items,
+    stall_risk,
     unowned_items,
 )
 from rollup.scope import ProgramScope
@@ -292,14 +293,16 @@ def judge_outcome(
         scope_growth_limit=policy.risks.scope_creep,
         cycles=tuple(sorted({r for c in cycles if selected.intersection(c) for r in c})),
     )
+    rag = judge(signals, policy.rag)
+    stalled = [stall_risk(outcome, r.detail) for r in rag.reasons if r.rule == "stalled"]
     return OutcomeRollup(
         outcome=outcome,
         progress=progress,
         forecast=forecast,
-        rag=judge(signals, policy.rag),
+        rag=rag,
         critical_path=figures.critical_path,
         scope_growth=facts.scope_growth,
-        risks=tuple(outcome_risks(facts, policy.risks)),
+        risks=(*outcome_risks(facts, policy.risks), *stalled),
         on_time=on_time,
         unrefined=figures.unrefined,
         finished_on=figures.finished_on,

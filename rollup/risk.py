@@ -13,7 +13,7 @@ Severity follows the 5 × 5 matrix used for register risks: probability × impac
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
@@ -36,6 +36,37 @@ class RiskRule(StrEnum):
     UNESTIMATED_WORK = "unestimated_work"
     UNOWNED_WORK = "unowned_work"
     DATA_QUALITY = "data_quality"
+    STALLED = "stalled"
+
+
+ISSUE_RULES = frozenset(
+    {
+        RiskRule.OVERDUE,
+        RiskRule.OVERDUE_MILESTONE,
+        RiskRule.BLOCKED_WORK,
+        RiskRule.STALLED,
+        RiskRule.DEPENDENCY_CYCLE,
+    }
+)
+"""Rules whose signal is a problem that has already happened (an issue), not one that may:
+work is past due, blocked, stalled, or waits on itself."""
+
+MITIGATIONS: Mapping[RiskRule, str] = {
+    RiskRule.LATE_DEPENDENCY: "agree a date with the blocking work's owner, or re-plan the "
+    "work that waits on it",
+    RiskRule.DEPENDENCY_CYCLE: "decide which of the items goes first and remove one link",
+    RiskRule.OVERDUE: "re-date the items or cut them from scope",
+    RiskRule.OVERDUE_MILESTONE: "re-date the milestone, or say what it still waits on",
+    RiskRule.STALE_WORK: "ask the assignees where the work stands; park what is not moving",
+    RiskRule.BLOCKED_WORK: "unblock the items or take them out of progress",
+    RiskRule.SLIPPING_FORECAST: "cut scope, add capacity, or move the target",
+    RiskRule.SCOPE_CREEP: "review what was added against the outcome; defer what can wait",
+    RiskRule.UNESTIMATED_WORK: "estimate the items at the next refinement",
+    RiskRule.UNOWNED_WORK: "give every item in progress or due soon an assignee",
+    RiskRule.DATA_QUALITY: "fix the flagged items in the tracker so the figures can be trusted",
+    RiskRule.STALLED: "find out what holds the work up and who can move it",
+}
+"""What usually answers each rule: shown as a suggestion until a person writes the mitigation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +84,10 @@ class DerivedRisk:
     impact: int
     evidence: tuple[Evidence, ...]
     outcome_key: str | None = None
+    owner: str | None = None
+    """Who answers for it until a person names someone (``assign_owners``)."""
+    owner_basis: str | None = None
+    """Why them, in words: "assignee of PAY-3", "owner of Pay in one click"."""
 
     def __post_init__(self) -> None:
         # Each line of evidence once, in the order found.
@@ -257,14 +292,14 @@ def dependency_risks(
         # The predecessor's line says what it holds up; each dependency's own line is on
         # the item that waits (the same sentence twice would read as two problems).
         evidence = (
-            Evidence(before, f"{len(entries)} item(s) wait on it"),
+            Evidence(before, _waiting(len(entries))),
             *(Evidence(d.edge.after, d.detail) for d, _ in entries),
         )
         risks.append(
             DerivedRisk(
                 RiskRule.LATE_DEPENDENCY,
                 f"{RiskRule.LATE_DEPENDENCY}:{before[0]}:{before[1]}",
-                f"{_name(before, named)} is late for {len(entries)} item(s) that wait on it"
+                f"{_name(before, named)} is late for {_waiting(len(entries), 'that ')}"
                 + (" on the critical path" if critical else ""),
                 4 if critical else 3,
                 4 if critical else 3,
@@ -285,6 +320,11 @@ def dependency_risks(
             )
         )
     return risks
+
+
+def _waiting(n: int, that: str = "") -> str:
+    """``1 item waits on it``, ``3 items that wait on it``."""
+    return f"1 item {that}waits on it" if n == 1 else f"{n} items {that}wait on it"
 
 
 def _name(ref: ItemRef, titles: Mapping[ItemRef, str]) -> str:
@@ -321,3 +361,72 @@ def program_risks(
             )
         )
     return risks
+
+
+def stall_risk(outcome: Outcome, detail: str) -> DerivedRisk:
+    """Nothing finished for weeks while work is left: the outcome's stall as a risk."""
+    return DerivedRisk(
+        RiskRule.STALLED,
+        f"{RiskRule.STALLED}:{outcome.key}",
+        f"{outcome.name} has stalled: {detail}",
+        5,
+        4,
+        (),
+        outcome.key,
+    )
+
+
+_BY_OUTCOME = frozenset(
+    {
+        RiskRule.UNOWNED_WORK,
+        RiskRule.SLIPPING_FORECAST,
+        RiskRule.SCOPE_CREEP,
+        RiskRule.STALLED,
+        RiskRule.DATA_QUALITY,
+    }
+)
+"""Rules no single item causes (or whose items have no assignee): the outcome's owner."""
+
+
+def _assignee_of(risk: DerivedRisk, items: Mapping[ItemRef, WorkItem]) -> tuple[str, str] | None:
+    """The assignee of the item that causes the risk, and which item that is.
+
+    A late dependency is caused by the work waited on (the first line of evidence); a
+    group of items by the person holding most of them (the first such item names them).
+    """
+    refs = risk.items[:1] if risk.rule is RiskRule.LATE_DEPENDENCY else risk.items
+    held: dict[str, list[ItemRef]] = {}
+    for ref in refs:
+        item = items.get(ref)
+        if item is not None and item.assignee:
+            held.setdefault(item.assignee, []).append(ref)
+    if not held:
+        return None
+    person, mine = max(held.items(), key=lambda entry: len(entry[1]))
+    return person, mine[0][1]
+
+
+def assign_owners(
+    risks: Sequence[DerivedRisk],
+    items: Mapping[ItemRef, WorkItem],
+    outcomes: Sequence[Outcome],
+    program_owner: str | None = None,
+) -> list[DerivedRisk]:
+    """Every derived risk with an owner: the assignee of the item that causes it, else the
+    owner of its outcome, else the program's (both from the configuration); a person's own
+    choice comes later."""
+    owners = {o.key: o for o in outcomes if o.owner}
+    found = []
+    for risk in risks:
+        assignee = None if risk.rule in _BY_OUTCOME else _assignee_of(risk, items)
+        outcome = owners.get(risk.outcome_key or "")
+        owner: str | None = None
+        basis: str | None = None
+        if assignee is not None:
+            owner, basis = assignee[0], f"assignee of {assignee[1]}"
+        elif outcome is not None:
+            owner, basis = outcome.owner, f"owner of {outcome.name}"
+        elif program_owner:
+            owner, basis = program_owner, "owner of the program"
+        found.append(replace(risk, owner=owner, owner_basis=basis))
+    return found

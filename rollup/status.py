@@ -37,7 +37,13 @@ from rollup.program_forecast import program_forecast
 from rollup.progress import ProgramProgress, combine
 from rollup.quality import DataQuality, assess
 from rollup.rag import Rag, Signals, judge
-from rollup.risk import DerivedRisk, dependency_risks, program_risks, stale_items
+from rollup.risk import (
+    DerivedRisk,
+    assign_owners,
+    dependency_risks,
+    program_risks,
+    stale_items,
+)
 from rollup.scope import ProgramScope, scope_program
 from rollup.trend import Trend, growth_since_baseline
 from vocabulary import ItemKind, StatusCategory
@@ -222,6 +228,7 @@ def _assemble(
         ),
         *(r for o in outcomes for r in o.risks),
     ]
+    risks = assign_owners(risks, index.items, program.outcomes, program.owner)
     remaining = [r for r in units if not index.items[r].done]
     return ProgramRollup(
         program=program,

@@ -13,10 +13,13 @@ from app.config.loading import (
 )
 from app.config.models import (
     SLUG,
+    AlertDeliveryConfig,
+    AlertsConfig,
     AsanaSourceConfig,
     ConfluenceAuthConfig,
     ConfluenceDeliveryConfig,
     DeliveryConfig,
+    DigestConfig,
     Duration,
     EmailDeliveryConfig,
     Escalation,
@@ -38,17 +41,21 @@ from app.config.models import (
     ThroughlineConfig,
     TokenConfig,
     WebhookConfig,
+    WebhookOutConfig,
     parse_duration,
 )
 
 __all__ = [
     "SLUG",
+    "AlertDeliveryConfig",
+    "AlertsConfig",
     "AsanaSourceConfig",
     "ConfigError",
     "ConfigProblem",
     "ConfluenceAuthConfig",
     "ConfluenceDeliveryConfig",
     "DeliveryConfig",
+    "DigestConfig",
     "Duration",
     "EmailDeliveryConfig",
     "Escalation",
@@ -70,6 +77,7 @@ __all__ = [
     "ThroughlineConfig",
     "TokenConfig",
     "WebhookConfig",
+    "WebhookOutConfig",
     "YamlPath",
     "load_config",
     "parse_config",

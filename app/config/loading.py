@@ -275,6 +275,15 @@ def secret_references(config: ThroughlineConfig) -> list[tuple[tuple[str | int, 
             refs.append((("sources", index, "webhook", "secret_env"), source.webhook.secret_env))
     for index, program in enumerate(config.programs):
         refs += _delivery_secrets(("programs", index, "report", "deliver"), program.report.deliver)
+        alerts = program.alerts.deliver
+        if alerts is not None:
+            loc: tuple[str | int, ...] = ("programs", index, "alerts", "deliver")
+            refs += _delivery_secrets(loc, DeliveryConfig(slack=alerts.slack, email=alerts.email))
+            if alerts.webhook:
+                refs.append(((*loc, "webhook", "url_env"), alerts.webhook.url_env))
+                refs.append(((*loc, "webhook", "secret_env"), alerts.webhook.secret_env))
+    if config.digest is not None:
+        refs += _delivery_secrets(("digest", "deliver"), config.digest.deliver)
     return refs
 
 

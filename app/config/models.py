@@ -194,6 +194,9 @@ class OutcomeConfig(_Model):
     weight: float = Field(default=1.0, gt=0)
     progress_basis: Literal["count", "estimate"] | None = None
     match: tuple[SelectorConfig, ...] = ()
+    owner: str | None = Field(default=None, min_length=1, max_length=256)
+    """Who answers for the outcome: the owner of its risks no single item causes (a
+    stall, a slipping forecast, scope creep) until a program manager names another."""
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -226,6 +229,9 @@ class ConfluenceDeliveryConfig(_Model):
     title: str | None = None
     """The living page's title, or the weekly pages' prefix (default: the program name)."""
     auth: ConfluenceAuthConfig
+    api: Literal["auto", "v2", "v1"] = "auto"
+    """``auto``: the v2 pages API, and the v1 content API where v2 is not served (Data
+    Center); ``v2`` or ``v1`` to use only one."""
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
@@ -294,6 +300,93 @@ class ReportConfig(_Model):
             crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
+        return value
+
+
+class WebhookOutConfig(_Model):
+    """A generic webhook: alerts are POSTed as JSON, signed with HMAC-SHA256."""
+
+    url_env: str
+    """The variable holding the receiver's URL (a URL can carry a token, so it is a secret)."""
+    secret_env: str
+    """The variable holding the shared secret the ``X-Throughline-Signature`` is made with."""
+
+
+class AlertDeliveryConfig(_Model):
+    slack: SlackDeliveryConfig | None = None
+    email: EmailDeliveryConfig | None = None
+    webhook: WebhookOutConfig | None = None
+
+
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class AlertsConfig(_Model):
+    """When a program's people hear about an exception at once, and where."""
+
+    enabled: bool = True
+    slip_days: int = Field(default=7, ge=1)
+    """A forecast (P85) later by more than this many days than when last told is an alert."""
+    risk_score: int = Field(default=10, ge=1, le=25)
+    """A derived risk opening with probability × impact at least this (10: high) is an alert."""
+    quiet_hours: str | None = None
+    """``22:00-07:00`` in the program's time zone: alerts wait until it ends."""
+    digest: str | None = None
+    """A cron expression (program's zone): alerts are gathered and sent together then,
+    instead of at once."""
+    repeat_after: Duration = timedelta(days=1)
+    """The same alert again within this long is kept as a duplicate, not sent."""
+    deliver: AlertDeliveryConfig | None = None
+    """Default: the weekly report's Slack and e-mail channels."""
+
+    @field_validator("repeat_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None and not _QUIET.match(value):
+            raise ValueError(f"{value!r} is not a span of hours like 22:00-07:00")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
+        return value
+
+
+class DigestConfig(_Model):
+    """The weekly portfolio digest: every program on one page, for the person above the
+    program managers, on its own schedule."""
+
+    cron: str = "0 9 * * MON"
+    timezone: str = "UTC"
+    title: str = "Portfolio"
+    deliver: DeliveryConfig = DeliveryConfig()
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a known time zone") from exc
         return value
 
 
@@ -366,6 +459,8 @@ class RiskConfig(_Model):
 class ProgramConfig(_Model):
     key: Annotated[str, Field(pattern=SLUG)]
     name: str
+    owner: str | None = Field(default=None, min_length=1, max_length=256)
+    """The program manager: owns the derived risks no item or outcome owner answers for."""
     timezone: str = "UTC"
     progress_basis: Literal["count", "estimate"] = "count"
     baseline: date | None = None
@@ -374,6 +469,7 @@ class ProgramConfig(_Model):
     rag: RagConfig = RagConfig()
     forecast: ForecastConfig = ForecastConfig()
     risks: RiskConfig = RiskConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -437,6 +533,7 @@ class ThroughlineConfig(_Model):
     people: tuple[PersonConfig, ...] = ()
     teams: tuple[TeamConfig, ...] = ()
     resources: ResourcesConfig = ResourcesConfig()
+    digest: DigestConfig | None = None
 
     def source(self, name: str) -> JiraSourceConfig | AsanaSourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

@@ -78,12 +78,14 @@ sources:
     sync_every: {sync_every}
 programs:
   - key: checkout
+    owner: Amara Okafor
     name: Checkout v2
     timezone: Europe/Berlin
     baseline: {on(-BASELINE_DAYS)}
     outcomes:
       - key: new-checkout
         name: New checkout page for every shopper
+        owner: Ben Whitfield
         target: {on(-14)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{
@@ -91,6 +93,7 @@ programs:
     }]}}
       - key: one-click
         name: Pay in one click
+        owner: Chiara Rossi
         target: {on(35)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{
@@ -98,10 +101,12 @@ programs:
     }]}}
       - key: fewer-declines
         name: Fewer false declines
+        owner: Dmitri Volkov
         target: {on(150)}
         match:
           - {{source: {JIRA_SOURCE}, projects: [RISK]}}
   - key: mobile
+    owner: Hana Sato
     name: Mobile app relaunch
     timezone: America/New_York
     baseline: {on(-BASELINE_DAYS)}
@@ -110,15 +115,18 @@ programs:
     outcomes:
       - key: store-release
         name: Version 5.0 in both app stores
+        owner: Elena Marquez
         target: {on(150)}
         match:
           - {{source: {ASANA_SOURCE}, projects: ["{gid["ios"]}", "{gid["android"]}"]}}
       - key: design-system
         name: One design system in both apps
+        owner: Farah Haddad
         target: {on(60)}
         match:
           - {{source: {ASANA_SOURCE}, projects: ["{gid["design"]}"]}}
   - key: onboarding
+    owner: Julia Novak
     name: Self-serve onboarding
     timezone: Europe/London
     baseline: {on(-BASELINE_DAYS)}
@@ -127,12 +135,14 @@ programs:
     outcomes:
       - key: signup
         name: Sign up without talking to sales
+        owner: Gustav Lindqvist
         target: {on(150)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{epics("Self-serve accounts")}]}}
           - {{source: {ASANA_SOURCE}, projects: ["{gid["onboarding"]}"]}}
       - key: activation
         name: Trials activate in their first week
+        owner: Kiran Patel
         target: {on(180)}
         match:
           - {{source: {JIRA_SOURCE}, epics: [{epics("Trial insights")}]}}

@@ -178,6 +178,7 @@ def _outcome(config: OutcomeConfig, default_basis: str) -> Outcome:
         target=config.target,
         weight=config.weight,
         basis=ProgressBasis(config.progress_basis or default_basis),
+        owner=config.owner,
         selectors=tuple(
             Selector(
                 source=m.source,
@@ -245,6 +246,7 @@ def to_program(config: ProgramConfig) -> Program:
         outcomes=tuple(_outcome(o, config.progress_basis) for o in config.outcomes),
         basis=ProgressBasis(config.progress_basis),
         policy=policy,
+        owner=config.owner,
     )
 
 

@@ -27,10 +27,20 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.programs import documents, loading, membership, plans, record, risks, snapshots
+from app.programs import (
+    documents,
+    loading,
+    membership,
+    plans,
+    record,
+    risks,
+    snapshots,
+    watch,
+)
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
+from rollup import outlook
 from rollup.graph import DependencyGraph
 from rollup.inputs import Inputs
 from rollup.mapping import ItemIndex
@@ -94,6 +104,7 @@ class _Computed:
     late: documents.LateList
     members: set[membership.Row]
     plans: plans.Plans
+    outlook: documents.Outlook
 
 
 async def recompute(
@@ -270,6 +281,7 @@ def _compute_all(
                 },
                 members=membership.rows_of(rollup, loaded.source_ids),
                 plans=plans.compute(rollup, staff, zone=zone, seed=config.forecast.seed, now=now),
+                outlook=record.outlook_document(outlook.capture(rollup, zone)),
             )
         )
     return computed
@@ -347,11 +359,12 @@ async def _store(
     tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
     open_risks = await risks.list_risks(session, program_id, state="open")
     document = record.snapshot_document(
-        part.status, part.late, open_risks, zoneinfo.ZoneInfo(part.config.timezone)
+        part.status, part.late, open_risks, zoneinfo.ZoneInfo(part.config.timezone), part.outlook
     )
     await snapshots.save(
         session, program_id, rollup, taken_at=now, document=_json(document), bars=part.plans.bars
     )
+    await watch.observe(session, program_id, part.config, rollup, tally.opened_rows, now=now)
     return tally
 
 

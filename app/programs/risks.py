@@ -9,7 +9,7 @@ when its ROAM state becomes ``resolved``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents
 from app.store.tables import RiskEventRow, RiskRow
-from rollup.risk import DerivedRisk, severity_of
+from rollup.risk import ISSUE_RULES, MITIGATIONS, DerivedRisk, RiskRule, severity_of
 
 DERIVED, REGISTER = "derived", "register"
 OPENED, CLOSED = "opened", "closed"
@@ -30,6 +30,7 @@ DERIVED_EDITABLE = frozenset({"roam", "owner", "mitigation", "due_on"})
 class Tally:
     opened: int = 0
     closed: int = 0
+    opened_rows: list[RiskRow] = field(default_factory=list)
 
 
 def _fields(risk: DerivedRisk) -> dict[str, Any]:
@@ -46,6 +47,8 @@ def _fields(risk: DerivedRisk) -> dict[str, Any]:
             ]
         },
         "outcome_key": risk.outcome_key,
+        "suggested_owner": risk.owner,
+        "owner_basis": risk.owner_basis,
     }
 
 
@@ -88,6 +91,7 @@ async def reconcile(
     session.add_all([_event(r, OPENED, now) for r in opened])
     session.add_all([_event(r, CLOSED, now) for r in closing])
     tally.opened, tally.closed = len(opened), len(closing)
+    tally.opened_rows = opened
     return tally
 
 
@@ -164,8 +168,12 @@ def to_out(risk: RiskRow, zone: tzinfo) -> documents.Risk:
         impact=risk.impact,
         score=score,
         roam=risk.roam,
-        owner=risk.owner,
+        owner=risk.owner or risk.suggested_owner,
+        owner_basis=None if risk.owner else risk.owner_basis,
         mitigation=risk.mitigation,
+        suggested_mitigation=None if risk.mitigation else _suggestion(risk.rule),
+        decision=bool(risk.decision),
+        issue=risk.rule in ISSUE_RULES,
         due_on=risk.due_on,
         outcome=risk.outcome_key,
         items=list(risk.items or []),
@@ -173,6 +181,11 @@ def to_out(risk: RiskRow, zone: tzinfo) -> documents.Risk:
         opened_at=risk.opened_at.astimezone(zone),
         closed_at=risk.closed_at.astimezone(zone) if risk.closed_at else None,
     )
+
+
+def _suggestion(rule: str | None) -> str | None:
+    known = {r.value: r for r in RiskRule}
+    return MITIGATIONS.get(known[rule]) if rule in known else None
 
 
 def _apply_roam(risk: RiskRow, roam: str | None, now: datetime) -> RiskEventRow | None:
@@ -203,6 +216,7 @@ class NewRisk:
     due_on: date | None = None
     outcome: str | None = None
     items: Sequence[str] = ()
+    decision: bool = False
 
 
 async def create(
@@ -222,6 +236,7 @@ async def create(
         due_on=entry.due_on,
         outcome_key=entry.outcome,
         items=list(entry.items),
+        decision=entry.decision,
         evidence={},
         opened_at=now,
         updated_at=now,
@@ -269,7 +284,7 @@ def update_problems(
     if risk.origin == DERIVED:
         for name in sorted(set(changes) - DERIVED_EDITABLE):
             found.append((name, "follows the data on a derived risk and cannot be set"))
-    for name in ("title", "probability", "impact"):
+    for name in ("title", "probability", "impact", "decision"):
         if name in changes and changes[name] is None:
             found.append((name, "cannot be removed from a register risk"))
     outcome = changes.get("outcome")

@@ -158,3 +158,10 @@ def markdown(finalize: Callable[[object], str]) -> jinja2.Environment:
     """The Markdown environment: ``finalize`` escapes every printed value for Markdown."""
     # Not HTML: escaping is ``finalize``'s, so autoescape is off on purpose.
     return _environment(autoescape=False, finalize=finalize, keep_trailing_newline=True)
+
+
+@cache
+def plain() -> jinja2.Environment:
+    """The plain-text environment (an e-mail's text part): values printed as they are."""
+    # Plain text has no markup to escape into; nothing it prints is ever read as markup.
+    return _environment(autoescape=False, keep_trailing_newline=True)

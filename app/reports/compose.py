@@ -19,12 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.programs import changes as change_service
 from app.programs import documents, snapshots
 from app.programs.lookup import ConfiguredProgram, NotFound
+from app.render.templates import ago, moment
+from app.reports import executive
 from app.reports import schemas as out
-from app.reports.weeks import Week, covered_day
-from app.store.tables import SnapshotRow, SourceRow, SyncRunRow
+from app.reports.weeks import Week, covered_day, scheduled_run
+from app.store.tables import AlertRow, SnapshotRow, SourceRow, SyncRunRow
 from vocabulary import RunStatus
 
 MILESTONE_WEEKS = 4
+DEFAULT_SYNC_EVERY = timedelta(minutes=15)
+SOURCE_KINDS = ("source_stale", "webhooks_silent", "source_recovered")
+"""The alerts about a source's health, and its recovery (``app.alerts``)."""
 
 
 class ReportUnavailable(NotFound):
@@ -210,14 +215,23 @@ async def _freshness(
 
 
 async def compose(
-    session: AsyncSession, program: ConfiguredProgram, week: Week, *, now: datetime
+    session: AsyncSession,
+    program: ConfiguredProgram,
+    week: Week,
+    *,
+    now: datetime,
+    preview: bool = False,
+    sync_every: Mapping[str, timedelta] | None = None,
 ) -> out.WeeklyReport:
     """The week's report as the snapshots describe it; ``ReportUnavailable`` when the
-    covered day is not over yet or no snapshot exists on or before it."""
+    covered day is not over yet or no snapshot exists on or before it.
+
+    A ``preview`` covers the current week up to now, from today's snapshot as it stands.
+    """
     zone, config = program.zone, program.config
-    covered = covered_day(week, config.report.cron, zone)
     today = now.astimezone(zone).date()
-    if covered >= today:
+    covered = today if preview else covered_day(week, config.report.cron, zone)
+    if covered >= today and not preview:
         raise ReportUnavailable(
             f"The report of {week} covers up to {covered.isoformat()}; it can be written "
             f"once that day is over ({(covered + timedelta(days=1)).isoformat()})."
@@ -233,7 +247,16 @@ async def compose(
         first = await snapshots.first_day(session, program.id)
         if first is not None and first < current.on:
             previous = await _day(session, program.id, first)
-    return await _assemble(session, program, week, current, previous, now=now)
+    report = await _assemble(
+        session, program, week, current, previous, now=now, sync_every=sync_every or {}
+    )
+    start = report.period_start or report.period_end - timedelta(days=6)
+    fire = None if preview else scheduled_run(week, config.report.cron, zone)
+    report.covers = executive.covers(
+        str(week), start, report.period_end, fire.date() if fire else None, preview=preview
+    )
+    report.preview = preview
+    return report
 
 
 async def _assemble(
@@ -244,6 +267,7 @@ async def _assemble(
     previous: _Day | None,
     *,
     now: datetime,
+    sync_every: Mapping[str, timedelta],
 ) -> out.WeeklyReport:
     zone, config = program.zone, program.config
     status, document = current.status, current.document or {}
@@ -259,7 +283,13 @@ async def _assemble(
         )
     sources = sorted({m.source for o in config.outcomes for m in o.match})
     taken_at = current.program.taken_at
-    return out.WeeklyReport(
+    if changes is not None:
+        _freeze_risk_titles(changes, current.document, previous.document if previous else None)
+    freshness = await _freshness(session, sources, at=taken_at, zone=zone)
+    outcome_rows = _outcomes(program, current, previous)
+    stored = documents.SnapshotDocument.model_validate(document) if "status" in document else None
+    forecast = status.get("forecast") or {}
+    report = out.WeeklyReport(
         program=out.ProgramRef(key=config.key, name=config.name, timezone=config.timezone),
         week=str(week),
         period_start=previous.on + timedelta(days=1) if previous else None,
@@ -286,7 +316,7 @@ async def _assemble(
             target=status.get("target")
             or max((o.target for o in config.outcomes if o.target), default=None),
         ),
-        outcomes=_outcomes(program, current, previous),
+        outcomes=outcome_rows,
         changes=changes,
         new_late_dependencies=_new_late(changes, document),
         risks=out.RiskSection.model_validate(document["risks"]) if "risks" in document else None,
@@ -298,6 +328,93 @@ async def _assemble(
         milestones=_milestones(status, current.on),
         burnup=status.get("burnup", []),
         data_quality=status.get("data_quality"),
-        freshness=await _freshness(session, sources, at=taken_at, zone=zone),
+        freshness=freshness,
         review=config.report.review,
+        headline=executive.reason_words(status, status.get("outcomes", [])) if status else None,
+        movement=executive.plural((forecast.get("movement") or {}).get("text") or "") or None,
+        history=forecast.get("history", []),
+        outcome_lines=executive.lines(
+            outcome_rows, status, stored.outlook if stored else None, changes
+        ),
+        next_weeks=executive.ahead(
+            stored.outlook if stored else None, _milestones(status, current.on), current.on
+        ),
+        risk_register=executive.register(
+            stored.risks.top, stored.risks.counts.get("open", 0), current.on
+        )
+        if stored
+        else None,
+        warnings=[
+            *_stale_sources(freshness, sync_every),
+            *await _source_alerts(session, program.id, taken_at),
+        ],
     )
+    unit = "items" if report.standing.progress.basis == "count" else "points"
+    report.quiet = executive.quiet(
+        len(changes.completed) if changes else None, report.history, unit
+    )
+    return report
+
+
+def _freeze_risk_titles(
+    changes: documents.Changes,
+    current: Mapping[str, Any] | None,
+    previous: Mapping[str, Any] | None,
+) -> None:
+    """Name the risks opened and closed as the snapshots saw them, not as they read now: a
+    derived risk's title follows its data, and a past week must read as it did."""
+    titles = {
+        **((previous or {}).get("risk_titles") or {}),
+        **((current or {}).get("risk_titles") or {}),
+    }
+    for change in (*changes.risks_opened, *changes.risks_closed):
+        change.title = titles.get(str(change.id), change.title)
+
+
+def stale_after(sync_every: timedelta | None) -> timedelta:
+    """How long without a good sync before a source's figures count as out of date: three
+    sync intervals (the alerting threshold the README suggests), at least an hour."""
+    return max(3 * (sync_every or DEFAULT_SYNC_EVERY), timedelta(hours=1))
+
+
+def _stale_sources(
+    freshness: Sequence[documents.SourceFreshness], sync_every: Mapping[str, timedelta]
+) -> list[str]:
+    found = []
+    for f in freshness:
+        limit = stale_after(sync_every.get(f.name))
+        if f.last_sync_at is None:
+            found.append(
+                f"{f.name} had never synced successfully when this report's data was taken: "
+                "its work is missing from every figure."
+            )
+        elif f.age_seconds is not None and f.age_seconds > limit.total_seconds():
+            found.append(
+                f"{f.name} had not synced for {ago(f.age_seconds).removesuffix(' ago')} when "
+                f"this report's data was taken (last good sync {moment(f.last_sync_at)}): "
+                "its figures may be out of date."
+            )
+        if f.last_status == RunStatus.FAILED:
+            found.append(f"The last sync of {f.name} before this report's data failed.")
+    return found
+
+
+async def _source_alerts(session: AsyncSession, program_id: int, at: datetime) -> list[str]:
+    """Source problems the alerts had raised and not seen recover by ``at`` (a dated
+    history, so a past week reads the same whenever it is written)."""
+    rows = await session.execute(
+        select(AlertRow.subject, AlertRow.kind, AlertRow.title)
+        .where(
+            AlertRow.program_id == program_id,
+            AlertRow.kind.in_(SOURCE_KINDS),
+            AlertRow.raised_at <= at,
+        )
+        .order_by(AlertRow.raised_at, AlertRow.id)
+    )
+    standing: dict[str, str] = {}
+    for subject, kind, title in rows:
+        if kind == "source_recovered":
+            standing.pop(subject, None)
+        else:
+            standing[subject] = title
+    return [f"{title}." for _, title in sorted(standing.items())]

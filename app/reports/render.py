@@ -10,23 +10,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import css_inline
 from jinja2 import Environment
 from markupsafe import Markup
 
 from app.render import templates
 from app.render.burnup import BurnupPoint, burnup_svg
 from app.render.style import CHART_CSS
-from app.reports import text
+from app.reports import text as escaping
 from app.reports.schemas import WeeklyReport
+
+PUBLIC_URL_NEEDED = (
+    "Links back to Throughline are left out: set THROUGHLINE_SERVER__PUBLIC_URL to the "
+    "address readers reach it at (https://throughline.example.com) so reports link to it."
+)
 
 LISTED = 25
 """Items listed by name per section of a page; the JSON form has them all."""
 
 
 _MARKDOWN_FILTERS: Mapping[str, Any] = {
-    "link": text.markdown_link,
-    "notes": text.markdown_notes,
-    "item": text.markdown_item,
+    "link": escaping.markdown_link,
+    "notes": escaping.markdown_notes,
+    "item": escaping.markdown_item,
 }
 
 
@@ -35,13 +41,18 @@ def _html() -> Environment:
 
 
 def _finalize_markdown(value: object) -> str:
-    return value if isinstance(value, text.Markdown) else text.escape_markdown(value)
+    return value if isinstance(value, escaping.Markdown) else escaping.escape_markdown(value)
 
 
 def _markdown() -> Environment:
     env = templates.markdown(_finalize_markdown)
     env.filters.update(_MARKDOWN_FILTERS)
     return env
+
+
+def markdown_environment() -> Environment:
+    """The Markdown environment the reports use (tracker text escaped, links built safe)."""
+    return _markdown()
 
 
 def chart(report: WeeklyReport) -> Markup:
@@ -57,36 +68,47 @@ def chart(report: WeeklyReport) -> Markup:
     )
 
 
-def context(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+def _values(report: WeeklyReport, links: Mapping[str, str] | None) -> dict[str, Any]:
     return {
         "r": report,
         "listed": LISTED,
         "links": links or {},
+        "public_url_needed": PUBLIC_URL_NEEDED,
+    }
+
+
+def context(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return _values(report, links) | {
         "chart": chart(report),
         "chart_css": Markup(CHART_CSS),  # noqa: S704 (our own constant stylesheet)
     }
 
 
+def inline_styles(page: str) -> str:
+    """``page`` with its stylesheet moved onto each element, as mail clients need (many
+    drop a ``<style>`` block); media rules (print, narrow screens) stay in the head."""
+    return css_inline.CSSInliner(keep_at_rules=True).inline(page)
+
+
 def html(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> str:
-    """The standalone page: inline CSS, no scripts, fit for mail clients and A4 print."""
-    return _html().get_template("report/report.html").render(context(report, links=links))
+    """The standalone page: styles inline, one column that fits a phone, no scripts, fit
+    for mail clients and A4 print."""
+    page = _html().get_template("report/report.html").render(context(report, links=links))
+    return inline_styles(page)
 
 
 def markdown(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> str:
-    return (
-        _markdown()
-        .get_template("report/report.md")
-        .render({"r": report, "listed": LISTED, "links": links or {}})
-    )
+    return _markdown().get_template("report/report.md").render(_values(report, links))
+
+
+def text(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> str:
+    """Plain text, for the e-mail's alternative part: no markup of any kind."""
+    return templates.plain().get_template("report/report.txt").render(_values(report, links))
 
 
 def storage(report: WeeklyReport, *, links: Mapping[str, str] | None = None) -> str:
     """The Confluence storage-format (XHTML) body of the report."""
-    return (
-        _html()
-        .get_template("report/confluence.xml")
-        .render({"r": report, "listed": LISTED, "links": links or {}})
-    )
+    return _html().get_template("report/confluence.xml").render(_values(report, links))
 
 
 def page(name: str, values: Mapping[str, Any]) -> str:

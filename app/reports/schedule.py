@@ -1,4 +1,5 @@
-"""The reports' scheduled work: each program's weekly report, delivery retries, catch-up."""
+"""The reports' scheduled work: each program's weekly report, the portfolio digest on its
+own schedule, delivery retries, catch-up."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.config.cron import crontab_trigger
-from app.reports import delivery, runs
+from app.reports import delivery, portfolio, runs
 from app.store.schedule import JobSpec, PlanContext, utcnow
 
 DELIVERY_RETRY_EVERY = timedelta(minutes=5)
@@ -45,13 +46,7 @@ def plan(ctx: PlanContext) -> list[JobSpec]:
             id="reports:deliveries",
             name="retry report deliveries that failed",
             trigger=IntervalTrigger(seconds=DELIVERY_RETRY_EVERY.total_seconds()),
-            run=lambda: delivery.retry_due(
-                ctx.sessionmaker,
-                ctx.config,
-                now=utcnow(),
-                environ=ctx.environ,
-                public_url=public_url,
-            ),
+            run=lambda: _retry(ctx, public_url),
         )
     )
     specs.append(
@@ -69,4 +64,32 @@ def plan(ctx: PlanContext) -> list[JobSpec]:
             ),
         )
     )
+    digest = ctx.config.digest
+    if digest is not None:
+        specs.append(
+            JobSpec(
+                id="digest:portfolio",
+                name=f"weekly portfolio digest ({digest.cron}, {digest.timezone})",
+                trigger=crontab_trigger(digest.cron, zoneinfo.ZoneInfo(digest.timezone)),
+                run=lambda: portfolio.weekly(
+                    ctx.sessionmaker,
+                    ctx.config,
+                    now=utcnow(),
+                    environ=ctx.environ,
+                    public_url=public_url,
+                ),
+            )
+        )
     return specs
+
+
+async def _retry(ctx: PlanContext, public_url: str | None) -> int:
+    """Deliver again the reports and portfolio digests whose channels are due."""
+    now = utcnow()
+    reports = await delivery.retry_due(
+        ctx.sessionmaker, ctx.config, now=now, environ=ctx.environ, public_url=public_url
+    )
+    digests = await portfolio.retry_due(
+        ctx.sessionmaker, ctx.config, now=now, environ=ctx.environ, public_url=public_url
+    )
+    return reports + digests

@@ -16,7 +16,7 @@ from app.programs import documents
 from app.store.text import StorableText
 from vocabulary import DeliveryStatus
 
-Channel = Literal["slack", "confluence", "email"]
+Channel = Literal["slack", "confluence", "email", "webhook"]
 
 
 class _Out(BaseModel):
@@ -147,9 +147,133 @@ class Links(_Out):
     json_: str = Field(alias="json")
 
 
+class Covers(_Out):
+    """Which days a report covers, next to its ISO week, so the label cannot be misread."""
+
+    start: date
+    end: date
+    issued_on: date | None = Field(
+        default=None, description="The day the schedule writes it (None: a preview)"
+    )
+    text: str = Field(description='"2026-W47, 9–15 Nov, issued Mon 16 Nov"')
+
+
+class EpicLine(_Out):
+    """What an epic of an outcome finished in the period ("Card vault: 4 stories done, 2 left")."""
+
+    name: str
+    key: str | None = None
+    url: str | None = None
+    done: int = Field(description="Finished in the period")
+    left: int
+    noun: str = "items"
+    text: str
+
+
+class OutcomeLine(_Out):
+    """An outcome in a sentence or two: colour, its reason in words, progress, date, what
+    changed."""
+
+    key: str
+    name: str
+    rag: documents.RagColor
+    previous_rag: documents.RagColor | None = None
+    reason: str = Field(description="The one reason that matters most, in words")
+    progress: str
+    date: str = Field(description="The safe date (P85) against the target, and how it moved")
+    moved: str | None = Field(default=None, description="Why the forecast moved, where known")
+    finished: int = Field(default=0, description="Units finished in the period")
+    accomplishments: list[EpicLine] = []
+
+
+class Blocker(_Out):
+    key: str
+    title: str
+    url: str | None = None
+    assignee: str | None = None
+
+
+class BlockedLine(_Out):
+    key: str
+    title: str
+    url: str | None = None
+    outcome: str | None = None
+    assignee: str | None = None
+    by: str = Field(description="Blocked by whom, in words")
+    blockers: list[Blocker] = []
+
+
+class NextWeeks(_Out):
+    """What lies ahead in the two weeks after the period."""
+
+    until: date
+    due: list[documents.WorkLine] = Field(default=[], description="Unfinished work due by then")
+    overdue: list[documents.WorkLine] = []
+    milestones: list[documents.Milestone] = []
+    blocked: list[BlockedLine] = []
+    not_started: list[documents.WorkLine] = Field(
+        default=[], description="Critical-path work that has not started"
+    )
+    recorded: bool = Field(
+        default=True, description="False: the snapshot predates the outlook; lists are empty"
+    )
+
+
+class RiskLine(_Out):
+    id: int
+    title: str
+    severity: str
+    roam: str | None = None
+    owner: str | None = None
+    owner_basis: str | None = None
+    mitigation: str | None = None
+    suggested_mitigation: str | None = None
+    age_days: int = Field(description="Days open at the end of the period")
+    items: list[str] = []
+
+
+class Decision(_Out):
+    text: str
+    needed_by: date | None = None
+    owner: str | None = None
+    source: Literal["notes", "register"]
+
+
+class RiskRegister(_Out):
+    """Top risks, issues (risks that happened) and the decisions needed, apart."""
+
+    risks: list[RiskLine] = []
+    issues: list[RiskLine] = []
+    decisions: list[Decision] = []
+    open: int = 0
+
+
 class WeeklyReport(_Out):
     program: ProgramRef
     week: str
+    covers: Covers | None = None
+    preview: bool = Field(default=False, description="A preview: never archived or delivered")
+    summary: list[str] = Field(
+        default=[], description="The executive summary: three to five plain sentences"
+    )
+    warnings: list[str] = Field(
+        default=[], description="Data-freshness problems: a source not synced, webhooks silent"
+    )
+    quiet: str | None = Field(
+        default=None, description="Said when nothing (or little) was finished in the period"
+    )
+    headline: str | None = Field(
+        default=None, description="The one reason behind the colour that matters most, in words"
+    )
+    movement: str | None = Field(
+        default=None, description="Why the program's forecast moved since a week before"
+    )
+    history: list[documents.WeekCount] = Field(
+        default=[], description="Work finished per seven-day window up to the period's end"
+    )
+    outcome_lines: list[OutcomeLine] = []
+    next_weeks: NextWeeks | None = None
+    risk_register: RiskRegister | None = None
     period_start: date | None = Field(description="The day after the previous snapshot")
     period_end: date = Field(description="The last day covered (the snapshot's day)")
     generated_at: datetime

@@ -8,7 +8,7 @@ Nothing here commits: callers own the unit of work.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,18 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DeliveryConfig, ThroughlineConfig
 from app.programs.lookup import ConfiguredProgram, NotFound, get_program
-from app.reports import compose, render
+from app.reports import compose, executive, render
 from app.reports import schemas as out
 from app.reports.weeks import Week
 from app.store.tables import ReportRow
 from vocabulary import DeliveryStatus
 
-_ROW_ONLY = {"notes", "notes_updated_at", "released_at", "deliveries", "links"}
+_ROW_ONLY = {"notes", "notes_updated_at", "released_at", "deliveries", "links", "summary"}
 
 
 def links(public_url: str | None, key: str, week: str) -> dict[str, str]:
-    """Where a report can be read: absolute with the server's public URL, else from /."""
-    base = (public_url or "").rstrip("/")
+    """Where a report can be read, as absolute URLs on the server's public address; none
+    without one (a relative link in an e-mail or a Confluence page leads nowhere)."""
+    if not public_url:
+        return {}
+    return relative_links(key, week, base=public_url.rstrip("/"))
+
+
+def relative_links(key: str, week: str, *, base: str = "") -> dict[str, str]:
+    """The report's addresses from the server's root (its own pages link this way)."""
     api = f"{base}/api/programs/{key}/reports/{week}"
     return {
         "page": f"{base}/programs/{key}/reports/{week}",
@@ -35,6 +42,22 @@ def links(public_url: str | None, key: str, week: str) -> dict[str, str]:
         "markdown": f"{api}.md",
         "json": api,
     }
+
+
+def preview_links(key: str, *, base: str = "") -> dict[str, str]:
+    """Where the current week's preview can be read (it has no week of its own yet)."""
+    api = f"{base}/api/programs/{key}/reports/preview"
+    return {
+        "page": f"{base}/programs/{key}/reports/preview",
+        "html": f"{base}/programs/{key}/reports/preview",
+        "markdown": f"{api}.md",
+        "json": api,
+    }
+
+
+def sync_intervals(config: ThroughlineConfig) -> dict[str, timedelta]:
+    """How often each source syncs: what a report's freshness warnings measure against."""
+    return {s.name: s.sync_every for s in config.sources}
 
 
 def channels(deliver: DeliveryConfig) -> list[tuple[out.Channel, str]]:
@@ -60,18 +83,21 @@ async def _row(session: AsyncSession, program_id: int, week: Week) -> ReportRow 
 
 
 def assemble(row: ReportRow, *, public_url: str | None, key: str) -> out.WeeklyReport:
-    """A stored report with its notes, delivery record and links."""
+    """A stored report with its notes (and the summary and decisions they shape), delivery
+    record and links."""
     report = out.WeeklyReport.model_validate(row.data)
     report.notes = row.notes
     report.notes_updated_at = row.notes_updated_at
     report.released_at = row.released_at
     report.deliveries = [out.Delivery.model_validate(d) for d in row.deliveries or []]
-    report.links = out.Links.model_validate(links(public_url, key, row.week))
-    return report
+    found = links(public_url, key, row.week)
+    report.links = out.Links.model_validate(found) if found else None
+    return executive.finish(report)
 
 
 def _render(row: ReportRow, report: out.WeeklyReport, *, public_url: str | None, key: str) -> None:
     report.notes = row.notes
+    executive.finish(report)
     targets = links(public_url, key, row.week)
     row.html = render.html(report, links=targets)
     row.markdown = render.markdown(report, links=targets)
@@ -110,7 +136,9 @@ async def generate(
     """Write (or rewrite) a week's report; with ``deliver``, release it unless the program
     reviews reports and has no notes yet. Returns the row and whether a channel waits."""
     program = await get_program(session, config, key)
-    report = await compose.compose(session, program, week, now=now)
+    report = await compose.compose(
+        session, program, week, now=now, sync_every=sync_intervals(config)
+    )
     row = await _row(session, program.id, week)
     if row is None:
         row = ReportRow(program_id=program.id, week=str(week), deliveries=[])
@@ -226,3 +254,27 @@ async def generated_rows(session: AsyncSession, program_ids: Sequence[int]) -> l
             .order_by(ReportRow.program_id, ReportRow.week)
         )
     )
+
+
+async def preview(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    *,
+    now: datetime,
+    public_url: str | None = None,
+) -> out.WeeklyReport:
+    """The current week's report so far, from today's snapshot as it stands: marked as a
+    preview, never stored, never delivered. Notes already written for the week show."""
+    program = await get_program(session, config, key)
+    week = Week.of(now.astimezone(program.zone).date())
+    report = await compose.compose(
+        session, program, week, now=now, preview=True, sync_every=sync_intervals(config)
+    )
+    row = await session.scalar(
+        select(ReportRow).where(ReportRow.program_id == program.id, ReportRow.week == str(week))
+    )
+    report.notes = row.notes if row is not None else None
+    if public_url:
+        report.links = out.Links.model_validate(preview_links(key, base=public_url.rstrip("/")))
+    return executive.finish(report)

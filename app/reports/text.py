@@ -23,8 +23,17 @@ __all__ = [
 # anywhere in a line; a backslash makes each literal. With "[" and "]" escaped no link or
 # image can form, so parentheses and "!" stay as they are. Block markers matter only at
 # the start of a line and are handled there.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&$])")
-_LIST_START = re.compile(r"^(\d+)([.)])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|<>~$])")
+# An underscore inside a word ("fast_pay") never makes emphasis; at a word's edge it can.
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9_])_+|_+(?![A-Za-z0-9_])")
+# "&" matters only where it starts an entity ("&amp;", "&#35;"); elsewhere it is text.
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+# Block markers count only at the start of a line and only when a space (or the end)
+# follows: "- x" and "1. x" make lists, a line of "=" or "-" a heading, but "+4.6 pts",
+# "-3 d" and "2026-W47" are plain text and are left as they are.
+_LIST_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
+_BULLET_START = re.compile(r"^([-+])(?=\s|$)")
+_RULE_LINE = re.compile(r"^[=\-\s]+$")
 
 
 class Markdown(str):
@@ -42,8 +51,11 @@ def escape_markdown(text: object) -> Markdown:
         return text
     flat = " ".join(str(text).split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    escaped = _UNDERSCORE.sub(lambda m: "\\_" * len(m[0]), escaped)
+    escaped = _ENTITY.sub(r"\\&", escaped)
     escaped = _LIST_START.sub(r"\1\\\2", escaped)
-    if escaped.startswith(("-", "+", "=")):
+    escaped = _BULLET_START.sub(r"\\\1", escaped)
+    if escaped and _RULE_LINE.match(escaped):
         escaped = "\\" + escaped
     return Markdown(escaped)
 

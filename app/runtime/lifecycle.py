@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 
+from app.alerts import schedule as alert_jobs
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
 from app.programs import schedule as program_jobs
@@ -39,6 +40,7 @@ def planners(syncs: Syncs, pool: TrackerPool) -> Sequence[Planner]:
         syncs.plan,
         program_jobs.plan,
         report_jobs.plan,
+        alert_jobs.plan,
         functools.partial(webhook_jobs.plan, pool=pool),
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -279,6 +280,13 @@ class RiskRow(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    suggested_owner: Mapped[str | None] = mapped_column(String(256))
+    """A derived risk's owner until a person sets ``owner``: the assignee of the item that
+    causes it, or its outcome's owner."""
+    owner_basis: Mapped[str | None] = mapped_column(String(256))
+    """Why ``suggested_owner``: "assignee of PAY-3", "owner of Pay in one click"."""
+    decision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A register entry that asks for a decision (by ``due_on``) rather than a risk."""
 
 
 class SnapshotRow(Base):
@@ -486,3 +494,70 @@ class JobRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     owner: Mapped[str] = mapped_column(String(128))
     """host:pid of the process that claimed it."""
+
+
+class AlertRow(Base):
+    """Something a recomputation (or the sync watch) saw that a program's people should hear
+    about at once: a colour change, a high risk opened, a forecast slip, a silent source.
+
+    Every alert is kept, the ones held back as duplicates too; ``deliveries`` records each
+    channel's state as a report's do.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_program_raised", "program_id", "raised_at"),
+        Index("ix_alert_status", "status"),
+        Index("ix_alert_fingerprint", "program_id", "fingerprint", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """rag_change | risk_opened | forecast_slip | source_silent"""
+    subject: Mapped[str] = mapped_column(String(128))
+    """What it is about: an outcome key (empty: the program), a risk id, a source name."""
+    fingerprint: Mapped[str] = mapped_column(String(256))
+    """Kind, subject and the new value: equal fingerprints within the repeat window are one
+    alert."""
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    """pending | sent | failed | duplicate | muted (no channel configured)"""
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    deliveries: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertStateRow(Base):
+    """What the alerts last saw of one subject of a program (its colour, the P85 a slip is
+    measured from, a source's health), so a change is told once."""
+
+    __tablename__ = "alert_state"
+    __table_args__ = (UniqueConstraint("program_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(128))
+    """``rag:<outcome>``, ``p85:<outcome>`` (empty outcome: the program), ``source:<name>``"""
+    value: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DigestRow(Base):
+    """The weekly portfolio digest: every program on one page, for the person above the
+    program managers; one row per ISO week."""
+
+    __tablename__ = "digest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    html: Mapped[str] = mapped_column(Text)
+    markdown: Mapped[str] = mapped_column(Text)
+    deliveries: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,6 +17,8 @@ from app.config.settings import Settings, get_settings
 from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
 from app.web import pages
+from app.web.api import alerts as alerts_api
+from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
 from app.web.api import items as items_api
 from app.web.api import plans as plans_api
@@ -82,6 +84,8 @@ def create_app(
         app.include_router(sources.router)
         app.include_router(reports_api.router)
         app.include_router(webhooks_api.router)
+        app.include_router(alerts_api.router)
+        app.include_router(digests_api.router)
         app.include_router(reports_views.router)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     if settings.role == "server":

@@ -41,6 +41,9 @@ class RiskCreate(_In):
     due_on: date | None = None
     outcome: str | None = None
     items: list[str] = Field(default=[], max_length=500)
+    decision: bool = Field(
+        default=False, description="A decision needed by due_on, not a risk (shown under asks)"
+    )
 
 
 class RiskUpdate(_In):
@@ -57,3 +60,4 @@ class RiskUpdate(_In):
     due_on: date | None = None
     outcome: str | None = None
     items: list[str] | None = Field(default=None, max_length=500)
+    decision: bool | None = None

@@ -36,7 +36,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 DOCS_PATHS = ("/docs",)
-REPORT_PATHS = re.compile(r"^/(api/)?programs/[^/]+/reports(/|$)")
+REPORT_PATHS = re.compile(r"^/((api/)?programs/[^/]+/reports|digests)(/|$)")
 
 
 def policy_for(path: str) -> str:

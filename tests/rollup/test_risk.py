@@ -260,11 +260,9 @@ def test_program_risks(milestones: list[WorkItem], score: float, rules: list[Ris
 
 def test_a_late_dependency_lists_each_line_of_evidence_once() -> None:
     (risk,) = dependency_risks([(_late("A-1", "A-2"), True)], [], {}, {ref("A-1"): "Card vault"})
-    assert (
-        risk.title == "A-1 (Card vault) is late for 1 item(s) that wait on it on the critical path"
-    )
+    assert risk.title == "A-1 (Card vault) is late for 1 item that waits on it on the critical path"
     assert [(e.ref, e.detail) for e in risk.evidence] == [
-        (ref("A-1"), "1 item(s) wait on it"),
+        (ref("A-1"), "1 item waits on it"),
         (ref("A-2"), "A-1 late for A-2"),
     ]
 

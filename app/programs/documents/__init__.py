@@ -97,11 +97,16 @@ from app.programs.documents.program import (
 )
 from app.programs.documents.snapshot import (
     SNAPSHOT_VERSION,
+    Blocked,
+    EpicTally,
+    Finished,
     LateEnd,
     LateList,
+    Outlook,
     RiskTally,
     SnapshotDocument,
     SnapshotLate,
+    WorkLine,
 )
 
 __all__ = [
@@ -109,6 +114,7 @@ __all__ = [
     "SNAPSHOT_VERSION",
     "Baseline",
     "BaselineDates",
+    "Blocked",
     "BurnupPoint",
     "Calibration",
     "ChangedItem",
@@ -122,9 +128,11 @@ __all__ = [
     "DependencyChange",
     "DependencyEdge",
     "DependencyNode",
+    "EpicTally",
     "Evidence",
     "Explain",
     "Feeds",
+    "Finished",
     "Flag",
     "FlagOut",
     "Forecast",
@@ -146,6 +154,7 @@ __all__ = [
     "MovementShare",
     "OnTime",
     "OutcomeStatus",
+    "Outlook",
     "Pace",
     "ProgramList",
     "ProgramStatus",
@@ -181,6 +190,7 @@ __all__ = [
     "UnassignedOut",
     "Unmapped",
     "WeekCount",
+    "WorkLine",
     "Workload",
     "burnup",
     "dependencies_document",

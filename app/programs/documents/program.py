@@ -424,7 +424,21 @@ class Risk(_Out):
     score: int | None = Field(description="probability × impact")
     roam: Roam | None
     owner: str | None
+    owner_basis: str | None = Field(
+        default=None,
+        description='Why this owner while nobody has set one: "assignee of PAY-3", "owner of '
+        'Pay in one click"; None once a person set the owner',
+    )
     mitigation: str | None = None
+    suggested_mitigation: str | None = Field(
+        default=None, description="What usually answers this rule, until a person writes one"
+    )
+    decision: bool = Field(
+        default=False, description="A register entry asking for a decision by due_on"
+    )
+    issue: bool = Field(
+        default=False, description="A problem that has happened (overdue, blocked, stalled)"
+    )
     due_on: date | None = None
     outcome: str | None = None
     items: list[str]

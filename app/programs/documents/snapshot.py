@@ -47,8 +47,59 @@ class RiskTally(_Out):
     top: list[Risk] = []
 
 
+class WorkLine(_Out):
+    """A unit of work as a report names it: with its assignee and dates."""
+
+    source: str
+    key: str
+    title: str
+    url: str | None = None
+    assignee: str | None = None
+    status: str | None = None
+    status_category: StatusCategory | None = None
+    due_on: date | None = None
+    expected_on: date | None = None
+    outcome: str | None = None
+    critical: bool = False
+
+
+class Blocked(WorkLine):
+    blockers: list[WorkLine] = Field(
+        default=[], description="Unfinished work it waits on; empty when its status says blocked"
+    )
+
+
+class Finished(_Out):
+    key: str
+    on: date
+
+
+class EpicTally(_Out):
+    """An epic of an outcome (``epic`` None: the outcome's work under no epic)."""
+
+    outcome: str
+    epic: WorkLine | None = None
+    noun: str = "items"
+    done: int
+    left: int
+    recent: list[Finished] = Field(default=[], description="Units finished in the last 28 days")
+
+
+class Outlook(_Out):
+    """What the report's per-outcome accomplishments and next two weeks are drawn from."""
+
+    epics: list[EpicTally] = []
+    due: list[WorkLine] = []
+    blocked: list[Blocked] = []
+    not_started: list[WorkLine] = []
+
+
 class SnapshotDocument(_Out):
     version: int = SNAPSHOT_VERSION
     status: ProgramStatus
     late_dependencies: LateList = LateList()
     risks: RiskTally = RiskTally()
+    outlook: Outlook | None = None
+    risk_titles: dict[str, str] = Field(
+        default={}, description="Every open risk's title by id, as the day ended"
+    )

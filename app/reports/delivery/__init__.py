@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import DeliveryConfig, ThroughlineConfig
 from app.programs.lookup import get_program
-from app.reports import service
+from app.reports import render, service
+from app.reports.delivery import slack
 from app.reports.delivery.confluence import ConfluenceChannel
 from app.reports.delivery.email import EmailChannel
-from app.reports.delivery.message import DeliveryError, Message, Sent
+from app.reports.delivery.message import DeliveryError, Message, Page, Sent
 from app.reports.delivery.slack import SlackChannel
+from app.reports.schemas import WeeklyReport
 from app.reports.weeks import Week
 from app.store.engine import session_scope
 from app.store.tables import ProgramRow, ReportRow
@@ -107,7 +109,29 @@ async def _claim(
         row.deliveries = entries
         report = service.assemble(row, public_url=public_url, key=key)
         links = service.links(public_url, key, row.week)
-        return claimed, Message(report, row.html or "", row.markdown or "", links)
+        return claimed, report_message(report, row.html or "", links)
+
+
+def report_message(report: WeeklyReport, html: str, links: Mapping[str, str]) -> Message:
+    """A weekly report in every form a channel takes."""
+    covers = report.covers.text if report.covers else report.week
+    return Message(
+        subject=f"[{report.rag.color.upper()}] {report.program.name} — weekly status {covers}",
+        html=html,
+        text=render.text(report, links=links),
+        slack=slack.payload(report, links),
+        links=links,
+        page=Page(report.program.name, report.week, render.storage(report, links=links)),
+        event={
+            "kind": "weekly_report",
+            "program": report.program.key,
+            "week": report.week,
+            "covers": covers,
+            "rag": report.rag.color,
+            "summary": report.summary,
+            "links": dict(links),
+        },
+    )
 
 
 async def _attempt(channel: Channel, message: Message, sleep: Sleep) -> Sent | DeliveryError:
@@ -125,7 +149,20 @@ async def _attempt(channel: Channel, message: Message, sleep: Sleep) -> Sent | D
     raise AssertionError("unreachable: the last try returns")
 
 
-def _outcome(entry: dict[str, Any], result: Sent | DeliveryError, now: datetime) -> None:
+async def send_all(
+    available: Mapping[str, Channel], claimed: Sequence[str], message: Message, sleep: Sleep
+) -> dict[str, Sent | DeliveryError]:
+    """Send ``message`` to each claimed channel at once, each on its own."""
+    missing = DeliveryError("the channel is no longer configured", transient=False)
+
+    async def run(name: str) -> Sent | DeliveryError:
+        channel = available.get(name)
+        return missing if channel is None else await _attempt(channel, message, sleep)
+
+    return dict(zip(claimed, await asyncio.gather(*(run(n) for n in claimed)), strict=True))
+
+
+def record_outcome(entry: dict[str, Any], result: Sent | DeliveryError, now: datetime) -> None:
     attempts = int(entry.get("attempts", 0)) + 1
     entry.update(attempts=attempts, last_attempt_at=now.isoformat(), claimed_at=None)
     if isinstance(result, Sent):
@@ -164,13 +201,7 @@ async def deliver(
     if message is None:
         return {}
     available = build_channels(program_config.report.deliver, environ)
-    missing = DeliveryError("the channel is no longer configured", transient=False)
-
-    async def run(name: str) -> Sent | DeliveryError:
-        channel = available.get(name)
-        return missing if channel is None else await _attempt(channel, message, sleep)
-
-    results = dict(zip(claimed, await asyncio.gather(*(run(n) for n in claimed)), strict=True))
+    results = await send_all(available, claimed, message, sleep)
     async with session_scope(sessionmaker) as session:
         program = await get_program(session, config, key)
         row = await session.scalar(
@@ -183,7 +214,7 @@ async def deliver(
         entries = [dict(d) for d in row.deliveries or []]
         for entry in entries:
             if entry["channel"] in results:
-                _outcome(entry, results[entry["channel"]], now)
+                record_outcome(entry, results[entry["channel"]], now)
         row.deliveries = entries
     for name, result in results.items():
         if isinstance(result, DeliveryError):

@@ -1,5 +1,5 @@
-"""E-mail: the standalone HTML page with the Markdown as its plain-text alternative, sent
-over SMTP (STARTTLS, implicit TLS, or plain on a trusted relay).
+"""E-mail: the standalone HTML page (styles inline, one column) with a plain-text
+alternative, sent over SMTP (STARTTLS, implicit TLS, or plain on a trusted relay).
 
 ``smtplib`` is blocking, so the conversation runs in a worker thread.
 """
@@ -24,7 +24,7 @@ def compose(config: EmailDeliveryConfig, message: Message) -> EmailMessage:
     mail["To"] = ", ".join(config.recipients)
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2])
-    mail.set_content(message.markdown)
+    mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
     return mail
 

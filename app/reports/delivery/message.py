@@ -1,26 +1,36 @@
-"""What every channel is handed, and how a channel tells a failure it may retry."""
+"""What every channel is handed, and how a channel tells a failure it may retry.
+
+A message carries each form a channel needs, already rendered: the e-mail's subject, HTML
+and plain text, the Slack payload, the Confluence page (for weekly reports and the
+portfolio digest), the JSON event a generic webhook receives. Channels know nothing of
+reports, digests or alerts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from app.reports.schemas import WeeklyReport
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A Confluence page: its name and week make its title (``confluence.page_title``)."""
+
+    name: str
+    week: str
+    storage: str
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A report ready to send: its JSON form, its rendered forms and its links."""
-
-    report: WeeklyReport
+    subject: str
     html: str
-    markdown: str
-    links: Mapping[str, str]
-
-    @property
-    def subject(self) -> str:
-        r = self.report
-        return f"[{r.rag.color.upper()}] {r.program.name} — weekly status {r.week}"
+    text: str
+    slack: Mapping[str, Any]
+    links: Mapping[str, str] = field(default_factory=dict)
+    page: Page | None = None
+    event: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Slack: a short message to an incoming webhook — headline, colour, top changes, link.
+"""Slack: a short message to an incoming webhook — summary, colour, top changes, link.
 
 An incoming webhook takes a JSON body with a ``text`` fallback and Block Kit ``blocks``
 and answers 200 ``ok``. Text in ``mrkdwn`` treats ``&``, ``<`` and ``>`` as control
@@ -15,19 +15,20 @@ import httpx
 from app.config import SlackDeliveryConfig, resolve_secret
 from app.reports import text
 from app.reports.delivery.message import DeliveryError, Message, Sent, http_failure, unreachable
+from app.reports.schemas import WeeklyReport
 
 TOP_CHANGES = 5
-_DOT = {"green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:"}
+DOTS = {"green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:"}
 
 
-def _changes(message: Message) -> list[str]:
-    c = message.report.changes
+def _changes(report: WeeklyReport) -> list[str]:
+    c = report.changes
     if c is None:
         return ["First report: nothing to compare with yet."]
     lines = [
         f"*{len(c.completed)}* completed, *{len(c.added)}* added, *{len(c.removed)}* removed, "
         f"*{len(c.due_changes)}* date changes, *{len(c.risks_opened)}* risks opened, "
-        f"*{len(message.report.new_late_dependencies)}* dependencies became late"
+        f"*{len(report.new_late_dependencies)}* dependencies became late"
     ]
     for g in c.rag_changes[:TOP_CHANGES]:
         lines.append(f"• {text.escape_slack(g.outcome or 'Program')}: {g.from_} → *{g.to.upper()}*")
@@ -43,21 +44,25 @@ def _changes(message: Message) -> list[str]:
     return lines
 
 
-def payload(message: Message) -> dict[str, Any]:
-    """The webhook's JSON body."""
-    r = message.report
+def payload(report: WeeklyReport, links: Mapping[str, str]) -> dict[str, Any]:
+    """The weekly report's webhook body: the summary first, then the week's changes."""
+    r = report
     color = r.rag.color
     was = f" (was {r.rag.previous.upper()})" if r.rag.previous and r.rag.previous != color else ""
-    dot = _DOT.get(color, ":white_circle:")
+    dot = DOTS.get(color, ":white_circle:")
     name = text.escape_slack(r.program.name)
-    head = f"{dot} *{name}* — weekly status {r.week}: *{color.upper()}*{was}"
-    reasons = [f"• {text.escape_slack(x.detail)}" for x in r.rag.reasons[:3]]
-    link = text.slack_link("Read the full report", message.links.get("page"))
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([head, *reasons])}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(_changes(message))}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": link}]},
+    covers = r.covers.text if r.covers else r.week
+    head = f"{dot} *{name}* — weekly status {text.escape_slack(covers)}: *{color.upper()}*{was}"
+    summary = [text.escape_slack(s) for s in r.summary] or [
+        f"• {text.escape_slack(x.detail)}" for x in r.rag.reasons[:3]
     ]
+    link = text.slack_link("Read the full report", links.get("page"))
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([head, *summary])}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(_changes(r))}},
+    ]
+    if links.get("page"):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
     return {
         "text": f"{text.escape_slack(r.program.name)} — weekly status {r.week}: {color.upper()}",
         "blocks": blocks,
@@ -78,7 +83,7 @@ class SlackChannel:
             raise DeliveryError(str(exc.args[0]), transient=False) from None
         try:
             async with httpx.AsyncClient(timeout=20.0) as client:
-                response = await client.post(url, json=payload(message))
+                response = await client.post(url, json=dict(message.slack))
         except httpx.HTTPError as exc:
             raise unreachable("Slack", exc) from None
         if response.status_code != 200:

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from app.reports import render, service
 from app.reports import schemas as out
-from app.reports import service
 from app.web.deps import AdminDep, ConfigDep, SessionDep, StateDep, ViewerDep
 from app.web.reports import WeekPath, parse_week, schedule_delivery
 
@@ -27,6 +27,41 @@ async def list_reports(
     key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
 ) -> out.ReportList:
     return await service.list_reports(session, config, key)
+
+
+@router.get(
+    "/{key}/reports/preview",
+    summary="The current week so far, as a report (never archived or sent)",
+    responses=NOT_FOUND,
+)
+async def preview_report(
+    key: str, session: SessionDep, state: StateDep, _: ViewerDep
+) -> out.WeeklyReport:
+    return await service.preview(
+        session,
+        state.config,
+        key,
+        now=datetime.now(UTC),
+        public_url=state.settings.server.public_url,
+    )
+
+
+@router.get(
+    "/{key}/reports/preview.md",
+    summary="The current week so far, as Markdown",
+    response_class=PlainTextResponse,
+    responses=NOT_FOUND,
+)
+async def preview_report_markdown(
+    key: str, session: SessionDep, state: StateDep, _: ViewerDep
+) -> Response:
+    public_url = state.settings.server.public_url
+    report = await service.preview(
+        session, state.config, key, now=datetime.now(UTC), public_url=public_url
+    )
+    links = service.preview_links(key, base=public_url.rstrip("/")) if public_url else {}
+    markdown = render.markdown(report, links=links)
+    return PlainTextResponse(markdown, media_type="text/markdown; charset=utf-8")
 
 
 @router.get(

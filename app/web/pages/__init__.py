@@ -11,6 +11,7 @@ from app.config.settings import Settings
 from app.programs import lookup
 from app.web.cache import ResponseCache
 from app.web.pages import (
+    alerts,
     assets,
     context,
     csrf,
@@ -44,6 +45,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         risks,
         items,
         sources,
+        alerts,
         docs,
     ):
         app.include_router(module.router)

@@ -28,6 +28,15 @@ async def report_archive(key: str, session: SessionDep, state: StateDep, page: P
     return page.render("report/archive_page.html", {"program": program.config, "entries": entries})
 
 
+@router.get("/{key}/reports/preview", response_class=HTMLResponse)
+async def report_preview(key: str, session: SessionDep, state: StateDep, page: PageDep) -> Response:
+    """The current week so far as the report will read, in the site's layout: any time,
+    also right after the first sync; never archived or sent."""
+    report = await service.preview(session, state.config, key, now=datetime.now(UTC))
+    values = render.context(report, links=service.preview_links(key))
+    return page.render("report/preview_page.html", values | {"in_site": True})
+
+
 @router.get("/{key}/reports/{week}", response_class=HTMLResponse)
 async def report_page(
     key: str, week: WeekPath, request: Request, session: SessionDep, state: StateDep, page: PageDep
@@ -35,7 +44,7 @@ async def report_page(
     """A week's report in the site's layout, with the notes form and the delivery record."""
     program, row = await service.get_report(session, state.config, key, parse_week(week))
     report = service.assemble(row, public_url=state.settings.server.public_url, key=key)
-    values = render.context(report, links=service.links(None, key, row.week))
+    values = render.context(report, links=service.relative_links(key, row.week))
     values |= {
         "in_site": True,
         "csrf_field": csrf.FIELD,

@@ -141,6 +141,7 @@ async def add_risk(
     values = form_values(
         form, (*TEXT_FIELDS, "probability", "impact", "roam", "due_on", "outcome", "items")
     )
+    values["decision"] = form.get("decision") is not None
     errors: dict[str, str] = {}
     try:
         entry = inputs.RiskCreate.model_validate(values)

@@ -82,6 +82,24 @@ async def _done_count(client: httpx.AsyncClient, key: str) -> int:
 async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) -> None:
     started = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=running.url, headers={"Accept": "text/html"}) as client:
+        reports = (await client.get("/api/programs/checkout/reports")).json()["reports"]
+        assert len(reports) >= 20, "a weekly report for each past week"
+        latest = (await client.get(f"/api/programs/checkout/reports/{reports[0]['week']}")).json()
+        assert latest["summary"][0].startswith("Checkout v2 is RED")
+        assert 3 <= len(latest["summary"]) <= 5
+        assert latest["covers"]["text"].startswith(latest["week"] + ", ")
+        assert all(k["owner"] for k in latest["risk_register"]["risks"]), "every risk has an owner"
+        recent = [
+            (await client.get(f"/api/programs/{key}/reports/{r['week']}")).json()
+            for key in ("checkout", "mobile")
+            for r in (await client.get(f"/api/programs/{key}/reports")).json()["reports"][:4]
+        ]
+        finished = [r for r in recent if r["changes"] and r["changes"]["completed"]]
+        assert finished, "the demo finishes work in its last weeks"
+        for report in finished:
+            assert any(o["accomplishments"] for o in report["outcome_lines"]), report["week"]
+        preview = await client.get("/api/programs/checkout/reports/preview")
+        assert preview.json()["preview"] is True
         programs = (await client.get("/api/programs")).json()["programs"]
         colours = {p["key"]: p["rag"]["color"] for p in programs}
         assert colours == {"checkout": "red", "mobile": "green", "onboarding": "amber"}
@@ -90,8 +108,6 @@ async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) 
         rules = {p["key"]: {r["rule"] for r in p["rag"]["reasons"]} for p in programs}
         assert "late_dependency" in rules["checkout"]
         assert {"dependency_cycle", "scope_growth"} <= rules["onboarding"]
-        reports = (await client.get("/api/programs/checkout/reports")).json()["reports"]
-        assert len(reports) >= 20, "a weekly report for each past week"
 
         # In Jira: the late blocker on the Checkout page is renamed.
         blocker = running.org.by_title["3-D Secure 2 challenge flow"]

@@ -23,9 +23,9 @@ from app.reports import delivery, service
 from app.reports.weeks import Week
 from app.store.engine import session_scope
 from tests.app.reports import history
+from tests.app.reports.standins import WIKI, Confluence, StoredPage
 
 SLACK = "https://hooks.slack.test/services/T000/B000/XXXX"
-WIKI = "https://acme.atlassian.test/wiki"
 ENV = {"SLACK_URL": SLACK, "WIKI_EMAIL": "bot@acme.test", "WIKI_TOKEN": "wiki-secret"}
 
 
@@ -124,10 +124,8 @@ async def test_every_channel_gets_the_report(
     inbox, port = smtp
     cfg = channels_config(port)
     slack = respx_mock.post(SLACK).respond(200, text="ok")
-    found = respx_mock.get(f"{WIKI}/rest/api/content").respond(200, json={"results": []})
-    created = respx_mock.post(f"{WIKI}/rest/api/content").respond(
-        200, json={"id": "777", "_links": {"base": WIKI, "webui": "/spaces/PM/pages/777"}}
-    )
+    wiki = Confluence()
+    wiki.mount(respx_mock)
     assert await _release(sessionmaker, cfg)
     assert await _deliver(sessionmaker, cfg, history.MONDAY) == {
         "slack": "sent",
@@ -144,48 +142,75 @@ async def test_every_channel_gets_the_report(
         in message["blocks"][2]["elements"][0]["text"]
     )
     assert "<script>" not in json.dumps(message)
-    assert found.calls.last.request.url.params["title"] == "Checkout v2 — status 2026-W47"
-    page = json.loads(created.calls.last.request.content)
-    assert page["space"] == {"key": "PM"}
-    assert page["ancestors"] == [{"id": "4242"}]
-    assert page["body"]["storage"]["representation"] == "storage"
-    assert "&lt;script&gt;" in page["body"]["storage"]["value"]
-    assert created.calls.last.request.headers["authorization"].startswith("Basic ")
+    (page,) = wiki.pages.values()
+    assert (page.title, page.parent_id) == ("Checkout v2 — status 2026-W47", "4242")
+    assert "&lt;script&gt;" in page.body
+    assert [path for _, path in wiki.calls] == [
+        "/wiki/api/v2/spaces",
+        "/wiki/api/v2/pages",
+        "/wiki/api/v2/pages",
+    ]
+    assert all(a.startswith("Basic ") for a in wiki.auth)
     (envelope,) = inbox.envelopes
     assert envelope.rcpt_tos == ["cto@acme.test", "pm@acme.test"]
     mail = message_from_bytes(envelope.original_content or b"", policy=policy.default)
     assert mail["Subject"].startswith("[")
     assert "Checkout v2 — weekly status 2026-W47" in mail["Subject"]
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
+    plain, rich = (p.get_content() for p in mail.iter_parts())
+    assert "SUMMARY: " in plain
+    assert "<" not in plain.replace("<script>alert(1)</script>", "").replace("<b>", "")
+    assert 'style="' in rich
+    assert "https://tl.test/programs/checkout/reports/2026-W47" in rich
     recorded = await _deliveries(sessionmaker, cfg)
-    assert recorded["confluence"]["url"] == f"{WIKI}/spaces/PM/pages/777"
+    assert recorded["confluence"]["url"] == f"{WIKI}/spaces/PM/pages/{page.id}"
     assert {d["status"] for d in recorded.values()} == {"sent"}
     # A second run finds nothing due: nothing is sent twice.
     assert await _deliver(sessionmaker, cfg, history.MONDAY + timedelta(hours=1)) == {}
     assert slack.call_count == 1
 
 
-@respx.mock(assert_all_mocked=True)
+@pytest.mark.parametrize("v2", [True, False], ids=["cloud-v2", "data-center-v1"])
 async def test_a_living_confluence_page_is_updated_with_the_next_version(
-    respx_mock: respx.MockRouter, sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: async_sessionmaker[AsyncSession], v2: bool
 ) -> None:
     living = history.config(
         "{deliver: {confluence: {url: '" + WIKI + "', space: PM, page: living, "
         "title: Checkout status, auth: {token_env: WIKI_TOKEN}}}}"
     )
-    respx_mock.get(f"{WIKI}/rest/api/content").respond(
-        200, json={"results": [{"id": "900", "version": {"number": 7}}]}
-    )
-    updated = respx_mock.put(f"{WIKI}/rest/api/content/900").respond(200, json={"id": "900"})
+    wiki = Confluence(v2=v2)
+    wiki.pages["900"] = StoredPage("900", "Checkout status — weekly status", "PM", None, "old", 7)
     assert await _release(sessionmaker, living)
-    assert await _deliver(sessionmaker, living, history.MONDAY) == {"confluence": "sent"}
-    body = json.loads(updated.calls.last.request.content)
-    assert body["version"]["number"] == 8
-    assert body["title"] == "Checkout status — weekly status"
-    assert updated.calls.last.request.headers["authorization"] == "Bearer wiki-secret"
+    with respx.mock(assert_all_mocked=True) as mock:
+        wiki.mount(mock)
+        assert await _deliver(sessionmaker, living, history.MONDAY) == {"confluence": "sent"}
+    assert wiki.pages["900"].version == 8
+    assert "Checkout v2" in wiki.pages["900"].body
+    assert len(wiki.pages) == 1
+    assert set(wiki.auth) == {"Bearer wiki-secret"}
+    expected = ["/wiki/api/v2/spaces"] if not v2 else []
+    put = "/wiki/api/v2/pages/900" if v2 else "/wiki/rest/api/content/900"
+    assert [p for _, p in wiki.calls][-1] == put
+    assert [p for _, p in wiki.calls][: len(expected)] == expected
     assert (await _deliveries(sessionmaker, living))["confluence"]["url"] == (
-        f"{WIKI}/pages/viewpage.action?pageId=900"
+        f"{WIKI}/spaces/PM/pages/900"
     )
+
+
+async def test_a_confluence_retry_after_a_failed_create_finds_the_page_not_a_second_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = channels_config(only="confluence")
+    wiki = Confluence(fail_next=[])
+    assert await _release(sessionmaker, cfg)
+    with respx.mock(assert_all_mocked=True) as mock:
+        wiki.mount(mock)
+        wiki.fail_next = [503, 503, 503]
+        assert await _deliver(sessionmaker, cfg, history.MONDAY) == {"confluence": "failed"}
+        later = history.MONDAY + timedelta(minutes=6)
+        assert await _deliver(sessionmaker, cfg, later) == {"confluence": "sent"}
+        assert await _deliver(sessionmaker, cfg, later + timedelta(minutes=30)) == {}
+    assert len(wiki.pages) == 1
 
 
 @respx.mock(assert_all_mocked=True)

@@ -52,3 +52,25 @@ def test_slack_text_escapes_its_control_characters() -> None:
     assert text.slack_link("A|B <x>", "https://x.test/a|b>") == (
         "<https://x.test/a%7Cb%3E|A¦B &lt;x&gt;>"
     )
+
+
+@pytest.mark.parametrize(
+    "plain",
+    ["+4.6 pts", "−3 d", "-3 d", "2026-W47", "fast_pay", "A__B_C", "Q&A", "P85 (+2 w)", "10%"],
+)
+def test_markdown_escaping_leaves_text_that_means_nothing_as_it_is(plain: str) -> None:
+    assert text.escape_markdown(plain) == plain
+
+
+@pytest.mark.parametrize(
+    ("title", "rendered"),
+    [
+        pytest.param("_underlined_", "_underlined_", id="edge-underscores"),
+        pytest.param("&amp; entity", "&amp;amp; entity", id="entity"),
+        pytest.param("---", "---", id="rule"),
+        pytest.param("+ bullet", "+ bullet", id="plus-bullet"),
+    ],
+)
+def test_markdown_escaping_still_stops_what_would_become_markup(title: str, rendered: str) -> None:
+    html = MARKDOWN.render(text.escape_markdown(title))
+    assert html.strip() == f"<p>{rendered}</p>"

@@ -103,7 +103,8 @@ async def test_a_worker_killed_mid_burst_loses_nothing(intake_only_site: Site) -
     second = WebhookWorker(site.sessionmaker, site.config, settings=WebhookSettings(), environ=ENV)
     stop = asyncio.Event()
     task = asyncio.create_task(second.run(stop))
-    await site.settled()
+    # A generous bound: on a loaded two-core machine 1,300 re-applied events take a while.
+    await site.settled(wait=300)
     stop.set()
     await task
     await second.aclose()

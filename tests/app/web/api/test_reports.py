@@ -4,10 +4,12 @@ with their roles, and the notes form's CSRF protection."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import respx
+import time_machine
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,7 +72,9 @@ async def test_a_report_is_served_as_json_markdown_and_html(api: httpx.AsyncClie
     assert report["week"] == "2026-W47"
     assert report["snapshot"]["on"] == "2026-11-13"
     assert report["changes"]["completed"][0]["key"] == "PAY-5"
-    assert report["links"]["markdown"] == f"{BASE}/2026-W47.md"
+    assert report["links"] is None  # no public URL: no link that would lead nowhere
+    assert report["covers"]["text"] == "2026-W47, 7–13 Nov, issued Mon 16 Nov"
+    assert report["summary"][0].startswith("Checkout v2 is RED")
     markdown = await api.get(f"{BASE}/2026-W47.md", headers=VIEWER)
     assert markdown.headers["content-type"] == "text/markdown; charset=utf-8"
     assert markdown.text.startswith("# Checkout v2 — weekly status 2026-W47")
@@ -174,3 +178,23 @@ async def test_send_releases_a_report_without_notes(api: httpx.AsyncClient) -> N
         again = await api.post(url, headers=ADMIN)
         assert [d["status"] for d in again.json()["deliveries"]] == ["sent"]
         assert slack.call_count == 1
+
+
+async def test_the_week_so_far_is_previewed_in_every_form_and_never_archived(
+    api: httpx.AsyncClient,
+) -> None:
+    with time_machine.travel(datetime(2026, 11, 18, 12, 0, tzinfo=UTC), tick=False):
+        report = (await api.get(f"{BASE}/preview", headers=VIEWER)).json()
+        markdown = await api.get(f"{BASE}/preview.md", headers=VIEWER)
+        page = await api.get("/programs/checkout/reports/preview", headers=VIEWER)
+    assert report["preview"] is True
+    assert report["week"] == "2026-W47"
+    assert report["covers"]["text"] == "2026-W47 to date, 7–13 Nov, a preview"
+    assert report["summary"]
+    assert report["deliveries"] == []
+    assert markdown.text.startswith("# Checkout v2 — weekly status 2026-W47")
+    assert "Preview of the week so far" in markdown.text
+    assert "Preview of the week so far" in page.text
+    archive = (await api.get(BASE, headers=VIEWER)).json()
+    assert [r["week"] for r in archive["reports"]] == ["2026-W47"]
+    assert (await api.get(f"{BASE}/preview")).status_code == 401
