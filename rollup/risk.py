@@ -36,6 +36,8 @@ class RiskRule(StrEnum):
     UNESTIMATED_WORK = "unestimated_work"
     UNOWNED_WORK = "unowned_work"
     DATA_QUALITY = "data_quality"
+    CROSS_PROGRAM_DEPENDENCY = "cross_program_dependency"
+    """Work of another program, late for this one's (``rollup.crossprogram``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from app.config.cron import crontab_trigger
+from app.config.goals import GoalConfig, OutcomeDependencyConfig, PortfolioConfig
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 from vocabulary import StatusCategory
 
@@ -194,6 +195,8 @@ class OutcomeConfig(_Model):
     weight: float = Field(default=1.0, gt=0)
     progress_basis: Literal["count", "estimate"] | None = None
     match: tuple[SelectorConfig, ...] = ()
+    depends_on: tuple[OutcomeDependencyConfig, ...] = ()
+    """Other programs' outcomes this one cannot finish without."""
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -366,6 +369,8 @@ class RiskConfig(_Model):
 class ProgramConfig(_Model):
     key: Annotated[str, Field(pattern=SLUG)]
     name: str
+    owner: str | None = None
+    """Who answers for the program; named where other programs wait on it."""
     timezone: str = "UTC"
     progress_basis: Literal["count", "estimate"] = "count"
     baseline: date | None = None
@@ -437,12 +442,17 @@ class ThroughlineConfig(_Model):
     people: tuple[PersonConfig, ...] = ()
     teams: tuple[TeamConfig, ...] = ()
     resources: ResourcesConfig = ResourcesConfig()
+    goals: tuple[GoalConfig, ...] = ()
+    portfolio: PortfolioConfig = PortfolioConfig()
 
     def source(self, name: str) -> JiraSourceConfig | AsanaSourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
 
     def program(self, key: str) -> ProgramConfig | None:
         return next((p for p in self.programs if p.key == key), None)
+
+    def goal(self, key: str) -> GoalConfig | None:
+        return next((g for g in self.goals if g.key == key), None)
 
 
 def _http_url(value: str) -> str:

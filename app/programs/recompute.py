@@ -27,7 +27,17 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.programs import documents, loading, membership, plans, record, risks, snapshots
+from app.programs import (
+    documents,
+    loading,
+    membership,
+    plans,
+    portfolio,
+    record,
+    risks,
+    snapshots,
+)
+from app.programs.documents.portfolio import PortfolioPart
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
@@ -56,6 +66,7 @@ class RecomputeResult:
     load_seconds: float = 0.0
     compute_seconds: float = 0.0
     store_seconds: float = 0.0
+    portfolio_seconds: float = 0.0
 
 
 def affected_programs(
@@ -94,6 +105,7 @@ class _Computed:
     late: documents.LateList
     members: set[membership.Row]
     plans: plans.Plans
+    portfolio: PortfolioPart
 
 
 async def recompute(
@@ -145,6 +157,15 @@ async def recompute(
         result.risks_opened += tally.opened
         result.risks_closed += tally.closed
     result.store_seconds = time.perf_counter() - started
+    if result.programs:
+        # The portfolio spans every program: it is rebuilt from all their stored parts.
+        started = time.perf_counter()
+        rebuilt = await portfolio.rebuild(
+            sessionmaker, config, now=now, read_sessionmaker=read_sessionmaker
+        )
+        result.portfolio_seconds = time.perf_counter() - started
+        result.risks_opened += rebuilt.risks_opened
+        result.risks_closed += rebuilt.risks_closed
     log.info(
         "recomputed %d program(s) over %d items in %.2fs (load %.2fs, compute %.2fs, store %.2fs)",
         len(result.programs),
@@ -270,6 +291,14 @@ def _compute_all(
                 },
                 members=membership.rows_of(rollup, loaded.source_ids),
                 plans=plans.compute(rollup, staff, zone=zone, seed=config.forecast.seed, now=now),
+                portfolio=portfolio.part_of(
+                    config,
+                    rollup,
+                    status,
+                    trend.at_or_before("", as_of - timedelta(days=7)),
+                    (staff.known, staff.teams),
+                    now=now,
+                ),
             )
         )
     return computed
@@ -301,6 +330,7 @@ async def _store(
         "dependencies": _json(part.dependencies),
         "roadmap": _json(part.plans.roadmap),
         "resources": _json(part.plans.resources),
+        "portfolio": _json(part.portfolio),
     }
     if stored_at is None:
         await session.execute(
