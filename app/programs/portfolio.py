@@ -28,7 +28,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GoalConfig, ProgramConfig, ThroughlineConfig
-from app.programs import risks
+from app.programs import lookup, risks
 from app.programs.documents import portfolio as out
 from app.programs.documents.build import load
 from app.programs.documents.program import ProgramStatus
@@ -890,10 +890,6 @@ async def _save_standings(
             )
 
 
-class NotFound(LookupError):
-    """No such goal."""
-
-
 async def _documents(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> tuple[out.Portfolio, out.PortfolioDependencies, out.PortfolioPeople]:
@@ -922,15 +918,18 @@ async def read_portfolio(
     return (await _documents(session, config, now=now))[0]
 
 
+def goal_of(found: out.Portfolio, key: str) -> out.GoalStatus:
+    """One goal of the portfolio, or ``NotFound``."""
+    goal = next((g for g in found.goals if g.key == key), None)
+    if goal is None:
+        raise lookup.NotFound(f"There is no goal {key!r}.")
+    return goal
+
+
 async def read_goal(
     session: AsyncSession, config: ThroughlineConfig, key: str, *, now: datetime
 ) -> out.GoalStatus:
-    found = next(
-        (g for g in (await read_portfolio(session, config, now=now)).goals if g.key == key), None
-    )
-    if found is None:
-        raise NotFound(f"There is no goal {key!r}.")
-    return found
+    return goal_of(await read_portfolio(session, config, now=now), key)
 
 
 async def read_dependencies(
