@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rollup.figures import day
+from rollup.forecast import ForecastBasis
 from rollup.goals import OutcomeState
 from rollup.graph import GroupEdge, LateReason
 from rollup.model import ItemRef
@@ -110,7 +111,8 @@ class OutcomeDependency:
     on: OutcomeState | None
     needed_on: date | None
     expected_on: date | None
-    """When the outcome waited on is expected: done, else its P85, else its target."""
+    """When the outcome waited on is expected: done, else its P85 (None beyond the
+    horizon), else its target."""
     late: Lateness | None
 
 
@@ -171,7 +173,8 @@ def outcome_dependencies(
         expected = None
         late = None
         if on is not None:
-            expected = on.finished_on if on.done else on.p85 or on.target
+            forecast = on.forecast == ForecastBasis.MONTE_CARLO
+            expected = on.finished_on if on.done else on.p85 if forecast else on.target
         if on is not None and waiting is not None and not on.done and not waiting.done:
             needs = f"{waiting.name} needs it by {day(needed)}" if needed else ""
             if needed is not None and on.target is not None and on.target > needed:
@@ -187,6 +190,12 @@ def outcome_dependencies(
                     f"{on.name} is forecast (P85) for {day(on.p85)}, after {needs}",
                     needed,
                     on.p85,
+                )
+            elif needed is not None and on.p85 is None and on.forecast == ForecastBasis.MONTE_CARLO:
+                late = Lateness(
+                    LateReason.FORECAST_AFTER_NEEDED,
+                    f"{on.name} is not forecast to finish (P85 beyond the horizon), and {needs}",
+                    needed,
                 )
         found.append(OutcomeDependency(link, waiting, on, needed, expected, late))
     return tuple(found)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
+from app.config import ThroughlineConfig
 from app.programs import portfolio
 from app.programs.documents import portfolio as out
 from app.render.bar import progress_bar
@@ -30,12 +32,29 @@ def contributor_items_url(c: out.GoalContributor, status_category: str | None = 
     return items_url(program=c.program, outcome=c.outcome, status_category=status_category)
 
 
-def _names(found: out.Portfolio) -> dict[str, str]:
-    """Every contributor ref and program key by name, for reasons and lists."""
-    names = {p.key: p.name for p in found.programs}
-    for g in found.goals:
-        names.update({c.ref: c.name for c in g.contributors})
+def _names(config: ThroughlineConfig) -> dict[str, str]:
+    """Every program and outcome ref by name, for reasons and lists."""
+    names = {p.key: p.name for p in config.programs}
+    names.update(
+        {f"{p.key}/{o.key}": f"{p.name} › {o.name}" for p in config.programs for o in p.outcomes}
+    )
     return names
+
+
+_LINK = Markup('<a href="{}">{}</a>')
+
+
+def reason_html(reason: out.GoalReason, names: dict[str, str]) -> Markup:
+    """A reason with its contributors linked: the name in its sentence where it opens it
+    ("<a>Checkout v2</a> is red"), else listed after it."""
+    refs = reason.contributors
+    if len(refs) == 1:
+        name = names.get(refs[0], refs[0])
+        if reason.detail.startswith(name):
+            rest = reason.detail[len(name) :]
+            return _LINK.format(contributor_url(refs[0]), name) + escape(rest)
+    links = Markup(", ").join(_LINK.format(contributor_url(r), names.get(r, r)) for r in refs)
+    return escape(reason.detail) + (Markup(" — ") + links if refs else Markup(""))
 
 
 @router.get("/portfolio", name="goals_page")
@@ -54,9 +73,10 @@ async def goals_page(page: PageDep, session: SessionDep, config: ConfigDep) -> R
                     )
                     for g in found.goals
                 },
-                "names": _names(found),
+                "names": _names(config),
                 "goal_names": {g.key: g.name for g in found.goals},
                 "contributor_url": contributor_url,
+                "reason_html": reason_html,
                 "items_url": items_url,
             },
         )
@@ -78,8 +98,9 @@ async def goal_page(key: str, page: PageDep, session: SessionDep, config: Config
                     color=goal.rag.color,
                     label=f"{goal.progress.percent or 0:.0f} % done",
                 ),
-                "names": _names(found),
+                "names": _names(config),
                 "contributor_url": contributor_url,
+                "reason_html": reason_html,
                 "contributor_items_url": contributor_items_url,
             },
         )

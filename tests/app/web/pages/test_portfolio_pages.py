@@ -26,6 +26,7 @@ HOSTILE_CONFIG = (
     .replace("owner: Fay Green", f"owner: '{IMG}'")
     .replace("owner: Bo Chen", f"owner: '{SCRIPT}'")
     .replace("name: Both shipped", f"name: '{IMG}'")
+    .replace("name: Checkout v2", f"name: 'Checkout v2 {IMG}'")
 )
 
 
@@ -92,7 +93,7 @@ async def test_the_goals_page_shows_each_goal_with_its_contributors(
     assert "Fay Green · 2027-Q1 (ends 31 Mar 2027)" in html
     assert '<a href="/programs/checkout">Checkout v2</a>' in html
     assert '<a href="/programs/platform/outcomes/vault">Platform › Card vault</a>' in html
-    assert "Checkout v2 is red" in html
+    assert '<li><a href="/programs/checkout">Checkout v2</a> is red</li>' in html
     assert "weighted across 2 contributors" in html
     assert '<a href="/portfolio/dependencies">1 dependency between programs</a>' in html
     assert "1 over-allocated" in html
@@ -106,7 +107,7 @@ async def test_a_goals_page_leads_every_figure_to_its_contributors(
     site: httpx.AsyncClient,
 ) -> None:
     html = (await site.get("/portfolio/goals/revenue")).text
-    assert 'Checkout v2 is red — <a href="/programs/checkout">Checkout v2</a>' in html
+    assert '<li><a href="/programs/checkout">Checkout v2</a> is red</li>' in html
     assert (
         'href="/items?program=platform&amp;outcome=vault&amp;status_category=done">10</a>' in html
     )
@@ -206,3 +207,11 @@ async def test_hostile_text_is_readable(
     for text in shown:
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         assert escaped in html, text
+
+
+async def test_a_hostile_name_in_a_linked_reason_stays_text(hostile: httpx.AsyncClient) -> None:
+    html = (await hostile.get("/portfolio/goals/revenue")).text
+    assert (
+        '<a href="/programs/checkout">Checkout v2 &lt;img src=x onerror=alert(1)&gt;</a> is red'
+        in html
+    )
