@@ -35,6 +35,7 @@ from rollup.forecast import ForecastBasis, Percentile
 from rollup.hysteresis import Verdict
 from rollup.inputs import Inputs
 from rollup.model import Color, ForecastOptions, RagPolicy
+from rollup.pace import FloatArray
 from rollup.rag import Rag, Reason, Signals, judge
 
 TRIALS = 10_000
@@ -317,12 +318,20 @@ def _left_out_because(outcome: OutcomeState) -> str | None:
 
 
 def forecast(
-    outcomes: Sequence[OutcomeState], *, as_of: date, end: date, seed: str, trials: int = TRIALS
+    outcomes: Sequence[OutcomeState],
+    *,
+    as_of: date,
+    end: date,
+    seed: str,
+    trials: int = TRIALS,
+    runs: dict[str, FloatArray] | None = None,
 ) -> GoalForecast:
     """When the last of ``outcomes`` finishes, and the chance that it is by ``end``.
 
     Each open outcome is run again from its kept inputs on trials of its own (seeded by
     ``seed`` and the outcome, so adding a contributor changes nobody else's draws).
+    ``runs`` keeps each outcome's trials for another forecast over some of the same
+    outcomes with the same seed (a key result's), which then shares their draws.
     """
     with_work = [o for o in outcomes if o.has_work]
     open_ = [o for o in with_work if not o.done]
@@ -354,7 +363,11 @@ def forecast(
             left_out=left_out,
             text=f"no forecast until every open outcome has one: {names}",
         )
-    stacked = np.vstack([_trial_days(o, as_of=as_of, seed=seed, trials=trials) for o in open_])
+    kept = {} if runs is None else runs
+    for o in open_:
+        if o.ref not in kept:
+            kept[o.ref] = _trial_days(o, as_of=as_of, seed=seed, trials=trials)
+    stacked = np.vstack([kept[o.ref] for o in open_])
     days = stacked.max(axis=0)
     met = days <= (end - as_of).days
     p = 0.0 if late_done else float(met.mean())
@@ -391,7 +404,7 @@ def forecast(
     )
 
 
-def _trial_days(outcome: OutcomeState, *, as_of: date, seed: str, trials: int) -> np.ndarray:
+def _trial_days(outcome: OutcomeState, *, as_of: date, seed: str, trials: int) -> FloatArray:
     """Days after ``as_of`` each trial of one outcome finishes."""
     assert outcome.inputs is not None
     draws = fc.Draws.of(random.Random(f"{seed}:{outcome.ref}").getrandbits(64), trials)  # noqa: S311
@@ -432,6 +445,8 @@ def _key_result(
     *,
     goal: Goal,
     as_of: date,
+    trials: int,
+    runs: dict[str, FloatArray],
 ) -> KeyResultValue:
     chosen = [
         p
@@ -457,7 +472,7 @@ def _key_result(
         text = f"{value:.0f} of {len(outcomes)} outcomes done, against a target of {target:.0f}"
     else:
         found = forecast(
-            _outcomes(chosen), as_of=as_of, end=goal.end, seed=f"{goal.key}:{result.key}"
+            _outcomes(chosen), as_of=as_of, end=goal.end, seed=goal.key, trials=trials, runs=runs
         )
         value = None if found.probability is None else round(100 * found.probability, 1)
         text = (
@@ -488,7 +503,8 @@ def roll_up(
     parts = contributors(goal, programs)
     outcomes = _outcomes(parts)
     value = weighted_percent(parts)
-    found = forecast(outcomes, as_of=as_of, end=goal.end, seed=goal.key, trials=trials)
+    runs: dict[str, FloatArray] = {}
+    found = forecast(outcomes, as_of=as_of, end=goal.end, seed=goal.key, trials=trials, runs=runs)
     done = found.basis == ForecastBasis.DONE
     signals = Signals(
         has_work=any(o.has_work for o in outcomes),
@@ -513,7 +529,10 @@ def roll_up(
         progress_text=_progress_text(value, parts),
         forecast=found,
         rag=rag,
-        key_results=tuple(_key_result(r, parts, goal=goal, as_of=as_of) for r in goal.key_results),
+        key_results=tuple(
+            _key_result(r, parts, goal=goal, as_of=as_of, trials=trials, runs=runs)
+            for r in goal.key_results
+        ),
     )
 
 

@@ -15,6 +15,7 @@ the next recomputation stores them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -347,6 +348,23 @@ def build(
     trials: int = goals.TRIALS,
 ) -> Built:
     """Every portfolio document from the programs' parts (pure: runs off the event loop)."""
+    # The parts are alive until the end: full collections would rescan them for nothing
+    # (as in a recomputation, ``app.programs.recompute.frozen_heap``).
+    gc.freeze()
+    try:
+        return _build(config, parts, history, now=now, trials=trials)
+    finally:
+        gc.unfreeze()
+
+
+def _build(
+    config: ThroughlineConfig,
+    parts: Mapping[str, out.PortfolioPart],
+    history: Mapping[str, GoalHistory],
+    *,
+    now: datetime,
+    trials: int,
+) -> Built:
     zone = zoneinfo.ZoneInfo(config.portfolio.timezone)
     today = now.astimezone(zone).date()
     configured = {p.key: p for p in config.programs}
@@ -581,7 +599,7 @@ def _dependencies(
     names = {p.key: p.name for p in config.programs}
 
     def end(e: crossprogram.End, programs: Sequence[str]) -> out.CrossEnd:
-        return out.CrossEnd(
+        return out.CrossEnd.model_construct(
             source=e.ref[0],
             key=e.ref[1],
             title=e.title,
@@ -621,7 +639,7 @@ def _dependencies(
             if e.before in names and e.after in names
         ],
         dependencies=[
-            out.CrossDependency(
+            out.CrossDependency.model_construct(
                 from_=end(d.before, d.owners),
                 to=end(d.after, d.waiting),
                 late=d.late is not None,
@@ -685,7 +703,7 @@ def _people_out(
         computed_at=now.astimezone(zone),
         max_programs=config.portfolio.max_programs,
         people=[
-            out.PersonAcross(
+            out.PersonAcross.model_construct(
                 id=p.id,
                 name=p.name,
                 team=p.team,
@@ -698,11 +716,13 @@ def _people_out(
                 wip_limit=p.wip_limit,
                 over_allocated=bool(p.flags),
                 flags=[
-                    out.PersonFlag(rule=f.rule, detail=f.detail, items=keys(f.items))
+                    out.PersonFlag.model_construct(
+                        rule=f.rule, detail=f.detail, items=keys(f.items)
+                    )
                     for f in p.flags
                 ],
                 shares=[
-                    out.ProgramShare(
+                    out.ProgramShare.model_construct(
                         program=s.program,
                         name=names.get(s.program, s.program),
                         person=s.person,
@@ -890,32 +910,39 @@ async def _save_standings(
             )
 
 
-async def _documents(
-    session: AsyncSession, config: ThroughlineConfig, *, now: datetime
-) -> tuple[out.Portfolio, out.PortfolioDependencies, out.PortfolioPeople]:
-    """The stored documents, or (stored under another configuration, or none stored yet)
-    documents built from the stored parts now."""
-    rows = {row.kind: row for row in await session.scalars(select(PortfolioDocumentRow))}
-    fingerprint = digest(config)
-    if all(k in rows and rows[k].digest == fingerprint for k in (PORTFOLIO, DEPENDENCIES, PEOPLE)):
-        try:
-            return (
-                out.Portfolio.model_validate(rows[PORTFOLIO].document),
-                out.PortfolioDependencies.model_validate(rows[DEPENDENCIES].document),
-                out.PortfolioPeople.model_validate(rows[PEOPLE].document),
-            )
-        except ValueError:
-            log.warning("stored portfolio documents are unreadable; building them on read")
+D = TypeVar("D", out.Portfolio, out.PortfolioDependencies, out.PortfolioPeople)
+_KINDS: dict[type[Any], str] = {
+    out.Portfolio: PORTFOLIO,
+    out.PortfolioDependencies: DEPENDENCIES,
+    out.PortfolioPeople: PEOPLE,
+}
+
+
+async def _document(
+    session: AsyncSession, config: ThroughlineConfig, model: type[D], *, now: datetime
+) -> D:
+    """One stored document, or (stored under another configuration, or none stored yet)
+    the documents built from the stored parts now."""
+    row = await session.scalar(
+        select(PortfolioDocumentRow).where(PortfolioDocumentRow.kind == _KINDS[model])
+    )
+    if row is not None and row.digest == digest(config):
+        found = load(model, row.document)
+        if found is not None:
+            return found
     parts = await load_parts(session, config)
     history = await load_history(session, config, _today(config, now))
     built = await asyncio.to_thread(build, config, parts, history, now=now)
-    return built.portfolio, built.dependencies, built.people
+    for document in (built.portfolio, built.dependencies, built.people):
+        if isinstance(document, model):
+            return document
+    raise TypeError(f"no portfolio document is a {model.__name__}")
 
 
 async def read_portfolio(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> out.Portfolio:
-    return (await _documents(session, config, now=now))[0]
+    return await _document(session, config, out.Portfolio, now=now)
 
 
 def goal_of(found: out.Portfolio, key: str) -> out.GoalStatus:
@@ -936,7 +963,7 @@ async def read_dependencies(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
 ) -> out.PortfolioDependencies:
     """Dependencies between programs; with ``program``, those it waits on or holds up."""
-    found = (await _documents(session, config, now=now))[1]
+    found = await _document(session, config, out.PortfolioDependencies, now=now)
     if program is None:
         return found
     return found.model_copy(
@@ -956,7 +983,7 @@ async def read_people(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
 ) -> out.PortfolioPeople:
     """People across programs; with ``program``, those with open work in it."""
-    found = (await _documents(session, config, now=now))[2]
+    found = await _document(session, config, out.PortfolioPeople, now=now)
     if program is None:
         return found
     return found.model_copy(

@@ -289,3 +289,14 @@ def test_movement_says_what_changed_in_a_week() -> None:
     )
     assert goals.movement(now, None) is None
     assert goals.movement(now, replace(then, on=AS_OF)) is None
+
+
+def test_an_on_time_key_result_over_every_contributor_is_the_goals_confidence() -> None:
+    result = goals.KeyResult("k", "K", goals.Metric.ON_TIME, 90)
+    slow = outcome("slow", inputs=Inputs(AS_OF, END, 80, 0, history(5)))
+    rolled = goals.roll_up(
+        goal(key_results=(result,)), {"p": program("p", outcome("a"), slow)}, as_of=AS_OF
+    )
+    (found,) = rolled.key_results
+    assert rolled.forecast.probability is not None
+    assert found.value == round(100 * rolled.forecast.probability, 1)
