@@ -16,6 +16,7 @@ BENCHMARKS = [
     "rollup",
     "calibration",
     "plans",
+    "portfolio",
     "reports",
     "views",
     "webhooks",

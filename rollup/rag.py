@@ -71,6 +71,8 @@ class Signals:
     """For a program: outcomes (by name) whose own colour is amber or red."""
     done_late: tuple[str, ...] = ()
     """For a program: outcomes (by name) done after their target, no longer judged."""
+    extra: tuple[Reason, ...] = ()
+    """Rules of the judged thing's own that fired (a goal's contributors, say)."""
 
 
 def _finished(signals: Signals) -> Reason:
@@ -197,6 +199,7 @@ def _escalations(signals: Signals, policy: RagPolicy) -> list[Reason]:
         )
     for name, color in signals.worse_parts:
         found.append(Reason("outcome", f"outcome {name} is {color}", (), color))
+    found.extend(signals.extra)
     for name in signals.done_late:
         found.append(
             Reason(

@@ -37,6 +37,8 @@ class RiskRule(StrEnum):
     UNOWNED_WORK = "unowned_work"
     DATA_QUALITY = "data_quality"
     STALLED = "stalled"
+    CROSS_PROGRAM_DEPENDENCY = "cross_program_dependency"
+    """Work of another program, late for this one's (``rollup.crossprogram``)."""
 
 
 ISSUE_RULES = frozenset(
@@ -65,6 +67,8 @@ MITIGATIONS: Mapping[RiskRule, str] = {
     RiskRule.UNOWNED_WORK: "give every item in progress or due soon an assignee",
     RiskRule.DATA_QUALITY: "fix the flagged items in the tracker so the figures can be trusted",
     RiskRule.STALLED: "find out what holds the work up and who can move it",
+    RiskRule.CROSS_PROGRAM_DEPENDENCY: "agree a date with the other program's owner, or "
+    "re-plan the work that waits on it",
 }
 """What usually answers each rule: shown as a suggestion until a person writes the mitigation."""
 

@@ -2,6 +2,15 @@
 (``loading``). Import from here: ``from app.config import ThroughlineConfig, load_config``.
 """
 
+from app.config.goals import (
+    ContributionConfig,
+    GoalConfig,
+    GoalRagConfig,
+    KeyResultConfig,
+    OutcomeDependencyConfig,
+    PeriodConfig,
+    PortfolioConfig,
+)
 from app.config.loading import (
     ConfigError,
     ConfigProblem,
@@ -54,15 +63,22 @@ __all__ = [
     "ConfigProblem",
     "ConfluenceAuthConfig",
     "ConfluenceDeliveryConfig",
+    "ContributionConfig",
     "DeliveryConfig",
     "DigestConfig",
     "Duration",
     "EmailDeliveryConfig",
     "Escalation",
     "ForecastConfig",
+    "GoalConfig",
+    "GoalRagConfig",
     "JiraSourceConfig",
+    "KeyResultConfig",
     "OutcomeConfig",
+    "OutcomeDependencyConfig",
+    "PeriodConfig",
     "PersonConfig",
+    "PortfolioConfig",
     "ProgramConfig",
     "RagConfig",
     "ReportConfig",

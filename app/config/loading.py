@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import SecretStr, ValidationError
 
+from app.config.goals import portfolio_problems
 from app.config.models import DeliveryConfig, ThroughlineConfig
 from rollup.people import normalise
 
@@ -173,6 +174,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[tuple[YamlPath, str]]:
                 found.append(((section, index, field_name), f"duplicate {kind} {value!r}"))
             seen.add(value)
     found += _people_problems(entries(data.get("people")), entries(data.get("teams")))
+    found += portfolio_problems(data)
     for p_index, program in programs:
         seen_outcomes: set[object] = set()
         for o_index, outcome in entries(program.get("outcomes")):

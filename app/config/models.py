@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from app.config.cron import crontab_trigger
+from app.config.goals import GoalConfig, OutcomeDependencyConfig, PortfolioConfig
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 from vocabulary import StatusCategory
 
@@ -197,6 +198,8 @@ class OutcomeConfig(_Model):
     owner: str | None = Field(default=None, min_length=1, max_length=256)
     """Who answers for the outcome: the owner of its risks no single item causes (a
     stall, a slipping forecast, scope creep) until a program manager names another."""
+    depends_on: tuple[OutcomeDependencyConfig, ...] = ()
+    """Other programs' outcomes this one cannot finish without."""
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -534,12 +537,17 @@ class ThroughlineConfig(_Model):
     teams: tuple[TeamConfig, ...] = ()
     resources: ResourcesConfig = ResourcesConfig()
     digest: DigestConfig | None = None
+    goals: tuple[GoalConfig, ...] = ()
+    portfolio: PortfolioConfig = PortfolioConfig()
 
     def source(self, name: str) -> JiraSourceConfig | AsanaSourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
 
     def program(self, key: str) -> ProgramConfig | None:
         return next((p for p in self.programs if p.key == key), None)
+
+    def goal(self, key: str) -> GoalConfig | None:
+        return next((g for g in self.goals if g.key == key), None)
 
 
 def _http_url(value: str) -> str:

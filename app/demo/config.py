@@ -1,9 +1,10 @@
-"""The demo's configuration: two sources pointing at the fakes, three programs.
+"""The demo's configuration: two sources pointing at the fakes, three programs, two goals.
 
 Targets are days from today, so the demo tells the same story whatever the day: Checkout
 v2 slips, the Mobile relaunch is on track, Self-serve onboarding can make its dates but is
 held up by a cycle, by scope added late and by a Google sign-up in Asana waiting on Jira
-work due after it.
+work due after it. Above them, two company goals: online revenue (held back by Checkout)
+and mobile (whose store release waits on Checkout's one-click payments).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ programs:
   - key: checkout
     owner: Amara Okafor
     name: Checkout v2
+    owner: Dana Whitaker
     timezone: Europe/Berlin
     baseline: {on(-BASELINE_DAYS)}
     outcomes:
@@ -108,6 +110,7 @@ programs:
   - key: mobile
     owner: Hana Sato
     name: Mobile app relaunch
+    owner: Leo Marsh
     timezone: America/New_York
     baseline: {on(-BASELINE_DAYS)}
     # Version 5.0's scope is frozen: its forecast does not project the growth of the past.
@@ -119,6 +122,8 @@ programs:
         target: {on(150)}
         match:
           - {{source: {ASANA_SOURCE}, projects: ["{gid["ios"]}", "{gid["android"]}"]}}
+        depends_on:   # the app's checkout pays through the one-click API
+          - {{program: checkout, outcome: one-click, needed_by: {on(45)}}}
       - key: design-system
         name: One design system in both apps
         owner: Farah Haddad
@@ -128,6 +133,7 @@ programs:
   - key: onboarding
     owner: Julia Novak
     name: Self-serve onboarding
+    owner: Maya Ito
     timezone: Europe/London
     baseline: {on(-BASELINE_DAYS)}
     # The team re-plans its scope every month: its forecast does not project past growth.
@@ -147,4 +153,25 @@ programs:
         match:
           - {{source: {JIRA_SOURCE}, epics: [{epics("Trial insights")}]}}
           - {{source: {ASANA_SOURCE}, projects: ["{gid["lifecycle"]}"]}}
+goals:
+  - key: online-revenue
+    name: Grow online revenue by a fifth
+    owner: Ruth Adeyemi
+    period: {{start: {on(-BASELINE_DAYS)}, end: {on(120)}, label: the next four months}}
+    contributors:
+      - {{program: checkout, weight: 2}}
+      - {{program: onboarding, outcome: signup}}
+    key_results:
+      - {{key: shipped, name: Every checkout and sign-up outcome done, metric: outcomes_done,
+         target: 4}}
+      - {{key: confident, name: Likely within the four months, metric: on_time, target: 80}}
+  - key: mobile-first
+    name: Win on mobile
+    owner: Sam Okoro
+    period: {{start: {on(-BASELINE_DAYS)}, end: {on(150)}, label: the next five months}}
+    contributors:
+      - {{program: mobile, weight: 2}}
+      - {{program: checkout, outcome: one-click}}
+    key_results:
+      - {{key: progress, name: Most of the work done, metric: percent_done, target: 75}}
 """

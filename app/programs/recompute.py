@@ -32,11 +32,13 @@ from app.programs import (
     loading,
     membership,
     plans,
+    portfolio,
     record,
     risks,
     snapshots,
     watch,
 )
+from app.programs.documents.portfolio import PortfolioPart
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
@@ -66,6 +68,7 @@ class RecomputeResult:
     load_seconds: float = 0.0
     compute_seconds: float = 0.0
     store_seconds: float = 0.0
+    portfolio_seconds: float = 0.0
 
 
 def affected_programs(
@@ -105,6 +108,7 @@ class _Computed:
     members: set[membership.Row]
     plans: plans.Plans
     outlook: documents.Outlook
+    portfolio: PortfolioPart
 
 
 async def recompute(
@@ -156,6 +160,15 @@ async def recompute(
         result.risks_opened += tally.opened
         result.risks_closed += tally.closed
     result.store_seconds = time.perf_counter() - started
+    if result.programs:
+        # The portfolio spans every program: it is rebuilt from all their stored parts.
+        started = time.perf_counter()
+        rebuilt = await portfolio.rebuild(
+            sessionmaker, config, now=now, read_sessionmaker=read_sessionmaker
+        )
+        result.portfolio_seconds = time.perf_counter() - started
+        result.risks_opened += rebuilt.risks_opened
+        result.risks_closed += rebuilt.risks_closed
     log.info(
         "recomputed %d program(s) over %d items in %.2fs (load %.2fs, compute %.2fs, store %.2fs)",
         len(result.programs),
@@ -282,6 +295,14 @@ def _compute_all(
                 members=membership.rows_of(rollup, loaded.source_ids),
                 plans=plans.compute(rollup, staff, zone=zone, seed=config.forecast.seed, now=now),
                 outlook=record.outlook_document(outlook.capture(rollup, zone)),
+                portfolio=portfolio.part_of(
+                    config,
+                    rollup,
+                    status,
+                    trend.at_or_before("", as_of - timedelta(days=7)),
+                    (staff.known, staff.teams),
+                    now=now,
+                ),
             )
         )
     return computed
@@ -313,6 +334,7 @@ async def _store(
         "dependencies": _json(part.dependencies),
         "roadmap": _json(part.plans.roadmap),
         "resources": _json(part.plans.resources),
+        "portfolio": _json(part.portfolio),
     }
     if stored_at is None:
         await session.execute(

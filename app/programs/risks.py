@@ -56,16 +56,30 @@ def _event(risk: RiskRow, kind: str, at: datetime) -> RiskEventRow:
     return RiskEventRow(risk_id=risk.id, program_id=risk.program_id, at=at, kind=kind)
 
 
+PORTFOLIO_RULES = frozenset({"cross_program_dependency"})
+"""Rules reconciled by the portfolio's rebuild (``app.programs.portfolio``), which sees
+every program; a program's own recomputation leaves their risks alone."""
+
+
 async def reconcile(
-    session: AsyncSession, program_id: int, derived: Sequence[DerivedRisk], *, now: datetime
+    session: AsyncSession,
+    program_id: int,
+    derived: Sequence[DerivedRisk],
+    *,
+    now: datetime,
+    rules: frozenset[str] | None = None,
 ) -> Tally:
-    """Open, refresh and close the program's derived risks to match what the data shows."""
-    rows = {
-        r.fingerprint: r
-        for r in await session.scalars(
-            select(RiskRow).where(RiskRow.program_id == program_id, RiskRow.origin == DERIVED)
-        )
-    }
+    """Open, refresh and close the program's derived risks to match what the data shows.
+
+    ``rules`` limits it to the risks of those rules; by default every rule but the
+    portfolio's (``PORTFOLIO_RULES``).
+    """
+    stmt = select(RiskRow).where(RiskRow.program_id == program_id, RiskRow.origin == DERIVED)
+    if rules is None:
+        stmt = stmt.where(RiskRow.rule.not_in(PORTFOLIO_RULES))
+    else:
+        stmt = stmt.where(RiskRow.rule.in_(rules))
+    rows = {r.fingerprint: r for r in await session.scalars(stmt)}
     tally = Tally()
     opened: list[RiskRow] = []
     for risk in derived:

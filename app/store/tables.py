@@ -425,6 +425,9 @@ class ProgramStatusRow(Base):
     dependencies: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     roadmap: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
     resources: Mapped[JSONDict] = mapped_column(JSON, default=dict, server_default="{}")
+    portfolio: Mapped[JSONDict | None] = mapped_column(JSON)
+    """What the portfolio is rebuilt from: the program's figures, its outcomes' forecast
+    inputs, the dependencies that leave it, and who works on it."""
 
 
 class OutcomeStatusRow(Base):
@@ -561,3 +564,34 @@ class DigestRow(Base):
     markdown: Mapped[str] = mapped_column(Text)
     deliveries: Mapped[list[JSONDict]] = mapped_column(JSON, default=list)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PortfolioDocumentRow(Base):
+    """A portfolio document (``portfolio``, ``dependencies``, ``people``) as the last
+    rebuild stored it, built from every program's stored part."""
+
+    __tablename__ = "portfolio_document"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    digest: Mapped[str] = mapped_column(String(64))
+    """Of the configuration it was built under: another configuration rebuilds it."""
+    document: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+
+
+class GoalSnapshotRow(Base):
+    """How a goal stood at the end of a day: its movement and its held colour read these."""
+
+    __tablename__ = "goal_snapshot"
+    __table_args__ = (UniqueConstraint("goal_key", "taken_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_key: Mapped[str] = mapped_column(String(64))
+    taken_on: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rag: Mapped[str] = mapped_column(String(8))
+    percent: Mapped[float | None] = mapped_column(Float)
+    p85_on: Mapped[date | None] = mapped_column(Date)
+    probability_on_time: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str | None] = mapped_column(String(8))
+    verdict_raw: Mapped[str | None] = mapped_column(String(8))

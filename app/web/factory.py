@@ -22,6 +22,7 @@ from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
 from app.web.api import items as items_api
 from app.web.api import plans as plans_api
+from app.web.api import portfolio as portfolio_api
 from app.web.api import programs as programs_api
 from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
@@ -80,6 +81,7 @@ def create_app(
     if settings.role == "server":
         app.include_router(programs_api.router)
         app.include_router(plans_api.router)
+        app.include_router(portfolio_api.router)
         app.include_router(items_api.router)
         app.include_router(sources.router)
         app.include_router(reports_api.router)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from app.programs import dependency_map, documents, lookup
+from app.programs import dependency_map, documents, lookup, portfolio
 from app.render.depmap import dependency_map_svg
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages.context import PageDep
@@ -78,6 +78,11 @@ async def dependencies_page(
     async def build() -> Response:
         program = await lookup.get_program(session, config, key)
         deps = await lookup.read_dependencies(session, config, key)
+        across = await portfolio.read_dependencies(
+            session, config, now=datetime.now(UTC), program=key
+        )
+        # What this program waits on first, then what waits on it.
+        across.dependencies.sort(key=lambda d: key not in d.to.programs)
 
         def members(nodes: Sequence[documents.DependencyNode]) -> str:
             if len(nodes) == 1:
@@ -108,6 +113,8 @@ async def dependencies_page(
                 "nodes": {n.key: n for n in deps.nodes},
                 "item_url": item_url,
                 "items_url": items_url,
+                "across": across,
+                "owners": {p.key: (p.name, p.owner) for p in config.programs},
             },
         )
 

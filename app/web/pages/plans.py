@@ -4,13 +4,15 @@ work): pages over the same services as ``/api/programs/{key}/roadmap`` and ``/re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from app.programs import documents, lookup, plans
+from app.programs import documents, lookup, plans, portfolio
+from app.programs.documents import portfolio as across
 from app.render.gantt import GanttLink, gantt_svg
 from app.render.timeline import ZOOMS, Diamond, GanttBar, GanttGroup, GanttSection, Zoom
 from app.web.deps import ConfigDep, SessionDep
@@ -171,6 +173,29 @@ def _spark(weeks: Sequence[int]) -> str:
     return "".join(blocks[round(8 * w / top)] if top else blocks[0] for w in weeks)
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """A person's open work in the other programs they work in."""
+
+    person: across.PersonAcross
+    share: float
+    """Their open items outside this program over all their open items."""
+    shares: list[across.ProgramShare]
+
+
+def elsewhere(found: across.PortfolioPeople, program: str) -> dict[str, Elsewhere]:
+    """Per person id on this program's resources page: their work in other programs."""
+    found_here = {}
+    for person in found.people:
+        mine = next((s for s in person.shares if s.program == program), None)
+        rest = [s for s in person.shares if s.program != program]
+        if mine is None or not rest or not person.remaining:
+            continue
+        share = (person.remaining - mine.remaining) / person.remaining
+        found_here[mine.person] = Elsewhere(person, round(share, 4), rest)
+    return found_here
+
+
 @router.get("/programs/{key}/resources", name="resources_page")
 async def resources_page(
     key: str, page: PageDep, session: SessionDep, config: ConfigDep
@@ -178,11 +203,13 @@ async def resources_page(
     async def build() -> Response:
         program = await lookup.get_program(session, config, key)
         found = await plans.read_resources(session, config, key)
+        people = await portfolio.read_people(session, config, now=datetime.now(UTC), program=key)
         return page.render(
             "resources.html",
             {
                 "program": program.config,
                 "resources": found,
+                "elsewhere": elsewhere(people, key),
                 "outcome_names": {o.key: o.name for o in program.config.outcomes},
                 "team_names": {t.key: t.name for t in config.teams},
                 "spark": _spark,

@@ -186,6 +186,7 @@ SHOTS = (
     ("demo-portfolio", "/"),
     ("demo-program", "/programs/checkout"),
     ("demo-dependencies", "/programs/onboarding/dependencies?level=item"),
+    ("demo-goals", "/portfolio"),
 )
 
 

@@ -6,7 +6,8 @@ import pytest
 from pydantic import BaseModel
 
 from app.programs import documents
-from app.programs.documents import examples
+from app.programs.documents import examples, portfolio_examples
+from app.programs.documents import portfolio as portfolio_documents
 
 
 @pytest.mark.parametrize(
@@ -20,6 +21,10 @@ from app.programs.documents import examples
         (documents.Risk, examples.RISK),
         (documents.RiskList, examples.RISK_LIST),
         (documents.Changes, examples.CHANGES),
+        (portfolio_documents.GoalStatus, portfolio_examples.GOAL),
+        (portfolio_documents.Portfolio, portfolio_examples.PORTFOLIO),
+        (portfolio_documents.PortfolioDependencies, portfolio_examples.DEPENDENCIES),
+        (portfolio_documents.PortfolioPeople, portfolio_examples.PEOPLE),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
