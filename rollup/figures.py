@@ -10,6 +10,8 @@ from here, so the same number never means two things.
   open meets *its own* target in the same trial (``OnTime``). Outcomes already done,
   or without a target, are left out and listed as left out.
 - **Dates** read one way: "10 Apr 2027".
+- **Items** in sentences are named by key ("PAY-12"), or by title where the key is an
+  opaque id (an Asana gid): a program manager never reads a 16-digit number.
 """
 
 from __future__ import annotations
@@ -25,6 +27,26 @@ from rollup.model import ProgressBasis
 def day(on: date | None) -> str:
     """A date as every figure writes it ("10 Apr 2027"; "no date" for none)."""
     return f"{on.day} {on:%b %Y}" if on is not None else "no date"
+
+
+TITLE_SHOWN = 60
+"""Characters of a title that name an item in a sentence."""
+
+
+def item_name(key: str, title: str = "") -> str:
+    """How a sentence names an item: by its key where people know it by one ("PAY-12"),
+    by its title where the tracker's id is an opaque number (an Asana task's gid)."""
+    if not key.isdigit() or not title:
+        return key
+    shown = title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1] + "…"
+    return f"“{shown}”"
+
+
+def item_label(key: str, title: str = "") -> str:
+    """An item named with its title: "PAY-12 (Pay by card)", or the title alone for an
+    opaque id."""
+    name = item_name(key, title)
+    return f"{key} ({title})" if title and name == key else name
 
 
 def unit(basis: ProgressBasis) -> str:

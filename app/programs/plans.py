@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
 from app.programs import documents, lookup, snapshots
-from app.store.tables import ProgramStatusRow, ProjectStatusRow, SnapshotRow, SourceRow
+from app.store import records
+from app.store.tables import ProgramStatusRow, SnapshotRow
 from rollup import people, resources, roadmap, teams
 from rollup.model import ItemRef
 from rollup.status import ProgramRollup
@@ -238,13 +239,8 @@ def roadmap_out(
 
 
 async def project_names(session: AsyncSession) -> dict[str, str]:
-    """``source/project`` → name: Asana projects are gids, named by their status updates."""
-    rows = await session.execute(
-        select(SourceRow.name, ProjectStatusRow.project, ProjectStatusRow.project_name).join(
-            SourceRow, SourceRow.id == ProjectStatusRow.source_id
-        )
-    )
-    return {f"{s}/{p}": name for s, p, name in rows if name}
+    """``source/project`` → name: Asana projects are gids, named as the tracker names them."""
+    return await records.project_names(session)
 
 
 async def read_resources(

@@ -31,6 +31,7 @@ from app.render.timeline import (
     Zoom,
     layout,
 )
+from rollup import figures
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -78,7 +79,7 @@ class GanttLink:
 
 
 def _day(value: date | None) -> str:
-    return value.isoformat() if value else "—"
+    return figures.day(value) if value else "—"
 
 
 def _linked(href: str | None, inner: Markup) -> Markup:
@@ -241,8 +242,8 @@ def gantt_svg(
     bars = [r for r in plan.rows if r.kind == "bar"]
     late = sum(1 for r in bars if r.bar and r.bar.late)
     desc = (
-        f"{len(bars)} bars in {len(groups)} outcomes from {plan.scale.start.isoformat()} to "
-        f"{plan.scale.end.isoformat()}, by {zoom}; {late} late; "
+        f"{len(bars)} bars in {len(groups)} outcomes from {_day(plan.scale.start)} to "
+        f"{_day(plan.scale.end)}, by {zoom}; {late} late; "
         f"{len(links)} dependencies between bars, {sum(1 for k in links if k.late)} late (red)."
     )
     parts = [_HEAD.format(w=_f(plan.width), h=_f(plan.height), title=title, desc=desc)]
@@ -252,9 +253,7 @@ def gantt_svg(
             _LINE.format(css="tl-grid", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
         )
         parts.append(
-            _TEXT.format(
-                css="tl-axis", x=_f(x + 3), y=_f(AXIS_H - 12), text=text, tip=day.isoformat()
-            )
+            _TEXT.format(css="tl-axis", x=_f(x + 3), y=_f(AXIS_H - 12), text=text, tip=_day(day))
         )
     bottoms = _group_bottoms(plan)
     for row in plan.rows:
@@ -275,7 +274,7 @@ def gantt_svg(
             x=_f(x + 3),
             y=_f(AXIS_H + 10),
             text="today",
-            tip=today.isoformat(),
+            tip=_day(today),
         )
     )
     return Markup("").join(parts) + Markup("</svg>")

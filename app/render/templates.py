@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 from app.config import install
+from rollup import figures
 
 NONE = "—"
 
@@ -72,13 +73,13 @@ def num(value: float | None) -> str:
 
 
 def pct(value: float | None) -> str:
-    """A probability (0–1) as a whole percentage."""
-    return NONE if value is None else f"{100 * value:.0f}%"
+    """A probability or share (0–1) as every figure writes it: "56 %" (``rollup.figures``)."""
+    return NONE if value is None else figures.percent(value)
 
 
 def percent(value: float | None) -> str:
-    """A percentage (0–100): whole from 10 up, one decimal below."""
-    return NONE if value is None else f"{value:.0f}%" if value >= 10 else f"{value:.1f}%"
+    """A percentage (0–100) the same way: "56 %"."""
+    return NONE if value is None else figures.percent(value / 100)
 
 
 def label(value: str | None) -> str:

@@ -10,6 +10,8 @@ from rollup.figures import (
     OnTimeMeaning,
     amount,
     day,
+    item_label,
+    item_name,
     outcome_on_time,
     program_on_time,
     progress_figure,
@@ -83,3 +85,20 @@ def test_a_programs_chance_covers_every_open_outcome_by_its_own_target() -> None
 def test_a_program_with_one_open_outcome_names_it() -> None:
     found = program_on_time(0.9, [("Pay", APR_10)])
     assert found.text == "90 % likely that Pay finishes by its target 10 Apr 2027"
+
+
+@pytest.mark.parametrize(
+    ("key", "title", "name", "label"),
+    [
+        ("PAY-12", "Pay by card", "PAY-12", "PAY-12 (Pay by card)"),
+        ("1200000000000123", "Pay by card", "“Pay by card”", "“Pay by card”"),
+        ("1200000000000123", "", "1200000000000123", "1200000000000123"),
+        ("1200000000000124", "x" * 80, "“" + "x" * 59 + "…”", "“" + "x" * 59 + "…”"),
+    ],
+    ids=["jira-key", "asana-gid", "gid-without-title", "long-title"],
+)
+def test_sentences_name_items_by_key_or_by_title_for_an_opaque_id(
+    key: str, title: str, name: str, label: str
+) -> None:
+    assert item_name(key, title) == name
+    assert item_label(key, title) == label

@@ -204,7 +204,7 @@ PROGRAM_STATUS: dict[str, Any] = {
                 "url": "https://acme.atlassian.net/browse/PAY-44",
             },
             "reason": "due_after_needed",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
             "needed_on": "2027-02-01",
             "expected_on": "2027-02-20",
             "cross_project": True,
@@ -257,7 +257,7 @@ DEPENDENCIES: dict[str, Any] = {
             "cross_tracker": False,
             "late": True,
             "reason": "due_after_needed",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
         }
     ],
     "cycles": [],
@@ -289,11 +289,30 @@ RISK: dict[str, Any] = {
         {
             "source": "acme-jira",
             "key": "WEB-40",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
         }
     ],
     "opened_at": "2026-11-18T09:15:02+01:00",
     "closed_at": None,
+    "data": {"probability": 4, "impact": 4, "severity": "high"},
+    "override": {
+        "fields": ["owner", "mitigation", "roam"],
+        "probability": None,
+        "impact": None,
+        "by": "pm-team",
+        "at": "2026-11-19T10:02:40+01:00",
+    },
+    "history": [
+        {
+            "at": "2026-11-19T10:02:40+01:00",
+            "by": "pm-team",
+            "action": "changed",
+            "changes": [
+                {"field": "roam", "from": None, "to": "owned"},
+                {"field": "owner", "from": None, "to": "ana@acme.test"},
+            ],
+        }
+    ],
 }
 RISK_LIST: dict[str, Any] = {"risks": [RISK]}
 CHANGES: dict[str, Any] = {

@@ -405,7 +405,46 @@ Roam = Literal["resolved", "owned", "accepted", "mitigated"]
 class Evidence(_Out):
     source: str
     key: str
+    title: str | None = None
     detail: str
+
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class RiskScore(_Out):
+    """What the data says of a derived risk, whatever a person decided."""
+
+    probability: int
+    impact: int
+    severity: Severity
+
+
+class RiskOverride(_Out):
+    """What a person decided on a derived risk; it holds while the signal lasts."""
+
+    fields: list[str] = Field(
+        description="The fields a person set: probability, impact, owner, mitigation, roam"
+    )
+    probability: int | None = None
+    impact: int | None = None
+    by: str | None = Field(default=None, description="Who decided last (a token's name)")
+    at: datetime | None = None
+
+
+class FieldChange(_Out):
+    field: str
+    from_: str | int | float | list[str] | None = Field(default=None, alias="from")
+    to: str | int | float | list[str] | None = None
+
+
+class RiskEdit(_Out):
+    """One change to a risk: who made it, when, and each field from what to what."""
+
+    at: datetime
+    by: str = Field(description="A token's name; throughline for a decision that lapsed")
+    action: Literal["created", "changed", "removed", "lapsed"]
+    changes: list[FieldChange] = []
 
 
 class Risk(_Out):
@@ -418,8 +457,8 @@ class Risk(_Out):
     rule: str | None
     title: str
     description: str | None = None
-    severity: Literal["low", "medium", "high", "critical"]
-    probability: int | None
+    severity: Severity
+    probability: int | None = Field(description="As decided: a person's, else the data's")
     impact: int | None
     score: int | None = Field(description="probability × impact")
     roam: Roam | None
@@ -431,6 +470,15 @@ class Risk(_Out):
     evidence: list[Evidence] = []
     opened_at: datetime
     closed_at: datetime | None
+    data: RiskScore | None = Field(
+        default=None, description="On a derived risk: the data's own probability and impact"
+    )
+    override: RiskOverride | None = Field(
+        default=None, description="On a derived risk: what a person decided over the data"
+    )
+    history: list[RiskEdit] = Field(
+        default=[], description="Every change people made, oldest first"
+    )
 
 
 class RiskList(_Out):
