@@ -76,13 +76,19 @@ class ProgressFigure:
     text: str
 
 
+def progress_parts(done: float, total: float, basis: ProgressBasis) -> tuple[str, str, str]:
+    """The three parts of a progress figure: "32", "57 items", "56 %" (a page links the
+    first two to the items they count)."""
+    fraction = done / total if total > 0 else 0.0
+    return amount(done, basis).split(" ")[0], amount(total, basis), percent(fraction)
+
+
 def progress_figure(done: float, total: float, basis: ProgressBasis) -> ProgressFigure:
     """Progress as every surface states it: done over total, on the program's basis."""
     fraction = done / total if total > 0 else 0.0
     shown = round(100 * min(max(fraction, 0.0), 1.0), 1)
-    done_text = amount(done, basis).split(" ")[0]
-    text = f"{done_text} of {amount(total, basis)} done ({percent(fraction)})"
-    return ProgressFigure(done, total, basis, shown, text)
+    done_text, total_text, share = progress_parts(done, total, basis)
+    return ProgressFigure(done, total, basis, shown, f"{done_text} of {total_text} done ({share})")
 
 
 class OnTimeMeaning(StrEnum):

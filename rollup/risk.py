@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
-from rollup.figures import day, item_label, item_name
+from rollup.figures import day, item_label, item_name, percent
 from rollup.graph import LateDependency
 from rollup.history import local_date
 from rollup.model import ItemRef, Outcome, RiskThresholds, Severity, WorkItem
@@ -220,7 +220,7 @@ def outcome_risks(facts: OutcomeFacts, thresholds: RiskThresholds) -> list[Deriv
             DerivedRisk(
                 RiskRule.SCOPE_CREEP,
                 f"{RiskRule.SCOPE_CREEP}:{o.key}",
-                f"Scope of {o.name} grew {facts.scope_growth:.0%} since the baseline",
+                f"Scope of {o.name} grew {percent(facts.scope_growth)} since the baseline",
                 4 if high else 3,
                 3,
                 (),
@@ -326,7 +326,7 @@ def program_risks(
             DerivedRisk(
                 RiskRule.DATA_QUALITY,
                 str(RiskRule.DATA_QUALITY),
-                f"Data quality is {quality.score:.0%}: figures may be off",
+                f"Data quality is {percent(quality.score)}: figures may be off",
                 3,
                 2,
                 evidence,

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 from app.config import install
+from app.render import figures as render_figures
 from rollup import figures
 
 NONE = "—"
@@ -118,7 +119,13 @@ def safe_url(url: str | None) -> str | None:
     return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+def item_name(key: str, title: str | None = None) -> str:
+    """An item as a sentence names it: its key, or its title for an opaque id (Asana)."""
+    return figures.item_name(key, title or "")
+
+
 FILTERS: Mapping[str, Callable[..., str | None]] = {
+    "item_name": item_name,
     "day": day,
     "short_day": short_day,
     "moment": moment,
@@ -145,6 +152,7 @@ def _environment(*, autoescape: bool, **options: Any) -> jinja2.Environment:
         **options,
     )
     environment.filters.update(FILTERS)
+    environment.globals["fig"] = render_figures
     return environment
 
 

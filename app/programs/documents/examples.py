@@ -377,6 +377,7 @@ ITEM: dict[str, Any] = {
     "status": "In Progress",
     "status_category": "in_progress",
     "project": "PAY",
+    "project_name": "Payments",
     "parent_key": "PAY-12",
     "assignee": "Ana Lima",
     "estimate": 3.0,
@@ -394,6 +395,7 @@ ITEM_PAGE: dict[str, Any] = {
 }
 ITEM_DETAIL: dict[str, Any] = {
     "item": ITEM,
+    "parent_title": "Pay in one click",
     "section": None,
     "issue_type": "Story",
     "components": ["payments"],
@@ -444,3 +446,39 @@ RISKS_CSV = (
     "path,high,4,4,16,owned,ana@acme.test,Pair WEB and PAY on the wallet button this sprint,,"
     "fast-pay,WEB-40 PAY-44,2026-11-18T09:15:02+01:00,\r\n"
 )
+
+TRACK_RECORD: dict[str, Any] = {
+    "key": "checkout",
+    "name": "Checkout v2",
+    "as_of": "2026-11-20",
+    "program": {
+        "key": None,
+        "name": "Checkout v2",
+        "judged": 14,
+        "p50_met": 6,
+        "p85_met": 11,
+        "brier": 0.1875,
+        "chances": 16,
+        "pending": 8,
+        "text": "past P85 dates met 11 of 14 times (79 %; 85 % expected), P50 6 of 14 "
+        "(43 %; 50 % expected); Brier score 0.19 over 16 chance(s) (0 is perfect, 0.25 is a "
+        "coin)",
+        "p50_rate": 0.4286,
+        "p85_rate": 0.7857,
+    },
+    "outcomes": [
+        {
+            "key": "fast-pay",
+            "name": "Pay in one click",
+            "judged": 0,
+            "p50_met": 0,
+            "p85_met": 0,
+            "brier": None,
+            "chances": 0,
+            "pending": 12,
+            "text": "no past forecast can be judged yet (12 waiting for their dates)",
+            "p50_rate": None,
+            "p85_rate": None,
+        }
+    ],
+}

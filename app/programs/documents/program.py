@@ -164,6 +164,33 @@ class Calibration(_Out):
     text: str
 
 
+class CalibrationEntry(Calibration):
+    """One outcome's (or the program's) track record."""
+
+    key: str | None = Field(description="The outcome's key; null for the program as a whole")
+    name: str
+    p50_rate: float | None = Field(
+        default=None, description="Share of judged P50 dates met (about 0.5 expected)"
+    )
+    p85_rate: float | None = Field(
+        default=None, description="Share of judged P85 dates met (about 0.85 expected)"
+    )
+
+
+class TrackRecord(_Out):
+    """How far to trust this program's forecasts: how its past weekly forecasts fared."""
+
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.TRACK_RECORD]}
+    )
+
+    key: str
+    name: str
+    as_of: date | None = None
+    program: CalibrationEntry | None = None
+    outcomes: list[CalibrationEntry] = []
+
+
 class Forecast(_Out):
     p50: date | None = None
     p85: date | None = None

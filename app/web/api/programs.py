@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from app.programs import changes as change_service
-from app.programs import documents, lookup, risk_history, risks
+from app.programs import documents, lookup, risk_history, risks, track_record
 from app.programs.documents import examples
 from app.store.tables import RiskRow
 from app.web import csv_export, inputs
@@ -78,6 +78,17 @@ async def read_dependencies(
     key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
 ) -> documents.Dependencies:
     return await lookup.read_dependencies(session, config, key)
+
+
+@router.get(
+    "/{key}/calibration",
+    summary="How past forecasts fared: P50 and P85 dates met, Brier score of the chances",
+    responses=NOT_FOUND,
+)
+async def read_calibration(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> documents.TrackRecord:
+    return await track_record.read_track_record(session, config, key)
 
 
 @router.get("/{key}/changes", summary="What changed since a date", responses=NOT_FOUND)

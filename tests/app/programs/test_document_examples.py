@@ -20,6 +20,7 @@ from app.programs.documents import examples
         (documents.Risk, examples.RISK),
         (documents.RiskList, examples.RISK_LIST),
         (documents.Changes, examples.CHANGES),
+        (documents.TrackRecord, examples.TRACK_RECORD),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
