@@ -113,9 +113,21 @@ class OnTime:
     text: str = ""
 
 
-def outcome_on_time(probability: float | None, target: date | None, name: str) -> OnTime:
-    """An outcome's chance to finish by its own target."""
-    if target is None:
+def outcome_on_time(
+    probability: float | None, target: date | None, name: str, finished: date | None = None
+) -> OnTime:
+    """An outcome's chance to finish by its own target; once it has finished, whether it
+    did (a chance of a finished outcome is a fact, not a forecast)."""
+    if finished is not None and target is not None:
+        late = (finished - target).days
+        text = (
+            f"done late: finished {day(finished)}, {late} day(s) after its target {day(target)}"
+            if late > 0
+            else f"done on time: finished {day(finished)}, by its target {day(target)}"
+        )
+    elif finished is not None:
+        text = f"done: finished {day(finished)}; it had no target date"
+    elif target is None:
         text = f"{name} has no target date to judge against"
     elif probability is None:
         text = f"no forecast yet for {name} against its target {day(target)}"

@@ -336,11 +336,13 @@ def with_baseline(
             continue
         start, due, p50, p85 = kept
         bar.baseline = documents.BaselineDates(start=start, due=due, p50=p50, p85=p85)
+        # One basis per bar, said beside the number: forecast against forecast, or (when
+        # either side has none) due date against due date — never one against the other.
         now_end = bar.finished_on or bar.p85
         if now_end is not None and p85 is not None:
-            bar.slip_days = (now_end - p85).days
+            bar.slip_days, bar.slip_basis = (now_end - p85).days, "p85"
         elif bar.due is not None and due is not None:
-            bar.slip_days = (bar.due - due).days
+            bar.slip_days, bar.slip_basis = (bar.due - due).days, "due"
     for outcome in found.outcomes:
         outcome.baseline = outcomes.get(outcome.key)
     return found

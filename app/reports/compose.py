@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.programs import changes as change_service
 from app.programs import documents, snapshots
 from app.programs.lookup import ConfiguredProgram, NotFound
+from app.reports import explained
 from app.reports import schemas as out
 from app.reports.weeks import Week, covered_day
 from app.store.tables import SnapshotRow, SourceRow, SyncRunRow
@@ -295,6 +296,7 @@ async def _assemble(
             if "late_dependencies" in document
             else None
         ),
+        explained=explained.explained(status),
         milestones=_milestones(status, current.on),
         burnup=status.get("burnup", []),
         data_quality=status.get("data_quality"),

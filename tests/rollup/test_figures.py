@@ -102,3 +102,22 @@ def test_sentences_name_items_by_key_or_by_title_for_an_opaque_id(
 ) -> None:
     assert item_name(key, title) == name
     assert item_label(key, title) == label
+
+
+@pytest.mark.parametrize(
+    ("finished", "target", "text"),
+    [
+        (
+            date(2027, 4, 20),
+            APR_10,
+            "done late: finished 20 Apr 2027, 10 day(s) after its target 10 Apr 2027",
+        ),
+        (date(2027, 4, 2), APR_10, "done on time: finished 2 Apr 2027, by its target 10 Apr 2027"),
+        (date(2027, 4, 2), None, "done: finished 2 Apr 2027; it had no target date"),
+    ],
+    ids=["late", "on-time", "no-target"],
+)
+def test_a_finished_outcomes_chance_says_what_happened(
+    finished: date, target: date | None, text: str
+) -> None:
+    assert outcome_on_time(0.0, target, "Pay", finished).text == text

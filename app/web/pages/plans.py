@@ -185,6 +185,7 @@ async def resources_page(
                 "resources": found,
                 "outcome_names": {o.key: o.name for o in program.config.outcomes},
                 "team_names": {t.key: t.name for t in config.teams},
+                "targets": {o.key: o.target for o in program.config.outcomes},
                 "spark": _spark,
                 "items_url": items_url,
             },
