@@ -42,6 +42,12 @@ def item_name(key: str, title: str = "") -> str:
     return f"“{shown}”"
 
 
+def key_label(key: str) -> str:
+    """What a link to an item says before its title: its key, or "↗" for an opaque id (a
+    list that shows the title beside it need not show a 16-digit number)."""
+    return "↗" if key.isdigit() else key
+
+
 def item_label(key: str, title: str = "") -> str:
     """An item named with its title: "PAY-12 (Pay by card)", or the title alone for an
     opaque id."""

@@ -126,6 +126,7 @@ def item_name(key: str, title: str | None = None) -> str:
 
 FILTERS: Mapping[str, Callable[..., str | None]] = {
     "item_name": item_name,
+    "key_label": figures.key_label,
     "day": day,
     "short_day": short_day,
     "moment": moment,

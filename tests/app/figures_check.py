@@ -107,6 +107,17 @@ def expected_of(part: dict[str, Any], *, program: bool) -> dict[str, str]:
     return found
 
 
+def expected_of_report(report: dict[str, Any]) -> dict[str, str]:
+    """What a weekly report's page must show: the words its JSON keeps for the day."""
+    explained = report.get("explained") or {}
+    found = {"progress": explained.get("progress", "")}
+    if explained.get("on_time"):
+        found["on-time"] = explained["on_time"]["text"]
+    if explained.get("movement"):
+        found["movement"] = explained["movement"]["text"]
+    return found
+
+
 def day_text(value: str | None, empty: str = "—") -> str:
     from datetime import date
 

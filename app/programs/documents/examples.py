@@ -345,6 +345,7 @@ CHANGES: dict[str, Any] = {
     "forecast_changes": [
         {
             "outcome": "fast-pay",
+            "outcome_name": "Pay in one click",
             "p50_from": "2027-03-11",
             "p50_to": "2027-03-18",
             "p85_from": "2027-04-01",
@@ -352,7 +353,7 @@ CHANGES: dict[str, Any] = {
         }
     ],
     "status_flips": [],
-    "rag_changes": [{"outcome": None, "from": "green", "to": "amber"}],
+    "rag_changes": [{"outcome": None, "outcome_name": None, "from": "green", "to": "amber"}],
     "risks_opened": [
         {
             "id": 7,

@@ -533,6 +533,7 @@ class StatusFlip(ChangedItem):
 
 class ForecastChange(_Out):
     outcome: str | None = Field(description="None for the program as a whole")
+    outcome_name: str | None = None
     p50_from: date | None
     p50_to: date | None
     p85_from: date | None
@@ -541,6 +542,7 @@ class ForecastChange(_Out):
 
 class RagChange(_Out):
     outcome: str | None = Field(description="None for the program as a whole")
+    outcome_name: str | None = None
     from_: RagColor = Field(alias="from")
     to: RagColor
 
