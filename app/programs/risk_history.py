@@ -82,7 +82,7 @@ def edit_out(row: RiskChangeRow, zone: tzinfo) -> documents.RiskEdit:
 async def history_of(
     session: AsyncSession, program_id: int, risk_ids: Iterable[int], zone: tzinfo
 ) -> dict[int, list[documents.RiskEdit]]:
-    """The changes people made to each of these risks, oldest first."""
+    """The changes people made to each of these risks, in the order they were made."""
     wanted = list(risk_ids)
     found: dict[int, list[documents.RiskEdit]] = defaultdict(list)
     if not wanted:
@@ -90,7 +90,7 @@ async def history_of(
     rows = await session.scalars(
         select(RiskChangeRow)
         .where(RiskChangeRow.program_id == program_id, RiskChangeRow.risk_id.in_(wanted))
-        .order_by(RiskChangeRow.at, RiskChangeRow.id)
+        .order_by(RiskChangeRow.id)
     )
     for row in rows:
         if row.risk_id is not None:

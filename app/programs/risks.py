@@ -95,6 +95,8 @@ def _lapse(session: AsyncSession, row: RiskRow, now: datetime) -> None:
     }
     for name in (*DECIDED, "override_by", "override_at"):
         setattr(row, name, None)
+    if row.probability and row.impact:
+        row.severity = severity_of(row.probability, row.impact).value
     risk_history.record(
         session, row, by=risk_history.SYSTEM, action=risk_history.LAPSED, changes=changes, at=now
     )

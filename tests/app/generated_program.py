@@ -14,6 +14,7 @@ The history is drawn from a seeded random generator: the same seed gives the sam
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ def plans(seed: int = 17) -> list[Plan]:
                 source,
                 key,
                 project,
-                f"{project} work {n + 1}",
+                f"{'Mobile task' if source == 'gen-asana' else project + ' work'} {n + 1}",
                 created,
                 estimate=float(rng.choice([1, 2, 3, 5, 8])) if estimate else None,
                 assignee=rng.choice(people),
@@ -184,13 +185,16 @@ def plans(seed: int = 17) -> list[Plan]:
         if before.finished is None and after.finished is None:
             before.blocks.append(after.key)
     work("EST", 30, done_share=0.4, estimate=True)
-    work(
+    mobile = work(
         ASANA_PROJECT,
         25,
         source="gen-asana",
         done_share=0.5,
         key_of=lambda n: str(1300000000000100 + n),
     )
+    waiting = [p for p in mobile if p.finished is None]
+    for before, after in itertools.pairwise(waiting[:4]):
+        before.blocks.append(after.key)
     finished_by = work("FIN", 12, done_share=1.0, finished_between=(15, 80))
     finished_late = work("LATE", 10, done_share=1.0, finished_between=(3, 60))
     for plan, bound in [(p, NOW - timedelta(days=12)) for p in finished_by] + [

@@ -153,3 +153,41 @@ async def test_the_generated_organisation_has_every_kind_of_outcome(
     assert solo["forecast"]["on_time"]["text"].endswith(
         "that The only outcome finishes by its target " + check.day_text(solo["target"])
     )
+
+
+async def test_outcome_pages_explain_what_the_usual_figures_do_not(
+    organisation: httpx.AsyncClient,
+) -> None:
+    async def text(outcome: str) -> str:
+        html = (await organisation.get(f"/programs/launch/outcomes/{outcome}")).text
+        return " ".join(html.replace("&#39;", "'").split())
+
+    late = await text("shipped-late")
+    assert "— done late. It is green because nothing is left to do" in late
+    assert "no longer counts in the program's chance to be on time" in late
+    assert "A finished outcome is green, whatever its scope did" in await text("shipped")
+    assert "Nothing to judge: no work is selected" in await text("nothing")
+    assert "It has no target date, so there is no chance to be on time" in await text("open-ended")
+    steady = await text("steady")
+    assert "Why the forecast moved" in steady
+    assert "P85 moved" in steady
+
+
+async def test_asana_projects_and_tasks_are_named_not_numbered(
+    organisation: httpx.AsyncClient,
+) -> None:
+    project = generated.ASANA_PROJECT
+    listed = (await organisation.get("/api/items?program=launch&outcome=mobile&limit=1")).json()
+    assert listed["items"][0]["project_name"] == generated.ASANA_PROJECT_NAME
+    for path in (
+        "/items?program=launch&outcome=mobile",
+        "/programs/launch/roadmap",
+        "/programs/launch/resources",
+        "/programs/launch/dependencies?level=project",
+    ):
+        html = (await organisation.get(path)).text
+        assert generated.ASANA_PROJECT_NAME in html, path
+        shown = html.replace(f"/{project}", "").replace(f"={project}", "")
+        assert f">{project}" not in shown and f"{project}<" not in shown, path
+    items = (await organisation.get("/items?program=launch&outcome=mobile")).text
+    assert ">1300000000000100</a>" not in items, "a task is linked by its title"
