@@ -188,6 +188,7 @@ async def test_asana_projects_and_tasks_are_named_not_numbered(
         html = (await organisation.get(path)).text
         assert generated.ASANA_PROJECT_NAME in html, path
         shown = html.replace(f"/{project}", "").replace(f"={project}", "")
-        assert f">{project}" not in shown and f"{project}<" not in shown, path
+        assert f">{project}" not in shown, path
+        assert f"{project}<" not in shown, path
     items = (await organisation.get("/items?program=launch&outcome=mobile")).text
     assert ">1300000000000100</a>" not in items, "a task is linked by its title"

@@ -22,7 +22,8 @@ async def test_a_decision_on_a_derived_risk_shows_as_an_override_with_its_histor
     html = (await site.get("/programs/checkout/risks")).text
     assert "Decided by anonymous (auth: none)" in html
     assert "probability, owner — holds while the signal lasts" in html
-    assert "2 × 4" in html and "data: 5 × 4" in html
+    assert "2 × 4" in html
+    assert "data: 5 × 4" in html
     assert "History (1 change)" in html
     assert "probability 5 → 2; owner — → ana" in html
     edited = await site.get(f"/programs/checkout/risks/{risk['id']}/edit")
