@@ -419,18 +419,30 @@ def demo(
     port: Annotated[int, typer.Option(help="Listen port (a free one when it is taken).")] = 8000,
     workdir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(".demo"),
     life_every: Annotated[
-        float, typer.Option(help="Seconds between two changes in the fake trackers.")
+        float, typer.Option(help="Seconds between two looks at the organisation's changes.")
     ] = 3.0,
+    week_every: Annotated[
+        float,
+        typer.Option(help="Seconds the organisation takes for a working week, at its pace."),
+    ] = 3600.0,
     sync_every: Annotated[
         float, typer.Option(help="Seconds between two pulls (webhooks carry changes between).")
     ] = 30.0,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Empty --workdir first; every start replays the start.")
+    ] = False,
 ) -> None:
     """A living organisation in a fake Jira and a fake Asana, synced by the real
     connectors and served at the printed URL; Ctrl-C stops everything."""
     from app import demo as demo_module
 
     options = demo_module.Options(
-        workdir=workdir, port=port, life_every=life_every, sync_every=sync_every
+        workdir=workdir,
+        port=port,
+        life_every=life_every,
+        week_every=week_every,
+        sync_every=sync_every,
+        reset=reset,
     )
     configure_logging(demo_module.settings_for(workdir).log)
     typer.echo("Throughline demo: starting the fake Jira and Asana and playing six months…")

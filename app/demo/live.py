@@ -5,8 +5,9 @@ store is migrated; six months of history are played and stored (``history``); th
 Throughline serves the store at the printed URL, with its scheduler (a sync of each
 source every ``sync_every``, the reconciliation) and its webhook worker; the webhooks of
 both fakes are registered against it (``register_webhooks``). While it runs, the
-organisation keeps working (``Flow.step`` every few seconds): each change is delivered
-by the fake's webhook, applied by the worker, and on the pages within seconds.
+organisation keeps working (``Flow.step`` every few seconds) at its historical pace, a
+working week every ``week_every`` seconds: each change is delivered by the fake's
+webhook, applied by the worker, and on the pages within seconds.
 
 Stopping (Ctrl-C, SIGTERM, or the ``stop`` event) cancels the loops, shuts the three
 servers down and closes the fakes' clients: nothing keeps running, no thread is left.
@@ -19,13 +20,14 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,11 +56,15 @@ class Options:
     port: int = 8000
     """Throughline's port; a free one when it is taken (or 0)."""
     life_every: float = 3.0
-    """Seconds between two changes someone makes in a tracker."""
+    """Seconds between two looks at what the organisation has done meanwhile."""
+    week_every: float = 3600.0
+    """Seconds the organisation takes for a working week of its work, live."""
     sync_every: float = 30.0
     """Seconds between two pulls of each source (webhooks carry the changes between)."""
     seed: int = 7
     today: date | None = None
+    reset: bool = False
+    """Empty ``workdir`` first (the store is rebuilt at every start in any case)."""
 
 
 @dataclass(slots=True)
@@ -138,10 +144,12 @@ class FakeTrackers:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
 
     async def start(self) -> tuple[str, str]:
-        """Start serving; the fake Jira's and the fake Asana's base URLs."""
+        """Start serving; the fake Jira's and the fake Asana's base URLs. Asana's links
+        (``permalink_url``) then lead to the fake's own pages, as Jira's already do."""
         self._thread.start()
         jira = await self._in_loop(_serve(self.org.jira, self.host, 0, self._servers))
         asana = await self._in_loop(_serve(self.org.asana, self.host, 0, self._servers))
+        self.org.world.app_url = asana
         return jira, asana
 
     async def change(self, change: Callable[[], T]) -> T:
@@ -193,8 +201,11 @@ def settings_for(workdir: Path, public_url: str | None = None) -> Settings:
     )
 
 
-def _fresh_store(workdir: Path) -> None:
-    """The history is played again at every start, so the old store goes."""
+def _fresh_store(workdir: Path, *, reset: bool = False) -> None:
+    """The history is played again at every start, so the old store goes (with
+    ``reset``, everything else in the work directory too)."""
+    if reset and workdir.is_dir():
+        shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     for name in ("throughline.db", "throughline.db-wal", "throughline.db-shm"):
         (workdir / name).unlink(missing_ok=True)
@@ -221,13 +232,13 @@ async def run(
     env = {**demo_config.ENVIRON, **(environ or os.environ)}
     today = options.today or datetime.now(UTC).date()
     org = Organisation()
-    flow = Flow(org, today=today, seed=options.seed)
+    flow = Flow(org, today=today, seed=options.seed, week=timedelta(seconds=options.week_every))
     fakes = FakeTrackers(org, options.host)
     servers: list[tuple[_Server, asyncio.Task[None]]] = []
     loops: list[asyncio.Task[None]] = []
     try:
         jira_url, asana_url = await fakes.start()
-        settings = await _prepare(options, fakes, flow, jira_url, asana_url, today, env)
+        settings = await prepare(options, fakes, flow, jira_url, asana_url, today, env)
         config = load_config(settings.config, environ=env)
         from app.web.factory import create_app
 
@@ -254,7 +265,7 @@ async def run(
         await fakes.stop()
 
 
-async def _prepare(
+async def prepare(
     options: Options,
     fakes: FakeTrackers,
     flow: Flow,
@@ -263,8 +274,9 @@ async def _prepare(
     today: date,
     environ: Mapping[str, str],
 ) -> Settings:
-    """Write the configuration, migrate a fresh store, and store the history."""
-    _fresh_store(options.workdir)
+    """Write the configuration, migrate a fresh store, and store the history: the demo's
+    start, the same at every start of the same day."""
+    _fresh_store(options.workdir, reset=options.reset)
     settings = settings_for(options.workdir)
     text = demo_config.config_text(
         demo_config.rehearse(today, seed=options.seed),
@@ -298,11 +310,10 @@ async def _prepare(
 
 
 async def _live(demo: Demo, fakes: FakeTrackers, every: float, stop: asyncio.Event) -> None:
-    """The organisation at work: one change every ``every`` seconds."""
+    """The organisation at work: every ``every`` seconds, the changes it made meanwhile."""
     while not stop.is_set():
         await asyncio.sleep(every)
-        change = await fakes.change(demo.flow.step)
-        if change is not None:
+        for change in await fakes.change(demo.flow.step):
             demo.changes.append(change.text)
             log.info("in the trackers: %s", change.text)
 

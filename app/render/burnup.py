@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from app.render.axis import DateScale, LinearScale, nice_top, number
+from app.render.labels import Label, place
 from rollup.figures import day
 
 WIDTH, HEIGHT = 640, 260
@@ -64,12 +65,26 @@ def burnup_svg(
     parts = [
         _grid(x, y),
         _cone(x, y, last, p50, p85),
-        _line(x, y, [(p.on, p.scope) for p in points], "tl-scope", "Scope"),
-        _line(x, y, [(p.on, p.done) for p in points], "tl-done", "Done"),
-        _marker(x, today, "tl-today", "today"),
+        _line(x, y, [(p.on, p.scope) for p in points], "tl-scope"),
+        _line(x, y, [(p.on, p.done) for p in points], "tl-done"),
+        _marker(x, today, "tl-today"),
     ]
+    labels = [(_marker_label(x, today, "today"), "tl-today")]
     if target is not None:
-        parts.append(_marker(x, target, "tl-target", "target"))
+        parts.append(_marker(x, target, "tl-target"))
+        labels.append((_marker_label(x, target, "target"), "tl-target"))
+    labels += [
+        (_end_label(x, y, last.on, last.done, "Done", below=True), "tl-done"),
+        (_end_label(x, y, last.on, last.scope, "Scope", below=False), "tl-scope"),
+    ]
+    placed = place(
+        [label for label, _ in labels],
+        top=PAD_TOP - 6,
+        bottom=HEIGHT - PAD_BOTTOM,
+        left=PAD_LEFT,
+        right=WIDTH - 2,
+    )
+    parts += [_text(label, css) for label, (_, css) in zip(placed, labels, strict=True)]
     summary = (
         f"Done {number(last.done)} of {number(last.scope)} {unit} on {day(last.on)}."
         + (f" Forecast P50 {day(p50)}" if p50 else " No forecast date")
@@ -109,9 +124,7 @@ def _weekly(x: DateScale) -> bool:
     return (x.end - x.start).days <= 70
 
 
-def _line(
-    x: DateScale, y: LinearScale, values: list[tuple[date, float]], css: str, label: str
-) -> str:
+def _line(x: DateScale, y: LinearScale, values: list[tuple[date, float]], css: str) -> str:
     path = " ".join(
         f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(values)
     )
@@ -119,8 +132,22 @@ def _line(
     return (
         f'<path class="{css}" d="{path}" fill="none"/>'
         f'<circle class="{css}" cx="{end_x:.1f}" cy="{end_y:.1f}" r="3"/>'
-        f'<text class="tl-label {css}" x="{end_x + 6:.1f}" y="{end_y - 6:.1f}">{label}</text>'
     )
+
+
+def _end_label(
+    x: DateScale, y: LinearScale, day: date, value: float, text: str, *, below: bool
+) -> Label:
+    """A line's name beside its last point: Done under its point, Scope above."""
+    return Label(text, x(day) + 6, y(value) + (14 if below else -6), bold=True)
+
+
+def _marker_label(x: DateScale, day: date, text: str) -> Label:
+    return Label(text, x(day) + 3, PAD_TOP + 10, bold=True)
+
+
+def _text(label: Label, css: str) -> str:
+    return f'<text class="tl-label {css}" x="{label.x:.1f}" y="{label.y:.1f}">{label.text}</text>'
 
 
 def _cone(
@@ -139,10 +166,9 @@ def _cone(
     )
 
 
-def _marker(x: DateScale, day: date, css: str, label: str) -> str:
+def _marker(x: DateScale, day: date, css: str) -> str:
     px = x(day)
     return (
         f'<line class="{css}" x1="{px:.1f}" x2="{px:.1f}" y1="{PAD_TOP}" '
         f'y2="{HEIGHT - PAD_BOTTOM}"/>'
-        f'<text class="tl-label {css}" x="{px + 3:.1f}" y="{PAD_TOP + 10}">{label}</text>'
     )

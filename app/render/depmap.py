@@ -2,8 +2,10 @@
 
 Work flows left to right in layers (``app.render.layered``). Late dependencies are red,
 the critical path is drawn heavy, cross-tracker arrows are dashed, and boxes on a cycle
-are marked. The map is drawn at its natural size so it stays readable with many nodes
-(the page scrolls it); the ``<desc>`` and the page's tables say the same in words.
+are marked. Arrows run only in the gaps between columns and in lanes above and below the
+boxes, so none crosses a box. The map is drawn at its natural size so it stays readable
+with many nodes (the page scrolls it); the ``<desc>`` and the page's tables say the same
+in words.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from app.render.layered import Layout, layout
 NODE_W, NODE_H = 236, 44
 GAP_X, GAP_Y = 72, 18
 PAD = 16
+LANE = 8.0
+"""The spacing of the lanes above and below the boxes that long arrows run along."""
 LABEL_CHARS = 30
 
 
@@ -79,17 +83,35 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _geometry(plan: Layout) -> tuple[dict[str, tuple[float, float]], float, float]:
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    at: dict[str, tuple[float, float]]
+    """Each box's top-left corner."""
+    column: dict[str, int]
+    width: float
+    height: float
+    top_lanes: float
+    """Where the lanes above the boxes start (arrows that skip columns run there)."""
+    bottom_lanes: float
+    """Where the lanes below the boxes start (arrows against the flow run there)."""
+
+
+def _geometry(plan: Layout, *, above: int, below: int) -> _Geometry:
+    """Boxes in columns, with ``above`` lanes over them and ``below`` under them."""
     tallest = max((len(layer) for layer in plan.layers), default=0)
-    height = 2.0 * PAD + tallest * NODE_H + max(tallest - 1, 0) * GAP_Y
+    boxes = tallest * NODE_H + max(tallest - 1, 0) * GAP_Y
+    offset = PAD + above * LANE
+    height = offset + boxes + PAD + below * LANE
     width = 2.0 * PAD + len(plan.layers) * NODE_W + max(len(plan.layers) - 1, 0) * GAP_X
     at: dict[str, tuple[float, float]] = {}
-    for column, layer in enumerate(plan.layers):
+    column: dict[str, int] = {}
+    for index, layer in enumerate(plan.layers):
         # Short layers are centred against the tallest one.
-        top = PAD + (tallest - len(layer)) * (NODE_H + GAP_Y) / 2
+        top = offset + (tallest - len(layer)) * (NODE_H + GAP_Y) / 2
         for row, node in enumerate(layer):
-            at[node] = (PAD + column * (NODE_W + GAP_X), top + row * (NODE_H + GAP_Y))
-    return at, width, height
+            at[node] = (PAD + index * (NODE_W + GAP_X), top + row * (NODE_H + GAP_Y))
+            column[node] = index
+    return _Geometry(at, column, width, height, PAD / 2 + LANE / 2, offset + boxes + PAD / 2)
 
 
 def _node(node: MapNode, x: float, y: float) -> Markup:
@@ -130,18 +152,37 @@ def _node(node: MapNode, x: float, y: float) -> Markup:
     )
 
 
-def _edge(edge: MapEdge, at: dict[str, tuple[float, float]], names: dict[str, str]) -> Markup:
-    (ax, ay), (bx, by) = at[edge.source], at[edge.target]
-    backward = bx < ax
-    if backward:
-        # Against the flow (it closes a cycle): leave from the left, enter from the right,
-        # a little below the middle so it does not hide the arrow coming the other way.
-        x1, y1, x2, y2 = ax, ay + NODE_H * 0.75, bx + NODE_W, by + NODE_H * 0.75
-        bend = -max(40.0, abs(x2 - x1) / 2)
-    else:
-        x1, y1, x2, y2 = ax + NODE_W, ay + NODE_H / 2, bx, by + NODE_H / 2
-        bend = max(40.0, abs(x2 - x1) / 2)
-    d = f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+def _route(edge: MapEdge, geo: _Geometry, lane: int) -> tuple[list[tuple[float, float]], bool]:
+    """An arrow's corners, and whether it runs against the flow.
+
+    Arrows run only through the gaps between columns and the lanes above and below the
+    boxes, so none crosses a box: to the next column straight across its gap; further on
+    along its own lane above the boxes; back against the flow (closing a cycle) along its
+    own lane below them, out of the left side and into the right.
+    """
+    (ax, ay), (bx, by) = geo.at[edge.source], geo.at[edge.target]
+    source, target = geo.column[edge.source], geo.column[edge.target]
+    y1, y2 = ay + NODE_H / 2, by + NODE_H / 2
+    if target == source + 1:
+        gap = ax + NODE_W + GAP_X / 2
+        return [(ax + NODE_W, y1), (gap, y1), (gap, y2), (bx, y2)], False
+    if target > source:
+        out, into = ax + NODE_W + GAP_X / 2, bx - GAP_X / 2
+        y = geo.top_lanes + lane * LANE
+        return [(ax + NODE_W, y1), (out, y1), (out, y), (into, y), (into, y2), (bx, y2)], False
+    out = ax - GAP_X / 2 if target < source else ax + NODE_W + GAP_X / 2
+    start = ax if target < source else ax + NODE_W
+    into = bx + NODE_W + GAP_X / 2
+    y = geo.bottom_lanes + lane * LANE
+    points = [(start, y1), (out, y1), (out, y), (into, y), (into, y2), (bx + NODE_W, y2)]
+    return points, True
+
+
+def _edge(edge: MapEdge, geo: _Geometry, names: dict[str, str], lane: int) -> Markup:
+    points, backward = _route(edge, geo, lane)
+    d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    middle = len(points) // 2
+    (x1, y1), (x2, y2) = points[middle - 1], points[middle]
     css = " ".join(
         c
         for c, on in (
@@ -171,7 +212,11 @@ def dependency_map_svg(nodes: Sequence[MapNode], edges: Sequence[MapEdge], *, ti
     if not nodes:
         return _EMPTY.format(title=title)
     plan = layout([n.id for n in nodes], [(e.source, e.target) for e in edges])
-    at, width, height = _geometry(plan)
+    column = {node: i for i, layer in enumerate(plan.layers) for node in layer}
+    drawn = [e for e in edges if e.source in column and e.target in column]
+    ahead = [e for e in drawn if column[e.target] > column[e.source] + 1]
+    back = [e for e in drawn if column[e.target] <= column[e.source]]
+    geo = _geometry(plan, above=len(ahead), below=len(back))
     names = {n.id: n.label for n in nodes}
     late = sum(1 for e in edges if e.late)
     desc = (
@@ -184,11 +229,9 @@ def dependency_map_svg(nodes: Sequence[MapNode], edges: Sequence[MapEdge], *, ti
         )
         + "."
     )
-    parts = [_HEAD.format(w=f"{width:.0f}", h=f"{height:.0f}", title=title, desc=desc)]
-    ordered = sorted(
-        (e for e in edges if e.source in at and e.target in at),
-        key=lambda e: (e.critical, e.late > 0, e.source, e.target),
-    )
-    parts += [_edge(e, at, names) for e in ordered]
-    parts += [_node(n, *at[n.id]) for n in sorted(nodes, key=lambda n: n.id)]
+    parts = [_HEAD.format(w=f"{geo.width:.0f}", h=f"{geo.height:.0f}", title=title, desc=desc)]
+    lanes = {id(e): n for group in (ahead, back) for n, e in enumerate(group)}
+    ordered = sorted(drawn, key=lambda e: (e.critical, e.late > 0, e.source, e.target))
+    parts += [_edge(e, geo, names, lanes.get(id(e), 0)) for e in ordered]
+    parts += [_node(n, *geo.at[n.id]) for n in sorted(nodes, key=lambda n: n.id)]
     return Markup("").join(parts) + Markup("</svg>")

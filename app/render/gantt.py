@@ -2,10 +2,12 @@
 
 Each bar runs from its start to its due date; its P50–P85 forecast range is drawn as a
 lighter band (beyond the due date when it is late), its baseline as a thin grey line
-beneath, its milestones as diamonds. Outcome rows carry the outcome's target (a red
-mark down its rows) and forecast range; a dashed line marks today; arrows join bars
-that depend on each other, late ones red. The chart is drawn at natural size (the page
-scrolls it sideways) and its ``<desc>`` and the page's table say the same in words.
+beneath, its milestones as diamonds; a bar with no dates at all is a hollow marker saying
+so. Outcome rows carry the outcome's target (a red mark down its rows) and forecast range;
+a dashed line marks today; arrows join bars that depend on each other, late ones red,
+routed along the gaps between rows and down lanes that no bar crosses. The chart is drawn
+at natural size (the page scrolls it sideways) and its ``<desc>`` and the page's table say
+the same in words.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
+from app.render.labels import Label, place
 from app.render.timeline import (
     AXIS_H,
     BAND_H,
     BAR_H,
     LABEL_CHARS,
+    LABEL_W,
     PAD,
     ROW_H,
     Diamond,
@@ -32,6 +36,10 @@ from app.render.timeline import (
     layout,
 )
 from rollup import figures
+
+STUB = 8.0
+"""How far an arrow runs straight out of a bar (and into one) before it turns."""
+NO_DATES_X = 8.0
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -147,6 +155,8 @@ def _bar(plan: GanttLayout, row: Row, today: date) -> Markup:
             )
         )
     forecast = plan.span(bar.p50, bar.p85 or bar.p50)
+    if not planned and bar.due is None and not (forecast and not bar.finished_on):
+        parts.append(_undated(plan, row))
     if forecast and not bar.finished_on:
         tip = f"Forecast P50 {_day(bar.p50)}, P85 {_day(bar.p85)}"
         parts.append(
@@ -162,7 +172,16 @@ def _bar(plan: GanttLayout, row: Row, today: date) -> Markup:
     return Markup("").join(parts)
 
 
-def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
+def _undated(plan: GanttLayout, row: Row) -> Markup:
+    """A bar without a start, a due date or a forecast: a hollow marker that says so."""
+    x, mid = plan.scale.left + NO_DATES_X, row.y + ROW_H / 2
+    tip = f"{row.label}: no start, due or forecast date yet"
+    return _RECT.format(
+        css="tl-g-undated", x=_f(x - 5), y=_f(mid - 5), w="10", h="10", tip=tip
+    ) + _TEXT.format(css="tl-g-undated-label", x=_f(x + 9), y=_f(mid + 4), text="no dates", tip=tip)
+
+
+def _group(plan: GanttLayout, row: Row, bottom: float, today: date, words: list[_Words]) -> Markup:
     group = row.group
     assert group is not None
     parts = [
@@ -195,34 +214,115 @@ def _group(plan: GanttLayout, row: Row, bottom: float, today: date) -> Markup:
         parts.append(
             _LINE.format(css="tl-g-target", x1=_f(x), y1=_f(row.y + 2), x2=_f(x), y2=_f(bottom))
         )
-        parts.append(
-            _TEXT.format(
-                css="tl-g-target-label",
-                x=_f(x + 3),
-                y=_f(row.y + 11),
-                text="target",
-                tip=f"{group.label}: target {_day(group.target)}",
+        words.append(
+            _Words(
+                Label("target", x + 3, row.y + 11, size=10),
+                "tl-g-target-label",
+                f"{group.label}: target {_day(group.target)}",
             )
         )
     return Markup("").join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A label on the dates' area, placed with the others so none covers another."""
+
+    label: Label
+    css: str
+    tip: str
+
+    def markup(self, placed: Label) -> Markup:
+        return _TEXT.format(
+            css=self.css, x=_f(placed.x), y=_f(placed.y), text=placed.text, tip=self.tip
+        )
+
+
 def _links(plan: GanttLayout, links: Sequence[GanttLink]) -> Markup:
     drawn = []
+    lanes = _Lanes(plan)
     for link in sorted(links, key=lambda k: (k.late, k.before, k.after)):
         if link.before not in plan.centre or link.after not in plan.centre:
             continue
-        x1, y1 = plan.ends[link.before][0], plan.centre[link.before]
-        x2, y2 = plan.ends[link.after][1], plan.centre[link.after]
-        bend = max(24.0, abs(x2 - x1) / 3)
-        d = (
-            f"M{_f(x1)},{_f(y1)} C{_f(x1 + bend)},{_f(y1)} "
-            f"{_f(x2 - bend)},{_f(y2)} {_f(x2)},{_f(y2)}"
-        )
+        if link.before == link.after:
+            continue
+        points = lanes.route(link.before, link.after)
+        d = "M" + " L".join(f"{_f(x)},{_f(y)}" for x, y in points)
         css = "tl-g-link" + (" tl-g-link-late" if link.late else "")
         marker = "tl-g-arrow-late" if link.late else "tl-g-arrow"
         drawn.append(_PATH.format(css=css, d=d, marker=marker, tip=link.tip))
     return Markup("").join(drawn)
+
+
+class _Lanes:
+    """Where an arrow may run: along the gap between two rows (no bar reaches it), and
+    down a vertical lane where no row it passes holds anything drawn."""
+
+    def __init__(self, plan: GanttLayout) -> None:
+        self.plan = plan
+        self.rows = plan.rows
+        self.busy = [_occupied(plan, row) for row in plan.rows]
+        self.index = {r.bar.id: n for n, r in enumerate(plan.rows) if r.bar is not None}
+
+    def route(self, before: str, after: str) -> list[tuple[float, float]]:
+        """The corners of an arrow from ``before``'s end to ``after``'s start."""
+        plan = self.plan
+        source, target = self.index[before], self.index[after]
+        x1, y1 = plan.ends[before][0], plan.centre[before]
+        x2, y2 = plan.ends[after][1], plan.centre[after]
+        down = target > source
+        gap_out = self._edge(source, below=down)
+        gap_in = self._edge(target, below=not down)
+        out_x, in_x = x1 + STUB, max(x2 - STUB, plan.scale.left - STUB)
+        lane = self._lane(source, target, (out_x, in_x))
+        return [
+            (x1, y1),
+            (out_x, y1),
+            (out_x, gap_out),
+            (lane, gap_out),
+            (lane, gap_in),
+            (in_x, gap_in),
+            (in_x, y2),
+            (x2, y2),
+        ]
+
+    def _edge(self, n: int, *, below: bool) -> float:
+        row = self.rows[n]
+        return row.y + row.height if below else row.y
+
+    def _lane(self, source: int, target: int, wanted: tuple[float, float]) -> float:
+        """The first x, of the wanted ones then further right, that crosses no drawn part
+        of the rows between; else the gutter left of the dates, which nothing crosses."""
+        low, high = sorted((source, target))
+        between = [self.busy[n] for n in range(low + 1, high)]
+        candidates = [*wanted, *(wanted[0] + STUB * k for k in range(1, 200))]
+        for x in candidates:
+            if x <= self.plan.scale.left or x >= self.plan.scale.right:
+                continue
+            if not any(a - STUB / 2 <= x <= b + STUB / 2 for part in between for a, b in part):
+                return x
+        return LABEL_W - STUB
+
+
+def _occupied(plan: GanttLayout, row: Row) -> list[tuple[float, float]]:
+    """The horizontal extents of what a row draws in the dates' area."""
+    spans: list[tuple[float, float]] = []
+    if row.bar is not None:
+        bar = row.bar
+        known = [d for d in (bar.start, bar.due, bar.finished_on, bar.p50, bar.p85) if d]
+        known += [d for d in bar.baseline or () if d]
+        if known:
+            spans.append((plan.x(min(known)), plan.x(max(known) + timedelta(days=1))))
+        else:
+            spans.append((plan.scale.left, plan.scale.left + NO_DATES_X + 70))
+        spans += [(plan.x(m.on) - 7, plan.x(m.on) + 7) for m in bar.milestones if m.on]
+    elif row.group is not None:
+        group = row.group
+        forecast = plan.span(group.p50, group.p85 or group.p50)
+        if forecast:
+            spans.append((forecast.x0, forecast.x1))
+        spans += [(plan.x(m.on) - 7, plan.x(m.on) + 7) for m in group.milestones if m.on]
+    return spans
 
 
 def gantt_svg(
@@ -243,22 +343,23 @@ def gantt_svg(
     late = sum(1 for r in bars if r.bar and r.bar.late)
     desc = (
         f"{len(bars)} bars in {len(groups)} outcomes from {_day(plan.scale.start)} to "
-        f"{_day(plan.scale.end)}, by {zoom}; {late} late; "
+        f"{_day(plan.scale.end)}, "
+        + ("centred on today" if zoom == "fit" else f"by {zoom}")
+        + f"; {late} late; "
         f"{len(links)} dependencies between bars, {sum(1 for k in links if k.late)} late (red)."
     )
     parts = [_HEAD.format(w=_f(plan.width), h=_f(plan.height), title=title, desc=desc)]
+    words = []
     for day, text in plan.ticks:
         x = plan.x(day)
         parts.append(
             _LINE.format(css="tl-grid", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
         )
-        parts.append(
-            _TEXT.format(css="tl-axis", x=_f(x + 3), y=_f(AXIS_H - 12), text=text, tip=_day(day))
-        )
+        words.append(_Words(Label(text, x + 3, AXIS_H - 12), "tl-axis", _day(day)))
     bottoms = _group_bottoms(plan)
     for row in plan.rows:
         if row.kind == "group":
-            parts.append(_group(plan, row, bottoms[id(row)], today))
+            parts.append(_group(plan, row, bottoms[id(row)], today, words))
         elif row.kind == "section":
             parts.append(_label(row, "tl-g-section", PAD + 4))
         else:
@@ -268,15 +369,13 @@ def gantt_svg(
     parts.append(
         _LINE.format(css="tl-today", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
     )
-    parts.append(
-        _TEXT.format(
-            css="tl-today tl-label",
-            x=_f(x + 3),
-            y=_f(AXIS_H + 10),
-            text="today",
-            tip=_day(today),
-        )
+    words.append(
+        _Words(Label("today", x + 3, AXIS_H + 10, bold=True), "tl-today tl-label", _day(today))
     )
+    placed = place(
+        [w.label for w in words], top=0, bottom=plan.height, left=LABEL_W, right=plan.width
+    )
+    parts += [w.markup(p) for w, p in zip(words, placed, strict=True)]
     return Markup("").join(parts) + Markup("</svg>")
 
 

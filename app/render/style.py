@@ -3,7 +3,7 @@
 CHART_CSS = """
 .tl-chart{width:100%;height:auto;font:11px system-ui,-apple-system,"Segoe UI",sans-serif}
 .tl-grid{stroke:#e5e7eb;stroke-width:1}
-.tl-axis{fill:#6b7280}
+.tl-axis{fill:#5b6370}
 .tl-label{font-weight:600}
 path.tl-scope{stroke:#6b7280;stroke-width:2;stroke-dasharray:4 3}
 circle.tl-scope{fill:#6b7280}
@@ -14,7 +14,7 @@ text.tl-done{fill:#1d4ed8}
 .tl-cone{fill:#2563eb;fill-opacity:.12;stroke:none}
 .tl-cone-p50{stroke:#2563eb;stroke-width:1.5;stroke-dasharray:2 3}
 line.tl-today{stroke:#9ca3af;stroke-width:1;stroke-dasharray:3 3}
-text.tl-today{fill:#6b7280}
+text.tl-today{fill:#5b6370}
 line.tl-target{stroke:#dc2626;stroke-width:1.5}
 text.tl-target{fill:#b91c1c}
 """

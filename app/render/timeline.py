@@ -13,9 +13,15 @@ from typing import Literal
 
 from app.render.axis import DateScale
 
-Zoom = Literal["quarter", "month", "week"]
-ZOOMS: tuple[Zoom, ...] = ("quarter", "month", "week")
+Zoom = Literal["fit", "quarter", "month", "week"]
+ZOOMS: tuple[Zoom, ...] = ("fit", "quarter", "month", "week")
 PX_PER_DAY: dict[Zoom, float] = {"quarter": 1.5, "month": 5.0, "week": 16.0}
+FIT_WIDTH = 840.0
+"""The drawing's width at the ``fit`` zoom: with the labels, it fits a laptop's page."""
+TICK_ROOM = 64.0
+"""Pixels a tick's name ("Sep 2026") needs before the next."""
+FIT_MARGIN, FIT_LEAST = 14, 56
+"""``fit`` reaches this many days past the last date ahead, and at least this far."""
 LABEL_W, AXIS_H, PAD = 260.0, 30.0, 10.0
 ROW_H, GROUP_H, SECTION_H = 24.0, 36.0, 20.0
 BAR_H, BAND_H = 12.0, 6.0
@@ -23,7 +29,7 @@ MAX_DAYS = 5 * 366
 """The widest span drawn: a stray date decades away would make the chart unreadable
 (what lies beyond is clipped to the edge and said so in the bar's tooltip)."""
 LABEL_CHARS = 36
-LOOKBACK: dict[Zoom, int] = {"quarter": 2 * 365, "month": 183, "week": 42}
+LOOKBACK: dict[Zoom, int] = {"fit": MAX_DAYS, "quarter": 2 * 365, "month": 183, "week": 42}
 """Days of the past each zoom shows before today."""
 
 
@@ -129,6 +135,8 @@ def _dates(groups: Sequence[GanttGroup]) -> Iterable[date | None]:
 
 
 def _floor(day: date, zoom: Zoom) -> date:
+    if zoom == "fit":
+        return day
     if zoom == "week":
         return day - timedelta(days=day.weekday())
     month = day.month if zoom == "month" else 3 * ((day.month - 1) // 3) + 1
@@ -144,6 +152,8 @@ def _next(day: date, zoom: Zoom) -> date:
 
 
 def _tick_label(day: date, zoom: Zoom) -> str:
+    if zoom == "fit":
+        return day.strftime("%b %Y")
     if zoom == "quarter":
         return f"Q{(day.month - 1) // 3 + 1} {day.year}"
     return day.strftime("%b %Y") if zoom == "month" else day.strftime("%d %b")
@@ -155,8 +165,14 @@ def time_range(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> tupl
     The past reaches back at most ``LOOKBACK[zoom]`` (a week's zoom is for the weeks
     around today, a quarter's for the long view), the whole at most ``MAX_DAYS``; what
     lies beyond is clipped to the edge, and the page's table still lists every date.
+    ``fit`` centres today: as much past as future, the future reaching past the last date
+    ahead (a forecast, a target, a due date), so the whole forecast is in view.
     """
     known = [d for d in _dates(groups) if d is not None] + [today]
+    if zoom == "fit":
+        ahead = max((d - today).days for d in known)
+        half = min(max(ahead + FIT_MARGIN, FIT_LEAST), MAX_DAYS // 2)
+        return today - timedelta(days=half), today + timedelta(days=half)
     first = max(min(known), today - timedelta(days=LOOKBACK[zoom]))
     last = min(max(known), first + timedelta(days=MAX_DAYS))
     return _floor(first, zoom), _next(_floor(last, zoom), zoom)
@@ -165,13 +181,11 @@ def time_range(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> tupl
 def layout(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> GanttLayout:
     """Rows top to bottom (an outcome, then per project its bars) and the time scale."""
     start, end = time_range(groups, today=today, zoom=zoom)
-    right = LABEL_W + (end - start).days * PX_PER_DAY[zoom]
+    per_day = FIT_WIDTH / (end - start).days if zoom == "fit" else PX_PER_DAY[zoom]
+    right = LABEL_W + (end - start).days * per_day
     scale = DateScale(start, end, LABEL_W, right)
     plan = GanttLayout(zoom, scale, width=right + PAD, height=0.0)
-    tick = start
-    while tick < end:
-        plan.ticks.append((tick, _tick_label(tick, zoom)))
-        tick = _next(tick, zoom)
+    plan.ticks = _ticks(start, end, zoom)
     y = AXIS_H
     for g in groups:
         plan.rows.append(Row("group", y, GROUP_H, g.label, g.detail, g.href, group=g))
@@ -186,6 +200,25 @@ def layout(groups: Sequence[GanttGroup], *, today: date, zoom: Zoom) -> GanttLay
                 y += ROW_H
     plan.height = y + PAD
     return plan
+
+
+def _ticks(start: date, end: date, zoom: Zoom) -> list[tuple[date, str]]:
+    """A tick per period; at ``fit`` the first of every month, or of every second, third
+    or sixth when months are too narrow for their names."""
+    if zoom != "fit":
+        ticks, tick = [], start
+        while tick < end:
+            ticks.append((tick, _tick_label(tick, zoom)))
+            tick = _next(tick, zoom)
+        return ticks
+    per_month = FIT_WIDTH / (end - start).days * 30.4
+    step = next((s for s in (1, 2, 3, 6) if s * per_month >= TICK_ROOM), 12)
+    ticks, tick = [], date(start.year, start.month, 1)
+    while tick < end:
+        if tick >= start and (tick.month - 1) % step == 0:
+            ticks.append((tick, _tick_label(tick, zoom)))
+        tick = _next(tick, "month")
+    return ticks
 
 
 def _arrow_ends(plan: GanttLayout, bar: GanttBar) -> tuple[float, float]:

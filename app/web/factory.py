@@ -70,6 +70,9 @@ def create_app(
         summary="Program status rolled up from Jira and Asana.",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is a page of the site (app.web.pages.docs), Swagger UI served locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(ops.router)
     if settings.role == "server":
@@ -80,8 +83,10 @@ def create_app(
         app.include_router(reports_api.router)
         app.include_router(webhooks_api.router)
         app.include_router(reports_views.router)
-        pages.install(app, settings)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
+    if settings.role == "server":
+        # After the API's handler: a page's invalid request is a page, the API's stays JSON.
+        pages.install(app, settings)
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(_RequestMetrics)

@@ -3,10 +3,10 @@
 The pages need no script at all and load only this site's stylesheet, so the policy
 allows nothing from elsewhere and no inline script or style: even if tracker text
 slipped past escaping, a browser would refuse to run it. The interactive API docs
-(``/docs``, ``/redoc``) are FastAPI's own pages, which load Swagger UI and ReDoc from
-their CDN with an inline bootstrap script; they get a policy that allows exactly that
-and hold no tracker data. The weekly report pages are standalone documents with their
-CSS inline (they must render in mail clients); they may use inline styles, still no script.
+(``/docs``) run Swagger UI from this server's own files; its widgets set inline styles,
+so that page alone may use them, and it holds no tracker data. The weekly report pages
+are standalone documents with their CSS inline (they must render in mail clients); they
+may use inline styles, still no script.
 """
 
 from __future__ import annotations
@@ -24,11 +24,8 @@ CONTENT_SECURITY_POLICY = (
 REPORT_POLICY = CONTENT_SECURITY_POLICY.replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,7 +35,7 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+DOCS_PATHS = ("/docs",)
 REPORT_PATHS = re.compile(r"^/(api/)?programs/[^/]+/reports(/|$)")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config.settings import Settings
@@ -14,6 +15,7 @@ from app.web.pages import (
     context,
     csrf,
     dependencies,
+    docs,
     items,
     plans,
     portfolio,
@@ -22,12 +24,14 @@ from app.web.pages import (
     signin,
     sources,
 )
+from app.web.pages.blanks import BlankMeansAny
 from app.web.pages.render import Renderer
 from app.web.security import SecurityHeaders
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the pages, their error handling and the security headers to the app."""
+    """Add the pages, their error handling (pages in the site's layout, JSON under /api)
+    and the security headers to the app."""
     app.state.renderer = Renderer()
     app.state.response_cache = ResponseCache(settings.server.cache_seconds)
     for module in (
@@ -40,6 +44,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         risks,
         items,
         sources,
+        docs,
     ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
@@ -47,4 +52,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(csrf.CsrfFailed, context.csrf_failed)
     app.add_exception_handler(lookup.NotFound, context.not_found)
     app.add_exception_handler(StarletteHTTPException, context.http_error)
+    app.add_exception_handler(RequestValidationError, context.invalid_request)
+    app.add_exception_handler(Exception, context.server_error)
+    app.add_middleware(BlankMeansAny)
     app.add_middleware(SecurityHeaders)

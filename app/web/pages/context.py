@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.web.api import errors
 from app.web.auth import Principal, Role
 from app.web.cache import ResponseCache
 from app.web.deps import StateDep, authenticate, response_cache_of, tokens_of
@@ -145,3 +147,35 @@ async def http_error(request: Request, exc: Exception) -> Response:
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
     return _error_page(request, exc.status_code, "Sorry", str(exc.detail))
+
+
+async def invalid_request(request: Request, exc: Exception) -> Response:
+    """A page asked for with a value it cannot take: a page naming each field and what is
+    wrong with it (the API's answer stays FastAPI's JSON)."""
+    assert isinstance(exc, RequestValidationError)
+    if _is_api(request):
+        return await errors.validation_error(request, exc)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'the request'}: {e.get('msg', '')}"
+        for e in exc.errors()
+    )
+    return _error_page(
+        request,
+        422,
+        "This address asks for something the page cannot show",
+        f"{problems}. Leave a field empty to mean “any”.",
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: a page in the site's layout, JSON under /api (the error
+    itself is logged by the server, never shown)."""
+    if _is_api(request):
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    return _error_page(
+        request,
+        500,
+        "Something went wrong",
+        "The server could not answer this page. The failure has been logged; try again in a "
+        "moment.",
+    )

@@ -130,7 +130,7 @@ async def roadmap_page(
     page: PageDep,
     session: SessionDep,
     config: ConfigDep,
-    zoom: Annotated[Zoom, Query()] = "month",
+    zoom: Annotated[Zoom, Query()] = "fit",
     baseline: Annotated[date | None, Query()] = None,
 ) -> Response:
     async def build() -> Response:
@@ -146,7 +146,8 @@ async def roadmap_page(
                 "svg": gantt_svg(
                     groups,
                     links,
-                    title=f"{program.config.name}: roadmap by {zoom}",
+                    title=f"{program.config.name}: roadmap "
+                    + ("around today" if zoom == "fit" else f"by {zoom}"),
                     today=today,
                     zoom=zoom,
                 ),

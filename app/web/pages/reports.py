@@ -12,40 +12,38 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.programs.lookup import get_program
 from app.reports import render, service
 from app.store.text import StorableText
-from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
+from app.web.deps import AdminDep, SessionDep, StateDep
 from app.web.pages import csrf
+from app.web.pages.context import PageDep
 from app.web.reports import WeekPath, parse_week, schedule_delivery
 
 router = APIRouter(prefix="/programs", tags=["pages"], include_in_schema=False)
 
 
 @router.get("/{key}/reports", response_class=HTMLResponse)
-async def report_archive(key: str, session: SessionDep, state: StateDep, _: ViewerDep) -> Response:
+async def report_archive(key: str, session: SessionDep, state: StateDep, page: PageDep) -> Response:
     program = await get_program(session, state.config, key)
     listing = await service.list_reports(session, state.config, key)
     entries = [{"summary": s, "href": f"/programs/{key}/reports/{s.week}"} for s in listing.reports]
-    return HTMLResponse(
-        render.page("archive.html", {"program": program.config, "entries": entries, "site": False})
-    )
+    return page.render("report/archive_page.html", {"program": program.config, "entries": entries})
 
 
 @router.get("/{key}/reports/{week}", response_class=HTMLResponse)
 async def report_page(
-    key: str, week: WeekPath, request: Request, session: SessionDep, state: StateDep, _: ViewerDep
+    key: str, week: WeekPath, request: Request, session: SessionDep, state: StateDep, page: PageDep
 ) -> Response:
+    """A week's report in the site's layout, with the notes form and the delivery record."""
     program, row = await service.get_report(session, state.config, key, parse_week(week))
     report = service.assemble(row, public_url=state.settings.server.public_url, key=key)
-    token = csrf.token(request)
     values = render.context(report, links=service.links(None, key, row.week))
     values |= {
+        "in_site": True,
         "csrf_field": csrf.FIELD,
-        "csrf_token": token,
+        "csrf_token": csrf.token(request),
         "channels": service.channels(program.config.report.deliver),
         "saved": request.query_params.get("saved"),
     }
-    response = HTMLResponse(render.page("page.html", values))
-    csrf.remember(request, response)
-    return response
+    return page.render("report/page.html", values)
 
 
 @router.post("/{key}/reports/{week}/notes")

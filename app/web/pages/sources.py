@@ -15,7 +15,7 @@ from app.store import records
 from app.web.deps import SessionDep, StateDep
 from app.web.pages import csrf
 from app.web.pages.context import AdminPageDep, PageDep
-from app.web.pages.links import external, items_url
+from app.web.pages.links import items_url
 from app.web.sources import list_source_status
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,6 @@ async def sources_page(page: PageDep, session: SessionDep, state: StateDep) -> R
             "started": page.request.query_params.get("started"),
             "csrf_token": csrf.token(page.request),
             "items_url": items_url,
-            "external": external,
         },
     )
 

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from connectors.fake.asana import api, control
+from connectors.fake.asana import api, control, pages
 from connectors.fake.asana.data import generate
 from connectors.fake.asana.envelope import ApiError, fields_of
 from connectors.fake.asana.faults import Faults, QuotaWindow
@@ -70,7 +70,9 @@ class FakeAsana:
         self._sync_tokens: dict[str, tuple[str, int, float]] = {}
         self._issued = 0
         self._delivery: asyncio.Task[None] | None = None
-        self._app = Starlette(routes=[*api.routes(self), *control.routes(self)])
+        self._app = Starlette(
+            routes=[*api.routes(self), *control.routes(self), *pages.routes(self)]
+        )
         self.world.keep_event = self._keep_event
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

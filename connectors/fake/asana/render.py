@@ -91,7 +91,7 @@ def project(world: World, gid: str) -> dict[str, Any]:
         "created_at": when(found.created_at),
         "modified_at": when(found.modified_at),
         "team": {"gid": found.team, "resource_type": "team", "name": world.teams[found.team].name},
-        "permalink_url": f"https://app.asana.com/1/{world.workspace}/project/{gid}",
+        "permalink_url": f"{world.app_url}/1/{world.workspace}/project/{gid}",
         "workspace": workspace(world),
     }
 
@@ -200,7 +200,7 @@ def task(world: World, found: Task) -> dict[str, Any]:
         "tags": [
             {"gid": t, "resource_type": "tag", "name": world.tags[t].name} for t in found.tags
         ],
-        "permalink_url": f"https://app.asana.com/1/{world.workspace}/task/{found.gid}",
+        "permalink_url": f"{world.app_url}/1/{world.workspace}/task/{found.gid}",
         "workspace": workspace(world),
     }
 

@@ -64,6 +64,9 @@ class World:
     events: list[Event] = field(default_factory=list)
     next_gid: int = 1_200_000_000_000_000
     actor: str | None = None
+    app_url: str = "https://app.asana.com"
+    """Where the web app's pages are: records' ``permalink_url`` point there (the demo
+    points them at the fake itself, which serves those pages)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     keep_event: Callable[[], bool] = lambda: True

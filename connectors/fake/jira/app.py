@@ -5,7 +5,8 @@ page), ``/issue/bulkfetch`` and ``/changelog/bulkfetch``, and answers the remove
 ``/search`` with 410 Gone. Data Center serves ``/rest/api/2/search`` (startAt/total,
 default 50, cap 1,000, nothing past 10,000). Both check basic or bearer credentials, and
 both take faults from a ``Faults`` plan. ``/_fake/...`` is the control API the demo, the
-benchmarks and the webhook work use to change the site while a client reads it.
+benchmarks and the webhook work use to change the site while a client reads it, and
+``/browse/KEY`` the read-only page an issue's link opens (``pages``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from connectors.fake.jira import control, hooks_api, search
+from connectors.fake.jira import control, hooks_api, pages, search
 from connectors.fake.jira.data import generate
 from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
@@ -80,7 +81,10 @@ class FakeJira:
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
         self.webhooks = Emitter(self, transport=webhook_transport)
         self._app = Starlette(
-            routes=self._routes() + hooks_api.routes(self, self._guard) + control.routes(self)
+            routes=self._routes()
+            + hooks_api.routes(self, self._guard)
+            + control.routes(self)
+            + pages.routes(self)
         )
 
     @classmethod

@@ -28,6 +28,10 @@ class Story:
     points: int
     opens_on: int | None = None
     """The day it is written (default: with its epic); later means scope added."""
+    due_in: int | None = None
+    """Its due date, in days from today (default: none, or its epic's when work needs it)."""
+    days: tuple[int, int] | None = None
+    """Working days it takes, at least and at most (default: its lane's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +68,8 @@ class Lane:
     milestones: tuple[Milestone, ...] = ()
 
 
-def _s(*rows: tuple[str, int] | tuple[str, int, int]) -> tuple[Story, ...]:
-    return tuple(Story(*row) for row in rows)
+def _s(*rows: tuple[str, int] | tuple[str, int, int] | Story) -> tuple[Story, ...]:
+    return tuple(row if isinstance(row, Story) else Story(*row) for row in rows)
 
 
 PEOPLE = tuple(
@@ -424,6 +428,14 @@ ACC = Lane(
                 ("Single sign-on for trial workspaces", 8, 158),
                 ("SCIM provisioning for trials", 8, 158),
                 ("Audit log of plan changes", 3, 158),
+                # Long work the Growth team's Google sign-up waits for, due after it.
+                Story(
+                    "Google Workspace identities in the accounts API",
+                    13,
+                    150,
+                    due_in=28,
+                    days=(30, 36),
+                ),
             ),
             due_in=45,
         ),
@@ -460,7 +472,7 @@ GROWTH = Lane(
                 ("Sample data for new workspaces", 5),
                 ("Sign-up funnel dashboard", 2),
                 ("Localise sign-up into German and French", 3, 150),
-                ("Sign-up with Google Workspace", 5, 158),
+                Story("Sign-up with Google Workspace", 5, 158, due_in=14),
                 ("Sign-up with Microsoft accounts", 5, 158),
             ),
         ),
@@ -494,6 +506,7 @@ LIFECYCLE = Lane(
 )
 
 LANES = (PAY, WEB, RISK, IOS, ANDROID, DESIGN, ACC, GROWTH, LIFECYCLE)
+STORIES = {story.title: story for lane in LANES for epic in lane.epics for story in epic.stories}
 HISTORY_DAYS = 182
 """Twenty-six weeks of history end today."""
 
@@ -506,6 +519,8 @@ BLOCKS = (
     ("Publish tokens to iOS and Android", "Product listing in Compose"),
     ("Plans API: list plans and prices", "Plan picker page"),
     ("Track activation events from the product", "Trial-ending reminder with usage summary"),
+    # Across trackers and late: the Asana task is due two weeks before the Jira story.
+    ("Google Workspace identities in the accounts API", "Sign-up with Google Workspace"),
     # The cycle: each waits for the next, so none can start.
     ("Move trial limits into the entitlement service", "Enforce seat limits at sign-up"),
     ("Enforce seat limits at sign-up", "Expose entitlements in the accounts API"),

@@ -1,5 +1,6 @@
 """The demo, headless: six months of history in the fakes, three programs in three
-colours, a change made in each fake tracker reaching the program pages, and a clean stop.
+colours, a change made in each fake tracker reaching the program pages, a crawl of every
+link and page in chromium, and a clean stop.
 
 The scheduled pull is set to an hour, so a change can only travel by webhook: fake
 tracker's control API → the fake's signed delivery → intake → inbox → worker → store →
@@ -16,8 +17,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -136,6 +139,30 @@ async def test_the_demo_tells_its_story_and_follows_the_trackers(running: Demo) 
         assert live == [], "a pull ran: the test cannot tell the webhooks did the work"
 
 
+async def test_an_asana_task_waits_on_late_jira_work_on_the_map_the_risks_and_the_report(
+    running: Demo,
+) -> None:
+    waiting = running.org.by_title["Sign-up with Google Workspace"]
+    [blocker] = waiting.blockers
+    async with httpx.AsyncClient(base_url=running.url) as client:
+        dependencies = (await client.get("/api/programs/onboarding/dependencies")).json()
+        risks = (await client.get("/api/programs/onboarding/risks")).json()["risks"]
+        weeks = (await client.get("/api/programs/onboarding/reports")).json()["reports"]
+        report = (await client.get(f"/api/programs/onboarding/reports/{weeks[0]['week']}")).json()
+        page = (await client.get("/programs/onboarding/dependencies?level=item")).text
+
+    [edge] = [
+        e for e in dependencies["edges"] if e["from"] == blocker.key and e["to"] == waiting.key
+    ]
+    assert edge["cross_tracker"]
+    assert edge["late"]
+    assert any(r["rule"] == "late_dependency" and blocker.key in r["items"] for r in risks)
+    late = report["dependencies_at_risk"]["items"]
+    assert any(d["from"]["key"] == blocker.key and d["to"]["key"] == waiting.key for d in late)
+    assert "tl-edge-late" in page
+    assert "tl-edge-cross" in page
+
+
 CHROMIUM = shutil.which("chromium")
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -172,3 +199,118 @@ async def test_screenshots_of_the_demo_for_the_readme(running: Demo) -> None:
             await browser.close()
     for name, _ in SHOTS:
         assert (target / f"{name}.png").stat().st_size > 10_000, name
+
+
+MAX_LINKS = 4000
+PER_SHAPE = 2
+HREF = re.compile(r'href="([^"]+)"')
+
+
+def _shape(path: str) -> str:
+    """Pages of one kind (an item's page, a week's report, a filtered list) look alike."""
+    parts = urlsplit(path)
+    steps = parts.path.split("/")
+    if parts.path.startswith("/items/"):
+        steps = ["", "items", "*"]
+    steps = [re.sub(r"^\d{4}-W\d{2}", "*", step) for step in steps]
+    names = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})
+    return "/".join(steps) + "?" + ",".join(names)
+
+
+async def _every_link(client: httpx.AsyncClient, origin: str) -> tuple[list[str], set[str]]:
+    """Every internal address reachable from the portfolio (each answered 200), and every
+    link out of the site."""
+    seen: set[str] = set()
+    outside: set[str] = set()
+    queue = ["/"]
+    pages: list[str] = []
+    while queue:
+        path = queue.pop(0)
+        if path in seen or path.startswith("/sign-out"):
+            continue
+        seen.add(path)
+        assert len(seen) < MAX_LINKS, "the crawl does not end"
+        answer = await client.get(path)
+        assert answer.status_code == 200, f"{path}: {answer.status_code}"
+        if not answer.headers["content-type"].startswith("text/html"):
+            continue
+        pages.append(path)
+        for href in HREF.findall(answer.text):
+            target = urlsplit(unescape(href))
+            if target.scheme in ("http", "https") and target.netloc != origin:
+                outside.add(unescape(href))
+            elif not target.netloc and target.path.startswith("/"):
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    return pages, outside
+
+
+async def test_every_link_of_the_demo_opens_and_every_page_reads_and_fits(
+    running: Demo,
+) -> None:
+    """Every internal link answers 200 and every tracker link opens in the fakes; in
+    chromium, each kind of page (reports and the API docs included) has no console error,
+    asks no other host for anything, has one h1 first, the site's navigation and a skip
+    link, text at 4.5:1 or better, and does not scroll sideways at 1280 or 390 px."""
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (make browser installs it)")
+        pytest.skip("chromium is not installed (make browser installs it)")
+    from playwright.async_api import async_playwright
+
+    from tests.app.demo import crawl
+    from tests.app.web.pages.test_browser import ARGS, Watch
+
+    origin = urlsplit(running.url).netloc
+    async with httpx.AsyncClient(base_url=running.url, headers={"Accept": "text/html"}) as site:
+        pages, outside = await _every_link(site, origin)
+        assert {"/", "/docs", "/programs/onboarding/dependencies"} <= set(pages)
+        assert any(p.startswith("/programs/checkout/reports/") for p in pages)
+        trackers = (running.jira_url, running.asana_url)
+        assert outside, "tracker links are shown"
+        assert [u for u in outside if not u.startswith(trackers)] == []
+        async with httpx.AsyncClient() as web:
+            for url in sorted(outside):
+                answer = await web.get(url, follow_redirects=True)
+                assert answer.status_code == 200, url
+                assert answer.headers["content-type"].startswith("text/html"), url
+
+    kinds: dict[str, int] = {}
+    chosen = []
+    for path in pages:
+        if kinds.get(_shape(path), 0) < PER_SHAPE:
+            kinds[_shape(path)] = kinds.get(_shape(path), 0) + 1
+            chosen.append(path)
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for width in (1280, 390):
+                context = await browser.new_context(viewport={"width": width, "height": 900})
+                page = await context.new_page()
+                watch = Watch(page)
+                page.on(
+                    "request",
+                    lambda r: (
+                        problems.append(f"a request to another host: {r.url}")
+                        if urlsplit(r.url).netloc not in ("", origin)
+                        else None
+                    ),
+                )
+                for path in chosen:
+                    answer = await page.goto(running.url + path)
+                    assert answer is not None
+                    assert answer.status == 200, path
+                    if path == "/docs":
+                        # Swagger UI draws the operations once it has read the document.
+                        await page.wait_for_selector("#swagger-ui .opblock", timeout=15_000)
+                    if width == 1280:
+                        standalone = path.startswith("/api/")
+                        found = await crawl.page_problems(page, layout=not standalone)
+                        problems.extend(f"{path}: {p}" for p in found)
+                    if await crawl.scrolls_sideways(page):
+                        problems.append(f"{path}: the page scrolls sideways at {width} px")
+                problems.extend(f"at {width} px: {p}" for p in watch.problems)
+                await context.close()
+        finally:
+            await browser.close()
+    assert problems == [], "\n".join(problems)

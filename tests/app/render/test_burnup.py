@@ -6,8 +6,11 @@ import re
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
+import pytest
+
 from app.render.axis import DateScale, LinearScale, nice_top
 from app.render.burnup import BurnupPoint, burnup_svg
+from app.render.labels import Label, overlap
 
 START = date(2026, 9, 7)
 POINTS = [BurnupPoint(START + timedelta(weeks=w), scope=40 + 2 * w, done=3 * w) for w in range(10)]
@@ -71,3 +74,42 @@ def test_scales_map_ends_to_edges() -> None:
     assert nice_top(47) == 50
     assert [nice_top(v) for v in (0, 0.5, 96, 99.9, 100, 951)] == [1, 0.6, 120, 120, 120, 1000]
     assert x.ticks()[0] == date(2026, 1, 1)
+
+
+def _label_boxes(svg: str) -> list[Label]:
+    root = parse(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    return [
+        Label(t.text or "", float(t.get("x", 0)), float(t.get("y", 0)), bold=True)
+        for t in root.iter(f"{ns}text")
+        if "tl-label" in (t.get("class") or "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("points", "target"),
+    [
+        pytest.param(POINTS, POINTS[-1].on, id="target-is-today"),
+        pytest.param(POINTS, POINTS[-1].on + timedelta(days=3), id="target-days-after-today"),
+        pytest.param(
+            [BurnupPoint(START + timedelta(weeks=w), 53, 40 + w) for w in range(14)],
+            None,
+            id="done-nearly-scope",
+        ),
+        pytest.param(
+            [BurnupPoint(START + timedelta(weeks=w), 53, 53 if w > 3 else w) for w in range(6)],
+            START,
+            id="finished-with-target-at-the-start",
+        ),
+    ],
+)
+def test_labels_never_overlap(points: list[BurnupPoint], target: date | None) -> None:
+    svg = burnup_svg(points, title="t", target=target, today=points[-1].on)
+    labels = _label_boxes(svg)
+    assert {label.text for label in labels} >= {"Scope", "Done", "today"}
+    for n, first in enumerate(labels):
+        left, top, right, bottom = first.box
+        assert 0 <= left < right <= 640, first
+        assert 0 <= top < bottom <= 260, first
+        for second in labels[n + 1 :]:
+            assert not overlap(first, second, gap=0), (first, second)

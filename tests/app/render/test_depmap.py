@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from xml.etree import ElementTree
 
@@ -71,3 +72,34 @@ def test_labels_are_escaped_and_shortened() -> None:
 
 def test_no_dependencies_say_so() -> None:
     assert "No dependencies" in str(dependency_map_svg([], [], title="t"))
+
+
+def test_arrows_never_cross_a_box() -> None:
+    # a → b → c → d in a row, a long arrow a → d over b and c, and a cycle closing d → a.
+    nodes = [MapNode(n, f"Item {n}", "todo") for n in ("a", "b", "c", "d", "e", "f")]
+    edges = [
+        MapEdge("a", "b"),
+        MapEdge("b", "c"),
+        MapEdge("c", "d"),
+        MapEdge("a", "d", late=1),
+        MapEdge("e", "c"),
+        MapEdge("f", "d"),
+        MapEdge("d", "a"),
+        MapEdge("c", "b"),
+    ]
+    svg = _svg(nodes, edges)
+    boxes = [
+        tuple(map(float, m.groups()))
+        for m in re.finditer(
+            r'<rect x="([\d.]+)" y="([\d.]+)" width="(\d+)" height="(\d+)" rx="6"/>', svg
+        )
+    ]
+    paths = re.findall(r'<path class="tl-edge[^"]*" d="M([^"]+)"', svg)
+    assert len(paths) == len(edges)
+    for d in paths:
+        points = [tuple(map(float, p.split(","))) for p in d.split(" L")]
+        for (ax, ay), (bx, by) in itertools.pairwise(points):
+            for x, y, w, h in boxes:
+                inside_x = min(ax, bx) < x + w - 0.5 and max(ax, bx) > x + 0.5
+                inside_y = min(ay, by) < y + h - 0.5 and max(ay, by) > y + 0.5
+                assert not (inside_x and inside_y), (d, (x, y))

@@ -3,12 +3,14 @@ overlapping, clipping of far dates, and text drawn as text."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, timedelta
 
 import pytest
 
 from app.render.gantt import GanttLink, gantt_svg
+from app.render.labels import Label, overlap
 from app.render.timeline import (
     LABEL_W,
     MAX_DAYS,
@@ -205,3 +207,108 @@ def test_text_is_escaped_in_labels_and_tooltips() -> None:
 def test_an_empty_roadmap_says_so() -> None:
     svg = str(gantt_svg([GanttGroup("Pay")], title="Roadmap", today=TODAY))
     assert "Nothing to draw yet" in svg
+
+
+def _rects(svg: str, classes: tuple[str, ...]) -> list[tuple[float, float, float, float]]:
+    found = []
+    for match in re.finditer(
+        r'<rect class="([^"]+)" x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"',
+        svg,
+    ):
+        css, x, y, w, h = match.group(1), *map(float, match.groups()[1:])
+        if css.split()[0] in classes:
+            found.append((x, y, x + w, y + h))
+    return found
+
+
+def _segments(svg: str) -> list[list[tuple[tuple[float, float], tuple[float, float]]]]:
+    paths = []
+    for d in re.findall(r'<path class="tl-g-link[^"]*" d="([^"]+)"', svg):
+        points = [tuple(map(float, p.split(","))) for p in d[1:].split(" L")]
+        paths.append(list(itertools.pairwise(points)))
+    return paths  # type: ignore[return-value]
+
+
+def _crosses(
+    segment: tuple[tuple[float, float], tuple[float, float]],
+    rect: tuple[float, float, float, float],
+) -> bool:
+    (ax, ay), (bx, by) = segment
+    left, top, right, bottom = rect
+    lo_x, hi_x, lo_y, hi_y = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+    return lo_x < right and hi_x > left and lo_y < bottom and hi_y > top
+
+
+def test_arrows_run_around_bars_between_their_ends() -> None:
+    # b sits between a and c and spans the straight line from a's end to c's start.
+    bars = (
+        _bar("a", date(2026, 10, 1), date(2026, 11, 10)),
+        _bar("b", date(2026, 9, 1), date(2027, 3, 1), p50=date(2027, 3, 10)),
+        _bar("c", date(2026, 12, 1), date(2027, 1, 15)),
+        _bar("d", date(2026, 8, 1), date(2027, 4, 1)),
+        _bar("e", date(2027, 1, 1), date(2027, 2, 1)),
+    )
+    groups = [GanttGroup("Pay", sections=(GanttSection("jira · PAY", bars),))]
+    links = [
+        GanttLink("a", "c", True, "c waits for a"),
+        GanttLink("e", "a", False, "a waits for e (backwards)"),
+        GanttLink("a", "e", False, "e waits for a, two rows down"),
+    ]
+    for zoom in ("fit", "month", "week"):
+        svg = str(gantt_svg(groups, links, title="t", today=TODAY, zoom=zoom))  # type: ignore[arg-type]
+        rects = _rects(svg, ("tl-g-bar", "tl-g-range", "tl-g-undated"))
+        paths = _segments(svg)
+        assert len(paths) == 3
+        for segments in paths:
+            # The first and last legs leave and enter the arrow's own bars.
+            for segment in segments[1:-1]:
+                assert not any(_crosses(segment, r) for r in rects), (zoom, segment)
+
+
+def test_an_epic_without_dates_is_a_marker_that_says_so() -> None:
+    groups = [GanttGroup("Pay", sections=(GanttSection("jira · PAY", (_bar("x", None, None),)),))]
+    svg = str(gantt_svg(groups, title="t", today=TODAY))
+    assert 'class="tl-g-undated"' in svg
+    assert ">no dates<" in svg
+
+
+def test_the_fit_view_centres_today_and_holds_the_whole_forecast() -> None:
+    plan = layout(_groups(), today=TODAY, zoom="fit")
+    middle = (plan.scale.left + plan.scale.right) / 2
+    assert plan.scale(TODAY) == pytest.approx(middle, abs=1)
+    assert plan.scale.end > date(2027, 4, 1), "the outcome's P85 is in view"
+    assert plan.scale.right - plan.scale.left == pytest.approx(840)
+    assert plan.ticks, "months are named"
+
+
+@pytest.mark.parametrize("zoom", ["fit", "quarter", "month", "week"])
+def test_labels_on_the_dates_never_overlap(zoom: str) -> None:
+    near = [
+        GanttGroup(
+            f"Outcome {n}",
+            target=TODAY + timedelta(days=n - 1),
+            p50=TODAY + timedelta(days=400),
+            sections=(GanttSection("s", (_bar(f"b{n}", TODAY, TODAY + timedelta(days=9)),)),),
+        )
+        for n in range(3)
+    ]
+    svg = str(gantt_svg(near, title="t", today=TODAY, zoom=zoom))  # type: ignore[arg-type]
+    found = [
+        Label(
+            text,
+            float(x),
+            float(y),
+            size=10 if "target" in css else 11,
+            bold="tl-label" in css,
+        )
+        for css, x, y, text in re.findall(
+            r'<text class="(tl-axis|tl-g-target-label|tl-today tl-label)" x="([\d.]+)" '
+            r'y="([\d.]+)">([^<]+)<',
+            svg,
+        )
+    ]
+    assert sum(1 for label in found if label.text == "target") == 3
+    assert any(label.text == "today" for label in found)
+    for n, first in enumerate(found):
+        for second in found[n + 1 :]:
+            assert not overlap(first, second, gap=0), (first, second)
