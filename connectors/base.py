@@ -201,7 +201,10 @@ class Page:
     """What one round of fetching produced, stored together in one transaction.
 
     ``token`` is a resume token the tracker issued for the scope (an Asana Events sync
-    token); the sync stores the last one given with the scope's cursor. ``census`` is set
+    token); the sync stores the last one given with the scope's cursor.
+    ``project_names`` are the names of the projects this round's records belong to, by
+    the id items carry in ``project`` (an Asana project's gid → its name), so pages name
+    projects rather than show ids. ``census`` is set
     when this round listed the scope completely: every external id it holds now. Stored
     items of the scope missing from it are re-checked through ``fetch_items`` and
     tombstoned when the tracker confirms they are gone.
@@ -212,6 +215,7 @@ class Page:
     deletions: Sequence[Deletion] = ()
     warnings: Sequence[SyncWarning] = ()
     statuses: Sequence[ProjectStatus] = ()
+    project_names: tuple[tuple[str, str], ...] = ()
     token: str | None = None
     census: frozenset[str] | None = None
 

@@ -10,6 +10,8 @@ from here, so the same number never means two things.
   open meets *its own* target in the same trial (``OnTime``). Outcomes already done,
   or without a target, are left out and listed as left out.
 - **Dates** read one way: "10 Apr 2027".
+- **Items** in sentences are named by key ("PAY-12"), or by title where the key is an
+  opaque id (an Asana gid): a program manager never reads a 16-digit number.
 """
 
 from __future__ import annotations
@@ -25,6 +27,32 @@ from rollup.model import ProgressBasis
 def day(on: date | None) -> str:
     """A date as every figure writes it ("10 Apr 2027"; "no date" for none)."""
     return f"{on.day} {on:%b %Y}" if on is not None else "no date"
+
+
+TITLE_SHOWN = 60
+"""Characters of a title that name an item in a sentence."""
+
+
+def item_name(key: str, title: str = "") -> str:
+    """How a sentence names an item: by its key where people know it by one ("PAY-12"),
+    by its title where the tracker's id is an opaque number (an Asana task's gid)."""
+    if not key.isdigit() or not title:
+        return key
+    shown = title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1] + "…"
+    return f"“{shown}”"
+
+
+def key_label(key: str) -> str:
+    """What a link to an item says before its title: its key, or "↗" for an opaque id (a
+    list that shows the title beside it need not show a 16-digit number)."""
+    return "↗" if key.isdigit() else key
+
+
+def item_label(key: str, title: str = "") -> str:
+    """An item named with its title: "PAY-12 (Pay by card)", or the title alone for an
+    opaque id."""
+    name = item_name(key, title)
+    return f"{key} ({title})" if title and name == key else name
 
 
 def unit(basis: ProgressBasis) -> str:
@@ -54,13 +82,19 @@ class ProgressFigure:
     text: str
 
 
+def progress_parts(done: float, total: float, basis: ProgressBasis) -> tuple[str, str, str]:
+    """The three parts of a progress figure: "32", "57 items", "56 %" (a page links the
+    first two to the items they count)."""
+    fraction = done / total if total > 0 else 0.0
+    return amount(done, basis).split(" ")[0], amount(total, basis), percent(fraction)
+
+
 def progress_figure(done: float, total: float, basis: ProgressBasis) -> ProgressFigure:
     """Progress as every surface states it: done over total, on the program's basis."""
     fraction = done / total if total > 0 else 0.0
     shown = round(100 * min(max(fraction, 0.0), 1.0), 1)
-    done_text = amount(done, basis).split(" ")[0]
-    text = f"{done_text} of {amount(total, basis)} done ({percent(fraction)})"
-    return ProgressFigure(done, total, basis, shown, text)
+    done_text, total_text, share = progress_parts(done, total, basis)
+    return ProgressFigure(done, total, basis, shown, f"{done_text} of {total_text} done ({share})")
 
 
 class OnTimeMeaning(StrEnum):
@@ -85,9 +119,21 @@ class OnTime:
     text: str = ""
 
 
-def outcome_on_time(probability: float | None, target: date | None, name: str) -> OnTime:
-    """An outcome's chance to finish by its own target."""
-    if target is None:
+def outcome_on_time(
+    probability: float | None, target: date | None, name: str, finished: date | None = None
+) -> OnTime:
+    """An outcome's chance to finish by its own target; once it has finished, whether it
+    did (a chance of a finished outcome is a fact, not a forecast)."""
+    if finished is not None and target is not None:
+        late = (finished - target).days
+        text = (
+            f"done late: finished {day(finished)}, {late} day(s) after its target {day(target)}"
+            if late > 0
+            else f"done on time: finished {day(finished)}, by its target {day(target)}"
+        )
+    elif finished is not None:
+        text = f"done: finished {day(finished)}; it had no target date"
+    elif target is None:
         text = f"{name} has no target date to judge against"
     elif probability is None:
         text = f"no forecast yet for {name} against its target {day(target)}"

@@ -17,8 +17,9 @@ from enum import StrEnum
 import networkx as nx
 
 from rollup.chains import ChainWork
+from rollup.figures import day, item_name
 from rollup.mapping import ItemIndex
-from rollup.model import Dependency, ItemRef
+from rollup.model import Dependency, ItemRef, WorkItem
 from vocabulary import StatusCategory
 
 
@@ -278,7 +279,8 @@ def late_dependencies(
                 LateDependency(
                     edge,
                     LateReason.DUE_AFTER_NEEDED,
-                    f"{before.key} is due {before.due_on}, after {after.key} needs it ({needed})",
+                    f"{_named(before)} is due {day(before.due_on)}, after {_named(after)} "
+                    f"needs it ({day(needed)})",
                     needed,
                     before.due_on,
                 )
@@ -288,8 +290,8 @@ def late_dependencies(
                 LateDependency(
                     edge,
                     LateReason.FORECAST_AFTER_NEEDED,
-                    f"{before.key} is forecast to finish {forecast}, after {after.key} "
-                    f"needs it ({needed})",
+                    f"{_named(before)} is forecast to finish {day(forecast)}, after "
+                    f"{_named(after)} needs it ({day(needed)})",
                     needed,
                     forecast,
                 )
@@ -302,9 +304,13 @@ def late_dependencies(
                 LateDependency(
                     edge,
                     LateReason.NOT_STARTED,
-                    f"{before.key} has not started, but {after.key} is already in progress",
+                    f"{_named(before)} has not started, but {_named(after)} is already in progress",
                     needed,
                     forecast,
                 )
             )
     return tuple(found)
+
+
+def _named(item: WorkItem) -> str:
+    return item_name(item.key, item.title)

@@ -290,13 +290,14 @@ def probability_text(movement: Movement) -> str:
     if movement.probability is None:
         return ""
     parts = [
-        f"{s.text} ({_points(s.probability)})"
+        f"{s.text} ({points(s.probability)})"
         for s in movement.shares
         if s.probability is not None and abs(s.probability) >= 0.005
     ]
-    head = f"P(on time) moved {_points(movement.probability)}"
+    head = f"P(on time) moved {points(movement.probability)}"
     return f"{head}: {', '.join(parts)}" if parts else head
 
 
-def _points(change: float) -> str:
+def points(change: float) -> str:
+    """A change of a chance in percentage points: "+12 pts", "−5 pts"."""
     return ("+" if change >= 0 else "−") + percent(abs(change)).replace(" %", " pts")

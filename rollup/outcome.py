@@ -265,7 +265,8 @@ def judge_outcome(
     policy = scope.program.policy
     selected = scope.assignment.selected[outcome.key]
     facts = _facts(scope, figures)
-    on_time = outcome_on_time(forecast.probability_on_time, outcome.target, outcome.name)
+    finished = figures.finished_on if forecast.basis is ForecastBasis.DONE else None
+    on_time = outcome_on_time(forecast.probability_on_time, outcome.target, outcome.name, finished)
     signals = Signals(
         has_work=progress.scope_count > 0,
         done=forecast.basis is ForecastBasis.DONE,

@@ -18,6 +18,8 @@ from rollup.model import Severity
 from rollup.risk import DerivedRisk, severity_of
 
 ROAM = ("resolved", "owned", "accepted", "mitigated")
+FIELDS = ("probability", "impact", "owner", "mitigation", "roam")
+"""What a person may set on a derived risk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,11 @@ class Override:
                 raise ValueError(f"{name} must be 1 to 5, not {value}")
         if self.roam is not None and self.roam not in ROAM:
             raise ValueError(f"roam must be one of {', '.join(ROAM)}, not {self.roam!r}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields a person set, in a fixed order."""
+        return tuple(f for f in FIELDS if getattr(self, f) is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +74,7 @@ class ManagedRisk:
     @property
     def overridden(self) -> tuple[str, ...]:
         """The fields a person set, in a fixed order."""
-        if self.override is None:
-            return ()
-        fields = ("probability", "impact", "owner", "mitigation", "roam")
-        return tuple(f for f in fields if getattr(self.override, f) is not None)
+        return () if self.override is None else self.override.fields
 
 
 def manage(

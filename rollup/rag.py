@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rollup.figures import amount, day, unit
+from rollup.figures import amount, day, percent, unit
 from rollup.history import History
 from rollup.hysteresis import Verdict, settle
 from rollup.model import Color, ItemRef, ProgressBasis, RagPolicy
@@ -96,7 +96,7 @@ def _forecast_reason(signals: Signals, policy: RagPolicy) -> tuple[Reason, Verdi
     verdict = settle(p, signals.previous, policy)
     p85 = f"; P85 {day(signals.p85)}" if signals.p85 else "; P85 beyond the horizon"
     held = (
-        f"; held {verdict.shown} until the chance moves {policy.hysteresis_margin:.0%} "
+        f"; held {verdict.shown} until the chance moves {percent(policy.hysteresis_margin)} "
         "past the threshold"
         if verdict.held and policy.hysteresis == "margin"
         else f"; held {verdict.shown} until a second day says {verdict.raw}"
@@ -104,8 +104,8 @@ def _forecast_reason(signals: Signals, policy: RagPolicy) -> tuple[Reason, Verdi
         else ""
     )
     detail = (
-        f"{signals.on_time}{p85} (green ≥ {policy.green_at:.0%}, amber ≥ "
-        f"{policy.amber_at:.0%}){held}"
+        f"{signals.on_time}{p85} (green ≥ {percent(policy.green_at)}, amber ≥ "
+        f"{percent(policy.amber_at)}){held}"
     )
     return Reason("probability_on_time", detail, color=verdict.shown), verdict
 
@@ -172,7 +172,7 @@ def _escalations(signals: Signals, policy: RagPolicy) -> list[Reason]:
             policy.stale_work,
             "stale_work",
             f"{len(signals.stale)} of {signals.in_progress} items in progress have not moved "
-            f"recently (limit {policy.stale_share:.0%})",
+            f"recently (limit {percent(policy.stale_share)})",
             signals.stale,
         )
     growth = signals.scope_growth
@@ -180,14 +180,16 @@ def _escalations(signals: Signals, policy: RagPolicy) -> list[Reason]:
         fire(
             policy.scope_growth,
             "scope_growth",
-            f"scope grew {growth:.0%} since the baseline (limit {signals.scope_growth_limit:.0%})",
+            f"scope grew {percent(growth)} since the baseline "
+            f"(limit {percent(signals.scope_growth_limit)})",
             (),
         )
     if signals.data_quality is not None and signals.data_quality < policy.data_quality_below:
         fire(
             policy.data_quality,
             "data_quality",
-            f"data quality {signals.data_quality:.0%} is below {policy.data_quality_below:.0%}",
+            f"data quality {percent(signals.data_quality)} is below "
+            f"{percent(policy.data_quality_below)}",
             signals.quality_gaps,
         )
     if signals.cycles:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
+from rollup.figures import day, item_label, item_name, percent
 from rollup.graph import LateDependency
 from rollup.history import local_date
 from rollup.model import ItemRef, Outcome, RiskThresholds, Severity, WorkItem
@@ -94,8 +95,14 @@ class DerivedRisk:
     """Why them, in words: "assignee of PAY-3", "owner of Pay in one click"."""
 
     def __post_init__(self) -> None:
-        # Each line of evidence once, in the order found.
-        object.__setattr__(self, "evidence", tuple(dict.fromkeys(self.evidence)))
+        # Each item once, in the order found, with what is said of it on one line.
+        said: dict[ItemRef, list[str]] = {}
+        for line in self.evidence:
+            details = said.setdefault(line.ref, [])
+            if line.detail not in details:
+                details.append(line.detail)
+        merged = tuple(Evidence(ref, "; ".join(details)) for ref, details in said.items())
+        object.__setattr__(self, "evidence", merged)
 
     @property
     def severity(self) -> Severity:
@@ -191,14 +198,14 @@ _GROUPED = (
         "stale",
         "{n} item(s) in progress in {name} have not moved for {days}+ days",
         (3, 2),
-        "last updated {item.updated_at:%Y-%m-%d}",
+        "last updated {updated}",
     ),
     (
         RiskRule.OVERDUE,
         "overdue",
         "{n} item(s) in {name} are past due",
         (4, 2),
-        "due {item.due_on}",
+        "due {due}",
     ),
     (
         RiskRule.BLOCKED_WORK,
@@ -241,7 +248,7 @@ def outcome_risks(facts: OutcomeFacts, thresholds: RiskThresholds) -> list[Deriv
                     title.format(n=len(items), name=o.name, days=thresholds.stale_after_days),
                     p,
                     i,
-                    tuple(Evidence(u.ref, detail.format(item=u)) for u in items),
+                    tuple(Evidence(u.ref, _evidence(detail, u)) for u in items),
                     o.key,
                 )
             )
@@ -252,7 +259,7 @@ def outcome_risks(facts: OutcomeFacts, thresholds: RiskThresholds) -> list[Deriv
             DerivedRisk(
                 RiskRule.SCOPE_CREEP,
                 f"{RiskRule.SCOPE_CREEP}:{o.key}",
-                f"Scope of {o.name} grew {facts.scope_growth:.0%} since the baseline",
+                f"Scope of {o.name} grew {percent(facts.scope_growth)} since the baseline",
                 4 if high else 3,
                 3,
                 (),
@@ -268,11 +275,11 @@ def _slipping(facts: OutcomeFacts, thresholds: RiskThresholds) -> list[DerivedRi
     if facts.p85 is None:
         return []
     if o.target is not None and facts.p85 > o.target:
-        title = f"{o.name} is forecast (P85) for {facts.p85}, after its target {o.target}"
+        title = f"{o.name} is forecast (P85) for {day(facts.p85)}, after its target {day(o.target)}"
         return [DerivedRisk(RiskRule.SLIPPING_FORECAST, fingerprint, title, 4, 4, (), o.key)]
     previous = facts.previous_p85
     if previous is not None and (facts.p85 - previous).days >= thresholds.slip_days:
-        title = f"{o.name}'s P85 slipped from {previous} to {facts.p85} in a week"
+        title = f"{o.name}'s P85 slipped from {day(previous)} to {day(facts.p85)} in a week"
         return [DerivedRisk(RiskRule.SLIPPING_FORECAST, fingerprint, title, 3, 3, (), o.key)]
     return []
 
@@ -312,7 +319,7 @@ def dependency_risks(
             )
         )
     for cycle in cycles:
-        names = " → ".join(k for _, k in (*cycle, cycle[0]))
+        names = " → ".join(item_name(r[1], named.get(r, "")) for r in (*cycle, cycle[0]))
         risks.append(
             DerivedRisk(
                 RiskRule.DEPENDENCY_CYCLE,
@@ -332,8 +339,13 @@ def _waiting(n: int, that: str = "") -> str:
 
 
 def _name(ref: ItemRef, titles: Mapping[ItemRef, str]) -> str:
-    title = titles.get(ref)
-    return f"{ref[1]} ({title})" if title else ref[1]
+    return item_label(ref[1], titles.get(ref, ""))
+
+
+def _evidence(template: str, item: WorkItem) -> str:
+    """An evidence line about one item, its dates written as every figure writes them."""
+    updated = day(item.updated_at.date()) if item.updated_at else "never"
+    return template.format(item=item, updated=updated, due=day(item.due_on))
 
 
 def program_risks(
@@ -344,10 +356,10 @@ def program_risks(
         DerivedRisk(
             RiskRule.OVERDUE_MILESTONE,
             f"{RiskRule.OVERDUE_MILESTONE}:{m.source}:{m.key}",
-            f"Milestone {m.key} ({m.title}) was due {m.due_on}",
+            f"Milestone {item_label(m.key, m.title)} was due {day(m.due_on)}",
             5,
             4,
-            (Evidence(m.ref, f"due {m.due_on}, {(as_of - m.due_on).days} day(s) ago"),),
+            (Evidence(m.ref, f"due {day(m.due_on)}, {(as_of - m.due_on).days} day(s) ago"),),
         )
         for m in milestones
         if m.kind is ItemKind.MILESTONE and not m.done and m.due_on and m.due_on < as_of
@@ -358,7 +370,7 @@ def program_risks(
             DerivedRisk(
                 RiskRule.DATA_QUALITY,
                 str(RiskRule.DATA_QUALITY),
-                f"Data quality is {quality.score:.0%}: figures may be off",
+                f"Data quality is {percent(quality.score)}: figures may be off",
                 3,
                 2,
                 evidence,

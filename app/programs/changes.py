@@ -66,7 +66,10 @@ async def _titles(
 
 
 def _out(
-    changes: Changes, since: date, titles: dict[ItemRef, tuple[str, str | None]]
+    changes: Changes,
+    since: date,
+    titles: dict[ItemRef, tuple[str, str | None]],
+    names: dict[str, str],
 ) -> documents.Changes:
     def item(ref: ItemRef) -> dict[str, object]:
         title, url = titles.get(ref, (ref[1], None))
@@ -102,6 +105,7 @@ def _out(
         forecast_changes=[
             documents.ForecastChange(
                 outcome=c.key or None,
+                outcome_name=names.get(c.key),
                 p50_from=c.p50_before,
                 p50_to=c.p50_after,
                 p85_from=c.p85_before,
@@ -114,7 +118,12 @@ def _out(
             for f in changes.status_flips
         ],
         rag_changes=[
-            documents.RagChange(outcome=c.key or None, from_=c.before.value, to=c.after.value)
+            documents.RagChange(
+                outcome=c.key or None,
+                outcome_name=names.get(c.key),
+                from_=c.before.value,
+                to=c.after.value,
+            )
             for c in changes.rag_changes
         ],
         risks_opened=[risk(e) for e in changes.risks_opened],
@@ -165,4 +174,5 @@ async def compare(
         *(c.ref for c in changes.due_changes),
         *(f.ref for f in changes.status_flips),
     ]
-    return _out(changes, since, await _titles(session, named))
+    names = {o.key: o.name for o in program.config.outcomes}
+    return _out(changes, since, await _titles(session, named), names)

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents
 from app.render.depmap import MapEdge, MapNode
-from app.store.tables import ItemRow, ProjectStatusRow, SourceRow
+from app.store import records
+from app.store.tables import ItemRow, SourceRow
+from rollup import figures
 
 Level = Literal["project", "epic", "item"]
 LEVELS: tuple[Level, ...] = ("project", "epic", "item")
@@ -55,16 +57,11 @@ def _group_of(level: Level) -> Callable[[documents.DependencyNode], str]:
 
 
 async def _names(session: AsyncSession, level: Level, groups: dict[str, Group]) -> dict[str, str]:
-    """Readable names: Asana projects are gids, so their status updates' names are used;
-    epics are named by their titles."""
+    """Readable names: Asana projects are gids, named as the tracker names them; epics
+    are named by their titles."""
     found: dict[str, str] = {}
     if level in ("project", "epic"):
-        rows = await session.execute(
-            select(SourceRow.name, ProjectStatusRow.project, ProjectStatusRow.project_name).join(
-                SourceRow, SourceRow.id == ProjectStatusRow.source_id
-            )
-        )
-        found = {f"{s}/{p}": name for s, p, name in rows if name}
+        found = await records.project_names(session)
     if level == "epic":
         epics = sorted({(n.source, n.epic) for g in groups.values() for n in g.members if n.epic})
         if epics:
@@ -145,7 +142,7 @@ def _label(level: Level, group: Group, names: dict[str, str]) -> str:
 def _detail(level: Level, group: Group) -> str:
     first = group.members[0]
     if level == "item":
-        due = f" · due {first.due_on.isoformat()}" if first.due_on else ""
+        due = f" · due {figures.day(first.due_on)}" if first.due_on else ""
         key = f"{first.key} · " if len(first.key) > SHORT_KEY else ""
         return f"{key}{first.status_category.replace('_', ' ')}{due}"
     count = len(group.members)

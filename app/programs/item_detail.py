@@ -19,15 +19,16 @@ async def _find(session: AsyncSession, source: str, key: str) -> Any:
     """The item's row (a live one before a tombstone), with the list's columns and more."""
     row = (
         await session.execute(
-            select(
-                *items.COLUMNS,
-                ItemRow.external_id,
-                ItemRow.source_id,
-                ItemRow.section,
-                ItemRow.issue_type,
-                ItemRow.components,
+            items.with_project_names(
+                select(
+                    *items.COLUMNS,
+                    ItemRow.external_id,
+                    ItemRow.source_id,
+                    ItemRow.section,
+                    ItemRow.issue_type,
+                    ItemRow.components,
+                ).join(SourceRow, SourceRow.id == ItemRow.source_id)
             )
-            .join(SourceRow, SourceRow.id == ItemRow.source_id)
             .where(SourceRow.name == source, ItemRow.key == key)
             .order_by(ItemRow.deleted, ItemRow.id.desc())
             .limit(1)
@@ -148,8 +149,19 @@ async def read_item(
         )
         .order_by(TransitionRow.at, TransitionRow.id)
     )
+    parent_title = (
+        await session.scalar(
+            select(ItemRow.title)
+            .where(ItemRow.source_id == item.source_id, ItemRow.key == item.parent_key)
+            .order_by(ItemRow.deleted, ItemRow.id.desc())
+            .limit(1)
+        )
+        if item.parent_key
+        else None
+    )
     return documents.ItemDetail(
         item=items.to_out(item, zone),
+        parent_title=parent_title,
         section=item.section,
         issue_type=item.issue_type,
         components=list(item.components or ()),

@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.programs import documents, lookup, membership
 from app.store.engine import session_scope
-from app.store.tables import ItemRow, ProgramItemRow, SourceRow
+from app.store.tables import ItemRow, ProgramItemRow, ProjectRow, SourceRow
 
 MAX_LIMIT = 500
 EXPORT_BATCH = 1_000
@@ -100,6 +100,7 @@ COLUMNS = (
     ItemRow.status,
     ItemRow.status_category,
     ItemRow.project,
+    ProjectRow.name.label("project_name"),
     ItemRow.parent_key,
     ItemRow.assignee,
     ItemRow.estimate,
@@ -113,15 +114,22 @@ COLUMNS = (
 )
 
 
+def with_project_names(stmt: Any) -> Any:
+    """A select of ``COLUMNS`` joined to the projects' names (an item's project may have
+    none yet)."""
+    return stmt.outerjoin(
+        ProjectRow,
+        and_(ProjectRow.source_id == ItemRow.source_id, ProjectRow.project == ItemRow.project),
+    )
+
+
 async def _statement(
     session: AsyncSession, config: ThroughlineConfig, query: ItemQuery
 ) -> tuple[Any, tzinfo]:
     """The filtered select and the zone its times are shown in; checks every name."""
-    stmt = (
-        select(*COLUMNS)
-        .join(SourceRow, SourceRow.id == ItemRow.source_id)
-        .where(ItemRow.deleted.is_(query.deleted))
-    )
+    stmt = with_project_names(
+        select(*COLUMNS).join(SourceRow, SourceRow.id == ItemRow.source_id)
+    ).where(ItemRow.deleted.is_(query.deleted))
     zone: tzinfo = UTC
     if query.program is not None:
         program = await lookup.get_program(session, config, query.program)
@@ -172,6 +180,7 @@ def to_out(row: Any, zone: tzinfo) -> documents.Item:
         status=row.status,
         status_category=row.status_category,
         project=row.project,
+        project_name=row.project_name,
         parent_key=row.parent_key,
         assignee=row.assignee,
         estimate=row.estimate,

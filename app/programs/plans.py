@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
 from app.programs import documents, lookup, snapshots
-from app.store.tables import ProgramStatusRow, ProjectStatusRow, SnapshotRow, SourceRow
+from app.store import records
+from app.store.tables import ProgramStatusRow, SnapshotRow
 from rollup import people, resources, roadmap, teams
 from rollup.model import ItemRef
 from rollup.status import ProgramRollup
@@ -238,13 +239,8 @@ def roadmap_out(
 
 
 async def project_names(session: AsyncSession) -> dict[str, str]:
-    """``source/project`` → name: Asana projects are gids, named by their status updates."""
-    rows = await session.execute(
-        select(SourceRow.name, ProjectStatusRow.project, ProjectStatusRow.project_name).join(
-            SourceRow, SourceRow.id == ProjectStatusRow.source_id
-        )
-    )
-    return {f"{s}/{p}": name for s, p, name in rows if name}
+    """``source/project`` → name: Asana projects are gids, named as the tracker names them."""
+    return await records.project_names(session)
 
 
 async def read_resources(
@@ -340,11 +336,13 @@ def with_baseline(
             continue
         start, due, p50, p85 = kept
         bar.baseline = documents.BaselineDates(start=start, due=due, p50=p50, p85=p85)
+        # One basis per bar, said beside the number: forecast against forecast, or (when
+        # either side has none) due date against due date — never one against the other.
         now_end = bar.finished_on or bar.p85
         if now_end is not None and p85 is not None:
-            bar.slip_days = (now_end - p85).days
+            bar.slip_days, bar.slip_basis = (now_end - p85).days, "p85"
         elif bar.due is not None and due is not None:
-            bar.slip_days = (bar.due - due).days
+            bar.slip_days, bar.slip_basis = (bar.due - due).days, "due"
     for outcome in found.outcomes:
         outcome.baseline = outcomes.get(outcome.key)
     return found

@@ -378,7 +378,9 @@ async def _store(
             )
         )
     await membership.save(session, program_id, part.members)
-    tally = await risks.reconcile(session, program_id, rollup.risks, now=now)
+    items = rollup.index.items
+    titles = {e.ref: items[e.ref].title for r in rollup.risks for e in r.evidence if e.ref in items}
+    tally = await risks.reconcile(session, program_id, rollup.risks, now=now, titles=titles)
     open_risks = await risks.list_risks(session, program_id, state="open")
     document = record.snapshot_document(
         part.status, part.late, open_risks, zoneinfo.ZoneInfo(part.config.timezone), part.outlook

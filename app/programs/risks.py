@@ -2,13 +2,17 @@
 
 A derived risk keeps one row per fingerprint (its rule and subject); every time its
 signal appears or clears, the row is reopened or closed and a ``risk_event`` records it,
-so the history survives. A register risk is a program manager's own entry; it closes
-when its ROAM state becomes ``resolved``.
+so the history survives. A program manager may decide on a derived risk — probability,
+impact, owner, mitigation, ROAM, due date (``rollup.overrides``): the data's own scores
+stay beside theirs, and the decisions hold while the signal lasts and lapse when it
+clears. A register risk is a program manager's own entry; it closes when its ROAM state
+becomes ``resolved``. Every change people make is kept with who and when
+(``risk_history``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -16,14 +20,19 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.programs import documents
+from app.programs import documents, risk_history
 from app.store.tables import RiskEventRow, RiskRow
+from rollup import overrides
+from rollup.model import ItemRef
 from rollup.risk import ISSUE_RULES, MITIGATIONS, DerivedRisk, RiskRule, severity_of
 
 DERIVED, REGISTER = "derived", "register"
 OPENED, CLOSED = "opened", "closed"
-DERIVED_EDITABLE = frozenset({"roam", "owner", "mitigation", "due_on"})
-"""What a person may set on a derived risk; everything else follows the data."""
+DERIVED_EDITABLE = frozenset({"roam", "owner", "mitigation", "due_on", "probability", "impact"})
+"""What a person may decide on a derived risk; everything else follows the data."""
+DECIDED = ("override_probability", "override_impact", "owner", "mitigation", "roam", "due_on")
+"""The columns holding a person's decisions on a derived risk (they lapse together)."""
+_SHOWN = {"override_probability": "probability", "override_impact": "impact"}
 
 
 @dataclass(slots=True)
@@ -33,7 +42,7 @@ class Tally:
     opened_rows: list[RiskRow] = field(default_factory=list)
 
 
-def _fields(risk: DerivedRisk) -> dict[str, Any]:
+def _fields(risk: DerivedRisk, titles: Mapping[ItemRef, str]) -> dict[str, Any]:
     return {
         "rule": risk.rule.value,
         "title": risk.title,
@@ -43,7 +52,13 @@ def _fields(risk: DerivedRisk) -> dict[str, Any]:
         "items": [key for _, key in risk.items],
         "evidence": {
             "evidence": [
-                {"source": e.ref[0], "key": e.ref[1], "detail": e.detail} for e in risk.evidence
+                {
+                    "source": e.ref[0],
+                    "key": e.ref[1],
+                    "title": titles.get(e.ref),
+                    "detail": e.detail,
+                }
+                for e in risk.evidence
             ]
         },
         "outcome_key": risk.outcome_key,
@@ -61,6 +76,40 @@ PORTFOLIO_RULES = frozenset({"cross_program_dependency"})
 every program; a program's own recomputation leaves their risks alone."""
 
 
+def override_of(risk: RiskRow) -> overrides.Override | None:
+    """A person's decisions on a derived risk, as the roll-up's core reads them."""
+    if risk.origin != DERIVED or risk.fingerprint is None:
+        return None
+    if all(getattr(risk, name) is None for name in DECIDED):
+        return None
+    return overrides.Override(
+        fingerprint=risk.fingerprint,
+        probability=risk.override_probability,
+        impact=risk.override_impact,
+        owner=risk.owner,
+        mitigation=risk.mitigation,
+        roam=risk.roam,
+        set_by=risk.override_by,
+        set_at=risk.override_at,
+    )
+
+
+def _lapse(session: AsyncSession, row: RiskRow, now: datetime) -> None:
+    """The signal cleared: what people decided on the risk lapses, and the history says so."""
+    changes = {
+        _SHOWN.get(name, name): {"from": risk_history._plain(getattr(row, name)), "to": None}
+        for name in DECIDED
+        if getattr(row, name) is not None
+    }
+    for name in (*DECIDED, "override_by", "override_at"):
+        setattr(row, name, None)
+    if row.probability and row.impact:
+        row.severity = severity_of(row.probability, row.impact).value
+    risk_history.record(
+        session, row, by=risk_history.SYSTEM, action=risk_history.LAPSED, changes=changes, at=now
+    )
+
+
 async def reconcile(
     session: AsyncSession,
     program_id: int,
@@ -68,8 +117,10 @@ async def reconcile(
     *,
     now: datetime,
     rules: frozenset[str] | None = None,
+    titles: Mapping[ItemRef, str] | None = None,
 ) -> Tally:
-    """Open, refresh and close the program's derived risks to match what the data shows.
+    """Open, refresh and close the program's derived risks to match what the data shows;
+    ``titles`` name the items of their evidence.
 
     ``rules`` limits it to the risks of those rules; by default every rule but the
     portfolio's (``PORTFOLIO_RULES``).
@@ -79,11 +130,15 @@ async def reconcile(
         stmt = stmt.where(RiskRow.rule.not_in(PORTFOLIO_RULES))
     else:
         stmt = stmt.where(RiskRow.rule.in_(rules))
-    rows = {r.fingerprint: r for r in await session.scalars(stmt)}
+    rows: dict[str, RiskRow] = {r.fingerprint or "": r for r in await session.scalars(stmt)}
+    decided = {o.fingerprint: o for r in rows.values() if (o := override_of(r)) is not None}
+    managed = {m.risk.fingerprint: m for m in overrides.manage(derived, decided)}
     tally = Tally()
     opened: list[RiskRow] = []
     for risk in derived:
-        fields = _fields(risk)
+        fields = _fields(risk, titles or {}) | {
+            "severity": managed[risk.fingerprint].severity.value
+        }
         row = rows.get(risk.fingerprint)
         if row is None:
             row = RiskRow(program_id=program_id, origin=DERIVED, fingerprint=risk.fingerprint)
@@ -102,6 +157,10 @@ async def reconcile(
     for row in closing:
         row.closed_at = row.updated_at = now
     await session.flush()
+    # Decisions hold while the signal lasts: those on risks whose signal cleared lapse.
+    for fingerprint in overrides.lapsed(derived, decided):
+        if rows[fingerprint].closed_at is not None:
+            _lapse(session, rows[fingerprint], now)
     session.add_all([_event(r, OPENED, now) for r in opened])
     session.add_all([_event(r, CLOSED, now) for r in closing])
     tally.opened, tally.closed = len(opened), len(closing)
@@ -123,16 +182,25 @@ async def list_risks(session: AsyncSession, program_id: int, *, state: str) -> S
         key=lambda r: (
             r.closed_at is not None,
             order.get(r.severity, 4),
-            -((r.probability or 0) * (r.impact or 0)),
+            -((scores(r)[0] or 0) * (scores(r)[1] or 0)),
             r.id,
         ),
+    )
+
+
+def scores(risk: RiskRow) -> tuple[int | None, int | None]:
+    """Probability and impact as decided: a person's on a derived risk, else the data's."""
+    return (
+        risk.override_probability if risk.override_probability is not None else risk.probability,
+        risk.override_impact if risk.override_impact is not None else risk.impact,
     )
 
 
 async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[RiskRow]:
     """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
     order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=RiskRow.severity, else_=4)
-    score = func.coalesce(RiskRow.probability, 0) * func.coalesce(RiskRow.impact, 0)
+    probability = func.coalesce(RiskRow.override_probability, RiskRow.probability, 0)
+    score = probability * func.coalesce(RiskRow.override_impact, RiskRow.impact, 0)
     return (
         await session.scalars(
             select(RiskRow)
@@ -168,9 +236,23 @@ async def count_open(
     return counts
 
 
-def to_out(risk: RiskRow, zone: tzinfo) -> documents.Risk:
-    """A stored risk as the API shows it, times in the program's zone."""
-    score = risk.probability * risk.impact if risk.probability and risk.impact else None
+def to_out(
+    risk: RiskRow, zone: tzinfo, history: Sequence[documents.RiskEdit] = ()
+) -> documents.Risk:
+    """A stored risk as the API shows it, times in the program's zone: its scores as
+    decided, the data's beside them on a derived risk, and the changes people made."""
+    probability, impact = scores(risk)
+    score = probability * impact if probability and impact else None
+    decided = override_of(risk)
+    data = (
+        documents.RiskScore(
+            probability=risk.probability,
+            impact=risk.impact,
+            severity=severity_of(risk.probability, risk.impact).value,
+        )
+        if risk.origin == DERIVED and risk.probability and risk.impact
+        else None
+    )
     return documents.Risk(
         id=risk.id,
         origin=risk.origin,
@@ -178,8 +260,8 @@ def to_out(risk: RiskRow, zone: tzinfo) -> documents.Risk:
         title=risk.title,
         description=risk.description,
         severity=risk.severity,
-        probability=risk.probability,
-        impact=risk.impact,
+        probability=probability,
+        impact=impact,
         score=score,
         roam=risk.roam,
         owner=risk.owner or risk.suggested_owner,
@@ -194,6 +276,17 @@ def to_out(risk: RiskRow, zone: tzinfo) -> documents.Risk:
         evidence=[documents.Evidence(**e) for e in (risk.evidence or {}).get("evidence", [])],
         opened_at=risk.opened_at.astimezone(zone),
         closed_at=risk.closed_at.astimezone(zone) if risk.closed_at else None,
+        data=data,
+        override=None
+        if decided is None
+        else documents.RiskOverride(
+            fields=[*decided.fields, *(["due_on"] if risk.due_on else [])],
+            probability=decided.probability,
+            impact=decided.impact,
+            by=decided.set_by,
+            at=decided.set_at.astimezone(zone) if decided.set_at else None,
+        ),
+        history=list(history),
     )
 
 
@@ -233,10 +326,27 @@ class NewRisk:
     decision: bool = False
 
 
+def _as_seen(risk: RiskRow) -> dict[str, Any]:
+    probability, impact = scores(risk)
+    return {
+        "title": risk.title,
+        "description": risk.description,
+        "probability": probability,
+        "impact": impact,
+        "roam": risk.roam,
+        "owner": risk.owner,
+        "mitigation": risk.mitigation,
+        "due_on": risk.due_on,
+        "outcome": risk.outcome_key,
+        "items": list(risk.items or []),
+    }
+
+
 async def create(
-    session: AsyncSession, program_id: int, entry: NewRisk, *, now: datetime
+    session: AsyncSession, program_id: int, entry: NewRisk, *, now: datetime, by: str
 ) -> RiskRow:
-    """Add a register risk; its severity follows probability × impact."""
+    """Add a register risk; its severity follows probability × impact. ``by`` names who
+    added it (a token's name), kept in its history."""
     risk = RiskRow(
         program_id=program_id,
         origin=REGISTER,
@@ -261,6 +371,15 @@ async def create(
     closing = _apply_roam(risk, entry.roam, now)
     if closing is not None:
         session.add(closing)
+    added = {k: v for k, v in _as_seen(risk).items() if v not in (None, [])}
+    risk_history.record(
+        session,
+        risk,
+        by=by,
+        action=risk_history.CREATED,
+        changes=risk_history.diff({}, added),
+        at=now,
+    )
     await session.flush()
     return risk
 
@@ -269,19 +388,32 @@ _COLUMN = {"outcome": "outcome_key"}
 
 
 async def update(
-    session: AsyncSession, risk: RiskRow, changes: dict[str, Any], *, now: datetime
+    session: AsyncSession, risk: RiskRow, changes: dict[str, Any], *, now: datetime, by: str
 ) -> RiskRow:
-    """Apply the given fields (already validated) to a risk."""
+    """Apply the given fields (already validated) to a risk, and keep who changed what.
+
+    On a derived risk, probability and impact are a person's scores over the data's
+    (none: back to the data's); what is decided holds until the signal clears.
+    """
+    before = _as_seen(risk)
+    derived = risk.origin == DERIVED
     for name, value in changes.items():
         if name == "roam":
             event = _apply_roam(risk, value, now)
             if event is not None:
                 session.add(event)
+        elif derived and name in ("probability", "impact"):
+            setattr(risk, f"override_{name}", value)
         else:
             setattr(risk, _COLUMN.get(name, name), value)
-    if risk.origin == REGISTER and risk.probability and risk.impact:
-        risk.severity = severity_of(risk.probability, risk.impact).value
+    probability, impact = scores(risk)
+    if probability and impact:
+        risk.severity = severity_of(probability, impact).value
     risk.updated_at = now
+    changed = risk_history.diff(before, {k: v for k, v in _as_seen(risk).items() if k in changes})
+    if derived and changed:
+        risk.override_by, risk.override_at = by, now
+    risk_history.record(session, risk, by=by, action=risk_history.CHANGED, changes=changed, at=now)
     await session.flush()
     return risk
 
@@ -295,10 +427,12 @@ def update_problems(
     keeps its title, probability and impact; an outcome must be one of the program's.
     """
     found = []
-    if risk.origin == DERIVED:
+    derived = risk.origin == DERIVED
+    if derived:
         for name in sorted(set(changes) - DERIVED_EDITABLE):
             found.append((name, "follows the data on a derived risk and cannot be set"))
-    for name in ("title", "probability", "impact", "decision"):
+    # On a derived risk, no probability or impact means "the data's again".
+    for name in ("title",) if derived else ("title", "probability", "impact", "decision"):
         if name in changes and changes[name] is None:
             found.append((name, "cannot be removed from a register risk"))
     outcome = changes.get("outcome")
@@ -307,6 +441,11 @@ def update_problems(
     return found
 
 
-async def delete(session: AsyncSession, risk: RiskRow) -> None:
+async def delete(session: AsyncSession, risk: RiskRow, *, now: datetime, by: str) -> None:
+    """Remove a register risk; its history is kept, ending with who removed it."""
+    held = {k: v for k, v in _as_seen(risk).items() if v not in (None, [])}
+    gone = risk_history.diff(held, dict.fromkeys(held))
+    risk_history.record(session, risk, by=by, action=risk_history.REMOVED, changes=gone, at=now)
+    await session.flush()
     await session.delete(risk)
     await session.flush()

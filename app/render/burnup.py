@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from app.render.axis import DateScale, LinearScale, nice_top, number
 from app.render.labels import Label, place
+from rollup.figures import day
 
 WIDTH, HEIGHT = 640, 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 16, 16, 40
@@ -85,10 +86,10 @@ def burnup_svg(
     )
     parts += [_text(label, css) for label, (_, css) in zip(placed, labels, strict=True)]
     summary = (
-        f"Done {number(last.done)} of {number(last.scope)} {unit} on {last.on.isoformat()}."
-        + (f" Forecast P50 {p50.isoformat()}" if p50 else " No forecast date")
-        + (f", P85 {p85.isoformat()}." if p85 else ".")
-        + (f" Target {target.isoformat()}." if target else " No target.")
+        f"Done {number(last.done)} of {number(last.scope)} {unit} on {day(last.on)}."
+        + (f" Forecast P50 {day(p50)}" if p50 else " No forecast date")
+        + (f", P85 {day(p85)}." if p85 else ".")
+        + (f" Target {day(target)}." if target else " No target.")
     )
     head = _HEAD.format(width=WIDTH, height=HEIGHT, title=title, summary=summary)
     # The drawing itself holds only numbers we formatted and fixed labels: no outside text.

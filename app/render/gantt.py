@@ -35,6 +35,7 @@ from app.render.timeline import (
     Zoom,
     layout,
 )
+from rollup import figures
 
 STUB = 8.0
 """How far an arrow runs straight out of a bar (and into one) before it turns."""
@@ -86,7 +87,7 @@ class GanttLink:
 
 
 def _day(value: date | None) -> str:
-    return value.isoformat() if value else "—"
+    return figures.day(value) if value else "—"
 
 
 def _linked(href: str | None, inner: Markup) -> Markup:
@@ -341,8 +342,8 @@ def gantt_svg(
     bars = [r for r in plan.rows if r.kind == "bar"]
     late = sum(1 for r in bars if r.bar and r.bar.late)
     desc = (
-        f"{len(bars)} bars in {len(groups)} outcomes from {plan.scale.start.isoformat()} to "
-        f"{plan.scale.end.isoformat()}, "
+        f"{len(bars)} bars in {len(groups)} outcomes from {_day(plan.scale.start)} to "
+        f"{_day(plan.scale.end)}, "
         + ("centred on today" if zoom == "fit" else f"by {zoom}")
         + f"; {late} late; "
         f"{len(links)} dependencies between bars, {sum(1 for k in links if k.late)} late (red)."
@@ -354,7 +355,7 @@ def gantt_svg(
         parts.append(
             _LINE.format(css="tl-grid", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
         )
-        words.append(_Words(Label(text, x + 3, AXIS_H - 12), "tl-axis", day.isoformat()))
+        words.append(_Words(Label(text, x + 3, AXIS_H - 12), "tl-axis", _day(day)))
     bottoms = _group_bottoms(plan)
     for row in plan.rows:
         if row.kind == "group":
@@ -369,9 +370,7 @@ def gantt_svg(
         _LINE.format(css="tl-today", x1=_f(x), y1=_f(AXIS_H - 6), x2=_f(x), y2=_f(plan.height))
     )
     words.append(
-        _Words(
-            Label("today", x + 3, AXIS_H + 10, bold=True), "tl-today tl-label", today.isoformat()
-        )
+        _Words(Label("today", x + 3, AXIS_H + 10, bold=True), "tl-today tl-label", _day(today))
     )
     placed = place(
         [w.label for w in words], top=0, bottom=plan.height, left=LABEL_W, right=plan.width

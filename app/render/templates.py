@@ -22,6 +22,8 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 from app.config import install
+from app.render import figures as render_figures
+from rollup import figures
 
 NONE = "—"
 
@@ -72,13 +74,13 @@ def num(value: float | None) -> str:
 
 
 def pct(value: float | None) -> str:
-    """A probability (0–1) as a whole percentage."""
-    return NONE if value is None else f"{100 * value:.0f}%"
+    """A probability or share (0–1) as every figure writes it: "56 %" (``rollup.figures``)."""
+    return NONE if value is None else figures.percent(value)
 
 
 def percent(value: float | None) -> str:
-    """A percentage (0–100): whole from 10 up, one decimal below."""
-    return NONE if value is None else f"{value:.0f}%" if value >= 10 else f"{value:.1f}%"
+    """A percentage (0–100) the same way: "56 %"."""
+    return NONE if value is None else figures.percent(value / 100)
 
 
 def label(value: str | None) -> str:
@@ -117,7 +119,14 @@ def safe_url(url: str | None) -> str | None:
     return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+def item_name(key: str, title: str | None = None) -> str:
+    """An item as a sentence names it: its key, or its title for an opaque id (Asana)."""
+    return figures.item_name(key, title or "")
+
+
 FILTERS: Mapping[str, Callable[..., str | None]] = {
+    "item_name": item_name,
+    "key_label": figures.key_label,
     "day": day,
     "short_day": short_day,
     "moment": moment,
@@ -144,6 +153,7 @@ def _environment(*, autoescape: bool, **options: Any) -> jinja2.Environment:
         **options,
     )
     environment.filters.update(FILTERS)
+    environment.globals["fig"] = render_figures
     return environment
 
 

@@ -11,6 +11,7 @@ archive; ``cli`` is ``throughline report``.
 __all__ = [
     "compose",
     "delivery",
+    "explained",
     "render",
     "runs",
     "schedule",

@@ -20,7 +20,7 @@ from app.programs import changes as change_service
 from app.programs import documents, snapshots
 from app.programs.lookup import ConfiguredProgram, NotFound
 from app.render.templates import ago, moment
-from app.reports import executive
+from app.reports import executive, explained
 from app.reports import schemas as out
 from app.reports.weeks import Week, covered_day, scheduled_run
 from app.store.tables import AlertRow, SnapshotRow, SourceRow, SyncRunRow
@@ -325,6 +325,7 @@ async def _assemble(
             if "late_dependencies" in document
             else None
         ),
+        explained=explained.explained(status),
         milestones=_milestones(status, current.on),
         burnup=status.get("burnup", []),
         data_quality=status.get("data_quality"),

@@ -248,6 +248,29 @@ class RiskRegister(_Out):
     open: int = 0
 
 
+class OutcomeExplained(_Out):
+    key: str
+    name: str
+    progress: str = Field(default="", description='"12 of 30 items done (40 %)"')
+    on_time: documents.OnTime | None = None
+    movement: documents.Movement | None = None
+
+
+class Explained(_Out):
+    """The week's figures in the words every page uses, and why the forecast moved since
+    the snapshot a week before (as the covered day's roll-up explained it), for the
+    report's summary to quote."""
+
+    progress: str = Field(default="", description='"32 of 57 items done (56 %)"')
+    on_time: documents.OnTime | None = Field(
+        default=None, description="What the chance of meeting the target is stated against"
+    )
+    movement: documents.Movement | None = Field(
+        default=None, description="Why P50, P85 and the chance moved, factor by factor"
+    )
+    outcomes: list[OutcomeExplained] = []
+
+
 class WeeklyReport(_Out):
     program: ProgramRef
     week: str
@@ -290,6 +313,9 @@ class WeeklyReport(_Out):
     )
     risks: RiskSection | None = None
     dependencies_at_risk: DependencySection | None = None
+    explained: Explained | None = Field(
+        default=None, description="Absent for snapshots taken before figures were explained"
+    )
     milestones: list[documents.Milestone] = Field(
         default=[], description="Due within four weeks of the period's end, or overdue"
     )

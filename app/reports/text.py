@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from app.render.templates import safe_url
+from rollup import figures
 
 __all__ = [
     "Markdown",
@@ -73,7 +74,8 @@ def markdown_item(item: object) -> Markdown:
     """An item as a Markdown list entry: its key linked to the tracker, its title, and
     the outcomes it feeds."""
     key, title = getattr(item, "key", ""), getattr(item, "title", "")
-    line = f"{markdown_link(key, getattr(item, 'url', None))} {escape_markdown(title)}"
+    line = f"{markdown_link(figures.key_label(key), getattr(item, 'url', None))} "
+    line += escape_markdown(title)
     outcomes = getattr(item, "outcomes", None)
     if outcomes:
         line += f" ({escape_markdown(', '.join(outcomes))})"

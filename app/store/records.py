@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.store.tables import (
     ItemRow,
     LinkRow,
+    ProjectRow,
     ProjectStatusRow,
     SourceRow,
     SyncRunRow,
@@ -329,6 +330,50 @@ async def upsert_project_statuses(
     return len(await _execute_many(session, stmt, rows))
 
 
+async def upsert_project_names(
+    session: AsyncSession,
+    source_id: int,
+    names: Iterable[tuple[str, str | None]],
+    *,
+    now: datetime,
+) -> int:
+    """Remember what each project is called (the last name read wins)."""
+    latest = {project: name for project, name in names if project and name}
+    rows = [
+        {"source_id": source_id, "project": project, "name": name, "updated_at": now}
+        for project, name in sorted(latest.items())
+    ]
+    if not rows:
+        return 0
+    stmt = _insert(session, ProjectRow.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "project"],
+        set_={"name": stmt.excluded.name, "updated_at": stmt.excluded.updated_at},
+    ).returning(ProjectRow.id)
+    return len(await _execute_many(session, stmt, rows))
+
+
+async def project_names(session: AsyncSession) -> dict[str, str]:
+    """Every known project's name, by ``source/project``: what the trackers call them, and
+    the names their status updates gave for projects no listing named yet."""
+    found = {
+        f"{s}/{p}": name
+        for s, p, name in await session.execute(
+            select(SourceRow.name, ProjectStatusRow.project, ProjectStatusRow.project_name).join(
+                SourceRow, SourceRow.id == ProjectStatusRow.source_id
+            )
+        )
+        if name
+    }
+    rows = await session.execute(
+        select(SourceRow.name, ProjectRow.project, ProjectRow.name).join(
+            SourceRow, SourceRow.id == ProjectRow.source_id
+        )
+    )
+    found.update({f"{s}/{p}": name for s, p, name in rows})
+    return found
+
+
 async def list_project_statuses(
     session: AsyncSession, source_id: int
 ) -> Sequence[ProjectStatusRow]:
@@ -370,6 +415,8 @@ async def save_page(
         deleted=await mark_deleted(session, source_id, page.deletions),
     )
     await upsert_project_statuses(session, source_id, page.statuses, now=now)
+    named = [*page.project_names, *((s.project, s.project_name) for s in page.statuses)]
+    await upsert_project_names(session, source_id, named, now=now)
     return counts
 
 

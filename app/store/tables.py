@@ -167,6 +167,20 @@ class ProjectStatusRow(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProjectRow(Base):
+    """A tracker project's name, by the id items carry (an Asana project's gid): pages and
+    reports name projects, never show their ids. The latest name read wins."""
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("source_id", "project"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SyncStateRow(Base):
     """The incremental cursor of one source and scope (a project, or the whole source)."""
 
@@ -287,6 +301,12 @@ class RiskRow(Base):
     """Why ``suggested_owner``: "assignee of PAY-3", "owner of Pay in one click"."""
     decision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A register entry that asks for a decision (by ``due_on``) rather than a risk."""
+    override_probability: Mapped[int | None] = mapped_column(Integer)
+    """On a derived risk: the probability a person set over the data's (``probability``)."""
+    override_impact: Mapped[int | None] = mapped_column(Integer)
+    override_by: Mapped[str | None] = mapped_column(String(256))
+    """Who last decided on a derived risk (a token's name), and when."""
+    override_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SnapshotRow(Base):
@@ -479,6 +499,26 @@ class RiskEventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     """opened | closed"""
+
+
+class RiskChangeRow(Base):
+    """A change a person made to a risk, or a decision that lapsed with its signal: who,
+    when, and each field from what to what. Kept when a register risk is removed."""
+
+    __tablename__ = "risk_change"
+    __table_args__ = (Index("ix_risk_change_program_risk", "program_id", "risk_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int | None] = mapped_column(ForeignKey("risk.id", ondelete="SET NULL"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(16))
+    """created | changed | removed | lapsed"""
+    title: Mapped[str] = mapped_column(Text)
+    """The risk's title at the time (a removed risk is named by it)."""
+    changes: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """Field → ``{"from": …, "to": …}``."""
 
 
 class JobRunRow(Base):

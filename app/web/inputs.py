@@ -47,8 +47,9 @@ class RiskCreate(_In):
 
 
 class RiskUpdate(_In):
-    """Changes to a risk: any register field; on a derived risk only roam, owner,
-    mitigation and due_on (the rest follows the data)."""
+    """Changes to a risk: any register field; on a derived risk a person's probability and
+    impact (null: the data's again), roam, owner, mitigation and due_on — the rest follows
+    the data."""
 
     title: str | None = Field(default=None, min_length=1, max_length=500)
     probability: int | None = Field(default=None, ge=1, le=5)

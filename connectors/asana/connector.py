@@ -24,6 +24,7 @@ from connectors.asana.mapping import (
     Home,
     MappingRules,
     home_of,
+    project_names,
     section_categories,
     to_item,
     to_status,
@@ -150,7 +151,13 @@ class AsanaConnector:
         moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
         expand = None if full else moved
         async for page in self._list_project(scope, None if full else since, listed, expand):
-            yield Page(scope, page.items, warnings=page.warnings, statuses=statuses)
+            yield Page(
+                scope,
+                page.items,
+                warnings=page.warnings,
+                statuses=statuses,
+                project_names=page.project_names,
+            )
             statuses = []
         if statuses:
             yield Page(scope, statuses=statuses)
@@ -297,6 +304,7 @@ class AsanaConnector:
             items: list[TrackerItem] = []
             warnings: list[SyncWarning] = []
             parents: list[tuple[Task, Home]] = []
+            names: dict[str, str] = {}
             for record in records:
                 mapped = self._map(record, None)
                 if isinstance(mapped, SyncWarning):
@@ -304,6 +312,7 @@ class AsanaConnector:
                     continue
                 task, item = mapped
                 items.append(item)
+                names.update(project_names(task))
                 if task.num_subtasks > 0 and (expand is None or task.gid in expand):
                     parents.append((task, Home(item.project, item.projects)))
             async for below in as_completed(
@@ -316,7 +325,7 @@ class AsanaConnector:
                         items.append(entry)
             listed.update(i.external_id for i in items)
             listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)
-            yield Page(scope, items, warnings=warnings)
+            yield Page(scope, items, warnings=warnings, project_names=tuple(sorted(names.items())))
 
     async def _subtasks(
         self, parent: str, home: Home, depth: int

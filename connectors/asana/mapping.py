@@ -130,6 +130,15 @@ def to_item(task: Task, rules: MappingRules, home: Home) -> TrackerItem:
     )
 
 
+MAX_PROJECT_NAME = 256
+
+
+def project_names(task: Task) -> dict[str, str]:
+    """The names of the projects a task lists (its ``projects`` and memberships), by gid."""
+    named = [*task.projects, *(m.project for m in task.memberships if m.project is not None)]
+    return {p.gid: p.name[:MAX_PROJECT_NAME] for p in named if p.name}
+
+
 def to_status(
     update: StatusUpdate, project: str, project_name: str | None, source: str
 ) -> ProjectStatus:

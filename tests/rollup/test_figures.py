@@ -10,6 +10,8 @@ from rollup.figures import (
     OnTimeMeaning,
     amount,
     day,
+    item_label,
+    item_name,
     outcome_on_time,
     program_on_time,
     progress_figure,
@@ -83,3 +85,39 @@ def test_a_programs_chance_covers_every_open_outcome_by_its_own_target() -> None
 def test_a_program_with_one_open_outcome_names_it() -> None:
     found = program_on_time(0.9, [("Pay", APR_10)])
     assert found.text == "90 % likely that Pay finishes by its target 10 Apr 2027"
+
+
+@pytest.mark.parametrize(
+    ("key", "title", "name", "label"),
+    [
+        ("PAY-12", "Pay by card", "PAY-12", "PAY-12 (Pay by card)"),
+        ("1200000000000123", "Pay by card", "“Pay by card”", "“Pay by card”"),
+        ("1200000000000123", "", "1200000000000123", "1200000000000123"),
+        ("1200000000000124", "x" * 80, "“" + "x" * 59 + "…”", "“" + "x" * 59 + "…”"),
+    ],
+    ids=["jira-key", "asana-gid", "gid-without-title", "long-title"],
+)
+def test_sentences_name_items_by_key_or_by_title_for_an_opaque_id(
+    key: str, title: str, name: str, label: str
+) -> None:
+    assert item_name(key, title) == name
+    assert item_label(key, title) == label
+
+
+@pytest.mark.parametrize(
+    ("finished", "target", "text"),
+    [
+        (
+            date(2027, 4, 20),
+            APR_10,
+            "done late: finished 20 Apr 2027, 10 day(s) after its target 10 Apr 2027",
+        ),
+        (date(2027, 4, 2), APR_10, "done on time: finished 2 Apr 2027, by its target 10 Apr 2027"),
+        (date(2027, 4, 2), None, "done: finished 2 Apr 2027; it had no target date"),
+    ],
+    ids=["late", "on-time", "no-target"],
+)
+def test_a_finished_outcomes_chance_says_what_happened(
+    finished: date, target: date | None, text: str
+) -> None:
+    assert outcome_on_time(0.0, target, "Pay", finished).text == text

@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from rollup.figures import day
 from rollup.graph import Edge, LateDependency, LateReason
 from rollup.model import RiskThresholds, Severity, WorkItem
 from rollup.quality import Check, DataQuality
@@ -186,8 +187,8 @@ def test_grouped_risk_lists_each_item_as_evidence() -> None:
     (risk,) = outcome_risks(facts, RiskThresholds())
     assert risk.title == "2 item(s) in Pay are past due"
     assert [(e.ref, e.detail) for e in risk.evidence] == [
-        (ref("A-1"), f"due {AS_OF - timedelta(days=2)}"),
-        (ref("A-2"), f"due {AS_OF - timedelta(days=1)}"),
+        (ref("A-1"), f"due {day(AS_OF - timedelta(days=2))}"),
+        (ref("A-2"), f"due {day(AS_OF - timedelta(days=1))}"),
     ]
 
 
@@ -271,3 +272,24 @@ def test_evidence_repeated_by_a_rule_is_kept_once() -> None:
     line = Evidence(ref("A-1"), "due yesterday")
     risk = DerivedRisk(RiskRule.OVERDUE, "overdue:pay", "t", 3, 3, (line, line))
     assert risk.evidence == (line,)
+
+
+def test_evidence_names_each_item_once_with_everything_said_of_it() -> None:
+    quality = DataQuality(
+        0.5,
+        (
+            Check("missing_estimate", "no estimate", (ref("A-1"), ref("A-2")), scored=True),
+            Check("missing_assignee", "no owner", (ref("A-1"),), scored=True),
+        ),
+    )
+    (risk,) = program_risks((), quality, as_of=AS_OF, quality_below=0.8)
+    assert [(e.ref, e.detail) for e in risk.evidence] == [
+        (ref("A-1"), "missing_estimate; missing_assignee"),
+        (ref("A-2"), "missing_estimate"),
+    ]
+
+
+def test_a_cycle_of_asana_tasks_is_named_by_their_titles() -> None:
+    a, b = ref("1200000000000001", "asana"), ref("1200000000000002", "asana")
+    (risk,) = dependency_risks([], [(a, b)], {}, {a: "Design", b: "Build"})
+    assert risk.title == "Dependency cycle: “Design” → “Build” → “Design”"

@@ -204,7 +204,7 @@ PROGRAM_STATUS: dict[str, Any] = {
                 "url": "https://acme.atlassian.net/browse/PAY-44",
             },
             "reason": "due_after_needed",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
             "needed_on": "2027-02-01",
             "expected_on": "2027-02-20",
             "cross_project": True,
@@ -257,7 +257,7 @@ DEPENDENCIES: dict[str, Any] = {
             "cross_tracker": False,
             "late": True,
             "reason": "due_after_needed",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
         }
     ],
     "cycles": [],
@@ -293,11 +293,30 @@ RISK: dict[str, Any] = {
         {
             "source": "acme-jira",
             "key": "WEB-40",
-            "detail": "WEB-40 is due 2027-02-20, after PAY-44 needs it (2027-02-01)",
+            "detail": "WEB-40 is due 20 Feb 2027, after PAY-44 needs it (1 Feb 2027)",
         }
     ],
     "opened_at": "2026-11-18T09:15:02+01:00",
     "closed_at": None,
+    "data": {"probability": 4, "impact": 4, "severity": "high"},
+    "override": {
+        "fields": ["owner", "mitigation", "roam"],
+        "probability": None,
+        "impact": None,
+        "by": "pm-team",
+        "at": "2026-11-19T10:02:40+01:00",
+    },
+    "history": [
+        {
+            "at": "2026-11-19T10:02:40+01:00",
+            "by": "pm-team",
+            "action": "changed",
+            "changes": [
+                {"field": "roam", "from": None, "to": "owned"},
+                {"field": "owner", "from": None, "to": "ana@acme.test"},
+            ],
+        }
+    ],
 }
 RISK_LIST: dict[str, Any] = {"risks": [RISK]}
 CHANGES: dict[str, Any] = {
@@ -330,6 +349,7 @@ CHANGES: dict[str, Any] = {
     "forecast_changes": [
         {
             "outcome": "fast-pay",
+            "outcome_name": "Pay in one click",
             "p50_from": "2027-03-11",
             "p50_to": "2027-03-18",
             "p85_from": "2027-04-01",
@@ -337,7 +357,7 @@ CHANGES: dict[str, Any] = {
         }
     ],
     "status_flips": [],
-    "rag_changes": [{"outcome": None, "from": "green", "to": "amber"}],
+    "rag_changes": [{"outcome": None, "outcome_name": None, "from": "green", "to": "amber"}],
     "risks_opened": [
         {
             "id": 7,
@@ -362,6 +382,7 @@ ITEM: dict[str, Any] = {
     "status": "In Progress",
     "status_category": "in_progress",
     "project": "PAY",
+    "project_name": "Payments",
     "parent_key": "PAY-12",
     "assignee": "Ana Lima",
     "estimate": 3.0,
@@ -379,6 +400,7 @@ ITEM_PAGE: dict[str, Any] = {
 }
 ITEM_DETAIL: dict[str, Any] = {
     "item": ITEM,
+    "parent_title": "Pay in one click",
     "section": None,
     "issue_type": "Story",
     "components": ["payments"],
@@ -429,3 +451,39 @@ RISKS_CSV = (
     "path,high,4,4,16,owned,ana@acme.test,Pair WEB and PAY on the wallet button this sprint,,"
     "fast-pay,WEB-40 PAY-44,2026-11-18T09:15:02+01:00,\r\n"
 )
+
+TRACK_RECORD: dict[str, Any] = {
+    "key": "checkout",
+    "name": "Checkout v2",
+    "as_of": "2026-11-20",
+    "program": {
+        "key": None,
+        "name": "Checkout v2",
+        "judged": 14,
+        "p50_met": 6,
+        "p85_met": 11,
+        "brier": 0.1875,
+        "chances": 16,
+        "pending": 8,
+        "text": "past P85 dates met 11 of 14 times (79 %; 85 % expected), P50 6 of 14 "
+        "(43 %; 50 % expected); Brier score 0.19 over 16 chance(s) (0 is perfect, 0.25 is a "
+        "coin)",
+        "p50_rate": 0.4286,
+        "p85_rate": 0.7857,
+    },
+    "outcomes": [
+        {
+            "key": "fast-pay",
+            "name": "Pay in one click",
+            "judged": 0,
+            "p50_met": 0,
+            "p85_met": 0,
+            "brier": None,
+            "chances": 0,
+            "pending": 12,
+            "text": "no past forecast can be judged yet (12 waiting for their dates)",
+            "p50_rate": None,
+            "p85_rate": None,
+        }
+    ],
+}

@@ -32,6 +32,9 @@ class Item(_Out):
     status: str
     status_category: StatusCategory
     project: str | None
+    project_name: str | None = Field(
+        default=None, description="The project's name as the tracker calls it (Asana: by gid)"
+    )
     parent_key: str | None
     assignee: str | None
     estimate: float | None
@@ -95,6 +98,7 @@ class ItemDetail(_Out):
     )
 
     item: Item
+    parent_title: str | None = Field(default=None, description="The parent item's title")
     section: str | None
     issue_type: str | None
     components: list[str]

@@ -84,6 +84,7 @@ ROADMAP: dict[str, Any] = {
                 "p85": "2027-02-26",
             },
             "slip_days": 14,
+            "slip_basis": "p85",
         }
     ],
     "milestones": [

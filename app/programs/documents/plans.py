@@ -81,6 +81,11 @@ class RoadmapBar(_Out):
     slip_days: int | None = Field(
         default=None, description="Days the end (finish, P85 or due) moved since the baseline"
     )
+    slip_basis: Literal["p85", "due"] | None = Field(
+        default=None,
+        description="What the slip compares: p85 (its finish or P85 against the baseline's "
+        "P85) or due (its due date against the baseline's, when either has no forecast)",
+    )
 
 
 class RoadmapMilestone(_Out):

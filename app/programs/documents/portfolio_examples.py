@@ -228,7 +228,7 @@ DEPENDENCIES: dict[str, Any] = {
             },
             "late": True,
             "reason": "due_after_needed",
-            "detail": "PLAT-2 is due 2027-01-04, after PAY-3 needs it (2026-12-10)",
+            "detail": "PLAT-2 is due 4 Jan 2027, after PAY-3 needs it (10 Dec 2026)",
             "needed_on": "2026-12-10",
             "expected_on": "2027-01-04",
             "critical": True,

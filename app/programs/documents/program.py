@@ -164,6 +164,33 @@ class Calibration(_Out):
     text: str
 
 
+class CalibrationEntry(Calibration):
+    """One outcome's (or the program's) track record."""
+
+    key: str | None = Field(description="The outcome's key; null for the program as a whole")
+    name: str
+    p50_rate: float | None = Field(
+        default=None, description="Share of judged P50 dates met (about 0.5 expected)"
+    )
+    p85_rate: float | None = Field(
+        default=None, description="Share of judged P85 dates met (about 0.85 expected)"
+    )
+
+
+class TrackRecord(_Out):
+    """How far to trust this program's forecasts: how its past weekly forecasts fared."""
+
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [examples.TRACK_RECORD]}
+    )
+
+    key: str
+    name: str
+    as_of: date | None = None
+    program: CalibrationEntry | None = None
+    outcomes: list[CalibrationEntry] = []
+
+
 class Forecast(_Out):
     p50: date | None = None
     p85: date | None = None
@@ -405,7 +432,46 @@ Roam = Literal["resolved", "owned", "accepted", "mitigated"]
 class Evidence(_Out):
     source: str
     key: str
+    title: str | None = None
     detail: str
+
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class RiskScore(_Out):
+    """What the data says of a derived risk, whatever a person decided."""
+
+    probability: int
+    impact: int
+    severity: Severity
+
+
+class RiskOverride(_Out):
+    """What a person decided on a derived risk; it holds while the signal lasts."""
+
+    fields: list[str] = Field(
+        description="The fields a person set: probability, impact, owner, mitigation, roam"
+    )
+    probability: int | None = None
+    impact: int | None = None
+    by: str | None = Field(default=None, description="Who decided last (a token's name)")
+    at: datetime | None = None
+
+
+class FieldChange(_Out):
+    field: str
+    from_: str | int | float | list[str] | None = Field(default=None, alias="from")
+    to: str | int | float | list[str] | None = None
+
+
+class RiskEdit(_Out):
+    """One change to a risk: who made it, when, and each field from what to what."""
+
+    at: datetime
+    by: str = Field(description="A token's name; throughline for a decision that lapsed")
+    action: Literal["created", "changed", "removed", "lapsed"]
+    changes: list[FieldChange] = []
 
 
 class Risk(_Out):
@@ -418,8 +484,8 @@ class Risk(_Out):
     rule: str | None
     title: str
     description: str | None = None
-    severity: Literal["low", "medium", "high", "critical"]
-    probability: int | None
+    severity: Severity
+    probability: int | None = Field(description="As decided: a person's, else the data's")
     impact: int | None
     score: int | None = Field(description="probability × impact")
     roam: Roam | None
@@ -445,6 +511,15 @@ class Risk(_Out):
     evidence: list[Evidence] = []
     opened_at: datetime
     closed_at: datetime | None
+    data: RiskScore | None = Field(
+        default=None, description="On a derived risk: the data's own probability and impact"
+    )
+    override: RiskOverride | None = Field(
+        default=None, description="On a derived risk: what a person decided over the data"
+    )
+    history: list[RiskEdit] = Field(
+        default=[], description="Every change people made, oldest first"
+    )
 
 
 class RiskList(_Out):
@@ -472,6 +547,7 @@ class StatusFlip(ChangedItem):
 
 class ForecastChange(_Out):
     outcome: str | None = Field(description="None for the program as a whole")
+    outcome_name: str | None = None
     p50_from: date | None
     p50_to: date | None
     p85_from: date | None
@@ -480,6 +556,7 @@ class ForecastChange(_Out):
 
 class RagChange(_Out):
     outcome: str | None = Field(description="None for the program as a whole")
+    outcome_name: str | None = None
     from_: RagColor = Field(alias="from")
     to: RagColor
 

@@ -16,6 +16,7 @@ from app.config import SlackDeliveryConfig, resolve_secret
 from app.reports import text
 from app.reports.delivery.message import DeliveryError, Message, Sent, http_failure, unreachable
 from app.reports.schemas import WeeklyReport
+from rollup import figures
 
 TOP_CHANGES = 5
 DOTS = {"green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:"}
@@ -31,14 +32,14 @@ def _changes(report: WeeklyReport) -> list[str]:
         f"*{len(report.new_late_dependencies)}* dependencies became late"
     ]
     for g in c.rag_changes[:TOP_CHANGES]:
-        lines.append(f"• {text.escape_slack(g.outcome or 'Program')}: {g.from_} → *{g.to.upper()}*")
+        name = g.outcome_name or g.outcome or "Program"
+        lines.append(f"• {text.escape_slack(name)}: {g.from_} → *{g.to.upper()}*")
     slips = sorted(
         (d for d in c.due_changes if d.days and d.days > 0), key=lambda d: -(d.days or 0)
     )
     for d in slips[:TOP_CHANGES]:
-        lines.append(
-            f"• {text.slack_link(d.key, d.url)} {text.escape_slack(d.title)} slipped {d.days} days"
-        )
+        link = text.slack_link(figures.key_label(d.key), d.url)
+        lines.append(f"• {link} {text.escape_slack(d.title)} slipped {d.days} days")
     for k in c.risks_opened[:TOP_CHANGES]:
         lines.append(f"• Risk opened ({k.severity}): {text.escape_slack(k.title)}")
     return lines

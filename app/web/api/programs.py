@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from app.programs import changes as change_service
-from app.programs import documents, lookup, risks
+from app.programs import documents, lookup, risk_history, risks, track_record
 from app.programs.documents import examples
+from app.store.tables import RiskRow
 from app.web import csv_export, inputs
 from app.web.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
 
@@ -79,6 +80,17 @@ async def read_dependencies(
     return await lookup.read_dependencies(session, config, key)
 
 
+@router.get(
+    "/{key}/calibration",
+    summary="How past forecasts fared: P50 and P85 dates met, Brier score of the chances",
+    responses=NOT_FOUND,
+)
+async def read_calibration(
+    key: str, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> documents.TrackRecord:
+    return await track_record.read_track_record(session, config, key)
+
+
 @router.get("/{key}/changes", summary="What changed since a date", responses=NOT_FOUND)
 async def read_changes(
     key: str,
@@ -123,7 +135,17 @@ async def _risks(
 ) -> documents.RiskList:
     program = await lookup.get_program(session, config, key)
     rows = await risks.list_risks(session, program.id, state=state)
-    return documents.RiskList(risks=[risks.to_out(r, program.zone) for r in rows])
+    history = await risk_history.history_of(session, program.id, [r.id for r in rows], program.zone)
+    return documents.RiskList(
+        risks=[risks.to_out(r, program.zone, history.get(r.id, ())) for r in rows]
+    )
+
+
+async def _one_risk(
+    session: SessionDep, program: lookup.ConfiguredProgram, risk: RiskRow
+) -> documents.Risk:
+    history = await risk_history.history_of(session, program.id, [risk.id], program.zone)
+    return risks.to_out(risk, program.zone, history.get(risk.id, ()))
 
 
 def _risks_csv(found: documents.RiskList, key: str) -> Response:
@@ -182,18 +204,41 @@ async def create_risk(
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> documents.Risk:
     program = await lookup.get_program(session, config, key)
     _check_outcome(program, entry.outcome)
     risk = await risks.create(
-        session, program.id, risks.NewRisk(**entry.model_dump()), now=datetime.now(UTC)
+        session,
+        program.id,
+        risks.NewRisk(**entry.model_dump()),
+        now=datetime.now(UTC),
+        by=principal.name,
     )
     cache.clear()
-    return risks.to_out(risk, program.zone)
+    return await _one_risk(session, program, risk)
 
 
-@router.patch("/{key}/risks/{risk_id}", summary="Change a risk", responses=NOT_FOUND)
+@router.get(
+    "/{key}/risks/{risk_id}",
+    summary="One risk, with every change people made to it",
+    responses=NOT_FOUND,
+)
+async def read_risk(
+    key: str, risk_id: int, session: SessionDep, config: ConfigDep, _: ViewerDep
+) -> documents.Risk:
+    program = await lookup.get_program(session, config, key)
+    risk = await risks.get_risk(session, program.id, risk_id)
+    if risk is None:
+        raise lookup.NotFound(f"Program {key!r} has no risk {risk_id}.")
+    return await _one_risk(session, program, risk)
+
+
+@router.patch(
+    "/{key}/risks/{risk_id}",
+    summary="Change a register risk, or decide on a derived one",
+    responses=NOT_FOUND,
+)
 async def update_risk(
     key: str,
     risk_id: int,
@@ -201,7 +246,7 @@ async def update_risk(
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> documents.Risk:
     program = await lookup.get_program(session, config, key)
     risk = await risks.get_risk(session, program.id, risk_id)
@@ -211,9 +256,9 @@ async def update_risk(
     outcomes = [o.key for o in program.config.outcomes]
     for name, message in risks.update_problems(risk, changes, outcomes):
         raise _invalid(name, message)
-    updated = await risks.update(session, risk, changes, now=datetime.now(UTC))
+    updated = await risks.update(session, risk, changes, now=datetime.now(UTC), by=principal.name)
     cache.clear()
-    return risks.to_out(updated, program.zone)
+    return await _one_risk(session, program, updated)
 
 
 @router.delete(
@@ -228,7 +273,7 @@ async def delete_risk(
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> Response:
     program = await lookup.get_program(session, config, key)
     risk = await risks.get_risk(session, program.id, risk_id)
@@ -240,6 +285,6 @@ async def delete_risk(
             "A derived risk closes by itself when its signal clears; "
             "set its roam state to accepted instead.",
         )
-    await risks.delete(session, risk)
+    await risks.delete(session, risk, now=datetime.now(UTC), by=principal.name)
     cache.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from app.programs import dependency_map, documents, lookup, portfolio
 from app.render.depmap import dependency_map_svg
+from app.store import records
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import item_url, items_url
@@ -90,6 +91,7 @@ async def dependencies_page(
             return items_url(program=key, keys=[n.key for n in nodes][:200])
 
         drawn = await dependency_map.build(session, deps, level, href=members)
+        projects = await records.project_names(session)
         svg = (
             None
             if drawn.too_many
@@ -111,6 +113,9 @@ async def dependencies_page(
                 "order": order,
                 "names": {n.id: n.label for n in drawn.nodes},
                 "nodes": {n.key: n for n in deps.nodes},
+                "project_name": lambda n: (
+                    "—" if n is None else projects.get(f"{n.source}/{n.project}", n.project or "—")
+                ),
                 "item_url": item_url,
                 "items_url": items_url,
                 "across": across,

@@ -90,6 +90,9 @@ async def items_page(
                 "paged": bool(cursor),
                 "csv_url": "/api/items.csv" + (f"?{urlencode(params)}" if params else ""),
                 "program_key": query.program,
+                "program_name": program.name
+                if (program := config.program(query.program or ""))
+                else None,
                 "item_url": item_url,
                 "external": external,
             },

@@ -18,6 +18,7 @@ from app.render.timeline import ZOOMS, Diamond, GanttBar, GanttGroup, GanttSecti
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
+from rollup import figures
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,8 +66,8 @@ def gantt_groups(
         detail = ", ".join(
             part
             for part in (
-                f"target {outcome.target.isoformat()}" if outcome.target else "",
-                f"P85 {outcome.p85.isoformat()}" if outcome.p85 else "",
+                f"target {figures.day(outcome.target)}" if outcome.target else "",
+                f"P85 {figures.day(outcome.p85)}" if outcome.p85 else "",
                 _decided_by(outcome),
             )
             if part
@@ -212,6 +213,7 @@ async def resources_page(
                 "elsewhere": elsewhere(people, key),
                 "outcome_names": {o.key: o.name for o in program.config.outcomes},
                 "team_names": {t.key: t.name for t in config.teams},
+                "targets": {o.key: o.target for o in program.config.outcomes},
                 "spark": _spark,
                 "items_url": items_url,
             },

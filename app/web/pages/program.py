@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query
 from markupsafe import Markup
 from starlette.responses import Response
 
-from app.programs import documents, lookup, risks, team_updates
+from app.programs import documents, lookup, risks, team_updates, track_record
 from app.render.bar import progress_bar
 from app.render.burnup import BurnupPoint, burnup_svg
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
+from rollup import figures
 
 router = APIRouter(include_in_schema=False)
 TOP_RISKS, LATE_LISTED, UNMAPPED_LISTED, CONTRIBUTORS_LISTED = 5, 10, 10, 100
@@ -108,6 +109,43 @@ async def program_page(key: str, page: PageDep, session: SessionDep, config: Con
     return await page.cached(build)
 
 
+def edge_case(outcome: documents.OutcomeStatus) -> str | None:
+    """An outcome the usual figures do not describe — finished, finished late, without
+    work, without a target, without enough history — explained in words."""
+    forecast, target = outcome.forecast, outcome.target
+    why = next((r.detail for r in outcome.rag.reasons if r.rule in ("no_work", "no_forecast")), "")
+    if forecast.basis == "done":
+        when = f" on {figures.day(outcome.finished_on)}" if outcome.finished_on else ""
+        if outcome.done_late and target is not None and outcome.finished_on is not None:
+            late = (outcome.finished_on - target).days
+            return (
+                f"All its work is done: it finished{when}, {late} day(s) after its target "
+                f"{figures.day(target)} — done late. It is green because nothing is left to "
+                "do, and it no longer counts in the program's chance to be on time."
+            )
+        against = f", by its target {figures.day(target)}" if target else ""
+        return (
+            f"All its work is done: it finished{when}{against}. A finished outcome is green, "
+            "whatever its scope did on the way."
+        )
+    if forecast.basis == "no_work":
+        return (
+            f"Nothing to judge: {why or 'no work is selected'}. Check its selectors "
+            "(match) in the configuration, or break its epics down; until then it is grey."
+        )
+    if forecast.basis == "insufficient_history":
+        return (
+            f"No forecast yet: {why or 'too little history'}. Until then its colour comes from "
+            "the rules about the work itself."
+        )
+    if target is None:
+        return (
+            "It has no target date, so there is no chance to be on time to state: its P50 "
+            "and P85 say when it is likely done. Set a target in the configuration to judge it."
+        )
+    return None
+
+
 ContributorOrder = Literal["share", "key", "status"]
 
 
@@ -148,6 +186,8 @@ async def outcome_page(
                     forecast=found.forecast,
                     today=found.burnup[-1].on if found.burnup else None,
                 ),
+                "edge": edge_case(found),
+                "titles": {c.key: c.title for c in contributors},
                 "contributors": contributors[:CONTRIBUTORS_LISTED],
                 "contributor_count": len(contributors),
                 "sort": sort,
@@ -156,5 +196,17 @@ async def outcome_page(
                 "external": external,
             },
         )
+
+    return await page.cached(build)
+
+
+@router.get("/programs/{key}/calibration", name="calibration_page")
+async def calibration_page(
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep
+) -> Response:
+    async def build() -> Response:
+        program = await lookup.get_program(session, config, key)
+        found = await track_record.read_track_record(session, config, key)
+        return page.render("calibration.html", {"program": program.config, "record": found})
 
     return await page.cached(build)

@@ -17,13 +17,14 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.programs import documents, lookup, risks
+from app.programs import documents, lookup, risk_history, risks
 from app.render.heatmap import heatmap_svg
 from app.web import inputs
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages import csrf
 from app.web.pages.context import AdminPageDep, PageContext, PageDep
-from app.web.pages.links import items_url
+from app.web.pages.links import item_url, items_url
+from rollup import figures
 
 router = APIRouter(include_in_schema=False)
 ROAM = ("owned", "accepted", "mitigated", "resolved")
@@ -79,7 +80,8 @@ async def _render(
 ) -> Response:
     program = await lookup.get_program(session, config, key)
     rows = await risks.list_risks(session, program.id, state="all")
-    everything = [risks.to_out(r, program.zone) for r in rows]
+    history = await risk_history.history_of(session, program.id, [r.id for r in rows], program.zone)
+    everything = [risks.to_out(r, program.zone, history.get(r.id, ())) for r in rows]
     shown = [
         r
         for r in everything
@@ -111,6 +113,8 @@ async def _render(
             "errors": errors or {},
             "csrf_token": csrf.token(page.request),
             "items_url": items_url,
+            "item_url": item_url,
+            "item_name": figures.item_name,
         },
         status_code=status_code,
     )
@@ -156,10 +160,25 @@ async def add_risk(
             page, session, config, key, form=values, errors=errors, status_code=422
         )
     risk = await risks.create(
-        session, program.id, risks.NewRisk(**entry.model_dump()), now=datetime.now(UTC)
+        session,
+        program.id,
+        risks.NewRisk(**entry.model_dump()),
+        now=datetime.now(UTC),
+        by=page.viewer.name,
     )
     page.cache.clear()
     return RedirectResponse(f"/programs/{key}/risks#risk-{risk.id}", status_code=303)
+
+
+def _form_of(risk: documents.Risk) -> dict[str, Any]:
+    """A risk's fields as its form starts: a derived risk's scores are the person's only
+    (none selected: as the data says)."""
+    values = risk.model_dump()
+    if risk.origin == "derived":
+        decided = risk.override
+        values["probability"] = decided.probability if decided else None
+        values["impact"] = decided.impact if decided else None
+    return values
 
 
 async def _edit_page(
@@ -177,7 +196,7 @@ async def _edit_page(
         {
             "program": program.config,
             "risk": risk,
-            "form": form or risk.model_dump(),
+            "form": form or _form_of(risk),
             "errors": errors or {},
             "outcomes": program.config.outcomes,
             "roam_states": ROAM,
@@ -202,7 +221,9 @@ async def edit_risk_page(
     key: str, risk_id: int, page: AdminPageDep, session: SessionDep, config: ConfigDep
 ) -> Response:
     program, risk = await _stored(session, config, key, risk_id)
-    return await _edit_page(page, key, program, risks.to_out(risk, program.zone))
+    history = await risk_history.history_of(session, program.id, [risk.id], program.zone)
+    out = risks.to_out(risk, program.zone, history.get(risk.id, ()))
+    return await _edit_page(page, key, program, out)
 
 
 @router.post("/programs/{key}/risks/{risk_id}", name="edit_risk")
@@ -230,7 +251,7 @@ async def edit_risk(
         return await _edit_page(
             page, key, program, out, form=values, errors=errors, status_code=422
         )
-    await risks.update(session, risk, changes, now=datetime.now(UTC))
+    await risks.update(session, risk, changes, now=datetime.now(UTC), by=page.viewer.name)
     page.cache.clear()
     return RedirectResponse(f"/programs/{key}/risks?state=all#risk-{risk_id}", status_code=303)
 
@@ -246,6 +267,6 @@ async def delete_risk(
         out = risks.to_out(risk, program.zone)
         problem = {"form": "A derived risk closes by itself when its signal clears."}
         return await _edit_page(page, key, program, out, errors=problem, status_code=409)
-    await risks.delete(session, risk)
+    await risks.delete(session, risk, now=datetime.now(UTC), by=page.viewer.name)
     page.cache.clear()
     return RedirectResponse(f"/programs/{key}/risks", status_code=303)

@@ -25,6 +25,7 @@ from app.programs.documents import portfolio as portfolio_documents
         (portfolio_documents.Portfolio, portfolio_examples.PORTFOLIO),
         (portfolio_documents.PortfolioDependencies, portfolio_examples.DEPENDENCIES),
         (portfolio_documents.PortfolioPeople, portfolio_examples.PEOPLE),
+        (documents.TrackRecord, examples.TRACK_RECORD),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

@@ -33,8 +33,8 @@ def test_chart_is_well_formed_svg_with_a_text_alternative() -> None:
     assert root.find(f"{ns}title").text == "Checkout v2"
     desc = root.find(f"{ns}desc").text
     assert desc == (
-        "Done 27 of 58 items on 2026-11-09. Forecast P50 2027-01-15, P85 2027-02-20. "
-        "Target 2027-03-31."
+        "Done 27 of 58 items on 9 Nov 2026. Forecast P50 15 Jan 2027, P85 20 Feb 2027. "
+        "Target 31 Mar 2027."
     )
     assert root.find(f"{ns}polygon[@class='tl-cone']") is not None
     assert "<script" not in svg

@@ -51,7 +51,11 @@ def test_the_roll_up_reads_every_stored_column_it_does_not_declare_unread() -> N
     assert _fields(WorkItem) == stored | DERIVED_FOR_ROLLUP | FROM_HISTORY
 
 
+JOINED_FOR_THE_API = {"source", "project_name"}
+"""Served from the item's source and project rows."""
+
+
 def test_the_api_serves_only_what_is_stored() -> None:
     served = set(documents.Item.model_fields)
-    assert served - {"source", "deleted"} <= _columns()
+    assert served - JOINED_FOR_THE_API - {"deleted"} <= _columns()
     assert {"key", "title", "status", "status_category", "url", "updated_at"} <= served

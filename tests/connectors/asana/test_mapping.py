@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from connectors.asana.mapping import Home, MappingRules, home_of, section_categories, to_item
+from connectors.asana.mapping import (
+    Home,
+    MappingRules,
+    home_of,
+    project_names,
+    section_categories,
+    to_item,
+)
 from connectors.asana.schemas import Task
 from connectors.base import LinkRef, Reference
 from vocabulary import ItemKind, StatusCategory
@@ -152,3 +159,15 @@ def test_home_is_the_first_configured_project_and_subtasks_inherit_it() -> None:
     assert home_of(multi, RULES) == Home(PROJECT, (other, PROJECT))
     child = task(projects=[], memberships=[], parent={"gid": "1201"})
     assert home_of(child, RULES, Home(PROJECT, (PROJECT,))) == Home(PROJECT, (PROJECT,))
+
+
+def test_a_task_names_the_projects_it_lists() -> None:
+    found = task(
+        projects=[{"gid": "101", "name": "Checkout web"}],
+        memberships=[
+            {"project": {"gid": "101", "name": "Checkout web"}, "section": {"gid": "7"}},
+            {"project": {"gid": "102", "name": "Payments"}},
+            {"project": {"gid": "103"}},
+        ],
+    )
+    assert project_names(found) == {"101": "Checkout web", "102": "Payments"}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import parse_config
+from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, ProjectStatusRow
 from app.sync.crosslinks import MENTION, ReferenceResolver
@@ -72,6 +73,22 @@ async def test_full_sync_keeps_each_projects_latest_status_update(asana: Harness
         )
         assert row.author == world.users[latest.author].name
         assert row.project_name == project.name
+
+
+async def test_a_sync_names_every_project_as_asana_calls_it(asana: Harness) -> None:
+    await asana.sync(full=True)
+    async with session_scope(asana.sessionmaker) as session:
+        names = await records.project_names(session)
+    world = asana.fake.world
+    for gid in asana.projects:
+        assert names[f"asana/{gid}"] == world.projects[gid].name
+    world.projects[asana.projects[0]].name = "Renamed project"
+    gid = world.projects[asana.projects[0]].tasks[0]
+    world.edit_task(gid, name="Touched so the next sync lists it")
+    await asana.sync()
+    async with session_scope(asana.sessionmaker) as session:
+        names = await records.project_names(session)
+    assert names[f"asana/{asana.projects[0]}"] == "Renamed project"
 
 
 async def test_incremental_sync_converges_after_edits_deletes_and_moves(asana: Harness) -> None:

@@ -56,6 +56,7 @@ async def test_item_has_the_contract_fields_in_the_programs_zone(api: httpx.Asyn
         "status",
         "status_category",
         "project",
+        "project_name",
         "parent_key",
         "assignee",
         "estimate",

@@ -124,7 +124,7 @@ async def test_the_dependencies_page_draws_programs_and_lists_late_work(
     assert "<svg" in html
     assert "Dependencies between programs</title>" in html
     assert '<a href="/items/jira/PLAT-2">PLAT-2</a>' in html
-    assert "PLAT-2 is due 2027-01-04, after PAY-3 needs it (2026-12-10)" in html
+    assert "PLAT-2 is due 4 Jan 2027, after PAY-3 needs it (10 Dec 2026)" in html
     assert "Pay in one click targets 19 Jan 2027, after App 5.0 needs it by 20 Dec 2026" in html
 
 
@@ -154,7 +154,7 @@ async def test_a_resources_page_says_how_much_of_a_shared_persons_work_is_elsewh
     site: httpx.AsyncClient,
 ) -> None:
     html = (await site.get("/programs/checkout/resources")).text
-    assert "60% of their open work is in other programs:" in html
+    assert "60 % of their open work is in other programs:" in html
     assert 'href="/items?program=platform&amp;key=PLAT-1&amp;key=PLAT-3">2 in Platform</a>' in html
     assert '<a href="/portfolio/people">over-allocated across programs</a>' in html
 
