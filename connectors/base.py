@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar, Protocol
 
+from connectors import text
 from vocabulary import ItemKind, StatusCategory
 
 MAX_TITLE_CHARS = 2_000
@@ -112,6 +113,7 @@ class TrackerItem:
     transitions: tuple[Transition, ...] | None = None
 
     def __post_init__(self) -> None:
+        _clean(self)
         for name, limit in _ID_LIMITS.items():
             value = getattr(self, name)
             if not value or len(value) > limit:
@@ -139,6 +141,9 @@ class Deletion:
     external_id: str
     at: datetime
 
+    def __post_init__(self) -> None:
+        _clean(self)
+
 
 @dataclass(frozen=True, slots=True)
 class SyncWarning:
@@ -146,6 +151,9 @@ class SyncWarning:
 
     key: str
     reason: str
+
+    def __post_init__(self) -> None:
+        _clean(self)
 
 
 _STATUS_LIMITS = {"project_name": 256, "title": 512, "text": 20_000, "author": 256}
@@ -172,6 +180,7 @@ class ProjectStatus:
     author: str | None = None
 
     def __post_init__(self) -> None:
+        _clean(self)
         if not self.project or len(self.project) > 64 or len(self.external_id) > 64:
             raise ConnectorDataError(self.source, self.project[:64], "project status id too long")
         if len(self.status_type) > 32 or self.posted_at.tzinfo is None:
@@ -180,6 +189,14 @@ class ProjectStatus:
             value = getattr(self, name)
             if value is not None and len(value) > limit:
                 object.__setattr__(self, name, value[: limit - 1] + "…")
+
+
+def _clean(record: object) -> None:
+    """Replace text no database can store (NUL, unpaired surrogates) in a record being made:
+    the one place tracker text is cleaned, for pulled and pushed records alike."""
+    for name, value in text.cleaned_fields(record).items():
+        # Frozen record: cleaning happens once, here, before anyone holds it.
+        object.__setattr__(record, name, value)
 
 
 @dataclass(frozen=True, slots=True)

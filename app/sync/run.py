@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -248,18 +248,44 @@ async def _store(
     scope: str | None = None,
     token: str | None = None,
 ) -> None:
+    """Store a page (and, with ``scope``, move that scope's cursor) in one transaction.
+
+    A page the database refuses as a whole is stored again record by record: a record
+    that still cannot be stored is left out with a warning naming it, and the rest of the
+    page, the cursor with it, lands.
+    """
     if run.references is not None:
         page = run.references.resolve_page(page)
 
-    async def save(session: AsyncSession) -> records.WriteCounts:
-        written = await records.save_page(session, run.source_id, page, now=utcnow())
+    async def advance(session: AsyncSession) -> None:
         if scope is not None:
             await records.advance_cursor(
                 session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
             )
+
+    async def save(session: AsyncSession) -> records.WriteCounts:
+        written = await records.save_page(session, run.source_id, page, now=utcnow())
+        await advance(session)
         return written
 
-    run.note(page, await _in_db(run, save))
+    async def save_each(session: AsyncSession) -> tuple[records.WriteCounts, list[SyncWarning]]:
+        stored = await records.save_page_each(session, run.source_id, page, now=utcnow())
+        await advance(session)
+        return stored
+
+    try:
+        written = await _in_db(run, save)
+    except Exception as exc:
+        if not records.is_record_fault(exc):
+            raise
+        log.warning(
+            "a page of %s was refused whole (%r); storing it record by record", page.scope, exc
+        )
+        written, skipped = await _in_db(run, save_each)
+        for warning in skipped:
+            log.warning("%s skipped: %s", warning.key, warning.reason)
+        page = replace(page, warnings=[*page.warnings, *skipped])
+    run.note(page, written)
 
 
 async def run_census(
