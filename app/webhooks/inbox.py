@@ -107,6 +107,21 @@ async def claim(
     return (await session.scalars(stmt)).all()
 
 
+async def claim_ids(
+    session: AsyncSession, ids: Sequence[int], *, skip_locked: bool
+) -> Sequence[WebhookEventRow]:
+    """The named events that are still pending, in arrival order (claimed as ``claim``
+    does: with ``skip_locked``, locked until the caller's transaction ends)."""
+    stmt = (
+        select(WebhookEventRow)
+        .where(WebhookEventRow.id.in_(list(ids)), WebhookEventRow.state == EventState.PENDING)
+        .order_by(WebhookEventRow.id)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.scalars(stmt)).all()
+
+
 async def settle_applied(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> int:
     """Mark events applied, only those still pending (another drainer may have won)."""
     if not ids:

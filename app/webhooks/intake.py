@@ -31,6 +31,7 @@ from app.telemetry.metrics import Metrics
 from app.webhooks import inbox, subscriptions
 from app.webhooks.commits import GroupCommitter
 from app.webhooks.sealing import Sealer, SealError
+from connectors import text
 from connectors.asana import webhook as asana_webhook
 from connectors.jira import webhook as jira_webhook
 from vocabulary import EventState
@@ -152,7 +153,7 @@ class Intake:
         if problem is None and not jira_webhook.is_payload(payload):
             problem = "The body is JSON but not a Jira webhook (no webhookEvent)."
         delivery_id = _delivery_id(request.headers.get("x-atlassian-webhook-identifier"), body)
-        event_type = str(payload.get("webhookEvent"))[:64] if problem is None else None
+        event_type = text.clean(str(payload.get("webhookEvent")))[:64] if problem is None else None
         return await self._store(
             source.name, request, body, delivery_id, event_type, trusted, problem
         )
@@ -228,7 +229,9 @@ class Intake:
         trusted: bool,
         problem: str | None,
     ) -> Answer:
-        headers = {h: request.headers[h][:256] for h in KEPT_HEADERS if h in request.headers}
+        headers = {
+            h: text.clean(request.headers[h][:256]) for h in KEPT_HEADERS if h in request.headers
+        }
         if problem is not None:
             delivery_id = "rejected:" + hashlib.sha256(body).hexdigest()
         if name not in self._source_ids:
