@@ -212,6 +212,14 @@ def webhooks_register(
             help="This server's URL as the tracker reaches it (THROUGHLINE_SERVER__PUBLIC_URL)."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Asana: register projects that already have a webhook anew (delete the old "
+            "webhook in Asana first); without it they are skipped and keep their secret.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Register the source's webhooks with its tracker (Asana: against the running server,
@@ -238,7 +246,12 @@ def webhooks_register(
         engine = make_engine(settings.database_url)
         try:
             return await register.register(
-                make_sessionmaker(engine), loaded, source, public_url=url, environ=os.environ
+                make_sessionmaker(engine),
+                loaded,
+                source,
+                public_url=url,
+                environ=os.environ,
+                replace=replace,
             )
         finally:
             await engine.dispose()

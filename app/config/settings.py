@@ -23,6 +23,12 @@ class ServerSettings(BaseModel):
     public_url: str | None = None
     """Base URL trackers use to reach this server (webhook targets, links in reports)."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    """A connection whose request line and headers are not all there within this long is
+    closed (a client sending them slowly holds nothing for longer)."""
+    body_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """A request body not all there within this long is answered 408 and its connection
+    closed (webhook deliveries included)."""
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     """How long a sign-in to the pages lasts."""
     cache_seconds: float = Field(default=2.0, ge=0, le=60)
@@ -46,6 +52,12 @@ class WebhookSettings(BaseModel):
     """Seals the secrets Asana hands over in its handshake (any long random string); without
     it no Asana handshake is accepted, since its secret could only be kept in clear."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_concurrent_uploads: int = Field(default=64, ge=1, le=10_000)
+    """Deliveries whose bodies are read at once; more are answered 503 with Retry-After
+    (trackers deliver again), so at most this many times ``max_body_bytes`` is held."""
+    retention_days: float = Field(default=14.0, gt=0, le=3650)
+    """Applied and rejected events older than this are trimmed from the inbox (daily);
+    failed and pending ones are kept until they are applied."""
     worker: bool = True
     """Drain the inbox in this process (``throughline serve``)."""
     batch_size: int = Field(default=500, ge=1, le=10_000)

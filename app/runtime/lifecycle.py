@@ -86,6 +86,7 @@ async def service_state(
             pool=pool,
             read_sessionmaker=read_sessionmaker,
             worker=webhook_worker,
+            body_seconds=settings.server.body_timeout_seconds,
         )
         state = AppState(
             settings=settings,

@@ -49,6 +49,7 @@ class Webhooks:
         pool: TrackerPool,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         worker: bool | None = None,
+        body_seconds: float = 20.0,
     ) -> Webhooks:
         """Open the intake and, unless ``worker`` (or the settings) say no, start a worker."""
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -59,6 +60,8 @@ class Webhooks:
             max_body_bytes=settings.max_body_bytes,
             environ=environ,
             metrics=metrics,
+            max_uploads=settings.max_concurrent_uploads,
+            body_seconds=body_seconds,
         )
         if not (settings.worker if worker is None else worker):
             return cls(intake)

@@ -367,9 +367,10 @@ class WebhookSubscriptionRow(Base):
     """What Throughline knows of a source's webhooks: secrets, registrations, liveness.
 
     Asana secrets (one per webhook, keyed by the resource named in the target's query) are
-    stored sealed with the server's key and never shown. ``handshake_open_until`` is set by
-    ``throughline webhooks register``: only then may a handshake set a secret, so nobody
-    can replace it by posting a handshake of their own.
+    stored sealed with the server's key and never shown. ``handshake_open_until`` and
+    ``handshake_resources`` are set by ``throughline webhooks register``: only then, only for
+    those resources, once each and never over a kept secret may a handshake set a secret,
+    so nobody can plant or replace one by posting a handshake of their own.
     """
 
     __tablename__ = "webhook_subscription"
@@ -378,6 +379,9 @@ class WebhookSubscriptionRow(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), unique=True)
     secrets: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     handshake_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handshake_resources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """The resources whose webhooks the registration under way is creating: each may set
+    its secret by one handshake, while ``handshake_open_until`` has not passed."""
     webhook_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Ids the tracker gave the registered webhooks (Asana gids, Jira dynamic ids)."""
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

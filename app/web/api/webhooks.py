@@ -27,11 +27,19 @@ _INTAKE_RESPONSES: dict[int | str, dict[str, str]] = {
         "description": "Stored (or a duplicate of a stored delivery), a heartbeat, or "
         "an Asana handshake (the X-Hook-Secret is echoed)"
     },
-    400: {"description": "Not the tracker's JSON; kept for inspection as rejected"},
+    400: {
+        "description": "Not the tracker's JSON (signed: kept for inspection as rejected; "
+        "unsigned: refused, never kept), or nested too deeply"
+    },
     401: {"description": "Unsigned or wrongly signed; nothing stored"},
-    403: {"description": "An Asana handshake while no registration is under way"},
+    403: {
+        "description": "An Asana handshake for no webhook the registration under way is "
+        "creating (or outside any registration)"
+    },
     404: {"description": "No source of that tracker and name"},
+    408: {"description": "The body did not arrive in time"},
     413: {"description": "The body is over the configured limit"},
+    503: {"description": "Too many deliveries at once (Retry-After), or not stored"},
 }
 
 
