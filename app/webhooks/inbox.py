@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.records import dialect_insert
@@ -19,6 +19,9 @@ from app.store.tables import WebhookEventRow
 from vocabulary import EventState
 
 MAX_RETRY_DELAY = timedelta(hours=1)
+TRIM_BATCH = 5_000
+"""Events deleted per statement when the inbox is trimmed (each batch its own transaction)."""
+SETTLED = (EventState.APPLIED, EventState.REJECTED)
 
 
 async def store_events(
@@ -220,3 +223,18 @@ async def last_received_at(session: AsyncSession, source_id: int) -> datetime | 
         .order_by(WebhookEventRow.id.desc())
         .limit(1)
     )
+
+
+async def trim_settled(session: AsyncSession, *, before: datetime, limit: int = TRIM_BATCH) -> int:
+    """Delete up to ``limit`` applied or rejected events settled before ``before``; pending
+    and failed ones stay until they are applied (or an operator replays them)."""
+    ids = select(WebhookEventRow.id).where(
+        WebhookEventRow.state.in_(SETTLED),
+        func.coalesce(WebhookEventRow.processed_at, WebhookEventRow.received_at) < before,
+    )
+    result = await session.execute(
+        delete(WebhookEventRow)
+        .where(WebhookEventRow.id.in_(ids.order_by(WebhookEventRow.id).limit(limit)))
+        .returning(WebhookEventRow.id)
+    )
+    return len(result.all())
