@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import ThroughlineConfig
 from app.programs import documents, lookup, membership
 from app.store.engine import session_scope
-from app.store.tables import ItemRow, ProgramItemRow, SourceRow
+from app.store.tables import MAX_ROW_ID, ItemRow, ProgramItemRow, SourceRow
 
 MAX_LIMIT = 500
 EXPORT_BATCH = 1_000
@@ -68,7 +68,11 @@ def decode_cursor(cursor: str, query: ItemQuery) -> int:
         after_id, fingerprint = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise InvalidQuery("cursor", "not a cursor this API issued") from None
-    if not isinstance(after_id, int) or not isinstance(fingerprint, str):
+    if (
+        not isinstance(after_id, int)
+        or not isinstance(fingerprint, str)
+        or not 0 <= after_id <= MAX_ROW_ID
+    ):
         raise InvalidQuery("cursor", "not a cursor this API issued")
     if fingerprint != query.fingerprint():
         raise InvalidQuery("cursor", "this cursor was issued for other filters")

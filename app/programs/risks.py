@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents
-from app.store.tables import RiskEventRow, RiskRow
+from app.store.tables import MAX_ROW_ID, RiskEventRow, RiskRow
 from rollup.risk import DerivedRisk, severity_of
 
 DERIVED, REGISTER = "derived", "register"
@@ -126,6 +126,8 @@ async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequen
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> RiskRow | None:
+    if not 0 < risk_id <= MAX_ROW_ID:
+        return None
     return await session.scalar(
         select(RiskRow).where(RiskRow.program_id == program_id, RiskRow.id == risk_id)
     )

@@ -58,7 +58,13 @@ async def service_state(
     settings say); ``scheduler`` plans every feature's jobs (started by the caller).
     """
     async with AsyncExitStack() as stack:
-        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout,
+        )
         stack.push_async_callback(engine.dispose)
         sessionmaker = make_sessionmaker(engine)
         read_sessionmaker = make_sessionmaker(engine, read_only=True)

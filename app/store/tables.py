@@ -27,6 +27,9 @@ from app.store.engine import Base, UTCDateTime, word_column
 from vocabulary import EventState, ItemKind, RunMode, RunStatus, StatusCategory
 
 JSONDict = dict[str, Any]
+MAX_ROW_ID = 2**31 - 1
+"""Row ids are 32-bit integers on both databases: a larger number names no row (and is
+refused before it reaches a query, which would fail on it)."""
 
 
 class SourceRow(Base):
@@ -487,3 +490,19 @@ class JobRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     owner: Mapped[str] = mapped_column(String(128))
     """host:pid of the process that claimed it."""
+
+
+class WebSessionRow(Base):
+    """A sign-in to the pages (``app.store.web_sessions``): the browser keeps a random
+    secret, this row its SHA-256 digest. Deleting the row is signing out everywhere."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of the secret in the browser's cookie."""
+    principal: Mapped[str] = mapped_column(String(128))
+    token_fingerprint: Mapped[str] = mapped_column(String(64))
+    """Derived from the token signed in with: a rotated token no longer matches."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

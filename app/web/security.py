@@ -31,6 +31,9 @@ DOCS_POLICY = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
+    # Answers carry program data for whoever asked: no shared or on-disk cache may keep
+    # them (assets set their own, public policy).
+    "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",

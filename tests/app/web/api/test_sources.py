@@ -123,7 +123,7 @@ async def test_an_admin_starts_a_sync_and_the_source_becomes_fresh(
     assert 0 <= source["freshness_seconds"] < 60
     assert TOKEN not in str(source)
     assert EMAIL not in str(source)
-    metrics = (await api.get("/metrics")).text
+    metrics = (await api.get("/metrics", headers=as_(VIEWER))).text
     assert f'throughline_sync_items_total{{source="acme-jira"}} {in_scope}.0' in metrics
 
 
