@@ -461,7 +461,11 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
 
     from app.cli.process import tune_garbage_collector
     from app.web.factory import create_app
+    from app.web.server import server_config
 
+    # The loopback names this server answers to by default are those of its own port.
+    server_settings = settings.server.model_copy(update={"host": host, "port": port})
+    settings = settings.model_copy(update={"server": server_settings})
     app = create_app(settings)
     # The app (routes, schemas, templates) lives as long as the server: frozen too, full
     # collections stop re-walking it, which otherwise stalls every request in flight
@@ -484,17 +488,7 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
             if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
                 captured.remove(sig)
 
-    server = Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            proxy_headers=True,
-            server_header=False,
-            timeout_graceful_shutdown=max(1, int(settings.shutdown_seconds / 2)),
-        )
-    )
+    server = Server(server_config(app, settings, host=host, port=port))
     server.run()
     if not server.started:
         raise typer.Exit(1)

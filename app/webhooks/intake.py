@@ -58,6 +58,9 @@ KEPT_HEADERS = (
 """Headers stored with an event for inspection; signatures are not among them."""
 _MAX_DELIVERY_ID = 128
 RETRY_AFTER_SECONDS = 5
+UNREAD = {"Connection": "close"}
+"""An answer sent before the body was read closes the connection: the rest of the body
+is not waited for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ class Intake:
                 503,
                 "Too many deliveries are being received at once; deliver it again shortly.",
                 **{"Retry-After": str(RETRY_AFTER_SECONDS)},
+                **UNREAD,
             )
             return self._count(name, "busy", answer)
         self._uploads += 1
@@ -128,7 +132,7 @@ class Intake:
             else:
                 answer = await self._asana(source, request)
         except bodies.BodyTooLarge:
-            answer = _detail(413, f"The body is over {self._limit} bytes.")
+            answer = _detail(413, f"The body is over {self._limit} bytes.", **UNREAD)
         except bodies.BodyTimedOut:
             answer = _detail(
                 408,
@@ -165,7 +169,9 @@ class Intake:
         if allow_unsigned:
             # The operator opted in: the delivery only names issues to read back.
             return await self._jira_hint(source, request, await self._read(request))
-        return _detail(401, "Deliveries to this source must carry a valid X-Hub-Signature.")
+        return _detail(
+            401, "Deliveries to this source must carry a valid X-Hub-Signature.", **UNREAD
+        )
 
     async def _jira_signed(self, source: JiraSourceConfig, request: Request, body: bytes) -> Answer:
         payload, problem = bodies.decode(body)
@@ -214,7 +220,7 @@ class Intake:
         if secret is None:
             secret = await self._asana_secret(source.name, resource, reload=True)
         if secret is None:
-            return _detail(401, "The X-Hook-Signature does not match the body.")
+            return _detail(401, "No webhook of this source signs with a known secret.", **UNREAD)
         claimed = request.headers.get("x-hook-signature")
         mac = asana_webhook.signer(secret)
         body = await self._read(request, mac)
