@@ -83,6 +83,8 @@ async def service_state(
             metrics=metrics,
             read_sessionmaker=read_sessionmaker,
         )
+        # Runs a killed process left "running" show as what they are from the start.
+        await syncs.settle_orphans()
         webhooks = Webhooks.start(
             sessionmaker,
             config,

@@ -168,6 +168,18 @@ class Syncs:
         task.add_done_callback(release_if_never_began)
         return task
 
+    async def settle_orphan(self, name: str) -> bool:
+        """Mark the source's runs left "running" by a process that died (``kill -9``, a lost
+        host) as abandoned, if nobody syncs it now (its lock is free); whether any was."""
+        if self._config.source(name) is None or self.is_running(name):
+            return False
+        async with self._locks.hold(source_key(name)) as held:
+            return held and await pull.abandon_orphaned_runs(self._sessionmaker, name) > 0
+
+    async def settle_orphans(self) -> list[str]:
+        """``settle_orphan`` for every configured source (a process does it as it starts)."""
+        return [s.name for s in self._config.sources if await self.settle_orphan(s.name)]
+
     def running(self) -> list[asyncio.Task[sync.SyncOutcome]]:
         return [task for task in self._tasks.values() if not task.done()]
 

@@ -30,6 +30,8 @@ from vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
+ORPHANED = "the process running it stopped before it finished"
+
 
 @contextlib.asynccontextmanager
 async def _connected(
@@ -151,7 +153,7 @@ async def abandon_orphaned_runs(sessionmaker: async_sessionmaker[AsyncSession], 
             .values(
                 status=RunStatus.ABANDONED,
                 finished_at=datetime.now(UTC),
-                error="the process running it stopped before it finished",
+                error=ORPHANED,
             )
         )
     count = int(getattr(result, "rowcount", 0) or 0)
