@@ -75,6 +75,9 @@ class SchedulerSettings(BaseModel):
     misfire_grace_seconds: int = Field(default=300, gt=0)
     census_cron: str = "30 2 * * *"
     """When the deletion census of every source runs (crontab, UTC): nightly."""
+    recompute_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """A roll-up recompute that failed after a sync or webhook batch is tried again after
+    this long, then twice as long, … up to ten minutes, until it succeeds."""
 
 
 class WebhookSettings(BaseModel):

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import sync
 from app.config import ThroughlineConfig
 from app.config.cron import crontab_trigger
+from app.programs.pending import PendingRollups
 from app.store import records
 from app.store.engine import session_scope
 from app.store.locks import Locks, source_key
@@ -56,8 +57,10 @@ class Syncs:
         pool: TrackerPool,
         metrics: Metrics,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        pending: PendingRollups | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._pending = pending
         self._read_sessionmaker = read_sessionmaker
         self._config = config
         self._locks = locks
@@ -109,6 +112,7 @@ class Syncs:
                 progress=progress,
                 read_sessionmaker=self._read_sessionmaker,
                 metrics=self._metrics,
+                pending=self._pending,
             )
             mode = RunMode.FULL if full else RunMode.INCREMENTAL
             await self._record(name, mode, outcome, started)
@@ -132,6 +136,7 @@ class Syncs:
             pool=self._pool,
             read_sessionmaker=self._read_sessionmaker,
             metrics=self._metrics,
+            pending=self._pending,
         )
         await self._record(name, RunMode.CENSUS, census, started)
         return census

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import sync
 from app.config import ThroughlineConfig
 from app.programs import recompute
+from app.programs.pending import PendingRollups
 from app.store import catalog, records
 from app.store.engine import session_scope
 from app.store.tables import SyncRunRow
@@ -71,9 +72,11 @@ async def sync_source(
     progress: Callable[[sync.SyncProgress], None] | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
+    pending: PendingRollups | None = None,
 ) -> sync.SyncOutcome:
     """Pull one source's changes (or everything, with ``full``) into the store, then
-    refresh the roll-ups of the programs that read it.
+    refresh the roll-ups of the programs that read it (a failed refresh is kept in
+    ``pending`` to be retried, when given).
 
     It takes no lock: callers that may race another process hold ``locks.source_key``.
     """
@@ -103,6 +106,7 @@ async def sync_source(
         changed=_changed(outcome),
         read_sessionmaker=read_sessionmaker,
         metrics=metrics,
+        pending=pending,
     )
     return outcome
 
@@ -116,6 +120,7 @@ async def census_source(
     pool: trackers.TrackerPool | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
+    pending: PendingRollups | None = None,
 ) -> sync.SyncOutcome:
     """Tombstone the source's stored items that none of its scopes holds any more."""
     async with _connected(sessionmaker, config, name, environ, pool) as (
@@ -132,6 +137,7 @@ async def census_source(
             changed=True,
             read_sessionmaker=read_sessionmaker,
             metrics=metrics,
+            pending=pending,
         )
     return outcome
 

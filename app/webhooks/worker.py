@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import ThroughlineConfig
 from app.config.settings import WebhookSettings
 from app.programs import recompute
+from app.programs.pending import PendingRollups
 from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import SourceRow, WebhookEventRow
@@ -90,6 +91,7 @@ class WebhookWorker:
         pool: trackers.TrackerPool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         busy: Callable[[], bool] | None = None,
+        pending: PendingRollups | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._read_sessionmaker = read_sessionmaker or sessionmaker
@@ -108,6 +110,7 @@ class WebhookWorker:
         self._clock = clock
         self._dirty: list[_Applied] = []
         self._busy = busy
+        self._pending = pending
 
     # Running ----------------------------------------------------------------------------
 
@@ -373,14 +376,17 @@ class WebhookWorker:
         applied = list(merged.values())
         sources = set(merged)
         started = time.perf_counter()
-        await recompute.refresh_rollups(
+        result = await recompute.refresh_rollups(
             self._sessionmaker,
             self._config,
             sources,
             changed=True,
             read_sessionmaker=self._read_sessionmaker,
             metrics=self._metrics,
+            pending=self._pending,
         )
+        if result is None:
+            return  # failed, and owed to ``pending``: its retry brings the roll-up up to date
         visible = self._clock()
         log.debug(
             "roll-up of %s recomputed after %d event(s) in %.1f ms",
