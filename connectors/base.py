@@ -207,7 +207,9 @@ class Page:
     token); the sync stores the last one given with the scope's cursor. ``census`` is set
     when this round listed the scope completely: every external id it holds now. Stored
     items of the scope missing from it are re-checked through ``fetch_items`` and
-    tombstoned when the tracker confirms they are gone.
+    tombstoned when the tracker confirms they are gone. ``checkpoint`` is a position in
+    the scope's listing (the last id swept): every record before it came in this page or
+    an earlier one, so a listing cut short may continue after it (``fetch(after=...)``).
     """
 
     scope: str
@@ -217,6 +219,7 @@ class Page:
     statuses: Sequence[ProjectStatus] = ()
     token: str | None = None
     census: frozenset[str] | None = None
+    checkpoint: str | None = None
 
 
 @dataclass(slots=True)
@@ -235,7 +238,9 @@ class Connector(Protocol):
     ``fetch(scope, None)`` is a full load of a scope; ``fetch(scope, since)`` returns every
     item of the scope updated at or after ``since`` and may return some older ones too
     (at-least-once). ``token`` is the scope's stored resume token (see ``Page.token``),
-    None when there is none or the tracker issues none. ``census(scope)`` lists the
+    None when there is none or the tracker issues none. A connector whose pages carry a
+    ``checkpoint`` also takes ``after=`` one, and lists only what lies beyond it (the
+    caller passes it only to such a connector). ``census(scope)`` lists the
     external ids that exist in the scope now; ``fetch_items(keys)`` re-reads items and
     returns a ``Deletion`` for each key that no longer exists or left every scope.
     """

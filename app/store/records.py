@@ -443,8 +443,30 @@ async def advance_cursor(
     state.last_run_started_at = run_started_at
     state.last_run_status = status
     state.last_error = error
+    if status == RunStatus.SUCCEEDED:
+        # The listing reached its end: nothing is left to resume.
+        state.checkpoint = state.checkpoint_since = state.checkpoint_started_at = None
     await session.flush()
     return state
+
+
+async def save_checkpoint(
+    session: AsyncSession,
+    source_id: int,
+    scope: str,
+    checkpoint: str,
+    *,
+    since: datetime | None,
+    started_at: datetime,
+) -> None:
+    """Record how far a listing of ``scope`` got, in the transaction of the rows it covers."""
+    state = await get_sync_state(session, source_id, scope)
+    if state is None:
+        state = SyncStateRow(source_id=source_id, scope=scope)
+        session.add(state)
+    state.checkpoint = checkpoint[:64]
+    state.checkpoint_since, state.checkpoint_started_at = since, started_at
+    await session.flush()
 
 
 async def get_source(session: AsyncSession, name: str) -> SourceRow | None:

@@ -185,6 +185,14 @@ class SyncStateRow(Base):
     last_run_status: Mapped[RunStatus | None] = mapped_column(word_column(RunStatus))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_census_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checkpoint: Mapped[str | None] = mapped_column(String(64))
+    """How far a listing of the scope got (the last id swept), written with the rows it
+    covers; a sync cut short continues after it, and the scope's end clears it."""
+    checkpoint_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The ``since`` of the listing the checkpoint belongs to (null: a full listing)."""
+    checkpoint_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the listing the checkpoint belongs to began: the resumed scope's cursor never
+    passes it, so what changed since is read again by the next sync."""
 
 
 class SyncRunRow(Base):

@@ -147,21 +147,30 @@ class JiraConnector:
         return [p["key"] for p in response.json()]
 
     async def fetch(
-        self, scope: str, since: datetime | None, *, token: str | None = None
+        self,
+        scope: str,
+        since: datetime | None,
+        *,
+        token: str | None = None,
+        after: str | None = None,
     ) -> AsyncIterator[Page]:
-        """Issues of a project (updated since ``since``); Jira issues no resume token."""
+        """Issues of a project (updated since ``since``, with an id past ``after``); Jira
+        issues no resume token. Pages carry the last id swept as their ``checkpoint``."""
         site, cloud = await self.site()
-        query = jql.issue_query(scope, updated_from=since)
+        after_id = int(after) if after is not None and after.isdigit() else None
+        query = jql.issue_query(scope, updated_from=since, after_id=after_id)
         if cloud:
-            pages = pipeline(
-                chunked(self._sweep_ids(query), HISTORY_BATCH),
-                lambda ids: self._load(ids, site, scope),
+            chunks = _numbered(chunked(self._sweep_ids(query), HISTORY_BATCH))
+            loaded = pipeline(
+                chunks,
+                lambda chunk: self._load_chunk(chunk, site, scope),
                 slots=self._chunk_slots,
             )
+            async for page in _in_sweep_order(loaded):
+                yield page
         else:
-            pages = self._search_dc(scope, site, since=since)
-        async for page in pages:
-            yield page
+            async for page in self._search_dc(scope, site, since=since, after=after_id):
+                yield page
 
     async def census(self, scope: str) -> frozenset[str]:
         """Every issue id in the project now: ids only, the largest pages the API gives."""
@@ -170,7 +179,7 @@ class JiraConnector:
             sweep = self._sweep_ids(jql.issue_query(scope))
             return frozenset([i async for batch in sweep for i in batch])
         ids: set[str] = set()
-        async for response in self._dc_pages(scope, fields=["id"], expand=False, since=None):
+        async for response, _ in self._dc_pages(scope, fields=["id"], expand=False, since=None):
             ids.update(i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"])
         return frozenset(ids)
 
@@ -206,6 +215,12 @@ class JiraConnector:
             decode=ID_PAGE_ADAPTER.validate_json,
         ):
             yield [i["id"] for i in page["issues"]]
+
+    async def _load_chunk(
+        self, chunk: tuple[int, list[str]], site: Site, scope: str
+    ) -> tuple[int, str, Page]:
+        number, ids = chunk
+        return number, ids[-1], await self._load(ids, site, scope)
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel."""
@@ -255,23 +270,31 @@ class JiraConnector:
         return found
 
     async def _search_dc(
-        self, scope: str, site: Site, *, since: datetime | None
+        self, scope: str, site: Site, *, since: datetime | None, after: int | None = None
     ) -> AsyncIterator[Page]:
         fields = [*FIELDS, *site.custom_field_ids]
-        async for response in self._dc_pages(scope, fields=fields, expand=True, since=since):
+        pages = self._dc_pages(scope, fields=fields, expand=True, since=since, after=after)
+        async for response, last_id in pages:
             issues, warnings = _parse_issues(response, self.source)
             cut = [i["id"] for i in issues if not _has_full_history(i)]
             fuller = await asyncio.gather(*(self._get_dc_issue(key, site) for key in cut))
             replaced = {issue["id"]: issue for issue in fuller if issue is not None}
             issues = [replaced.get(issue["id"], issue) for issue in issues]
-            yield _page(scope, issues, warnings, site, histories=None)
+            page = _page(scope, issues, warnings, site, histories=None)
+            yield replace(page, checkpoint=str(last_id))
 
     async def _dc_pages(
-        self, scope: str, *, fields: list[str], expand: bool, since: datetime | None
-    ) -> AsyncIterator[httpx.Response]:
-        """Pages of one project's search, ascending id, restarted past the last id seen
-        before the result window closes (keyset paging also survives concurrent edits)."""
-        after: int | None = None
+        self,
+        scope: str,
+        *,
+        fields: list[str],
+        expand: bool,
+        since: datetime | None,
+        after: int | None = None,
+    ) -> AsyncIterator[tuple[httpx.Response, int]]:
+        """Pages of one project's search (and each page's last id), ascending id, restarted
+        past the last id seen before the result window closes (keyset paging also
+        survives concurrent edits)."""
         while True:
             query = jql.issue_query(scope, updated_from=since, after_id=after)
             body: dict[str, Any] = {"jql": query, "fields": fields, "maxResults": DC_PAGE}
@@ -283,8 +306,8 @@ class JiraConnector:
                 id_page = ID_PAGE_ADAPTER.validate_json(response.content)
                 ids = id_page["issues"]
                 if ids:
-                    yield response
                     after = int(ids[-1]["id"])
+                    yield response, after
                 updates = paginator.next_params(id_page)
                 if updates is None:
                     return
@@ -306,6 +329,27 @@ class JiraConnector:
                 return None
             raise
         return parse_issue(response.json(), self.source)
+
+
+async def _numbered(chunks: AsyncIterator[list[str]]) -> AsyncIterator[tuple[int, list[str]]]:
+    number = 0
+    async for chunk in chunks:
+        yield number, chunk
+        number += 1
+
+
+async def _in_sweep_order(loaded: AsyncIterator[tuple[int, str, Page]]) -> AsyncIterator[Page]:
+    """Pages as they finish loading, each carrying the furthest id up to which every
+    chunk of the sweep has been handed out (chunks finish out of order)."""
+    swept: dict[int, str] = {}
+    following = 0
+    async for number, last_id, page in loaded:
+        swept[number] = last_id
+        checkpoint = None
+        while following in swept:
+            checkpoint = swept.pop(following)
+            following += 1
+        yield replace(page, checkpoint=checkpoint) if checkpoint is not None else page
 
 
 def _with_deletions(page: Page, asked: Sequence[str], source: str) -> Page:
