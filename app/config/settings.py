@@ -28,8 +28,9 @@ class ServerSettings(BaseModel):
     """Base URL trackers use to reach this server (webhook targets, links in reports)."""
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     """Other names this server is reached by (``host`` or ``host:port``, comma-separated in
-    the environment), beside ``public_url``'s. Requests naming another ``Host`` are
-    refused, and a browser's state-changing request must come from one of them."""
+    the environment), beside ``public_url``'s and the loopback names on ``port``. Requests
+    naming another ``Host`` are refused, and a browser's state-changing request must come
+    from one of them."""
     exports_per_client: int = Field(default=2, ge=1, le=100)
     """CSV exports one client address may stream at once; more are answered 429."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
@@ -57,14 +58,15 @@ class ServerSettings(BaseModel):
         return value
 
     def trusted_hosts(self) -> tuple[str, ...]:
-        """The ``Host`` values this server answers to: ``public_url``'s host and
-        ``allowed_hosts``, or, when neither is set, the loopback names on ``port``.
+        """The ``Host`` values this server answers to: ``public_url``'s host, the
+        ``allowed_hosts``, and the loopback names on ``port`` (a page elsewhere that
+        rebinds its name to this address still sends its own name).
 
         An entry without a port matches any port; never taken from a request."""
         hosts = [h.lower() for h in self.allowed_hosts]
         if self.public_url:
             hosts.append(urlsplit(self.public_url).netloc.lower())
-        return tuple(hosts) or tuple(f"{h}:{self.port}" for h in LOOPBACK_HOSTS)
+        return (*hosts, *(f"{h}:{self.port}" for h in LOOPBACK_HOSTS))
 
 
 class SchedulerSettings(BaseModel):

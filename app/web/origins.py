@@ -1,7 +1,7 @@
 """Which hosts this server answers to, and which sites may change anything through it.
 
 The names come from the configuration (``server.public_url`` and ``server.allowed_hosts``,
-else the loopback names on the server's port), never from a request:
+and the loopback names on the server's port), never from a request:
 
 - ``TrustedHosts``: a request whose ``Host`` is none of them is refused (400). A page on
   another site that rebinds its DNS name to this server's address sends its own name as

@@ -58,6 +58,7 @@ KEPT_HEADERS = (
 """Headers stored with an event for inspection; signatures are not among them."""
 _MAX_DELIVERY_ID = 128
 RETRY_AFTER_SECONDS = 5
+_OUTCOMES = {408: "timed_out", 413: "too_large"}
 UNREAD = {"Connection": "close"}
 """An answer sent before the body was read closes the connection: the rest of the body
 is not waited for."""
@@ -135,16 +136,12 @@ class Intake:
             answer = _detail(413, f"The body is over {self._limit} bytes.", **UNREAD)
         except bodies.BodyTimedOut:
             answer = _detail(
-                408,
-                f"The body did not arrive within {self._body_seconds:g} seconds.",
-                Connection="close",
+                408, f"The body did not arrive within {self._body_seconds:g} seconds.", **UNREAD
             )
         finally:
             self._uploads -= 1
-        outcome = answer.body.get("status", answer.status)
-        if answer.status == 413:
-            outcome = "too_large"
-        return self._count(name, str(outcome), answer)
+        outcome = _OUTCOMES.get(answer.status) or str(answer.body.get("status", answer.status))
+        return self._count(name, outcome, answer)
 
     def _count(self, name: str, outcome: str, answer: Answer) -> Answer:
         if self._metrics is not None and self._config.source(name) is not None:

@@ -130,7 +130,7 @@ class TestHost:
             await open_site.get("/healthz", headers={"Host": "10.0.0.7:8000"})
         ).status_code == 200
 
-    async def test_without_configuration_only_loopback_on_the_servers_port_is_answered(
+    async def test_without_configuration_the_loopback_names_on_its_port_are_answered(
         self, app_factory: Callable[..., FastAPI]
     ) -> None:
         app = app_factory(data.CONFIG, server={"allowed_hosts": (), "port": 8123})
@@ -162,7 +162,7 @@ class TestHost:
             replay = await client.post("/api/webhooks/events/1/replay", headers={"Origin": base})
             assert replay.status_code == 404
             forged = await client.post(
-                "/api/webhooks/events/1/replay", headers={"Origin": "http://127.0.0.1:8000"}
+                "/api/webhooks/events/1/replay", headers={"Origin": "http://127.0.0.1:9999"}
             )
             assert forged.status_code == 403
 
