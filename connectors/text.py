@@ -15,13 +15,13 @@ import dataclasses
 import operator
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _NO_TEXT = frozenset({"datetime", "date", "float", "int", "bool", "ItemKind", "StatusCategory"})
 """Field types that never hold tracker text: skipped when looking for text to clean."""
-_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
 def clean(text: str) -> str:
@@ -44,7 +44,7 @@ def cleaned_fields(record: Any) -> dict[str, Any]:
     if is_clean("".join(_strings(record))):
         return {}
     changes = {}
-    for name in _names(record):
+    for name in _shape(record).names:
         value = getattr(record, name)
         cleaned = _clean_value(value)
         if cleaned is not value:
@@ -52,48 +52,56 @@ def cleaned_fields(record: Any) -> dict[str, Any]:
     return changes
 
 
-def _names(record: Any) -> tuple[str, ...]:
-    return _getter(record)[0]
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Where a kind of record keeps text: its string fields, fetched in one call, and its
+    tuple fields (of strings, pairs of strings or records)."""
+
+    names: tuple[str, ...]
+    texts: Callable[[Any], tuple[Any, ...]]
+    groups: Callable[[Any], tuple[Any, ...]]
 
 
-def _getter(record: Any) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """The record's fields that may hold text, and one call fetching them all."""
-    kind = type(record)
-    found = _FIELDS.get(kind)
-    if found is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(record)
-            if str(f.type).removesuffix(" | None") not in _NO_TEXT
-        )
-        fetch = operator.attrgetter(*names) if len(names) > 1 else _one(names)
-        found = _FIELDS[kind] = (names, fetch)
-    return found
+_SHAPES: dict[type, _Shape] = {}
 
 
-def _one(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+def _fetch(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) > 1:
+        return operator.attrgetter(*names)
     return lambda record: tuple(getattr(record, name) for name in names)
 
 
-def _strings(value: Any) -> list[str]:
-    found: list[str] = []
-    _collect(value, found)
+def _shape(record: Any) -> _Shape:
+    kind = type(record)
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        kinds = {f.name: str(f.type).removesuffix(" | None") for f in dataclasses.fields(record)}
+        texts = tuple(name for name, kind in kinds.items() if kind == "str")
+        groups = tuple(
+            name for name, kind in kinds.items() if kind != "str" and kind not in _NO_TEXT
+        )
+        shape = _SHAPES[kind] = _Shape(texts + groups, _fetch(texts), _fetch(groups))
+    return shape
+
+
+def _strings(record: Any) -> list[str]:
+    """Every string a record holds, nested records' included (hot: every record passes
+    here once, so one attribute fetch per record and one type check per field group)."""
+    shape = _shape(record)
+    found = [text for text in shape.texts(record) if text]
+    for group in shape.groups(record):
+        if not group or not isinstance(group, tuple):
+            continue
+        first = group[0]
+        if isinstance(first, str):
+            found += group
+        elif isinstance(first, tuple):
+            for pair in group:
+                found += [text for text in pair if isinstance(text, str)]
+        elif hasattr(first, "__dataclass_fields__"):
+            for nested in group:
+                found += _strings(nested)
     return found
-
-
-def _collect(value: Any, found: list[str]) -> None:
-    # Hot: every record passes here once, so plain loops, one attribute fetch per record.
-    for field in _getter(value)[1](value):
-        if isinstance(field, str):
-            found.append(field)
-        elif isinstance(field, tuple):
-            for element in field:
-                if isinstance(element, str):
-                    found.append(element)
-                elif isinstance(element, tuple):
-                    found.extend(e for e in element if isinstance(e, str))
-                elif hasattr(element, "__dataclass_fields__"):
-                    _collect(element, found)
 
 
 def _clean_value(value: Any) -> Any:
