@@ -14,6 +14,7 @@ BENCHMARKS = [
     "asana_sync",
     "jira_sync",
     "rollup",
+    "calibration",
     "plans",
     "reports",
     "views",

@@ -54,6 +54,7 @@ def fake_jira() -> Iterator[str]:
         sys.executable, "-m", "app", "fake", "jira", "--port", str(port),
         "--issues", str(N_ISSUES), "--seed", "1", "--latency-ms", str(LATENCY_MS),
         "--rate-limit", str(RATE_LIMIT), "--email", EMAIL, "--token", TOKEN,
+        "--wide-bulkfetch",  # a newer site: the connector finds out and uses 1,000 a call
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

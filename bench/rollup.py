@@ -8,8 +8,10 @@ Targets (issue #5):
 
 The full recompute (loading from the store, computing, building the documents and
 storing them with snapshots and risks) is measured too, on every database configured;
-the 2 s target is the pure roll-up's. Baselines in the same run: a plain Python loop
-per trial for one outcome's forecast, and recomputing a program on read.
+the 2 s target is the pure roll-up's (#17: with the pace posterior, partial weeks and
+remaining lives of the new model). Baselines in the same run: the forecast model before
+#17 and a plain Python loop per trial for one outcome's forecast, and recomputing a
+program on read.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import numpy as np
 
 from app.config import ThroughlineConfig, parse_config
 from app.config.settings import Settings
@@ -32,12 +35,15 @@ from app.programs.recompute import frozen_heap, recompute
 from app.store import catalog, records
 from app.store.engine import make_engine, make_sessionmaker, session_scope
 from app.web.factory import create_app
+from bench import old_forecast
 from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from connectors.base import LinkRef, Page, TrackerItem, Transition
 from rollup import forecast as fc
 from rollup import model
 from rollup.graph import DependencyGraph
+from rollup.history import elapsed_share, weekly_history
+from rollup.inputs import Inputs
 from rollup.mapping import ItemIndex
 from rollup.model import Dependency, WorkItem
 from rollup.status import evaluate
@@ -206,6 +212,7 @@ def pure_rollup(
                 as_of=TODAY,
                 zone=zoneinfo.ZoneInfo(program.timezone),
                 rng=random.Random(program.key),
+                now=NOW,
             )
         return time.perf_counter() - started
 
@@ -225,26 +232,33 @@ def naive_forecast(
 
 
 def _forecast_baseline(section: Section, values: list[WorkItem], cfg: ThroughlineConfig) -> None:
-    """One outcome's 10,000-trial forecast, vectorised against a loop per trial."""
+    """One outcome's 10,000-trial forecast, against the model before #17 (which resampled
+    observed weeks) and a plain loop per trial."""
     outcome = cfg.programs[0].outcomes[0]
     units = [
         v
         for v in values
         if v.project == outcome.match[0].projects[0] and v.kind is model.ItemKind.STORY
     ]
-    history = fc.weekly_history(units, as_of=TODAY, zone=UTC, weeks=12)
+    history = weekly_history(units, as_of=TODAY, zone=UTC, weeks=12, now=NOW)
     remaining = sum(1 for u in units if not u.done)
     options = loading.to_program(cfg.programs[0]).policy.forecast
-    started = time.perf_counter()
-    fc.run(
-        remaining,
-        history,
+    inputs = Inputs(
         as_of=TODAY,
         target=outcome.target,
-        options=options,
-        rng=random.Random(1),
+        scope=float(len(units)),
+        done=float(len(units) - remaining),
+        history=history,
+        elapsed=elapsed_share(TODAY, NOW, UTC),
     )
+    started = time.perf_counter()
+    fc.run(inputs, options=options, rng=random.Random(1))
     vectorised = time.perf_counter() - started
+    started = time.perf_counter()
+    old_forecast.capacity_days(
+        history.weeks, remaining, trials=options.trials, generator=np.random.default_rng(1)
+    )
+    resampled = time.perf_counter() - started
     started = time.perf_counter()
     naive_forecast(history.weeks, remaining, options.trials, random.Random(1))
     naive = time.perf_counter() - started
@@ -253,8 +267,9 @@ def _forecast_baseline(section: Section, values: list[WorkItem], cfg: Throughlin
             "one outcome's forecast, 10,000 trials",
             vectorised * 1000,
             "ms",
-            baseline=f"{naive * 1000:,.0f} ms with a Python loop per trial",
-            note=f"{naive / vectorised:.0f}× faster; {remaining} items left",
+            baseline=f"{resampled * 1000:,.1f} ms with the model before #17 (resampled "
+            f"weeks); {naive * 1000:,.0f} ms with a Python loop per trial",
+            note=f"{remaining} items left",
         )
     )
 
@@ -330,7 +345,9 @@ async def _reads(url: str, cfg: ThroughlineConfig) -> list[float]:
     latencies = []
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000"
+        ) as client,
     ):
         for n in range(READS + 20):
             started = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from connectors import text
@@ -145,12 +146,25 @@ class Deletion:
         _clean(self)
 
 
+class WarningKind(StrEnum):
+    MALFORMED = "malformed"
+    """The tracker returned the record, but it cannot be used (skipped)."""
+    UNREAD = "unread"
+    """The record exists but could not be read on this run (kept as stored, read again)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SyncWarning:
-    """A record that could not be used; the sync goes on without it."""
+    """A record that could not be used or read; the sync goes on without it.
+
+    An ``UNREAD`` warning means the tracker did not give the record although it exists: the
+    stored copy is kept as it is (never tombstoned for it) and the scope's cursor does not
+    move, so the next sync asks for it again.
+    """
 
     key: str
     reason: str
+    kind: WarningKind = WarningKind.MALFORMED
 
     def __post_init__(self) -> None:
         _clean(self)

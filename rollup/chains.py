@@ -2,7 +2,8 @@
 
 Work that waits on other work cannot start before it finishes, however fast the team is.
 In every trial each remaining item on a dependency chain takes a duration drawn from the
-program's own cycle times (less the time it has already been in progress), and a chain
+program's own cycle times — for an item already in progress, from the cycle times at
+least as long as its age, less that age (its remaining life) — and a chain
 finishes when its last item does. The chain that finishes last is the one that decides
 the date in that trial — unless the team's pace decides it later still.
 
@@ -96,6 +97,45 @@ _BLOCK = 8
 """Items hashed per numpy pass: a block of trials × 8 items stays in the CPU cache."""
 
 
+def remaining_life(
+    pool: npt.NDArray[np.float32], ages: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Where items of these ages draw their total durations from: the ``(start, count)``
+    slice of the sorted pool each can still be in, and a scale for that slice.
+
+    An item in progress for ``age`` days is one that takes *at least* that long: its
+    total is drawn from the cycle times longer than its age, and its remaining time is
+    that total less the age. Older than all but a few, the longest ``TAIL`` are scaled so
+    the shortest of them is its age — work that has run long tends to run longer still.
+    """
+    n = int(pool.size)
+    first = max(0, n - TAIL)
+    after = np.searchsorted(pool, ages, side="right").astype(np.intp)
+    fresh = ages <= 0
+    plenty = (n - after >= TAIL) & ~fresh
+    starts = np.where(fresh, 0, np.where(plenty, after, first)).astype(np.intp)
+    scales = np.where(fresh | plenty, 1.0, ages / max(float(pool[first]), 1e-6))
+    return starts, n - starts, scales.astype(np.float32)
+
+
+TAIL = 5
+"""Cycle times an item's remaining life is drawn from, at the least."""
+
+
+def median_remaining(samples: Sequence[float]) -> Callable[[float], float]:
+    """The median remaining life of an item of a given age (``remaining_life``)."""
+    pool = np.sort(np.asarray(samples, dtype=np.float32))
+
+    def remaining(age: float) -> float:
+        if not pool.size:
+            return 0.0
+        starts, _, scales = remaining_life(pool, np.array([age], dtype=np.float32))
+        middle = float(np.median(pool[int(starts[0]) :]))
+        return max(middle * float(scales[0]) - max(age, 0.0), 0.0)
+
+    return remaining
+
+
 def durations(
     refs: Sequence[ItemRef],
     samples: Sequence[float],
@@ -104,25 +144,32 @@ def durations(
     seed: int,
     ages: Mapping[ItemRef, float],
 ) -> npt.NDArray[np.float32]:
-    """``[item, trial]`` remaining durations in days: a drawn cycle time less the age."""
-    pool = np.asarray(samples[:_MAX_SAMPLES], dtype=np.float32)
+    """``[item, trial]`` remaining durations in days: a cycle time drawn among those at
+    least as long as the item's age, less the age (``remaining_life``)."""
+    ordered = np.sort(np.asarray(samples, dtype=np.float32))
+    # Evenly thinned when there are too many: the shape stays, the longest included.
+    step = -(-ordered.size // _MAX_SAMPLES)
+    pool = ordered[::-1][::step][::-1].copy()
     keys = np.array([_item_seed(r, seed) for r in refs], dtype=np.uint32)
+    age_of = np.array([ages.get(r, 0.0) for r in refs], dtype=np.float32)
+    starts, counts, scales = remaining_life(pool, age_of)
     counter = np.arange(trials, dtype=np.uint32) * np.uint32(0x9E3779B1)
     drawn = np.empty((len(refs), trials), dtype=np.float32)
     with np.errstate(over="ignore"):
         for start in range(0, len(refs), _BLOCK):
-            x = counter[None, :] + keys[start : start + _BLOCK, None]
+            rows = slice(start, start + _BLOCK)
+            x = counter[None, :] + keys[rows, None]
             _mix(x)
-            # The top 16 bits scaled to the pool's size; "clip" only skips a bounds check
-            # the arithmetic already guarantees.
+            # The top 16 bits scaled to each item's slice of the pool; "clip" only skips
+            # a bounds check the arithmetic already guarantees.
             index = (x >> np.uint32(16)).astype(np.intp)
-            index *= pool.size
+            index *= counts[rows, None]
             index >>= 16
-            np.take(pool, index, out=drawn[start : start + _BLOCK], mode="clip")
-    for row, ref in enumerate(refs):
-        age = ages.get(ref)
-        if age:
-            np.maximum(drawn[row] - np.float32(age), np.float32(0.0), out=drawn[row])
+            index += starts[rows, None]
+            np.take(pool, index, out=drawn[rows], mode="clip")
+    drawn *= scales[:, None]
+    drawn -= age_of[:, None]
+    np.maximum(drawn, np.float32(0.0), out=drawn)
     return drawn
 
 
@@ -142,8 +189,15 @@ def simulate(
     """
     if not work.ends or not samples:
         return None
-    slowest = max(samples)
-    if schedule(work, lambda r: max(slowest - work.ages.get(r, 0.0), 0.0)).longest <= unless_before:
+    pool = np.sort(np.asarray(samples, dtype=np.float32))
+    aged = list(work.ages)
+    ages = np.array([work.ages[r] for r in aged], dtype=np.float32)
+    _, _, scales = remaining_life(pool, ages)
+    longest = float(pool[-1])
+    # The slowest an item can take: the longest cycle time (scaled for the oldest), less
+    # its age; items not started take the longest.
+    slowest = dict(zip(aged, np.maximum(longest * scales - ages, 0.0).tolist(), strict=True))
+    if schedule(work, lambda r: slowest.get(r, longest)).longest <= unless_before:
         return None
     members = [ref for group in work.groups for ref in group]
     starts = np.cumsum([0] + [len(g) for g in work.groups[:-1]])

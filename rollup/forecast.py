@@ -1,33 +1,34 @@
-"""When an outcome will likely finish: Monte Carlo over its own weekly throughput.
+"""When an outcome will likely finish: Monte Carlo over an honest pace posterior.
 
-Each trial replays the past: week after week it draws a throughput from the outcome's
-recent weeks (and, optionally, a scope growth from its snapshots) until the remaining
-work is done. Where dependencies force work into sequence, the trial also runs those
-chains (``rollup.chains``) and the later of the two is the trial's date. Trials are
-vectorised with numpy and seeded from the caller's ``random.Random``, so the same data
-and seed give the same answer.
+Every trial draws a pace from what the outcome's history allows (``rollup.pace``), a
+growth of scope from what its snapshots show, and how long the remaining work takes at
+that net pace; where dependencies force work into sequence, the trial also runs those
+chains (``rollup.chains``) and the later of the two is the trial's date. Everything is in
+the progress basis's unit: items, or estimate points. Trials start *now*: what is left of
+today is the first part of the time they spend.
 
-Weeks are rolling seven-day windows ending on ``as_of``: a partial ISO week would make
-the most recent week look slow.
+A forecast is a function of its ``Inputs`` and its ``Draws`` (the trials' random
+numbers). ``Inputs`` are small enough to keep in a snapshot, and the draws are smooth
+in the inputs, so a forecast re-run with one input changed and the same draws differs
+only by what that input does — which is how ``rollup.movement`` explains a move.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, timedelta
 from enum import StrEnum
 
 import numpy as np
-import numpy.typing as npt
 
 from rollup.chains import ChainWork, simulate
-from rollup.model import ForecastOptions, ItemRef, WorkItem
-
-FloatArray = npt.NDArray[np.float64]
+from rollup.history import History
+from rollup.inputs import CHAIN_QUANTILES, Inputs
+from rollup.model import ForecastOptions, ItemRef
+from rollup.pace import FloatArray, Pace, drift, estimate, finish_weeks
 
 _Z95 = 1.959964
 PERCENTILES = (0.50, 0.85, 0.95)
@@ -41,131 +42,182 @@ class ForecastBasis(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class History:
-    """Weekly completions (oldest first) over the weeks the work has existed."""
-
-    weeks: tuple[int, ...]
-    starts: tuple[date, ...]
-    """First day of each seven-day window, for display."""
-
-    @property
-    def completed(self) -> int:
-        return sum(self.weeks)
-
-
-@dataclass(frozen=True, slots=True)
 class Percentile:
     on: date | None
     """None when the trials at this percentile never finish within the horizon."""
-    error_days: float | None
-    """Half-width of the 95 % confidence interval of this percentile, from sampling."""
+    sampling_error_days: float | None
+    """Monte Carlo noise only: half-width of the 95 % interval of this percentile from
+    the finite number of trials. The forecast's own uncertainty is the P50–P95 spread."""
+
+
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """The random numbers of a set of trials, drawn once."""
+
+    normal: FloatArray
+    """Shape (4, trials): pace, growth, time to finish, drift of the pace."""
+    uniform: FloatArray
+    """Shape (6, trials): the same three (for small Gamma shapes), the chains, and which
+    component of the pace and of the growth posterior."""
+
+    @classmethod
+    def of(cls, seed: int, trials: int) -> Draws:
+        generator = np.random.default_rng(seed)
+        return cls(generator.standard_normal((4, trials)), generator.random((6, trials)))
+
+    @property
+    def trials(self) -> int:
+        return int(self.normal.shape[1])
 
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
     basis: ForecastBasis
-    remaining: int
+    remaining: float
+    """Work left in the basis's unit, unrefined work's expected size included."""
     history: History
     p50: Percentile | None = None
     p85: Percentile | None = None
     p95: Percentile | None = None
     probability_on_time: float | None = None
+    """The chance to finish by ``inputs.target`` (its own target, for an outcome)."""
     probability_error: float | None = None
     """Standard error of ``probability_on_time`` from sampling."""
     trials: int = 0
-    growth: tuple[int, ...] = ()
-    """Weekly scope growth the trials drew from (empty when not included)."""
+    pace: Pace | None = None
+    growth: Pace | None = None
+    """The scope growth the trials drew from (None when not included)."""
     capacity_share: float | None = None
     """Share of trials whose date the team's pace decided rather than a dependency chain
     (None without cycle-time history: then chains were not run)."""
     criticality: tuple[tuple[ItemRef, float], ...] = ()
     """Items by how often the chain they lie on decided the date, most critical first."""
+    inputs: Inputs | None = None
     finish_days: FloatArray | None = field(default=None, compare=False, repr=False)
     """Days after ``as_of`` each trial finished (inf: beyond the horizon)."""
 
 
-def local_date(moment: datetime, zone: tzinfo) -> date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
+def sufficient(history: History, options: ForecastOptions) -> bool:
+    return (
+        len(history.weeks) >= options.min_history_weeks
+        and history.completed >= options.min_completed
+    )
 
 
-def day_start(day: date, zone: tzinfo) -> datetime:
-    """The instant a local day begins (daylight-saving changes included)."""
-    return datetime.combine(day, time(), tzinfo=zone)
+def pace_of(inputs: Inputs) -> Pace:
+    history = inputs.history
+    return estimate(history.sized, history.exposed, floor=inputs.unit_dispersion)
 
 
-def weekly_history(units: Iterable[WorkItem], *, as_of: date, zone: tzinfo, weeks: int) -> History:
-    """Completions per seven-day window, over at most ``weeks`` windows ending on ``as_of``.
-
-    Windows before the work's first sign of life (creation, start or completion) are left
-    out: they are not weeks of zero throughput, they are weeks before there was any work.
-    """
-    # Window edges as instants: placing a completion is a comparison, not a conversion.
-    edges = [day_start(as_of + timedelta(days=1 - 7 * k), zone) for k in range(weeks, -1, -1)]
-    counts = [0] * weeks
-    earliest: datetime | None = None
-    for item in units:
-        for moment in (item.created_at, item.started_at, item.completed_at):
-            if moment is not None and (earliest is None or moment < earliest):
-                earliest = moment
-        finished = item.completed_at
-        if finished is not None and edges[0] <= finished < edges[-1]:
-            counts[bisect.bisect_right(edges, finished) - 1] += 1
-    first = None if earliest is None else local_date(earliest, zone)
-    lived = 0 if first is None else min(weeks, max(0, (as_of - first).days) // 7 + 1)
-    kept = counts[weeks - lived :] if lived else []
-    starts = [as_of - timedelta(days=7 * (len(kept) - i) - 1) for i in range(len(kept))]
-    return History(tuple(kept), tuple(starts))
+def growth_of(inputs: Inputs, options: ForecastOptions) -> Pace | None:
+    """The growth posterior, from at least two weeks of snapshots (net of removals)."""
+    growth = inputs.growth
+    if not options.scope_growth or growth is None or len(growth.sized) < 2:
+        return None
+    net = max(0.0, sum(growth.sized))
+    weekly = [max(0.0, s) for s in growth.sized]
+    total = sum(weekly)
+    scaled = [s * net / total for s in weekly] if total > 0 else weekly
+    return estimate(scaled, growth.exposed, floor=inputs.unit_dispersion)
 
 
-def capacity_days(
-    throughput: Sequence[int],
-    remaining: int,
+def pace_days(
+    inputs: Inputs, draws: Draws, options: ForecastOptions
+) -> tuple[FloatArray, Pace, Pace | None]:
+    """Days after ``as_of`` each trial needs at its drawn pace (and growth), chains aside."""
+    pace = pace_of(inputs)
+    growth = growth_of(inputs, options)
+    drawn = drift(
+        pace.draw(draws.normal[0], draws.uniform[0], draws.uniform[4]),
+        inputs.remaining,
+        draws.normal[3],
+    )
+    weeks = finish_weeks(
+        drawn,
+        inputs.remaining,
+        dispersion=pace.dispersion,
+        growth=None
+        if growth is None
+        else growth.draw(draws.normal[1], draws.uniform[1], draws.uniform[5]),
+        growth_dispersion=1.0 if growth is None else growth.dispersion,
+        normal=draws.normal[2],
+        uniform=draws.uniform[2],
+    )
+    days = weeks * 7.0 - (1.0 - inputs.elapsed)
+    days[weeks > options.horizon_weeks] = math.inf
+    return days, pace, growth
+
+
+def trial_days(inputs: Inputs, draws: Draws, options: ForecastOptions) -> FloatArray:
+    """Each trial's finish from the inputs alone: chains from their kept quantiles."""
+    days, _, _ = pace_days(inputs, draws, options)
+    if inputs.chain_days:
+        chains = np.interp(draws.uniform[3], CHAIN_QUANTILES, inputs.chain_days)
+        days = np.maximum(days, chains)
+    return days
+
+
+def run(
+    inputs: Inputs,
     *,
-    trials: int,
-    generator: np.random.Generator,
-    growth: Sequence[int] = (),
-    horizon_weeks: int = 520,
-) -> FloatArray:
-    """Days each trial needs to finish ``remaining`` items at a pace drawn from the past.
+    options: ForecastOptions,
+    rng: random.Random,
+    chains: ChainWork | None = None,
+    cycle_times: Sequence[float] = (),
+) -> Forecast:
+    """Forecast one outcome from its inputs and its chains.
 
-    Weeks are drawn in blocks for all unfinished trials at once; within the finishing
-    week the day is interpolated, so dates are not all on the same weekday.
+    ``chains`` (with the program's ``cycle_times`` in days) adds dependency chains to the
+    trials: a trial ends when both the team's pace and the last chain say it is done.
     """
-    result = np.full(trials, np.inf)
-    if remaining <= 0:
-        return np.zeros(trials)
-    # Whole items per week: integer arithmetic until the finishing week is interpolated.
-    samples = np.asarray(throughput, dtype=np.int32)
-    growths = np.asarray(growth, dtype=np.int32) if len(growth) else None
-    pace = samples.mean() - (growths.mean() if growths is not None else 0.0)
-    block = int(min(horizon_weeks, max(4, math.ceil(1.25 * remaining / max(pace, 0.1)) + 4)))
-    active = np.arange(trials)
-    done_so_far = np.zeros(trials, dtype=np.int32)
-    weeks_so_far = 0
-    while active.size and weeks_so_far < horizon_weeks:
-        width = min(block, horizon_weeks - weeks_so_far)
-        net = samples.take(generator.integers(0, samples.size, size=(active.size, width)))
-        if growths is not None:
-            net -= growths.take(generator.integers(0, growths.size, size=(active.size, width)))
-        cumulative = np.cumsum(net, axis=1, dtype=np.int32)
-        cumulative += done_so_far[active, None]
-        reached = cumulative >= remaining
-        finished = reached.any(axis=1)
-        rows = np.flatnonzero(finished)
-        week = reached[rows].argmax(axis=1)
-        before = np.where(
-            week > 0, cumulative[rows, np.maximum(week - 1, 0)], done_so_far[active[rows]]
+    history = inputs.history
+    if not sufficient(history, options):
+        return Forecast(
+            ForecastBasis.INSUFFICIENT_HISTORY, inputs.remaining, history, inputs=inputs
         )
-        fraction = (remaining - before) / (cumulative[rows, week] - before)
-        result[active[rows]] = 7.0 * (weeks_so_far + week + fraction)
-        done_so_far[active] = cumulative[:, -1]
-        active = active[~finished]
-        weeks_so_far += width
-    return result
+    draws = Draws.of(rng.getrandbits(64), options.trials)
+    chain_seed = rng.getrandbits(32)
+    days, pace, growth = pace_days(inputs, draws, options)
+    simulated = (
+        simulate(
+            chains,
+            cycle_times,
+            trials=options.trials,
+            seed=chain_seed,
+            unless_before=float(days.min()) + (1.0 - inputs.elapsed),
+        )
+        if chains
+        else None
+    )
+    chain_days = None if simulated is None else simulated.days - (1.0 - inputs.elapsed)
+    kept = inputs
+    if chain_days is not None:
+        spread = np.quantile(chain_days, CHAIN_QUANTILES)
+        kept = replace(inputs, chain_days=tuple(round(float(d), 3) for d in spread))
+    forecast = finish(
+        days if chain_days is None else np.maximum(days, chain_days),
+        basis=ForecastBasis.MONTE_CARLO,
+        remaining=inputs.remaining,
+        history=history,
+        as_of=inputs.as_of,
+        target=inputs.target,
+    )
+    forecast = replace(forecast, pace=pace, growth=growth, inputs=kept)
+    if chains is None:
+        return forecast
+    if simulated is None or chain_days is None:
+        # There were chains to weigh, and none could outlast the team's pace.
+        return replace(forecast, capacity_share=1.0)
+    deciding = chain_days > days
+    return replace(
+        forecast,
+        capacity_share=round(1.0 - float(deciding.mean()), 4),
+        criticality=simulated.criticality(deciding),
+    )
 
 
 def percentile(finish_days: FloatArray, q: float, *, as_of: date) -> Percentile:
-    """The q-quantile as a date, with the half-width of its 95 % interval in days.
+    """The q-quantile as a date, with the half-width of its 95 % sampling interval.
 
     The interval comes from the binomial distribution of order statistics: the true
     quantile lies between ranks n·q ± 1.96·√(n·q·(1−q)) of the sorted trials.
@@ -177,7 +229,7 @@ def percentile(finish_days: FloatArray, q: float, *, as_of: date) -> Percentile:
     low = ordered[max(0, math.floor(q * n - spread))]
     high = ordered[min(n - 1, math.ceil(q * n + spread))]
     value = ordered[rank]
-    on = as_of + timedelta(days=math.ceil(value)) if math.isfinite(value) else None
+    on = as_of + timedelta(days=max(0, math.ceil(value))) if math.isfinite(value) else None
     error = float(high - low) / 2 if math.isfinite(high) else None
     return Percentile(on, None if error is None else round(error, 2))
 
@@ -190,81 +242,22 @@ def on_time(finish_days: FloatArray, target: date | None, *, as_of: date) -> tup
     return p, math.sqrt(p * (1 - p) / finish_days.size)
 
 
-def run(
-    remaining: int,
-    history: History,
-    *,
-    as_of: date,
-    target: date | None,
-    options: ForecastOptions,
-    rng: random.Random,
-    growth: Sequence[int] = (),
-    chains: ChainWork | None = None,
-    cycle_times: Sequence[float] = (),
+def completed(
+    history: History, finished_on: date | None, target: date | None, inputs: Inputs | None = None
 ) -> Forecast:
-    """Forecast one outcome from its remaining work, its history and its chains.
-
-    ``chains`` (with the program's ``cycle_times`` in days) adds dependency chains to the
-    trials: a trial ends when both the team's pace and the last chain say it is done.
-    """
-    if len(history.weeks) < options.min_history_weeks or history.completed < options.min_completed:
-        return Forecast(ForecastBasis.INSUFFICIENT_HISTORY, remaining, history)
-    generator = np.random.default_rng(rng.getrandbits(64))
-    chain_seed = rng.getrandbits(32)
-    pace = capacity_days(
-        history.weeks,
-        remaining,
-        trials=options.trials,
-        generator=generator,
-        growth=growth if options.scope_growth else (),
-        horizon_weeks=options.horizon_weeks,
-    )
-    simulated = (
-        simulate(
-            chains,
-            cycle_times,
-            trials=options.trials,
-            seed=chain_seed,
-            unless_before=float(pace.min()),
-        )
-        if chains
-        else None
-    )
-    forecast = finish(
-        pace if simulated is None else np.maximum(pace, simulated.days),
-        basis=ForecastBasis.MONTE_CARLO,
-        remaining=remaining,
-        history=history,
-        as_of=as_of,
-        target=target,
-        growth=tuple(growth) if options.scope_growth else (),
-    )
-    if chains is None:
-        return forecast
-    if simulated is None:
-        # There were chains to weigh, and none could outlast the team's pace.
-        return replace(forecast, capacity_share=1.0)
-    deciding = simulated.days > pace
-    return replace(
-        forecast,
-        capacity_share=round(1.0 - float(deciding.mean()), 4),
-        criticality=simulated.criticality(deciding),
-    )
-
-
-def completed(history: History, finished_on: date | None, target: date | None) -> Forecast:
     """The forecast of finished work: its completion date, on time or not."""
     when = Percentile(finished_on, 0.0)
     late = finished_on is not None and target is not None and finished_on > target
     return Forecast(
         ForecastBasis.DONE,
-        0,
+        0.0,
         history,
         p50=when,
         p85=when,
         p95=when,
         probability_on_time=None if target is None else 0.0 if late else 1.0,
         probability_error=None if target is None else 0.0,
+        inputs=inputs,
     )
 
 
@@ -272,11 +265,10 @@ def finish(
     days: FloatArray,
     *,
     basis: ForecastBasis,
-    remaining: int,
+    remaining: float,
     history: History,
     as_of: date,
     target: date | None,
-    growth: tuple[int, ...] = (),
     probability: tuple[float, float] | None = None,
 ) -> Forecast:
     """A forecast from per-trial finish days: percentiles, and the chance to meet target."""
@@ -293,6 +285,30 @@ def finish(
         probability_on_time=None if probability is None else round(probability[0], 4),
         probability_error=None if probability is None else round(probability[1], 4),
         trials=int(days.size),
-        growth=growth,
         finish_days=days,
     )
+
+
+def days_at_pace(
+    history: History,
+    remaining: float,
+    *,
+    trials: int,
+    seed: int,
+    options: ForecastOptions,
+    as_of: date,
+    elapsed: float = 1.0,
+    unit_dispersion: float = 1.0,
+) -> FloatArray:
+    """Days a share of work needs at the pace of its own history (no chains, no growth)."""
+    inputs = Inputs(
+        as_of=as_of,
+        target=None,
+        scope=remaining,
+        done=0.0,
+        history=history,
+        elapsed=elapsed,
+        unit_dispersion=unit_dispersion,
+    )
+    days, _, _ = pace_days(inputs, Draws.of(seed, trials), replace(options, scope_growth=False))
+    return days

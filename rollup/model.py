@@ -144,9 +144,19 @@ class RagPolicy:
     rule off). ``version`` changes whenever the default rules change meaning.
     """
 
-    version: str = "1"
+    version: str = "2"
     green_at: float = 0.85
     amber_at: float = 0.5
+    hysteresis: str = "margin"
+    """How the forecast's verdict is held (``rollup.hysteresis``): margin | consecutive | off."""
+    hysteresis_margin: float = 0.05
+    stall: Color | None = Color.RED
+    """Nothing finished for ``stall_weeks`` weeks while work is left."""
+    stall_weeks: int = 4
+    slowdown: Color | None = Color.AMBER
+    """The pace of the last ``recent_weeks`` weeks under ``slowdown_below`` of the window's."""
+    slowdown_below: float = 0.5
+    recent_weeks: int = 4
     late_dependency: Color | None = Color.RED
     overdue_milestone: Color | None = Color.RED
     stale_work: Color | None = Color.AMBER
@@ -165,8 +175,8 @@ class ForecastOptions:
     """Fewer weeks of history than this is ``insufficient_history``."""
     min_completed: int = 3
     """Fewer items finished in the history window than this is ``insufficient_history``."""
-    scope_growth: bool = False
-    """Add the weekly scope growth seen in snapshots to the remaining work of each trial."""
+    scope_growth: bool = True
+    """Draw the weekly scope growth the snapshots show into every trial."""
     horizon_weeks: int = 520
     """Trials still unfinished after this long count as never finishing (ten years)."""
 
@@ -213,3 +223,11 @@ class SnapshotPoint:
     p50_on: date | None = None
     p85_on: date | None = None
     probability_on_time: float | None = None
+    target: date | None = None
+    """The target the probability was stated against (an outcome's)."""
+    verdict: Color | None = None
+    """The forecast's verdict as shown that day (before rules pushed towards red)."""
+    verdict_raw: Color | None = None
+    """What the probability alone said that day (``rollup.hysteresis``)."""
+    basis: str | None = None
+    """The forecast's basis that day (``monte_carlo`` when it was a forecast)."""

@@ -111,8 +111,9 @@ def summarize(outcome: Outcome, units: Sequence[ItemRef], index: ItemIndex) -> P
 
 @dataclass(frozen=True, slots=True)
 class ProgramProgress:
-    """A program's progress: ``fraction`` weighs each outcome's own fraction by its weight;
-    ``done`` and ``total`` count each unit once, however many outcomes it feeds."""
+    """A program's progress: ``done`` over ``total`` on the program's one basis, each unit
+    counted once however many outcomes it feeds (``rollup.figures``) — never a mean of
+    the outcomes' percentages, which would not add up to the items behind it."""
 
     basis: ProgressBasis
     fraction: float
@@ -126,10 +127,7 @@ class ProgramProgress:
 
 
 def combine(parts: Sequence[tuple[Outcome, Progress]], basis: ProgressBasis) -> ProgramProgress:
-    """Roll outcomes up to their program; outcomes with no work carry no weight."""
-    weighted = [(o.weight, p.fraction) for o, p in parts if p.total > 0]
-    weight = sum(w for w, _ in weighted)
-    fraction = sum(w * f for w, f in weighted) / weight if weight else 0.0
+    """Roll outcomes up to their program: done over total of their distinct units."""
     distinct: dict[ItemRef, Contributor] = {}
     for _, progress in parts:
         for c in progress.contributors:
@@ -141,7 +139,7 @@ def combine(parts: Sequence[tuple[Outcome, Progress]], basis: ProgressBasis) -> 
         total, done_size = sum(c.estimate for c in distinct.values()), sum(c.estimate for c in done)
     return ProgramProgress(
         basis=basis,
-        fraction=min(max(fraction, 0.0), 1.0),
+        fraction=min(max(done_size / total, 0.0), 1.0) if total > 0 else 0.0,
         done=done_size,
         total=total,
         unestimated=sum(1 for c in distinct.values() if c.imputed),

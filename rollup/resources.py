@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
 from typing import Literal
 
-from rollup import forecast as fc
+from rollup.history import day_start
 from rollup.model import ItemRef, WorkItem
 from rollup.people import Directory, Team
 from rollup.status import ProgramRollup
@@ -93,8 +93,8 @@ def weekly_counts(
     items: Iterable[WorkItem], *, as_of: date, zone: tzinfo, weeks: int
 ) -> tuple[int, ...]:
     """Items finished in each of the ``weeks`` seven-day windows ending on ``as_of``."""
-    edges = [fc.day_start(d, zone) for d in week_starts(as_of, weeks)]
-    edges.append(fc.day_start(as_of + timedelta(days=1), zone))
+    edges = [day_start(d, zone) for d in week_starts(as_of, weeks)]
+    edges.append(day_start(as_of + timedelta(days=1), zone))
     counts = [0] * weeks
     for item in items:
         done = item.completed_at

@@ -12,13 +12,13 @@ Severity follows the 5 × 5 matrix used for register risks: probability × impac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 
-from rollup.forecast import local_date
 from rollup.graph import LateDependency
+from rollup.history import local_date
 from rollup.model import ItemRef, Outcome, RiskThresholds, Severity, WorkItem
 from rollup.quality import DataQuality
 from vocabulary import ItemKind, StatusCategory
@@ -53,6 +53,10 @@ class DerivedRisk:
     impact: int
     evidence: tuple[Evidence, ...]
     outcome_key: str | None = None
+
+    def __post_init__(self) -> None:
+        # Each line of evidence once, in the order found.
+        object.__setattr__(self, "evidence", tuple(dict.fromkeys(self.evidence)))
 
     @property
     def severity(self) -> Severity:
@@ -238,8 +242,11 @@ def dependency_risks(
     late: Sequence[tuple[LateDependency, bool]],
     cycles: Sequence[tuple[ItemRef, ...]],
     outcomes_of: dict[ItemRef, tuple[str, ...]],
+    titles: Mapping[ItemRef, str] | None = None,
 ) -> list[DerivedRisk]:
-    """One risk per late predecessor (however many it holds up) and one per cycle."""
+    """One risk per late predecessor (however many it holds up) and one per cycle; items
+    are named by key and title (``titles``) where known."""
+    named = titles or {}
     by_before: dict[ItemRef, list[tuple[LateDependency, bool]]] = {}
     for entry in late:
         by_before.setdefault(entry[0].edge.before, []).append(entry)
@@ -247,15 +254,17 @@ def dependency_risks(
     for before, entries in sorted(by_before.items()):
         critical = any(c for _, c in entries)
         affected = sorted({o for d, _ in entries for o in outcomes_of.get(d.edge.after, ())})
+        # The predecessor's line says what it holds up; each dependency's own line is on
+        # the item that waits (the same sentence twice would read as two problems).
         evidence = (
-            Evidence(before, entries[0][0].detail),
+            Evidence(before, f"{len(entries)} item(s) wait on it"),
             *(Evidence(d.edge.after, d.detail) for d, _ in entries),
         )
         risks.append(
             DerivedRisk(
                 RiskRule.LATE_DEPENDENCY,
                 f"{RiskRule.LATE_DEPENDENCY}:{before[0]}:{before[1]}",
-                f"{before[1]} is late for {len(entries)} item(s) that wait on it"
+                f"{_name(before, named)} is late for {len(entries)} item(s) that wait on it"
                 + (" on the critical path" if critical else ""),
                 4 if critical else 3,
                 4 if critical else 3,
@@ -276,6 +285,11 @@ def dependency_risks(
             )
         )
     return risks
+
+
+def _name(ref: ItemRef, titles: Mapping[ItemRef, str]) -> str:
+    title = titles.get(ref)
+    return f"{ref[1]} ({title})" if title else ref[1]
 
 
 def program_risks(

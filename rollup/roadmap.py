@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any, Literal
 
-import numpy as np
-
 from rollup import forecast as fc
+from rollup.history import local_date, weekly_history
 from rollup.model import ItemRef, WorkItem
 from rollup.status import ProgramRollup
 
@@ -200,24 +199,20 @@ def _bar(
     if remaining == 0:
         basis = "done"
         finished_on = max(
-            (fc.local_date(d, zone) for u in units if (d := u.completed_at) is not None),
+            (local_date(d, zone) for u in units if (d := u.completed_at) is not None),
             default=None,
         )
     else:
         options = rollup.program.policy.forecast
-        history = fc.weekly_history(
-            units, as_of=rollup.as_of, zone=zone, weeks=options.history_weeks
-        )
-        if (
-            len(history.weeks) >= options.min_history_weeks
-            and history.completed >= options.min_completed
-        ):
-            days = fc.capacity_days(
-                history.weeks,
+        history = weekly_history(units, as_of=rollup.as_of, zone=zone, weeks=options.history_weeks)
+        if fc.sufficient(history, options):
+            days = fc.days_at_pace(
+                history,
                 remaining,
                 trials=min(options.trials, BAR_TRIALS),
-                generator=np.random.default_rng(rng.getrandbits(64)),
-                horizon_weeks=options.horizon_weeks,
+                seed=rng.getrandbits(64),
+                options=options,
+                as_of=rollup.as_of,
             )
             p50 = fc.percentile(days, 0.5, as_of=rollup.as_of).on
             p85 = fc.percentile(days, 0.85, as_of=rollup.as_of).on
@@ -261,13 +256,13 @@ def bar_start(
     if epic is not None and epic.start_on is not None:
         return epic.start_on, "start_date"
     if epic is not None and epic.started_at is not None:
-        return fc.local_date(epic.started_at, zone), "first_in_progress"
+        return local_date(epic.started_at, zone), "first_in_progress"
     starts = [
         d
         for u in units
         for d in (
             u.start_on,
-            fc.local_date(u.started_at, zone) if u.started_at is not None else None,
+            local_date(u.started_at, zone) if u.started_at is not None else None,
         )
         if d is not None
     ]

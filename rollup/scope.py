@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import functools
 import math
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-from rollup import forecast as fc
-from rollup.chains import Schedule, schedule
+from rollup.chains import Schedule, median_remaining, schedule
 from rollup.graph import DependencyGraph, Edge
+from rollup.history import day_start, elapsed_share, local_date
 from rollup.mapping import Assignment, ItemIndex, assign
-from rollup.model import ItemRef, Program, WorkItem
+from rollup.model import ItemRef, Program, ProgressBasis, WorkItem
+from rollup.progress import estimates
+from rollup.refinement import SplitRate, split_rate
 from rollup.trend import Trend
 from vocabulary import StatusCategory
 
@@ -31,6 +32,10 @@ class ProgramScope:
     trend: Trend
     as_of: date
     zone: tzinfo
+    now: datetime | None
+    """The moment of the roll-up within ``as_of`` (None: the end of the day)."""
+    elapsed: float
+    """Share of ``as_of`` gone at that moment (1: the day is over)."""
     assignment: Assignment
     outcomes_of: dict[ItemRef, tuple[str, ...]]
     edges: tuple[Edge, ...]
@@ -43,6 +48,9 @@ class ProgramScope:
     expected: dict[ItemRef, date]
     """When each remaining item on a chain is expected to finish (empty without cycle
     times: a date from a made-up duration would mislead)."""
+    split: Callable[[], SplitRate]
+    """What the program's refined epics typically hold (``rollup.refinement``), worked
+    out when an outcome first has unrefined epics to size."""
 
     def items(self, refs: Iterable[ItemRef]) -> list[WorkItem]:
         return [self.index.items[r] for r in refs]
@@ -64,7 +72,7 @@ def cycle_times(
     units: Sequence[WorkItem], *, as_of: date, zone: tzinfo, weeks: int
 ) -> tuple[float, ...]:
     """Days from first start to completion of the work finished in the history window."""
-    since = fc.day_start(as_of - timedelta(days=7 * weeks - 1), zone)
+    since = day_start(as_of - timedelta(days=7 * weeks - 1), zone)
     found = []
     for item in units:
         finished = item.completed_at
@@ -81,7 +89,7 @@ def age_reader(index: ItemIndex, *, as_of: date, zone: tzinfo) -> Callable[[Item
         item = index.items[ref]
         if item.status_category is not StatusCategory.IN_PROGRESS or item.started_at is None:
             return None
-        return float((as_of - fc.local_date(item.started_at, zone)).days)
+        return float((as_of - local_date(item.started_at, zone)).days)
 
     return age_of
 
@@ -94,8 +102,13 @@ def scope_program(
     *,
     as_of: date,
     zone: tzinfo,
+    now: datetime | None = None,
 ) -> ProgramScope:
-    """Map the program's items to its outcomes and lay out its dependency chains."""
+    """Map the program's items to its outcomes and lay out its dependency chains.
+
+    ``now`` (within ``as_of``) says how much of today has gone; without it the roll-up
+    is as of the end of the day.
+    """
     assignment = assign(program, index)
     edges = tuple(graph.edges_touching(assignment.all_selected))
     units = {r for refs in assignment.units.values() for r in refs}
@@ -105,11 +118,8 @@ def scope_program(
     age_of = age_reader(index, as_of=as_of, zone=zone)
     weeks = program.policy.forecast.history_weeks
     times = cycle_times([index.items[r] for r in units], as_of=as_of, zone=zone, weeks=weeks)
-    typical = statistics.median(times) if times else 1.0
-    plan = schedule(
-        graph.chains(remaining_ends, age_of),
-        lambda r: max(typical - (age_of(r) or 0.0), 0.0),
-    )
+    remaining = functools.cache(median_remaining(times or (1.0,)))
+    plan = schedule(graph.chains(remaining_ends, age_of), lambda r: remaining(age_of(r) or 0.0))
     expected = (
         {r: as_of + timedelta(days=math.ceil(d)) for r, d in plan.finish_of().items()}
         if times
@@ -122,6 +132,8 @@ def scope_program(
         trend=trend,
         as_of=as_of,
         zone=zone,
+        now=now,
+        elapsed=elapsed_share(as_of, now, zone),
         assignment=assignment,
         outcomes_of=assignment.outcomes_of(),
         edges=edges,
@@ -129,4 +141,11 @@ def scope_program(
         cycle_times=times,
         plan=plan,
         expected=expected,
+        split=functools.cache(lambda: _split(program, units, index)),
     )
+
+
+def _split(program: Program, units: set[ItemRef], index: ItemIndex) -> SplitRate:
+    by_estimate = program.basis is ProgressBasis.ESTIMATE
+    sizes = {r: e for r, (e, _) in estimates(sorted(units), index).items()} if by_estimate else None
+    return split_rate(units, index, sizes)

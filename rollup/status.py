@@ -7,31 +7,33 @@ dependency graph are built once per recomputation and shared by every program.
 from __future__ import annotations
 
 import functools
-import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-import numpy as np
-
-from rollup import forecast as fc
+from rollup.calibration import Calibration, judge_program
+from rollup.calibration import judge as judge_calibration
+from rollup.figures import OnTime
 from rollup.forecast import Forecast, ForecastBasis
 from rollup.graph import DependencyGraph, Edge, GroupEdge, LateDependency, roll_up
 from rollup.graph import late_dependencies as find_late
+from rollup.inputs import Inputs
 from rollup.mapping import Assignment, ItemIndex
 from rollup.model import ForecastOptions, ItemRef, Program, WorkItem
+from rollup.movement import Movement, explain
 from rollup.outcome import (
     Figures,
     OutcomeRollup,
-    finished_on,
+    insufficient,
     is_overdue_milestone,
     judge_outcome,
     late_items,
     measure,
-    no_forecast_because,
+    previous_verdict,
     scope_size,
 )
+from rollup.program_forecast import program_forecast
 from rollup.progress import ProgramProgress, combine
 from rollup.quality import DataQuality, assess
 from rollup.rag import Rag, Signals, judge
@@ -49,6 +51,8 @@ class ProgramRollup:
     """The latest outcome target: the program is on time when every outcome is."""
     progress: ProgramProgress
     forecast: Forecast
+    on_time: OnTime
+    """What ``forecast.probability_on_time`` means: every open outcome by its own target."""
     rag: Rag
     outcomes: tuple[OutcomeRollup, ...]
     assignment: Assignment
@@ -65,6 +69,11 @@ class ProgramRollup:
     criticality: Mapping[ItemRef, float]
     rollups: Mapping[str, tuple[GroupEdge, ...]]
     """Dependencies between ``epic``\\ s, ``outcome``\\ s and ``project``\\ s."""
+    calibration: Mapping[str, Calibration]
+    """How past forecasts of each outcome (and the program, ``""``) fared."""
+    movements: Mapping[str, Movement]
+    """Why each forecast moved since the snapshot a week back, by outcome key (the
+    program: ``""``); only forecasts with something to compare with."""
     milestones: tuple[WorkItem, ...]
     quality: DataQuality
     risks: tuple[DerivedRisk, ...]
@@ -80,13 +89,16 @@ def evaluate(
     as_of: date,
     zone: tzinfo,
     rng: random.Random,
+    now: datetime | None = None,
 ) -> ProgramRollup:
     """Roll one program up as of a day in its time zone; ``rng`` seeds every forecast.
 
-    Each outcome's trials get their own generator, derived from one draw of ``rng`` and
-    the outcome's key, so reordering outcomes does not change anyone's forecast.
+    ``now`` is the moment within ``as_of`` (today counts only as far as it has gone;
+    without it, the whole day). Each outcome's trials get their own generator, derived
+    from one draw of ``rng`` and the outcome's key, so reordering outcomes does not
+    change anyone's forecast.
     """
-    scope = scope_program(program, index, graph, trend, as_of=as_of, zone=zone)
+    scope = scope_program(program, index, graph, trend, as_of=as_of, zone=zone, now=now)
     seed = rng.getrandbits(64)
     figures = [
         measure(scope, o, random.Random(f"{seed}:{o.key}"))  # noqa: S311 (simulation, not secrets)
@@ -101,56 +113,67 @@ def evaluate(
         | {r for r, s in criticality.items() if s >= program.policy.risks.critical_index}
     )
     late = find_late(scope.edges, index, needed_by=scope.needed_by, expected=scope.expected)
-    return _assemble(scope, figures, late, critical, criticality)
+    return _assemble(scope, figures, late, critical, criticality, seed)
 
 
-def _program_forecast(
-    scope: ProgramScope,
-    outcomes: Sequence[OutcomeRollup],
-    units: Sequence[WorkItem],
-    target: date | None,
-) -> Forecast:
-    """The program finishes when its last outcome does; it is on time when every outcome
-    with a target meets it in the same trial."""
+def _calibration(scope: ProgramScope, outcomes: Sequence[OutcomeRollup]) -> dict[str, Calibration]:
+    """Past forecasts in the snapshots against when each outcome finished."""
+    trend, as_of = scope.trend, scope.as_of
+    finished = {
+        o.outcome.key: o.finished_on if o.forecast.basis is ForecastBasis.DONE else None
+        for o in outcomes
+    }
+    found = {
+        key: judge_calibration(key, trend.series(key), when, as_of=as_of)
+        for key, when in finished.items()
+    }
+    found[""] = judge_program(
+        trend.series(""), {k: trend.series(k) for k in finished}, finished, as_of=as_of
+    )
+    return found
+
+
+def _movements(
+    scope: ProgramScope, outcomes: Sequence[OutcomeRollup], forecast: Forecast, seed: int
+) -> dict[str, Movement]:
+    """Why each forecast moved since the last snapshot at least a week old."""
+    week_ago = scope.as_of - timedelta(days=7)
     options = scope.program.policy.forecast
-    history = fc.weekly_history(
-        units, as_of=scope.as_of, zone=scope.zone, weeks=options.history_weeks
-    )
-    remaining = sum(1 for u in units if not u.done)
-    bases = {o.forecast.basis for o in outcomes}
-    if not units:
-        return Forecast(ForecastBasis.NO_WORK, 0, history)
-    if ForecastBasis.INSUFFICIENT_HISTORY in bases:
-        return Forecast(ForecastBasis.INSUFFICIENT_HISTORY, remaining, history)
-    if ForecastBasis.MONTE_CARLO not in bases:
-        return fc.completed(history, finished_on(units, scope.zone), target)
-    trials = options.trials
-    days = np.zeros(trials)
-    on_time = np.ones(trials, dtype=bool)
-    judged = False
-    for o in outcomes:
-        finish = _finish_days(o.forecast, scope.as_of, trials)
-        days = np.maximum(days, finish)
-        if o.outcome.target is not None:
-            on_time &= finish <= (o.outcome.target - scope.as_of).days
-            judged = True
-    p = float(on_time.mean())
-    return fc.finish(
-        days,
-        basis=ForecastBasis.MONTE_CARLO,
-        remaining=remaining,
-        history=history,
-        as_of=scope.as_of,
-        target=target,
-        probability=(p, math.sqrt(p * (1 - p) / trials)) if judged else None,
-    )
-
-
-def _finish_days(forecast: Forecast, as_of: date, trials: int) -> fc.FloatArray:
-    if forecast.finish_days is not None:
-        return forecast.finish_days
-    finished = forecast.p50.on if forecast.p50 else None
-    return np.full(trials, float((finished - as_of).days) if finished else 0.0)
+    basis = scope.program.basis
+    pairs: dict[str, tuple[Inputs, Inputs]] = {}
+    found: dict[str, Movement] = {}
+    for n, part in enumerate(outcomes):
+        key, now = part.outcome.key, part.forecast
+        point = scope.trend.at_or_before(key, week_ago)
+        before = scope.trend.inputs.get((key, point.on)) if point else None
+        if point is None or before is None or now.inputs is None or point.p85_on is None:
+            continue
+        pairs[key] = (before, now.inputs)
+        if now.basis is not ForecastBasis.MONTE_CARLO or now.p85 is None or now.p85.on is None:
+            continue
+        moved = explain(
+            [pairs[key]],
+            basis=part.outcome.basis,
+            options=options,
+            seed=seed + n,
+            observed_p85_days=float((now.p85.on - point.p85_on).days),
+        )
+        if moved is not None:
+            found[key] = moved
+    point = scope.trend.at_or_before("", week_ago)
+    p85 = forecast.p85.on if forecast.p85 else None
+    comparable = forecast.basis is ForecastBasis.MONTE_CARLO and len(pairs) == len(outcomes)
+    if comparable and point is not None and point.p85_on is not None and p85 is not None:
+        moved = explain(
+            list(pairs.values()),
+            basis=basis,
+            options=options,
+            seed=seed,
+            observed_p85_days=float((p85 - point.p85_on).days),
+        )
+        if moved is not None:
+            found[""] = moved
+    return found
 
 
 def _assemble(
@@ -159,6 +182,7 @@ def _assemble(
     late: tuple[LateDependency, ...],
     critical: frozenset[ItemRef],
     criticality: Mapping[ItemRef, float],
+    seed: int,
 ) -> ProgramRollup:
     program, index, assignment = scope.program, scope.index, scope.assignment
     selected = assignment.all_selected
@@ -181,13 +205,18 @@ def _assemble(
     )
     target = max((o.target for o in program.outcomes if o.target is not None), default=None)
     progress = combine([(o.outcome, o.progress) for o in outcomes], program.basis)
-    forecast = _program_forecast(scope, outcomes, unit_items, target)
+    forecast, on_time = program_forecast(scope, outcomes, unit_items, target)
     rag = _judge_program(
-        scope, outcomes, progress, forecast, target, quality, flagged, cycles, milestones
+        scope, outcomes, progress, forecast, on_time, target, quality, flagged, cycles, milestones
     )
     rag_policy = program.policy.rag
     risks = [
-        *dependency_risks(flagged, cycles, scope.outcomes_of),
+        *dependency_risks(
+            flagged,
+            cycles,
+            scope.outcomes_of,
+            {d.edge.before: index.items[d.edge.before].title for d, _ in flagged},
+        ),
         *program_risks(
             milestones, quality, as_of=scope.as_of, quality_below=rag_policy.data_quality_below
         ),
@@ -200,6 +229,7 @@ def _assemble(
         target=target,
         progress=progress,
         forecast=forecast,
+        on_time=on_time,
         rag=rag,
         outcomes=outcomes,
         assignment=assignment,
@@ -212,6 +242,8 @@ def _assemble(
         expected=scope.expected,
         criticality=criticality,
         rollups=_rollups(scope, late),
+        calibration=_calibration(scope, outcomes),
+        movements=_movements(scope, outcomes, forecast, seed),
         milestones=milestones,
         quality=quality,
         risks=tuple(risks),
@@ -224,6 +256,7 @@ def _judge_program(
     outcomes: Sequence[OutcomeRollup],
     progress: ProgramProgress,
     forecast: Forecast,
+    on_time: OnTime,
     target: date | None,
     quality: DataQuality,
     flagged: Sequence[tuple[LateDependency, bool]],
@@ -243,10 +276,15 @@ def _judge_program(
     signals = Signals(
         has_work=progress.scope_count > 0,
         done=forecast.basis is ForecastBasis.DONE,
+        finished_on=forecast.p50.on if forecast.p50 else None,
         probability_on_time=forecast.probability_on_time,
+        on_time=on_time.text,
         target=target,
         p85=forecast.p85.on if forecast.p85 else None,
-        no_forecast_because=_without_forecast(outcomes, forecast, target, policy.forecast),
+        no_forecast_because=_without_forecast(outcomes, forecast, on_time, policy.forecast),
+        previous=previous_verdict(scope.trend, ""),
+        history=forecast.history,
+        remaining=forecast.remaining,
         late_critical=late_items(flagged, None),
         overdue_milestones=tuple(m.ref for m in milestones if is_overdue_milestone(m, scope.as_of)),
         stale=tuple(u.ref for u in stale),
@@ -258,7 +296,8 @@ def _judge_program(
         data_quality=quality.score,
         quality_gaps=quality.gaps,
         cycles=tuple(sorted({r for c in cycles for r in c})),
-        worse_parts=tuple((o.outcome.key, o.rag.color) for o in outcomes if o.rag.color.rank >= 2),
+        worse_parts=tuple((o.outcome.name, o.rag.color) for o in outcomes if o.rag.color.rank >= 2),
+        done_late=tuple(o.outcome.name for o in outcomes if o.done_late),
     )
     return judge(signals, policy.rag)
 
@@ -266,19 +305,21 @@ def _judge_program(
 def _without_forecast(
     outcomes: Sequence[OutcomeRollup],
     forecast: Forecast,
-    target: date | None,
+    on_time: OnTime,
     options: ForecastOptions,
 ) -> str:
-    """Why the program has no probability: which outcomes lack the history to forecast."""
+    """Why the program has no probability: which outcomes lack the history to forecast,
+    each with what it has and what it needs."""
     short = [
-        o.outcome.key for o in outcomes if o.forecast.basis is ForecastBasis.INSUFFICIENT_HISTORY
+        f"{o.outcome.name} ({insufficient(o.forecast.history, options).removeprefix('only ')})"
+        for o in outcomes
+        if o.forecast.basis is ForecastBasis.INSUFFICIENT_HISTORY
     ]
     if forecast.basis is ForecastBasis.INSUFFICIENT_HISTORY and short:
-        return (
-            f"too little history to forecast {', '.join(short)} (a forecast needs "
-            f"{options.min_history_weeks} weeks and {options.min_completed} finished items)"
-        )
-    return no_forecast_because(forecast, target, options)
+        return "too little history to forecast " + "; ".join(short)
+    if forecast.basis is ForecastBasis.NO_WORK:
+        return "no work is selected"
+    return "" if forecast.probability_on_time is not None else on_time.text
 
 
 def _rollups(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from rollup.history import History
+from rollup.inputs import Inputs
 from rollup.model import ProgressBasis, SnapshotPoint
 
 
@@ -20,15 +23,27 @@ class Trend:
 
     by_key: Mapping[str, tuple[SnapshotPoint, ...]] = field(default_factory=dict)
     baseline: Mapping[str, SnapshotPoint] = field(default_factory=dict)
+    inputs: Mapping[tuple[str, date], Inputs] = field(default_factory=dict)
+    """The forecast inputs kept with an outcome's snapshot of a day (when kept)."""
 
     @classmethod
     def of(
-        cls, points: Iterable[SnapshotPoint], baseline: Mapping[str, SnapshotPoint] | None = None
+        cls,
+        points: Iterable[SnapshotPoint],
+        baseline: Mapping[str, SnapshotPoint] | None = None,
+        inputs: Mapping[tuple[str, date], Inputs] | None = None,
     ) -> Trend:
         series: dict[str, list[SnapshotPoint]] = defaultdict(list)
         for point in sorted(points, key=lambda p: p.on):
             series[point.outcome_key].append(point)
-        return cls({k: tuple(v) for k, v in series.items()}, dict(baseline or {}))
+        return cls(
+            {k: tuple(v) for k, v in series.items()}, dict(baseline or {}), dict(inputs or {})
+        )
+
+    def latest(self, key: str) -> SnapshotPoint | None:
+        """The most recent snapshot of an outcome (or the program)."""
+        found = self.series(key)
+        return found[-1] if found else None
 
     def series(self, key: str) -> tuple[SnapshotPoint, ...]:
         """Snapshots of one outcome (or the program, ``""``), oldest first."""
@@ -58,18 +73,24 @@ def growth_since_baseline(
     return (current - scope_of(base, basis)) / scope_of(base, basis)
 
 
-def weekly_growth(
-    trend: Trend, key: str, *, as_of: date, weeks: int, current: int
-) -> tuple[int, ...]:
-    """Items added to scope (net of removals) in each of the last ``weeks`` weeks, oldest
-    first, as far back as the snapshots reach."""
-    counts = [current]
+def growth_history(
+    trend: Trend, key: str, *, as_of: date, weeks: int, basis: ProgressBasis, current: float
+) -> History | None:
+    """Scope added (net of removals) in each of the last ``weeks`` weeks, oldest first, in
+    the basis's unit, as far back as the snapshots reach (None: no week to go by)."""
+    sizes = [current]
+    starts = []
     for k in range(1, weeks + 1):
         point = trend.at_or_before(key, as_of - timedelta(days=7 * k))
         if point is None:
             break
-        counts.append(point.scope_count)
-    return tuple(newer - older for newer, older in zip(counts[-2::-1], counts[::-1], strict=False))
+        sizes.append(scope_of(point, basis))
+        starts.append(as_of - timedelta(days=7 * k - 1))
+    if len(sizes) < 2:
+        return None
+    net = [round(newer - older, 6) for newer, older in itertools.pairwise(sizes)]
+    counts = [max(0, round(n)) for n in net]
+    return History(tuple(reversed(counts)), tuple(reversed(starts)), sizes=tuple(reversed(net)))
 
 
 def baselines(

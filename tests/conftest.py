@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app.config.settings import async_database_url
 from app.store import migrations
 from app.store.engine import Base, make_engine
+from tests.spec.hooks import checking
+from tests.spec.validation import Findings
 
 TEST_DATABASE_ENV = "THROUGHLINE_TEST_DATABASE_URL"
 
@@ -106,3 +108,21 @@ async def committed_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def spec_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Findings]:
+    """Hold every test's tracker traffic to the official documents (see tests/spec).
+
+    Every request a connector sends and every answer a fake served in this process gives
+    is validated; the test fails at teardown with the problems found, unless
+    ``tests/spec/deviations.py`` allows them.
+    """
+    with checking(monkeypatch) as findings:
+        yield findings
+    if findings.run():
+        if os.environ.get("THROUGHLINE_SPEC_LOG"):
+            with open(os.environ["THROUGHLINE_SPEC_LOG"], "a") as log:
+                log.write("\n".join(findings.problems) + "\n")
+        shown = "\n".join(findings.problems[:20])
+        pytest.fail(f"traffic outside the official API documents:\n{shown}", pytrace=False)

@@ -95,6 +95,9 @@ def fake_jira(
     time_zone: Annotated[str, typer.Option(help="The API user's time zone.")] = "Pacific/Auckland",
     email: Annotated[str, typer.Option(help="Basic-auth user (Cloud).")] = "pm@example.com",
     token: Annotated[str, typer.Option(help="API token / PAT accepted.")] = "fake-token",  # noqa: S107
+    wide_bulkfetch: Annotated[
+        bool, typer.Option(help="Accept 1,000-issue bulk fetches of narrow field lists.")
+    ] = False,
 ) -> None:
     """Serve a fake Jira with generated data; its control API is under /_fake/."""
     import uvicorn
@@ -111,6 +114,7 @@ def fake_jira(
         time_zone=time_zone,
         email=email,
         token=token,
+        narrow_bulkfetch=wide_bulkfetch,
     )
     typer.echo(
         f"fake Jira ({deployment}, {issues:,} issues, seed {seed}) on http://{host}:{port} "

@@ -134,6 +134,14 @@ class AsanaSourceConfig(_SourceBase):
     plan: Literal["free", "paid"] = "paid"
     """The workspace's plan, which sets Asana's quota: 150 requests/minute free, 1,500 paid."""
     max_in_flight: int = Field(default=20, ge=1, le=50)
+    full_listing_every: Duration = timedelta(days=7)
+    """How often every task and subtask is listed in full: Asana's events are at-most-once
+    and its sync tokens die within a day, so a listing repairs what an event missed."""
+
+    @field_validator("full_listing_every", mode="before")
+    @classmethod
+    def _listing_every(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
     def request_rate(self) -> float:
         """Requests per second to pace at: the configured rate, else 95 % of the plan's quota.
@@ -310,6 +318,13 @@ class RagConfig(_Model):
     data_quality: Escalation = "amber"
     data_quality_below: float = Field(default=_RAG.data_quality_below, ge=0, le=1)
     dependency_cycle: Escalation = "amber"
+    hysteresis: Literal["margin", "consecutive", "off"] = "margin"
+    hysteresis_margin: float = Field(default=_RAG.hysteresis_margin, ge=0, le=0.5)
+    stall: Escalation = "red"
+    stall_weeks: int = Field(default=_RAG.stall_weeks, ge=1, le=104)
+    slowdown: Escalation = "amber"
+    slowdown_below: float = Field(default=_RAG.slowdown_below, gt=0, lt=1)
+    recent_weeks: int = Field(default=_RAG.recent_weeks, ge=1, le=52)
 
     @model_validator(mode="after")
     def _ordered(self) -> RagConfig:
@@ -328,6 +343,15 @@ class ForecastConfig(_Model):
     scope_growth: bool = _FORECAST.scope_growth
     seed: int = Field(default=0, ge=0)
     """Seeds the trials: the same data and seed always give the same forecast."""
+
+    @model_validator(mode="after")
+    def _possible(self) -> ForecastConfig:
+        if self.min_history_weeks > self.history_weeks:
+            raise ValueError(
+                f"min_history_weeks ({self.min_history_weeks}) is more than history_weeks "
+                f"({self.history_weeks}): no outcome could ever have the history to forecast"
+            )
+        return self
 
 
 class RiskConfig(_Model):
@@ -359,6 +383,21 @@ class ProgramConfig(_Model):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not a known time zone") from exc
         return value
+
+    @model_validator(mode="after")
+    def _rules_can_fire(self) -> ProgramConfig:
+        weeks = self.forecast.history_weeks
+        if self.rag.stall != "off" and self.rag.stall_weeks > weeks:
+            raise ValueError(
+                f"rag.stall_weeks ({self.rag.stall_weeks}) is more than forecast.history_weeks "
+                f"({weeks}): a stall could never be seen"
+            )
+        if self.rag.slowdown != "off" and self.rag.recent_weeks >= weeks:
+            raise ValueError(
+                f"rag.recent_weeks ({self.rag.recent_weeks}) must be less than "
+                f"forecast.history_weeks ({weeks}) to compare the recent pace with the window's"
+            )
+        return self
 
 
 class PersonConfig(_Model):

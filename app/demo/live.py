@@ -41,6 +41,7 @@ from app.store import migrations
 from app.store.engine import make_engine, make_sessionmaker
 from app.webhooks import register
 from connectors.fake.org import Flow, Organisation
+from connectors.jira import jql as jql_text
 
 log = logging.getLogger("throughline.demo")
 T = TypeVar("T")
@@ -326,7 +327,7 @@ async def register_webhooks(
         raise RuntimeError("; ".join(asana.lines))
     secret = os.environ[demo_config.JIRA_WEBHOOK_SECRET_ENV]
     target = f"{url}/webhooks/jira/{demo_config.JIRA_SOURCE}"
-    jql = f"project in ({', '.join(demo_config.JIRA_PROJECTS)})"
+    jql = jql_text.in_projects(demo_config.JIRA_PROJECTS)
     async with httpx.AsyncClient(base_url=jira_url) as client:
         answer = await client.post(
             "/_fake/webhooks", json={"url": target, "secret": secret, "jql": jql}

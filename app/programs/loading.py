@@ -8,6 +8,7 @@ store's rows and ``rollup``'s values.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import OutcomeConfig, ProgramConfig
 from app.store.tables import ItemRow, LinkRow, SnapshotRow, SourceRow, TransitionRow
+from rollup import inputs
+from rollup.inputs import Inputs
 from rollup.model import (
     Color,
     Dependency,
@@ -34,6 +37,8 @@ from rollup.model import (
     WorkItem,
 )
 from vocabulary import ItemKind, StatusCategory
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 500
 
@@ -210,6 +215,13 @@ def to_program(config: ProgramConfig) -> Program:
             data_quality=escalation(rag.data_quality),
             data_quality_below=rag.data_quality_below,
             dependency_cycle=escalation(rag.dependency_cycle),
+            hysteresis=rag.hysteresis,
+            hysteresis_margin=rag.hysteresis_margin,
+            stall=escalation(rag.stall),
+            stall_weeks=rag.stall_weeks,
+            slowdown=escalation(rag.slowdown),
+            slowdown_below=rag.slowdown_below,
+            recent_weeks=rag.recent_weeks,
         ),
         forecast=ForecastOptions(
             history_weeks=forecast.history_weeks,
@@ -357,10 +369,13 @@ _POINT_COLUMNS = (
     SnapshotRow.forecast_p50_on,
     SnapshotRow.forecast_p85_on,
     SnapshotRow.probability_on_time,
+    SnapshotRow.forecast,
 )
 
 
 def to_point(row: Any) -> SnapshotPoint:
+    kept: dict[str, Any] = row.forecast or {}
+    target, verdict, raw = kept.get("target"), kept.get("verdict"), kept.get("verdict_raw")
     return SnapshotPoint(
         on=row.taken_on,
         outcome_key=row.outcome_key,
@@ -372,7 +387,25 @@ def to_point(row: Any) -> SnapshotPoint:
         p50_on=row.forecast_p50_on,
         p85_on=row.forecast_p85_on,
         probability_on_time=row.probability_on_time,
+        target=date.fromisoformat(target) if target else None,
+        verdict=Color(verdict) if verdict else None,
+        verdict_raw=Color(raw) if raw else None,
+        basis=kept.get("basis"),
     )
+
+
+def kept_inputs(row: Any) -> Inputs | None:
+    """The forecast inputs a snapshot row kept (None: none, or unreadable)."""
+    data = (row.forecast or {}).get("inputs")
+    if not data:
+        return None
+    try:
+        return inputs.from_data(data)
+    except (KeyError, TypeError, ValueError):
+        log.warning(
+            "snapshot of %s on %s keeps unreadable forecast inputs", row.outcome_key, row.taken_on
+        )
+        return None
 
 
 async def _days(
@@ -400,9 +433,10 @@ async def _days(
 
 async def load_points(
     session: AsyncSession, program_id: int, *, since: date, baseline_on: date | None
-) -> tuple[list[SnapshotPoint], list[SnapshotPoint]]:
-    """Recent snapshot figures (not their item data), and the candidates for each
-    outcome's baseline: its first snapshot, and its last on or before ``baseline_on``."""
+) -> tuple[list[SnapshotPoint], list[SnapshotPoint], dict[tuple[str, date], Inputs]]:
+    """Recent snapshot figures (not their item data), the candidates for each outcome's
+    baseline (its first snapshot, and its last on or before ``baseline_on``), and the
+    forecast inputs the recent ones kept."""
     recent = await session.execute(
         select(*_POINT_COLUMNS).where(
             SnapshotRow.program_id == program_id, SnapshotRow.taken_on >= since
@@ -411,4 +445,6 @@ async def load_points(
     candidates = await _days(session, program_id, func.min(SnapshotRow.taken_on), None)
     if baseline_on is not None:
         candidates += await _days(session, program_id, func.max(SnapshotRow.taken_on), baseline_on)
-    return [to_point(r) for r in recent], candidates
+    rows = recent.all()
+    kept = {(r.outcome_key, r.taken_on): found for r in rows if (found := kept_inputs(r))}
+    return [to_point(r) for r in rows], candidates, kept

@@ -33,6 +33,7 @@ from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
 from rollup.graph import DependencyGraph
+from rollup.inputs import Inputs
 from rollup.mapping import ItemIndex
 from rollup.model import Dependency, SnapshotPoint, WorkItem
 from rollup.status import ProgramRollup, evaluate
@@ -78,7 +79,9 @@ class _Loaded:
     items: list[WorkItem]
     dependencies: list[Dependency]
     program_ids: dict[str, int]
-    points: dict[str, tuple[list[SnapshotPoint], list[SnapshotPoint]]]
+    points: dict[
+        str, tuple[list[SnapshotPoint], list[SnapshotPoint], dict[tuple[str, date], Inputs]]
+    ]
     source_ids: dict[str, int]
 
 
@@ -228,9 +231,13 @@ def _compute_all(
     for config in chosen:
         zone = zoneinfo.ZoneInfo(config.timezone)
         as_of = now.astimezone(zone).date()
-        recent, base = loaded.points[config.key]
+        recent, base, kept = loaded.points[config.key]
         # Today's snapshot is about to be rewritten; the trend looks at the days before.
-        trend = Trend.of([p for p in recent if p.on < as_of], baselines(base, config.baseline))
+        trend = Trend.of(
+            [p for p in recent if p.on < as_of],
+            baselines(base, config.baseline),
+            {k: v for k, v in kept.items() if k[1] < as_of},
+        )
         rollup = evaluate(
             loading.to_program(config),
             index,
@@ -239,6 +246,7 @@ def _compute_all(
             as_of=as_of,
             zone=zone,
             rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+            now=now,
         )
         history = {key: list(points) for key, points in trend.by_key.items()}
         status = documents.program_out(
@@ -253,7 +261,11 @@ def _compute_all(
                 late=documents.late_list(rollup),
                 outcomes={
                     o.outcome.key: documents.outcome_document(
-                        o, history.get(o.outcome.key, ()), as_of=as_of
+                        o,
+                        history.get(o.outcome.key, ()),
+                        as_of=as_of,
+                        moved=rollup.movements.get(o.outcome.key),
+                        calibration=rollup.calibration.get(o.outcome.key),
                     )
                     for o in rollup.outcomes
                 },

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.tables import SnapshotRow
+from rollup import inputs
 from rollup.change import ItemState, Standing, State, capture
 from rollup.forecast import Forecast
 from rollup.model import Color, ItemRef
@@ -80,7 +81,22 @@ def state_of(on: date, data: Mapping[str, Any], standings: Iterable[Standing]) -
     )
 
 
-def _figures(progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast) -> dict[str, Any]:
+def kept_forecast(forecast: Forecast, rag: Rag, target: date | None) -> dict[str, Any]:
+    """What a snapshot keeps of a forecast beyond its dates: its basis, the target its
+    probability was stated against, the verdict (``rollup.hysteresis``) and its inputs."""
+    verdict = rag.verdict
+    return {
+        "basis": forecast.basis.value,
+        "target": target.isoformat() if target else None,
+        "verdict": verdict.shown.value if verdict else None,
+        "verdict_raw": verdict.raw.value if verdict else None,
+        "inputs": inputs.to_data(forecast.inputs) if forecast.inputs else None,
+    }
+
+
+def _figures(
+    progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast, target: date | None
+) -> dict[str, Any]:
     return {
         "scope_count": progress.scope_count,
         "done_count": progress.done_count,
@@ -91,6 +107,7 @@ def _figures(progress: Progress | ProgramProgress, rag: Rag, forecast: Forecast)
         "forecast_p85_on": forecast.p85.on if forecast.p85 else None,
         "forecast_p95_on": forecast.p95.on if forecast.p95 else None,
         "probability_on_time": forecast.probability_on_time,
+        "forecast": kept_forecast(forecast, rag, target),
     }
 
 
@@ -123,10 +140,13 @@ async def save(
     rows = [
         (
             "",
-            _figures(rollup.progress, rollup.rag, rollup.forecast),
+            _figures(rollup.progress, rollup.rag, rollup.forecast, rollup.target),
             state_data(capture(rollup)) | ({"bars": bars} if bars is not None else {}),
         ),
-        *((o.outcome.key, _figures(o.progress, o.rag, o.forecast), {}) for o in rollup.outcomes),
+        *(
+            (o.outcome.key, _figures(o.progress, o.rag, o.forecast, o.outcome.target), {})
+            for o in rollup.outcomes
+        ),
     ]
     for key, figures, data in rows:
         values = {**figures, "taken_at": taken_at, "data": data}

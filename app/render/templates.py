@@ -21,18 +21,14 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
-import app
+from app.config import install
 
 NONE = "—"
 
 
 def templates_dir() -> Path:
-    """``templates/`` beside the installed package, else in the working directory (the
-    container copies it there)."""
-    for root in (Path(app.__file__).resolve().parents[1], Path.cwd()):
-        if (root / "templates" / "base.html").is_file():
-            return root / "templates"
-    raise FileNotFoundError("the templates/ directory is not installed")
+    """The installed ``templates/`` (see ``app.config.install``)."""
+    return install.resource_path("templates")
 
 
 def _as_day(value: date | str | None) -> date | None:

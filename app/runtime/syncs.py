@@ -18,7 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import sync
-from app.config import ThroughlineConfig
+from app.config import AsanaSourceConfig, ThroughlineConfig
 from app.config.cron import crontab_trigger
 from app.programs.pending import PendingRollups
 from app.store import records
@@ -203,8 +203,9 @@ class Syncs:
 
     def plan(self, ctx: PlanContext) -> list[JobSpec]:
         """``sync:<source>`` at its ``sync_every`` (aligned to the epoch, so every process
-        computes the same due times) and ``census:<source>`` at ``scheduler.census_cron``
-        (UTC), both under the source's lock."""
+        computes the same due times), ``census:<source>`` at ``scheduler.census_cron``
+        (UTC) and, for Asana, ``full-listing:<source>`` at its ``full_listing_every``, all
+        under the source's lock."""
         grace = timedelta(seconds=ctx.settings.scheduler.misfire_grace_seconds)
         cron = ctx.settings.scheduler.census_cron
 
@@ -213,6 +214,11 @@ class Syncs:
 
         def run_census(name: str) -> Callable[[], Awaitable[object]]:
             return lambda: self.census_locked(name)
+
+        def run_full_listing(name: str) -> Callable[[], Awaitable[object]]:
+            # Asana's events are at-most-once: a full sync lists every task and subtask
+            # again, repairing what a lost event left stale.
+            return lambda: self.sync_locked(name, full=True)
 
         specs = [
             JobSpec(
@@ -238,6 +244,20 @@ class Syncs:
                 misfire_grace=NIGHTLY_GRACE,
             )
             for s in ctx.config.sources
+        ]
+        specs += [
+            JobSpec(
+                id=f"full-listing:{s.name}",
+                name=f"full listing of {s.name} every {s.full_listing_every}",
+                trigger=IntervalTrigger(
+                    seconds=s.full_listing_every.total_seconds(), start_date=EPOCH, timezone=UTC
+                ),
+                run=run_full_listing(s.name),
+                lock=source_key(s.name),
+                misfire_grace=NIGHTLY_GRACE,
+            )
+            for s in ctx.config.sources
+            if isinstance(s, AsanaSourceConfig)
         ]
         return specs
 

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import app
 from alembic import command
+from app.config import install
 
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic's configuration for this installation, pointed at ``url`` when given."""
-    for root in (Path(app.__file__).resolve().parents[1], Path.cwd()):
-        if (root / "alembic" / "env.py").is_file():
-            break
-    else:
-        raise FileNotFoundError("the alembic/ migrations directory is not installed")
-    config = Config(str(root / "alembic.ini")) if (root / "alembic.ini").is_file() else Config()
-    config.set_main_option("script_location", str(root / "alembic"))
+    scripts = install.resource_path("alembic")
+    settings = scripts.parent / "alembic.ini"
+    config = Config(str(settings)) if settings.is_file() else Config()
+    config.set_main_option("script_location", str(scripts))
     if url is not None:
         config.attributes["url"] = url
     return config

@@ -263,6 +263,32 @@ async def undelete(session: AsyncSession, source_id: int, external_ids: Iterable
     return count
 
 
+async def lift_tombstones(
+    session: AsyncSession, source_id: int, external_ids: Iterable[str], *, before: datetime
+) -> int:
+    """Lift tombstones set before ``before`` from items the tracker has just returned.
+
+    An item read from the tracker after it was tombstoned exists, whatever its ``updated``:
+    the tombstone came from a read that fell short. A tombstone set after the read began
+    (a deletion that arrived meanwhile) stands.
+    """
+    count = 0
+    for chunk in _chunks(sorted(set(external_ids))):
+        result = await session.execute(
+            update(ItemRow)
+            .where(
+                ItemRow.source_id == source_id,
+                ItemRow.external_id.in_(chunk),
+                ItemRow.deleted.is_(True),
+                or_(ItemRow.deleted_at.is_(None), ItemRow.deleted_at < before),
+            )
+            .values(deleted=False, deleted_at=None)
+            .returning(ItemRow.id)
+        )
+        count += len(result.all())
+    return count
+
+
 async def upsert_project_statuses(
     session: AsyncSession,
     source_id: int,
@@ -318,10 +344,23 @@ async def list_project_statuses(
 
 
 async def save_page(
-    session: AsyncSession, source_id: int, page: Page, *, now: datetime
+    session: AsyncSession,
+    source_id: int,
+    page: Page,
+    *,
+    now: datetime,
+    read_after: datetime | None = None,
 ) -> WriteCounts:
-    """Store one page of records: items, then the links and history of those that won."""
+    """Store one page of records: items, then the links and history of those that won.
+
+    ``read_after`` says the page was read from the tracker after that instant (a pull, not
+    a webhook's payload): its items then lift tombstones set before it.
+    """
     written = await upsert_items(session, source_id, page.items, now=now)
+    if read_after is not None:
+        await lift_tombstones(
+            session, source_id, [i.external_id for i in page.items], before=read_after
+        )
     applied = [i for i in page.items if i.external_id in written]
     counts = WriteCounts(
         items=len(written),
@@ -344,7 +383,12 @@ def is_record_fault(exc: BaseException) -> bool:
 
 
 async def save_page_each(
-    session: AsyncSession, source_id: int, page: Page, *, now: datetime
+    session: AsyncSession,
+    source_id: int,
+    page: Page,
+    *,
+    now: datetime,
+    read_after: datetime | None = None,
 ) -> tuple[WriteCounts, list[SyncWarning]]:
     """``save_page`` record by record, each in a savepoint of the caller's transaction.
 
@@ -361,7 +405,9 @@ async def save_page_each(
     for key, part in parts:
         try:
             async with session.begin_nested():
-                counts.add(await save_page(session, source_id, part, now=now))
+                counts.add(
+                    await save_page(session, source_id, part, now=now, read_after=read_after)
+                )
         except Exception as exc:
             if not is_record_fault(exc):
                 raise
@@ -383,6 +429,14 @@ async def list_live_external_ids(
     )
     if project is not None:
         stmt = stmt.where(ItemRow.project == project)
+    return set(await session.scalars(stmt))
+
+
+async def list_deleted_external_ids(session: AsyncSession, source_id: int) -> set[str]:
+    """External ids of the source's tombstoned items."""
+    stmt = select(ItemRow.external_id).where(
+        ItemRow.source_id == source_id, ItemRow.deleted.is_(True)
+    )
     return set(await session.scalars(stmt))
 
 

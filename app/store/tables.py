@@ -312,6 +312,9 @@ class SnapshotRow(Base):
     forecast_p85_on: Mapped[date | None] = mapped_column(Date)
     forecast_p95_on: Mapped[date | None] = mapped_column(Date)
     probability_on_time: Mapped[float | None] = mapped_column(Float)
+    forecast: Mapped[JSONDict | None] = mapped_column(JSON)
+    """The forecast's basis, its target and verdict that day, and its inputs
+    (``rollup.inputs``): what later days explain a move and judge calibration from."""
     data: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     document: Mapped[JSONDict | None] = mapped_column(JSON)
     """On the program's row: its status document, late dependencies and open risks as the

@@ -34,10 +34,10 @@ from app.telemetry import logs
 from connectors.base import (
     Connector,
     ConnectorError,
-    Deletion,
     Page,
     SyncWarning,
     TrackerAuthError,
+    WarningKind,
 )
 from vocabulary import RunMode, RunStatus
 
@@ -212,10 +212,14 @@ async def _sync_scope(
     newest: datetime | None = None
     pending: Page | None = None
     census: frozenset[str] | None = None
+    unread = False
     try:
         async for page in pages:
             if pending is not None:
-                await _store(run, pending, listing=listing)
+                # Past an item that exists but could not be read, no checkpoint is kept:
+                # a continued listing must ask for it again.
+                await _store(run, pending, listing=None if unread else listing)
+            unread = unread or any(w.kind == WarningKind.UNREAD for w in page.warnings)
             for item in page.items:
                 if newest is None or item.updated_at > newest:
                     newest = item.updated_at
@@ -224,7 +228,7 @@ async def _sync_scope(
             pending = page
         if census is not None:
             if pending is not None:
-                await _store(run, pending, listing=listing)
+                await _store(run, pending, listing=None if unread else listing)
             pending = await _recheck_missing(run, connector, scope, census)
     except TrackerAuthError:
         raise
@@ -232,7 +236,7 @@ async def _sync_scope(
         # Pages already stored stay stored; the cursor stays, so the window is repeated
         # (from the last checkpoint, for a listing that leaves them).
         if pending is not None:
-            await _store(run, pending, listing=listing)
+            await _store(run, pending, listing=None if unread else listing)
         run.errors[scope] = str(exc)
         async with run.db_lock, session_scope(run.sessionmaker) as session:
             await records.advance_cursor(
@@ -247,9 +251,10 @@ async def _sync_scope(
         log.warning("sync of scope %s failed: %s", scope, exc)
         return
     # Singer's signpost: never move past the listing's start, which may hide late-indexed
-    # rows (a continued listing began when the first part of it did).
-    cursor = min(newest, listing.began) if newest is not None else None
-    if cursor is None and resume and since is None:
+    # rows (a continued listing began when the first part of it did). An item that exists
+    # but could not be read holds the cursor: the next run asks again.
+    cursor = min(newest, listing.began) if newest is not None and not unread else None
+    if cursor is None and resume and since is None and not unread:
         cursor = listing.began  # a full listing ended whose pages all came before the cut
     await _store(run, pending or Page(scope=scope), cursor=cursor, scope=scope, token=token)
     run.progress.scopes_done += 1
@@ -310,12 +315,16 @@ async def _store(
             )
 
     async def save(session: AsyncSession) -> records.WriteCounts:
-        written = await records.save_page(session, run.source_id, page, now=utcnow())
+        written = await records.save_page(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
         await advance(session)
         return written
 
     async def save_each(session: AsyncSession) -> tuple[records.WriteCounts, list[SyncWarning]]:
-        stored = await records.save_page_each(session, run.source_id, page, now=utcnow())
+        stored = await records.save_page_each(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
         await advance(session)
         return stored
 
@@ -344,7 +353,10 @@ async def run_census(
     """Tombstone stored items that no longer exist in any of the source's scopes.
 
     Ids are gathered from every scope first: an item moved between two configured projects
-    is still present, and a census that failed anywhere deletes nothing.
+    is still present, and a census that failed anywhere deletes nothing. A listing is not
+    proof (search indexes lag behind writes): stored items it misses are read back by id,
+    and only those the tracker confirms gone are tombstoned. Tombstoned items it lists are
+    read back too, which lifts a tombstone a short read once left.
     """
     started_at = now()
     run_id = await _start_run(sessionmaker, source_id, RunMode.CENSUS, started_at)
@@ -359,16 +371,35 @@ async def run_census(
         run.errors["*"] = str(exc)
         status = RunStatus.FAILED
     else:
-        async with session_scope(sessionmaker) as session:
-            live = await records.list_live_external_ids(session, source_id)
-            gone = [Deletion(source="", external_id=e, at=started_at) for e in live - present]
-            run.counts.deleted = await records.mark_deleted(session, source_id, gone)
-            for state in await records.list_sync_states(session, source_id):
-                state.last_census_at = started_at
+        try:
+            await _confirm_census(run, connector, present)
+        except ConnectorError as exc:
+            run.errors["*"] = str(exc)
+            status = RunStatus.FAILED
         if run.counts.deleted:
             log.info("census marked %d item(s) deleted", run.counts.deleted)
     await _finish_run(run, run_id, connector, status, now())
-    return SyncOutcome(run_id, status, run.counts, len(present), [], run.errors)
+    return SyncOutcome(run_id, status, run.counts, len(present), run.warnings, run.errors)
+
+
+async def _confirm_census(run: _Run, connector: Connector, present: set[str]) -> None:
+    async with session_scope(run.sessionmaker) as session:
+        live = await records.list_live_external_ids(session, run.source_id)
+        tombstoned = await records.list_deleted_external_ids(session, run.source_id)
+    missing = live - present
+    recheck = sorted(missing | (tombstoned & present))
+    found = await connector.fetch_items(recheck) if recheck else Page("*")
+    # Deleted are only those the census missed *and* the tracker confirms gone.
+    confirmed = [d for d in found.deletions if d.external_id in missing]
+    page = Page("*", found.items, [replace(d, at=run.started_at) for d in confirmed])
+    async with session_scope(run.sessionmaker) as session:
+        written = await records.save_page(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
+        for state in await records.list_sync_states(session, run.source_id):
+            state.last_census_at = run.started_at
+    run.counts.add(written)
+    run.warnings.extend(found.warnings)
 
 
 async def _start_run(
@@ -406,7 +437,8 @@ async def _finish_run(
         row.retries = connector.stats.retries
         row.rate_limited = connector.stats.rate_limited
         row.warnings = [
-            {"key": w.key, "reason": w.reason} for w in run.warnings[:MAX_STORED_WARNINGS]
+            {"key": w.key, "reason": w.reason, "kind": str(w.kind)}
+            for w in run.warnings[:MAX_STORED_WARNINGS]
         ]
         if len(run.warnings) > MAX_STORED_WARNINGS:
             row.warnings.append(

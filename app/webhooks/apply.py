@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.store.tables import WebhookEventRow
@@ -34,6 +34,10 @@ class Plan:
     deletions: dict[str, Deletion] = field(default_factory=dict)
     undeleted: set[str] = field(default_factory=set)
     errors: dict[int, str] = field(default_factory=dict)
+    read_ids: set[str] = field(default_factory=set)
+    """Items read back from the tracker (not taken from a payload), read after ``read_at``:
+    they exist now, so they lift a tombstone set before then."""
+    read_at: datetime | None = None
 
     def keep(self, item: TrackerItem) -> None:
         seen = self.items.get(item.external_id)
@@ -54,6 +58,7 @@ class Plan:
         for external_id, item in list(self.items.items()):
             if item.project not in projects:
                 del self.items[external_id]
+                self.read_ids.discard(external_id)
                 self.deletions[external_id] = Deletion(source, external_id, item.updated_at)
 
     def page(self, scope: str) -> Page:
@@ -124,6 +129,7 @@ async def _refetch(plan: Plan, connector: Connector, wanted: dict[str, list[int]
     fail (and are retried), the rest of the batch is applied."""
     if not wanted:
         return
+    started = datetime.now(UTC)
     try:
         page = await connector.fetch_items(sorted(wanted))
     except ConnectorError as exc:
@@ -132,6 +138,8 @@ async def _refetch(plan: Plan, connector: Connector, wanted: dict[str, list[int]
                 plan.errors.setdefault(event_id, f"re-fetch failed: {exc}")
         return
     plan.absorb(page)
+    plan.read_ids |= {i.external_id for i in page.items}
+    plan.read_at = started
 
 
 def _payload(event: WebhookEventRow) -> dict[str, Any]:

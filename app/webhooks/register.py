@@ -31,6 +31,8 @@ from app.store import catalog
 from app.store.engine import session_scope
 from app.sync import trackers
 from app.webhooks import subscriptions
+from connectors.jira import jql as jql_text
+from connectors.jira import webhook as jira_webhook
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,13 @@ HANDSHAKE_WINDOW = timedelta(minutes=2)
 REFRESH_BEFORE = timedelta(days=10)
 """Refresh a dynamic webhook this long before it expires (they live 30 days)."""
 ASANA_FILTERS = [
-    {"resource_type": "task", "action": action}
-    for action in ("added", "changed", "removed", "deleted", "undeleted")
+    *(
+        {"resource_type": "task", "action": action}
+        for action in ("added", "changed", "removed", "deleted", "undeleted")
+    ),
+    # A story on a task or a subtask (a comment, or the system's note of a change): the
+    # task is read back, so a change whose own event was lost still arrives.
+    {"resource_type": "story", "action": "added"},
 ]
 
 
@@ -143,12 +150,13 @@ async def _jira(
     webhook = source.webhook or WebhookConfig()
     target = f"{public_url.rstrip('/')}/webhooks/jira/{source.name}"
     projects = list(source.projects) or list(await pool.connector(source.name).scopes())
-    jql = f"project in ({', '.join(projects)})"
+    jql = jql_text.in_projects(projects)
     app_token = source.auth.email_env is None
     if app_token and webhook.allow_unsigned:
+        events = [e for e in webhook.events if e in jira_webhook.DYNAMIC_EVENTS]
         answer = await client.post(
             "/rest/api/3/webhook",
-            json={"url": target, "webhooks": [{"events": list(webhook.events), "jqlFilter": jql}]},
+            json={"url": target, "webhooks": [{"events": events, "jqlFilter": jql}]},
         )
         if answer.status_code < 300:
             return await _record_dynamic(sessionmaker, source_id, client, answer, target)
@@ -250,7 +258,7 @@ async def _refresh(client: httpx.AsyncClient, ids: list[str]) -> datetime:
         "/rest/api/3/webhook/refresh", json={"webhookIds": [int(i) for i in ids]}
     )
     answer.raise_for_status()
-    return datetime.fromtimestamp(answer.json()["expirationDate"] / 1000, UTC)
+    return jira_webhook.expiration(answer.json()["expirationDate"])
 
 
 def _errors(answer: httpx.Response) -> str:

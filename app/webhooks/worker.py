@@ -328,6 +328,8 @@ class WebhookWorker:
             await records.undelete(session, source_id, plan.undeleted)
         page = self._references.resolve_page(plan.page("webhook"))
         await records.save_page(session, source_id, page, now=now)
+        if plan.read_at is not None:
+            await records.lift_tombstones(session, source_id, plan.read_ids, before=plan.read_at)
         done = [e.id for e in events if e.id not in plan.errors]
         count = await inbox.settle_applied(session, done, now=now)
         if plan.errors:

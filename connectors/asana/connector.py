@@ -123,8 +123,9 @@ class AsanaConnector:
         pending, seen = [root], {root}
         while pending and len(seen) <= MAX_NESTED_PORTFOLIOS:
             portfolio = pending.pop(0)
-            params = {"opt_fields": "name,resource_type"}
-            for record in await list_all(self._client, f"/portfolios/{portfolio}/items", params):
+            # The compact records carry gid, resource_type and name: no opt_fields needed
+            # (resource_type is not among this operation's opt_fields).
+            for record in await list_all(self._client, f"/portfolios/{portfolio}/items", {}):
                 item = PortfolioItem.model_validate(record)
                 if item.resource_type == "portfolio":
                     if item.gid not in seen:

@@ -20,10 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
-
-import httpx
-from pydantic import ValidationError
+from typing import ClassVar, Literal
 
 from connectors.base import (
     ConnectorDataError,
@@ -32,20 +29,13 @@ from connectors.base import (
     Page,
     SyncWarning,
     TrackerItem,
-    TrackerRequestError,
 )
 from connectors.http import TrackerClient
-from connectors.jira import jql
-from connectors.jira.mapping import Site, parse_issue, to_item
+from connectors.jira import datacenter, jql
+from connectors.jira.bulk import BulkReader
+from connectors.jira.mapping import Site, to_item
 from connectors.jira.pipeline import chunked, pipeline
-from connectors.jira.schemas import (
-    CHANGELOG_PAGE_ADAPTER,
-    ID_PAGE_ADAPTER,
-    ISSUE_PAGE_ADAPTER,
-    History,
-    IssueRaw,
-    complete,
-)
+from connectors.jira.schemas import CHANGELOG_PAGE_ADAPTER, ID_PAGE_ADAPTER, History, IssueRaw
 from connectors.jira.site import discover_site
 from connectors.pagination import StartAtPaginator, TokenPaginator, decode_json, iter_pages
 
@@ -74,17 +64,8 @@ FIELDS = (
 
 ID_PAGE = 5_000
 """Ids per sweep page: the documented maximum when only ``id`` is requested."""
-DETAIL_BATCH = 100
-"""Issues per ``/issue/bulkfetch``: the limit that holds for every field list."""
-NARROW_DETAIL_BATCH = 1_000
-"""Issues per ``/issue/bulkfetch`` that newer Cloud sites allow for an explicit, narrow,
-single-valued field list like ours; a site that refuses it gets ``DETAIL_BATCH``."""
 HISTORY_BATCH = 1_000
 """Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
-DC_PAGE = 1_000
-"""Data Center's default ``jira.search.views.default.max``; a smaller cap is read back."""
-DC_WINDOW = 10_000
-"""Data Center refuses to page past this many results of one query."""
 
 
 class JiraConnector:
@@ -101,6 +82,7 @@ class JiraConnector:
         estimate_field: str | None = None,
         dependency_link_types: Sequence[str] = ("Blocks",),
         chunks_in_flight: int = 4,
+        try_wide_batches: bool = True,
     ) -> None:
         self.client = client
         self.source = client.source
@@ -113,8 +95,8 @@ class JiraConnector:
         # whether one project or twenty are synced at once.
         self._chunk_slots = asyncio.Semaphore(max(1, chunks_in_flight))
         self._site: tuple[Site, bool] | None = None
-        self._detail_batch = NARROW_DETAIL_BATCH
         self._site_lock = asyncio.Lock()
+        self._bulk = BulkReader(client, try_wide=try_wide_batches)
 
     async def site(self) -> tuple[Site, bool]:
         """The site's field ids and statuses, and whether it is Cloud; asked once."""
@@ -158,11 +140,10 @@ class JiraConnector:
         issues no resume token. Pages carry the last id swept as their ``checkpoint``."""
         site, cloud = await self.site()
         after_id = int(after) if after is not None and after.isdigit() else None
-        query = jql.issue_query(scope, updated_from=since, after_id=after_id)
         if cloud:
-            chunks = _numbered(chunked(self._sweep_ids(query), HISTORY_BATCH))
+            query = jql.issue_query(scope, updated_from=since, after_id=after_id)
             loaded = pipeline(
-                chunks,
+                _numbered(chunked(self._sweep_ids(query), HISTORY_BATCH)),
                 lambda chunk: self._load_chunk(chunk, site, scope),
                 slots=self._chunk_slots,
             )
@@ -173,21 +154,27 @@ class JiraConnector:
                 yield page
 
     async def census(self, scope: str) -> frozenset[str]:
-        """Every issue id in the project now: ids only, the largest pages the API gives."""
+        """Every issue id in the project now: ids only, the largest pages the API gives.
+
+        Search is eventually consistent, so an issue created moments ago may be missing
+        here: the caller re-reads missing ids by id (``fetch_items``) before deleting.
+        """
         _, cloud = await self.site()
         if cloud:
             sweep = self._sweep_ids(jql.issue_query(scope))
             return frozenset([i async for batch in sweep for i in batch])
         ids: set[str] = set()
-        async for response, _ in self._dc_pages(scope, fields=["id"], expand=False, since=None):
+        pages = datacenter.pages(self.client, scope, fields=["id"], expand=False, since=None)
+        async for response, _ in pages:
             ids.update(i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"])
         return frozenset(ids)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
-        """The current state of named issues (keys or ids, a moved issue's old key too).
+        """The current state of named issues (ids or keys, a moved issue's old key too).
 
-        An id the site no longer has comes back as a deletion. A missing key cannot: Jira
-        does not say which id it had, so it is only left out.
+        Reads by id are consistent (no search index in between). An issue the site answers
+        404 for, asked by id, comes back as a deletion, and so does one that moved out of
+        every configured project. A missing key cannot: Jira does not say which id it had.
         """
         site, cloud = await self.site()
         if cloud:
@@ -196,14 +183,27 @@ class JiraConnector:
             page = Page(
                 "*",
                 [i for p in pages for i in p.items],
-                warnings=[w for p in pages for w in p.warnings],
+                [d for p in pages for d in p.deletions],
+                [w for p in pages for w in p.warnings],
             )
         else:
-            found = await asyncio.gather(*(self._get_dc_issue(key, site) for key in keys))
-            page = _page(
-                "*", [issue for issue in found if issue is not None], [], site, histories=None
+            fields = [*FIELDS, *site.custom_field_ids]
+            found = await asyncio.gather(
+                *(datacenter.get_issue(self.client, key, fields) for key in keys)
             )
-        return _with_deletions(page, keys, self.source)
+            page = _page("*", [issue for issue in found if issue is not None], [], site, None)
+            gone = [k for k, issue in zip(keys, found, strict=True) if issue is None]
+            page = Page("*", page.items, _deletions(gone, self.source), page.warnings)
+        return self._within_projects(page)
+
+    def _within_projects(self, page: Page) -> Page:
+        """Items that left every configured project become deletions, as a census would."""
+        if not self._projects:
+            return page
+        kept = [i for i in page.items if i.project in self._projects]
+        left = [i.external_id for i in page.items if i.project not in self._projects]
+        deletions = [*page.deletions, *_deletions(left, self.source)]
+        return Page(page.scope, kept, deletions, page.warnings)
 
     async def _sweep_ids(self, query: str) -> AsyncIterator[list[str]]:
         async for page in iter_pages(
@@ -223,37 +223,16 @@ class JiraConnector:
         return number, ids[-1], await self._load(ids, site, scope)
 
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
-        """Details and status history of up to a thousand issues, fetched in parallel."""
-        details, histories = await asyncio.gather(self._details(ids, site), self._changelogs(ids))
-        issues = [issue for batch, _ in details for issue in batch]
-        warnings = [warning for _, batch in details for warning in batch]
-        return _page(scope, issues, warnings, site, histories=histories)
+        """Details and status history of up to a thousand issues, fetched in parallel.
 
-    async def _details(
-        self, ids: list[str], site: Site
-    ) -> list[tuple[list[IssueRaw], list[SyncWarning]]]:
-        """Bulk-fetch details, a thousand a call where the site allows it, else a hundred."""
-        size = self._detail_batch
-        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-        try:
-            return list(await asyncio.gather(*(self._bulkfetch(b, site) for b in batches)))
-        except TrackerRequestError as exc:
-            if exc.status_code != 400 or size <= DETAIL_BATCH:
-                raise
-            log.info(
-                "%s: bulk fetch refused %d issues a call; using %d", self.source, size, DETAIL_BATCH
-            )
-            self._detail_batch = DETAIL_BATCH
-            return await self._details(ids, site)
-
-    async def _bulkfetch(
-        self, ids: list[str], site: Site
-    ) -> tuple[list[IssueRaw], list[SyncWarning]]:
-        response = await self.client.post(
-            "/rest/api/3/issue/bulkfetch",
-            json={"issueIdsOrKeys": ids, "fields": [*FIELDS, *site.custom_field_ids]},
+        Every asked-for id ends as an item, a warning, or (confirmed by a 404) a deletion.
+        """
+        fields = [*FIELDS, *site.custom_field_ids]
+        details, histories = await asyncio.gather(
+            self._bulk.read(ids, fields), self._changelogs(ids)
         )
-        return _parse_issues(response, self.source)
+        page = _page(scope, details.issues, details.warnings, site, histories)
+        return Page(scope, page.items, _deletions(details.gone, self.source), page.warnings)
 
     async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
         found: dict[str, list[History]] = {i: [] for i in ids}
@@ -273,62 +252,11 @@ class JiraConnector:
         self, scope: str, site: Site, *, since: datetime | None, after: int | None = None
     ) -> AsyncIterator[Page]:
         fields = [*FIELDS, *site.custom_field_ids]
-        pages = self._dc_pages(scope, fields=fields, expand=True, since=since, after=after)
-        async for response, last_id in pages:
-            issues, warnings = _parse_issues(response, self.source)
-            cut = [i["id"] for i in issues if not _has_full_history(i)]
-            fuller = await asyncio.gather(*(self._get_dc_issue(key, site) for key in cut))
-            replaced = {issue["id"]: issue for issue in fuller if issue is not None}
-            issues = [replaced.get(issue["id"], issue) for issue in issues]
-            page = _page(scope, issues, warnings, site, histories=None)
+        async for issues, warnings, last_id in datacenter.search(
+            self.client, scope, site, fields, since=since, after=after
+        ):
+            page = _page(scope, issues, warnings, site, None)
             yield replace(page, checkpoint=str(last_id))
-
-    async def _dc_pages(
-        self,
-        scope: str,
-        *,
-        fields: list[str],
-        expand: bool,
-        since: datetime | None,
-        after: int | None = None,
-    ) -> AsyncIterator[tuple[httpx.Response, int]]:
-        """Pages of one project's search (and each page's last id), ascending id, restarted
-        past the last id seen before the result window closes (keyset paging also
-        survives concurrent edits)."""
-        while True:
-            query = jql.issue_query(scope, updated_from=since, after_id=after)
-            body: dict[str, Any] = {"jql": query, "fields": fields, "maxResults": DC_PAGE}
-            if expand:
-                body["expand"] = ["changelog"]
-            paginator = StartAtPaginator()
-            while True:
-                response = await self.client.post("/rest/api/2/search", json=body)
-                id_page = ID_PAGE_ADAPTER.validate_json(response.content)
-                ids = id_page["issues"]
-                if ids:
-                    after = int(ids[-1]["id"])
-                    yield response, after
-                updates = paginator.next_params(id_page)
-                if updates is None:
-                    return
-                if int(updates["startAt"]) + DC_PAGE > DC_WINDOW:
-                    break
-                body.update(updates)
-
-    async def _get_dc_issue(self, key: str, site: Site) -> IssueRaw | None:
-        try:
-            response = await self.client.get(
-                f"/rest/api/2/issue/{key}",
-                params={
-                    "fields": ",".join([*FIELDS, *site.custom_field_ids]),
-                    "expand": "changelog",
-                },
-            )
-        except TrackerRequestError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-        return parse_issue(response.json(), self.source)
 
 
 async def _numbered(chunks: AsyncIterator[list[str]]) -> AsyncIterator[tuple[int, list[str]]]:
@@ -352,42 +280,10 @@ async def _in_sweep_order(loaded: AsyncIterator[tuple[int, str, Page]]) -> Async
         yield replace(page, checkpoint=checkpoint) if checkpoint is not None else page
 
 
-def _with_deletions(page: Page, asked: Sequence[str], source: str) -> Page:
-    """``page`` plus a deletion for every asked-for id that did not come back.
-
-    A page with warnings gets none: a malformed issue came back under its key, and an
-    issue that exists must never be tombstoned because it could not be read.
-    """
-    if page.warnings:
-        return page
-    present = {i.external_id for i in page.items}
+def _deletions(ids: Sequence[str], source: str) -> list[Deletion]:
+    """Deletions of issues the site confirmed gone; only ids name a stored issue."""
     now = datetime.now(UTC)
-    gone = [Deletion(source, key, now) for key in asked if key.isdigit() and key not in present]
-    return replace(page, deletions=[*page.deletions, *gone])
-
-
-def _has_full_history(issue: IssueRaw) -> bool:
-    changelog = issue.get("changelog")
-    return changelog is not None and complete(changelog)
-
-
-def _parse_issues(
-    response: httpx.Response, source: str
-) -> tuple[list[IssueRaw], list[SyncWarning]]:
-    """A page's issues, parsed straight from bytes; issue by issue only if one is broken."""
-    try:
-        return ISSUE_PAGE_ADAPTER.validate_json(response.content)["issues"], []
-    except ValidationError:
-        pass
-    issues: list[IssueRaw] = []
-    warnings: list[SyncWarning] = []
-    body = response.json()
-    for raw in (body.get("issues") if isinstance(body, dict) else None) or []:
-        try:
-            issues.append(parse_issue(raw, source))
-        except ConnectorDataError as exc:
-            warnings.append(SyncWarning(exc.key, exc.reason))
-    return issues, warnings
+    return [Deletion(source, i, now) for i in ids if i.isdigit()]
 
 
 def _page(
@@ -395,7 +291,6 @@ def _page(
     issues: Sequence[IssueRaw],
     warnings: list[SyncWarning],
     site: Site,
-    *,
     histories: dict[str, list[History]] | None,
 ) -> Page:
     """Map a batch; an issue that cannot be mapped becomes a warning and the rest go on."""

@@ -17,6 +17,32 @@ from typing import Any
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 LINK_EVENTS = frozenset({"issuelink_created", "issuelink_deleted"})
+DYNAMIC_EVENTS = frozenset(
+    {
+        *ISSUE_EVENTS,
+        "comment_created",
+        "comment_updated",
+        "comment_deleted",
+        "issue_property_set",
+        "issue_property_deleted",
+    }
+)
+"""The events the official document lets a dynamic webhook ask for (``WebhookDetails``):
+no link events there. Jira Cloud also sends ``jira:issue_updated`` for both ends of a new
+or removed link, and an unsigned delivery is a re-read hint, so links still arrive."""
+
+
+def expiration(value: object) -> datetime:
+    """``expirationDate`` of a webhook refresh: epoch milliseconds, as a number (the
+    document's int64) or as a string, or an ISO date-time string."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if isinstance(value, str) and value.strip().isdigit():
+        return datetime.fromtimestamp(int(value.strip()) / 1000, UTC)
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise PayloadError(f"expirationDate {value!r} is neither epoch milliseconds nor a date")
 
 
 def signature(secret: str, body: bytes) -> str:

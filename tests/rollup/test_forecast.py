@@ -1,9 +1,10 @@
-"""Monte Carlo forecasts over weekly throughput: history, dates, odds and their errors."""
+"""Monte Carlo forecasts from an honest pace: dates, odds, their units and their inputs."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -11,58 +12,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollup import forecast as fc
-from rollup.forecast import ForecastBasis, History
+from rollup.forecast import ForecastBasis
+from rollup.history import History
+from rollup.inputs import Inputs, from_data, to_data
 from rollup.model import ForecastOptions
-from tests.rollup.builders import AS_OF, at, done, item
+from tests.rollup.builders import AS_OF
 
-FAST = ForecastOptions(trials=2_000)
-
-
-def _history(*weeks: int) -> History:
-    return History(
-        weeks, tuple(AS_OF - timedelta(days=7 * (len(weeks) - i) - 1) for i in range(len(weeks)))
-    )
+FAST = ForecastOptions(trials=4_000)
 
 
-class TestWeeklyHistory:
-    def test_counts_completions_per_seven_day_window_ending_on_as_of(self) -> None:
-        items = [done("A-1", 0), done("A-2", 6), done("A-3", 7), done("A-4", 20), item("A-5")]
-        history = fc.weekly_history(items, as_of=AS_OF, zone=UTC, weeks=4)
-        assert history.weeks == (0, 1, 1, 2)
-        assert history.starts[-1] == AS_OF - timedelta(days=6)
-
-    def test_leaves_out_weeks_before_the_work_existed(self) -> None:
-        items = [done("A-1", 1, created_at=at(15)), item("A-2", created_at=at(10))]
-        assert fc.weekly_history(items, as_of=AS_OF, zone=UTC, weeks=12).weeks == (0, 0, 1)
-
-    def test_uses_the_resolution_date_when_history_is_missing(self) -> None:
-        finished = done("A-1", 3, done_at=None, resolved_at=at(3))
-        assert fc.weekly_history([finished], as_of=AS_OF, zone=UTC, weeks=2).weeks == (0, 1)
+def _history(
+    *weeks: int, exposure: tuple[float, ...] = (), sizes: tuple[float, ...] = ()
+) -> History:
+    starts = tuple(AS_OF - timedelta(days=7 * (len(weeks) - i) - 1) for i in range(len(weeks)))
+    return History(weeks, starts, exposure, sizes)
 
 
-class TestCapacityDays:
-    @pytest.mark.parametrize(
-        ("throughput", "remaining", "days"),
-        [
-            pytest.param([5], 10, 14.0, id="two-full-weeks"),
-            pytest.param([4], 12, 21.0, id="three-weeks"),
-            pytest.param([4], 6, 10.5, id="interpolated-within-the-week"),
-            pytest.param([2], 0, 0.0, id="nothing-left"),
-        ],
-    )
-    def test_constant_pace_gives_exact_days(
-        self, throughput: list[int], remaining: int, days: float
-    ) -> None:
-        result = fc.capacity_days(
-            throughput, remaining, trials=50, generator=np.random.default_rng(1)
-        )
-        assert np.all(result == days)
+def _inputs(remaining: float, history: History, **overrides: object) -> Inputs:
+    values: dict[str, object] = {
+        "as_of": AS_OF,
+        "target": None,
+        "scope": remaining,
+        "done": 0.0,
+        "history": history,
+    }
+    return Inputs(**(values | overrides))  # type: ignore[arg-type]
 
-    def test_work_that_grows_faster_than_it_finishes_never_ends(self) -> None:
-        result = fc.capacity_days(
-            [2], 5, trials=10, generator=np.random.default_rng(1), growth=[3], horizon_weeks=30
-        )
-        assert np.all(np.isinf(result))
+
+def _days(on: date | None) -> int:
+    assert on is not None
+    return (on - AS_OF).days
 
 
 @pytest.mark.parametrize(
@@ -74,75 +53,134 @@ class TestCapacityDays:
     ],
 )
 def test_too_little_history_gives_no_date(weeks: tuple[int, ...], basis: ForecastBasis) -> None:
-    result = fc.run(
-        10, _history(*weeks), as_of=AS_OF, target=None, options=FAST, rng=random.Random(1)
-    )
+    result = fc.run(_inputs(10, _history(*weeks)), options=FAST, rng=random.Random(1))
     assert result.basis is basis
     assert (result.p50 is None) == (basis is ForecastBasis.INSUFFICIENT_HISTORY)
 
 
-@pytest.mark.parametrize(
-    ("target_in", "probability"),
-    [pytest.param(14, 1.0, id="on-the-day"), pytest.param(13, 0.0, id="a-day-short")],
-)
-def test_probability_of_meeting_the_target(target_in: int, probability: float) -> None:
-    result = fc.run(
-        10,
-        _history(5, 5, 5, 5),
-        as_of=AS_OF,
-        target=AS_OF + timedelta(days=target_in),
+def test_a_partial_oldest_week_is_not_a_whole_week() -> None:
+    # 21 items in 28 days of which the oldest window saw its last day only: about 5.25 a
+    # week over four weeks... but 21 over 3 1/7 weeks when the first six days were empty.
+    whole = fc.run(_inputs(60, _history(6, 5, 5, 5)), options=FAST, rng=random.Random(2))
+    partial = fc.run(
+        _inputs(60, _history(6, 5, 5, 5, exposure=(1 / 7, 1.0, 1.0, 1.0))),
         options=FAST,
+        rng=random.Random(2),
+    )
+    assert whole.p50 is not None
+    assert partial.p50 is not None
+    assert 74 <= _days(whole.p50.on) <= 88
+    assert _days(partial.p50.on) < _days(whole.p50.on) - 7
+
+
+def test_what_is_left_of_today_is_used() -> None:
+    history = _history(7, 7, 7, 7, 7, 7)
+    morning = fc.run(_inputs(1, history, elapsed=0.1), options=FAST, rng=random.Random(3))
+    evening = fc.run(_inputs(1, history, elapsed=1.0), options=FAST, rng=random.Random(3))
+    assert morning.p50 is not None
+    assert evening.p50 is not None
+    assert morning.p50.on == AS_OF
+    assert evening.p50.on == AS_OF + timedelta(days=1)
+
+
+def test_estimate_basis_forecasts_points_at_the_pace_of_points() -> None:
+    # Four items a week, of 5 points each: 20 points a week; 100 points left.
+    history = _history(4, 4, 4, 4, 4, 4, sizes=(20.0,) * 6)
+    result = fc.run(
+        _inputs(100.0, history, unit_dispersion=5.0), options=FAST, rng=random.Random(4)
+    )
+    assert result.remaining == 100.0
+    assert result.p50 is not None
+    assert 30 <= _days(result.p50.on) <= 40
+
+
+@pytest.mark.parametrize(
+    ("target_in", "low", "high"),
+    [(10, 0.0, 0.05), (21, 0.3, 0.7), (60, 0.97, 1.0)],
+    ids=["too-soon", "about-the-median", "far-off"],
+)
+def test_probability_of_meeting_the_target(target_in: int, low: float, high: float) -> None:
+    result = fc.run(
+        _inputs(15, _history(5, 5, 5, 5, 5, 5), target=AS_OF + timedelta(days=target_in)),
+        options=FAST,
+        rng=random.Random(5),
+    )
+    assert result.probability_on_time is not None
+    assert low <= result.probability_on_time <= high
+
+
+def test_percentiles_are_ordered_and_carry_their_sampling_error() -> None:
+    history = _history(0, 9, 2, 7, 1, 5)
+    result = fc.run(_inputs(40, history), options=FAST, rng=random.Random(3))
+    p50, p85, p95 = result.p50, result.p85, result.p95
+    assert p50 is not None
+    assert p85 is not None
+    assert p95 is not None
+    assert _days(p50.on) <= _days(p85.on) <= _days(p95.on)
+    more = fc.run(
+        _inputs(40, history), options=ForecastOptions(trials=40_000), rng=random.Random(3)
+    )
+    assert more.p85 is not None
+    assert p85.sampling_error_days is not None
+    assert more.p85.sampling_error_days is not None
+    assert more.p85.sampling_error_days < p85.sampling_error_days
+
+
+def test_scope_growth_from_the_snapshots_is_drawn_by_default() -> None:
+    history = _history(4, 4, 4, 4, 4, 4)
+    growth = _history(2, 2, 2, 2)
+    plain = fc.run(_inputs(20, history), options=FAST, rng=random.Random(1))
+    growing = fc.run(_inputs(20, history, growth=growth), options=FAST, rng=random.Random(1))
+    ignored = fc.run(
+        _inputs(20, history, growth=growth),
+        options=replace(FAST, scope_growth=False),
         rng=random.Random(1),
     )
-    assert result.probability_on_time == probability
-    assert result.p50 is not None
-    assert result.p50.on == AS_OF + timedelta(days=14)
-    assert result.p50.error_days == 0
+    assert plain.p50 is not None
+    assert growing.p50 is not None
+    assert ignored.p50 == plain.p50
+    assert growing.growth is not None
+    # Net of growth the pace halves, so the work takes about twice as long.
+    assert _days(growing.p50.on) == pytest.approx(2 * _days(plain.p50.on), rel=0.25)
 
 
-def test_percentiles_carry_their_sampling_error() -> None:
-    result = fc.run(
-        40, _history(0, 9, 2, 7, 1, 5), as_of=AS_OF, target=None, options=FAST, rng=random.Random(3)
+def test_unrefined_work_is_forecast_at_its_expected_size() -> None:
+    history = _history(4, 4, 4, 4, 4, 4)
+    counted = fc.run(_inputs(20, history), options=FAST, rng=random.Random(1))
+    with_epics = fc.run(_inputs(20, history, unrefined=20.0), options=FAST, rng=random.Random(1))
+    assert with_epics.remaining == 40.0
+    assert counted.p50 is not None
+    assert with_epics.p50 is not None
+    assert _days(with_epics.p50.on) == pytest.approx(2 * _days(counted.p50.on), rel=0.15)
+
+
+def test_finished_work_is_on_time_or_late_by_its_date() -> None:
+    history = _history(3, 3, 3, 3)
+    on_time = fc.completed(history, AS_OF - timedelta(days=2), AS_OF)
+    late = fc.completed(history, AS_OF - timedelta(days=2), AS_OF - timedelta(days=5))
+    assert (on_time.probability_on_time, late.probability_on_time) == (1.0, 0.0)
+
+
+def test_trial_days_from_kept_inputs_reproduce_the_forecast() -> None:
+    inputs = _inputs(30, _history(3, 6, 4, 5, 5, 2), chain_days=tuple(float(d) for d in range(21)))
+    draws = fc.Draws.of(9, 4_000)
+    first = fc.trial_days(inputs, draws, FAST)
+    again = fc.trial_days(from_data(to_data(inputs)), draws, FAST)
+    assert np.array_equal(first, again)
+
+
+def test_inputs_survive_being_kept_as_json_data() -> None:
+    inputs = _inputs(
+        12.5,
+        _history(1, 2, 3, exposure=(0.5, 1.0, 0.9), sizes=(2.0, 4.0, 6.5)),
+        target=AS_OF + timedelta(days=30),
+        elapsed=0.4,
+        unrefined=3.0,
+        unit_dispersion=2.5,
+        growth=_history(1, 0, sizes=(1.0, -0.5)),
+        chain_days=(1.0, 2.0),
     )
-    assert result.p50
-    assert result.p85
-    assert result.p95
-    assert result.p50.on <= result.p85.on <= result.p95.on  # type: ignore[operator]
-    assert all(p.error_days and p.error_days > 0 for p in (result.p50, result.p85, result.p95))
-    more = fc.run(
-        40,
-        _history(0, 9, 2, 7, 1, 5),
-        as_of=AS_OF,
-        target=None,
-        options=ForecastOptions(trials=20_000),
-        rng=random.Random(3),
-    )
-    assert more.p85
-    assert more.p85.error_days is not None
-    assert more.p85.error_days < result.p85.error_days  # type: ignore[operator]
-
-
-def test_scope_growth_is_included_only_when_asked() -> None:
-    def p50(scope_growth: bool) -> fc.Percentile | None:
-        options = ForecastOptions(trials=500, scope_growth=scope_growth)
-        history = _history(4, 4, 4, 4)
-        return fc.run(
-            20,
-            history,
-            as_of=AS_OF,
-            target=None,
-            options=options,
-            rng=random.Random(1),
-            growth=(2, 2, 2, 2),
-        ).p50
-
-    without, with_growth = p50(False), p50(True)
-    assert without
-    assert with_growth
-    assert without.on
-    assert with_growth.on
-    assert (without.on - AS_OF).days == 35
-    assert (with_growth.on - AS_OF).days == 70
+    assert from_data(to_data(inputs)) == inputs
 
 
 @settings(max_examples=30, deadline=None)
@@ -154,18 +192,26 @@ def test_scope_growth_is_included_only_when_asked() -> None:
 def test_the_same_seed_gives_the_same_forecast(weeks: list[int], remaining: int, seed: int) -> None:
     if sum(weeks) < 3:
         weeks[0] += 3
-    history = _history(*weeks)
+    inputs = _inputs(remaining, _history(*weeks), target=AS_OF + timedelta(days=60))
 
     def once() -> fc.Forecast:
-        return fc.run(
-            remaining,
-            history,
-            as_of=AS_OF,
-            target=AS_OF + timedelta(days=60),
-            options=ForecastOptions(trials=1_000),
-            rng=random.Random(seed),
-        )
+        return fc.run(inputs, options=ForecastOptions(trials=1_000), rng=random.Random(seed))
 
     first, second = once(), once()
     assert first == second
     assert np.array_equal(first.finish_days, second.finish_days)  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 15), min_size=4, max_size=12), st.integers(1, 200))
+def test_more_work_never_finishes_sooner(weeks: list[int], remaining: int) -> None:
+    if sum(weeks) < 3:
+        weeks[0] += 3
+    draws = fc.Draws.of(4, 2_000)
+    less = fc.trial_days(_inputs(remaining, _history(*weeks)), draws, FAST)
+    more = fc.trial_days(_inputs(remaining + 5, _history(*weeks)), draws, FAST)
+    # Trial by trial the pace drifts further over a longer haul, so compare the spread.
+    for q in (0.5, 0.85, 0.95):
+        assert np.quantile(more, q, method="inverted_cdf") >= np.quantile(
+            less, q, method="inverted_cdf"
+        )

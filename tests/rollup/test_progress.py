@@ -96,15 +96,27 @@ def test_contributors_explain_every_share() -> None:
     assert sum(c.share for c in progress.contributors) == pytest.approx(1.0)
 
 
-def test_program_weighs_outcome_fractions_and_counts_shared_items_once() -> None:
+def test_program_progress_is_done_over_total_counting_shared_items_once() -> None:
     heavy = outcome("heavy", Selector("jira", keys=("PAY-1", "PAY-2")), weight=3)
     light = outcome("light", Selector("jira", keys=("PAY-2", "PAY-3")), weight=1)
     index = ItemIndex([done("PAY-1"), item("PAY-2"), item("PAY-3")])
     units = assign(program(heavy, light), index).units
     parts = [(o, summarize(o, units[o.key], index)) for o in (heavy, light)]
     total = combine(parts, ProgressBasis.COUNT)
-    assert total.fraction == pytest.approx((3 * 0.5 + 1 * 0.0) / 4)
     assert (total.done, total.total) == (1, 3)
+    assert total.fraction == pytest.approx(1 / 3)
+
+
+def test_program_progress_is_not_a_mean_of_outcome_percentages() -> None:
+    # A finished 10-item outcome and a 30-item outcome with 2 done: 12 of 40, not 53 %.
+    small = outcome("small", Selector("jira", projects=("PAY",)))
+    large = outcome("large", Selector("jira", projects=("WEB",)))
+    items = [done(f"PAY-{n}") for n in range(10)] + [done(f"WEB-{n}") for n in range(2)]
+    items += [item(f"WEB-{n}") for n in range(2, 30)]
+    index = ItemIndex(items)
+    units = assign(program(small, large), index).units
+    parts = [(o, summarize(o, units[o.key], index)) for o in (small, large)]
+    assert combine(parts, ProgressBasis.COUNT).fraction == pytest.approx(0.30)
 
 
 statuses = st.sampled_from(list(StatusCategory))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from rollup.model import Dependency, ProgressBasis, SnapshotPoint
 from rollup.quality import assess
-from rollup.trend import Trend, baselines, growth_since_baseline, weekly_growth
+from rollup.trend import Trend, baselines, growth_history, growth_since_baseline
 from tests.rollup.builders import AS_OF, done, item, outcome, ref, world
 
 
@@ -55,6 +57,30 @@ def test_growth_since_baseline() -> None:
     assert growth_since_baseline(trend, "web", ProgressBasis.COUNT, 12) is None
 
 
-def test_weekly_growth_from_snapshots_oldest_first() -> None:
-    trend = Trend.of([point(21, 10), point(14, 12), point(8, 12), point(1, 15)])
-    assert weekly_growth(trend, "pay", as_of=AS_OF, weeks=4, current=16) == (2, 0, 4)
+@pytest.mark.parametrize(
+    ("basis", "current", "sizes"),
+    [
+        pytest.param(ProgressBasis.COUNT, 16.0, (2.0, 0.0, 4.0), id="items"),
+        pytest.param(ProgressBasis.ESTIMATE, 31.0, (4.0, 0.0, 7.0), id="points"),
+    ],
+)
+def test_weekly_growth_from_snapshots_oldest_first_in_the_basis_unit(
+    basis: ProgressBasis, current: float, sizes: tuple[float, ...]
+) -> None:
+    points = [
+        SnapshotPoint(AS_OF - timedelta(days=d), "pay", n, 0, float(e))
+        for d, n, e in ((21, 10, 20), (14, 12, 24), (8, 12, 24), (1, 15, 30))
+    ]
+    found = growth_history(
+        Trend.of(points), "pay", as_of=AS_OF, weeks=4, basis=basis, current=current
+    )
+    assert found is not None
+    assert found.sizes == sizes
+
+
+def test_weekly_growth_needs_a_snapshot_a_week_old() -> None:
+    trend = Trend.of([point(3, 10)])
+    assert (
+        growth_history(trend, "pay", as_of=AS_OF, weeks=4, basis=ProgressBasis.COUNT, current=12.0)
+        is None
+    )

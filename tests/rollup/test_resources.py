@@ -6,11 +6,13 @@ from __future__ import annotations
 import random
 from datetime import UTC
 
+import pytest
+
 from rollup.model import Dependency, Outcome, Selector, WorkItem
 from rollup.people import Team, identities, match
 from rollup.resources import allocate, weekly_counts
 from rollup.status import ProgramRollup, evaluate
-from rollup.teams import NO_TEAM, UNASSIGNED, team_forecasts
+from rollup.teams import NO_TEAM, UNASSIGNED, share_schedule, team_forecasts
 from rollup.trend import Trend
 from tests.rollup.builders import AS_OF, dep, doing, done, item, outcome, program, world
 from vocabulary import ItemKind
@@ -150,9 +152,55 @@ def test_shares_without_history_make_the_team_forecast_partial() -> None:
     (forecast,) = _forecasts(rollup)
     bases = {s.key: s.basis for s in forecast.shares}
     assert bases[NO_TEAM] == "insufficient_history"
-    # Unassigned work runs at the whole outcome's pace: it has history.
-    assert bases[UNASSIGNED] == "monte_carlo"
+    # Nothing was ever finished while unassigned: there is no pace to forecast it by
+    # (the whole outcome's pace is the teams', already spoken for).
+    assert bases[UNASSIGNED] == "insufficient_history"
     assert forecast.basis == "partial"
+
+
+def test_unassigned_work_is_paced_by_the_work_finished_unassigned() -> None:
+    rollup = _team_world(slow_remaining=2)
+    picked_up = [done(f"PAY-{300 + n}", 2 + n * 7, assignee=None) for n in range(8)]
+    extra = [item("PAY-60", assignee=None), item("PAY-61", assignee=None)]
+    rollup = _rollup([c.item for c in rollup.outcomes[0].progress.contributors] + picked_up + extra)
+    (forecast,) = _forecasts(rollup)
+    unassigned = next(s for s in forecast.shares if s.key == UNASSIGNED)
+    assert unassigned.basis == "monte_carlo"
+    assert unassigned.completed == 8
+
+
+def test_a_team_shares_its_pace_across_the_outcomes_it_works_on() -> None:
+    pay = Outcome("pay", "Pay", selectors=(Selector("jira", projects=("PAY",)),))
+    web = Outcome("web", "Web", selectors=(Selector("jira", projects=("WEB",)),))
+    # Ana's work went half to each outcome: with Web's work left, Pay gets half her pace.
+    history = [
+        done(f"{'PAY' if n % 2 else 'WEB'}-{100 + n}", 1 + n * 7 / 3, assignee="Ana")
+        for n in range(30)
+    ]
+    pay_left = [item(f"PAY-{n}", assignee="Ana") for n in range(1, 7)]
+    web_left = [item(f"WEB-{n}", assignee="Ana") for n in range(1, 31)]
+    alone = _forecasts(_rollup(history + pay_left, outcomes=(pay, web)))[0]
+    shared = _forecasts(_rollup(history + pay_left + web_left, outcomes=(pay, web)))[0]
+    assert alone.p85 is not None
+    assert shared.p85 is not None
+    assert shared.p85 > alone.p85
+
+
+@pytest.mark.parametrize(
+    ("work", "mix", "finish"),
+    [
+        pytest.param({"a": 10.0, "b": 10.0}, {}, {"a": 20.0, "b": 20.0}, id="even"),
+        # a gets (3 + 4/16) of 5 parts of the pace: done at 4 / 0.65; then b has it all.
+        pytest.param(
+            {"a": 4.0, "b": 12.0}, {"a": 3.0, "b": 1.0}, {"a": 4 / 0.65, "b": 16.0}, id="mix"
+        ),
+        pytest.param({"a": 0.0, "b": 5.0}, {"a": 9.0}, {"a": 0.0, "b": 5.0}, id="nothing-left"),
+    ],
+)
+def test_a_pool_works_its_outcomes_in_proportion_and_moves_on_when_one_is_done(
+    work: dict[str, float], mix: dict[str, float], finish: dict[str, float]
+) -> None:
+    assert share_schedule(work, mix) == pytest.approx(finish)
 
 
 def test_an_outcome_with_no_work_has_no_team_forecast() -> None:

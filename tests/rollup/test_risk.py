@@ -10,6 +10,8 @@ from rollup.graph import Edge, LateDependency, LateReason
 from rollup.model import RiskThresholds, Severity, WorkItem
 from rollup.quality import Check, DataQuality
 from rollup.risk import (
+    DerivedRisk,
+    Evidence,
     OutcomeFacts,
     RiskRule,
     blocked_items,
@@ -254,3 +256,20 @@ def test_program_risks(milestones: list[WorkItem], score: float, rules: list[Ris
     quality = DataQuality(score, (Check("missing_estimate", "1 item", (ref("A-1"),)),))
     risks = program_risks(milestones, quality, as_of=AS_OF, quality_below=0.8)
     assert [r.rule for r in risks] == rules
+
+
+def test_a_late_dependency_lists_each_line_of_evidence_once() -> None:
+    (risk,) = dependency_risks([(_late("A-1", "A-2"), True)], [], {}, {ref("A-1"): "Card vault"})
+    assert (
+        risk.title == "A-1 (Card vault) is late for 1 item(s) that wait on it on the critical path"
+    )
+    assert [(e.ref, e.detail) for e in risk.evidence] == [
+        (ref("A-1"), "1 item(s) wait on it"),
+        (ref("A-2"), "A-1 late for A-2"),
+    ]
+
+
+def test_evidence_repeated_by_a_rule_is_kept_once() -> None:
+    line = Evidence(ref("A-1"), "due yesterday")
+    risk = DerivedRisk(RiskRule.OVERDUE, "overdue:pay", "t", 3, 3, (line, line))
+    assert risk.evidence == (line,)

@@ -1,10 +1,8 @@
 """The documents a recomputation stores and the API serves: pydantic models of programs,
-outcomes, dependencies, risks, changes, items, the roadmap and resources, and the builders
-that shape roll-up results into them."""
+outcomes, dependencies, risks, changes, items, the roadmap and resources, the day's
+snapshot, and the builders that shape roll-up results into them."""
 
 from app.programs.documents.build import (
-    CRITICAL_LISTED,
-    LISTED,
     burnup,
     dependencies_document,
     forecast_out,
@@ -49,6 +47,7 @@ from app.programs.documents.plans import (
 from app.programs.documents.program import (
     SCHEMA_VERSION,
     BurnupPoint,
+    Calibration,
     ChangedItem,
     Changes,
     Contributor,
@@ -59,7 +58,6 @@ from app.programs.documents.program import (
     DependencyChange,
     DependencyEdge,
     DependencyNode,
-    ErrorDays,
     Evidence,
     Explain,
     Forecast,
@@ -69,8 +67,13 @@ from app.programs.documents.program import (
     GroupEdge,
     ItemLink,
     LateDependency,
+    LeftOut,
     Milestone,
+    Movement,
+    MovementShare,
+    OnTime,
     OutcomeStatus,
+    Pace,
     ProgramList,
     ProgramStatus,
     ProgramSummary,
@@ -86,6 +89,7 @@ from app.programs.documents.program import (
     RiskList,
     Roam,
     Rollups,
+    SamplingErrorDays,
     SourceFreshness,
     StatusFlip,
     Unmapped,
@@ -101,13 +105,12 @@ from app.programs.documents.snapshot import (
 )
 
 __all__ = [
-    "CRITICAL_LISTED",
-    "LISTED",
     "SCHEMA_VERSION",
     "SNAPSHOT_VERSION",
     "Baseline",
     "BaselineDates",
     "BurnupPoint",
+    "Calibration",
     "ChangedItem",
     "Changes",
     "Contributor",
@@ -119,7 +122,6 @@ __all__ = [
     "DependencyChange",
     "DependencyEdge",
     "DependencyNode",
-    "ErrorDays",
     "Evidence",
     "Explain",
     "Feeds",
@@ -137,9 +139,14 @@ __all__ = [
     "LateDependency",
     "LateEnd",
     "LateList",
+    "LeftOut",
     "LinkedItem",
     "Milestone",
+    "Movement",
+    "MovementShare",
+    "OnTime",
     "OutcomeStatus",
+    "Pace",
     "ProgramList",
     "ProgramStatus",
     "ProgramSummary",
@@ -162,6 +169,7 @@ __all__ = [
     "RoadmapOutcome",
     "Roam",
     "Rollups",
+    "SamplingErrorDays",
     "ShareOut",
     "SnapshotDocument",
     "SnapshotLate",

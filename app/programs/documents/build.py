@@ -13,10 +13,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from app.programs.documents import explained
 from app.programs.documents import program as out
 from app.programs.documents.snapshot import LateEnd, LateList, SnapshotLate
+from rollup import figures
+from rollup.calibration import Calibration
 from rollup.forecast import Forecast
 from rollup.model import ItemRef, ProgressBasis, SnapshotPoint, WorkItem
+from rollup.movement import Movement
 from rollup.outcome import OutcomeRollup
 from rollup.progress import ProgramProgress, Progress
 from rollup.rag import Rag
@@ -38,29 +42,44 @@ def keys(refs: Iterable[ItemRef]) -> list[str]:
 
 
 def rag_out(rag: Rag) -> out.Rag:
+    verdict = rag.verdict
     return out.Rag(
         color=rag.color.value,
         reasons=[
             out.Reason(rule=r.rule, detail=r.detail, items=keys(r.items)) for r in rag.reasons
         ],
         policy_version=rag.policy_version,
+        forecast_verdict=verdict.shown.value if verdict else None,
+        held=verdict.held if verdict else False,
     )
 
 
 def progress_out(progress: Progress | ProgramProgress) -> out.Progress:
+    figure = figures.progress_figure(progress.done, progress.total, progress.basis)
     return out.Progress(
         done=round(progress.done, 3),
         total=round(progress.total, 3),
-        percent=round(100 * progress.fraction, 1),
+        percent=figure.percent,
         basis=progress.basis.value,
         unestimated=progress.unestimated,
         done_count=progress.done_count,
         scope_count=progress.scope_count,
+        text=figure.text,
     )
 
 
-def forecast_out(forecast: Forecast) -> out.Forecast:
+def forecast_out(
+    forecast: Forecast,
+    *,
+    basis: ProgressBasis = ProgressBasis.COUNT,
+    on_time: figures.OnTime | None = None,
+    moved: Movement | None = None,
+    calibration: Calibration | None = None,
+    unrefined: Iterable[ItemRef] = (),
+) -> out.Forecast:
     p50, p85, p95 = forecast.p50, forecast.p85, forecast.p95
+    history, pace = forecast.history, forecast.pace
+    sized = history.sized if basis is ProgressBasis.ESTIMATE else ()
     return out.Forecast(
         p50=p50.on if p50 else None,
         p85=p85.on if p85 else None,
@@ -68,18 +87,37 @@ def forecast_out(forecast: Forecast) -> out.Forecast:
         probability_on_time=forecast.probability_on_time,
         basis=forecast.basis.value,
         probability_error=forecast.probability_error,
-        error_days=out.ErrorDays(
-            p50=p50.error_days if p50 else None,
-            p85=p85.error_days if p85 else None,
-            p95=p95.error_days if p95 else None,
+        sampling_error_days=out.SamplingErrorDays(
+            p50=p50.sampling_error_days if p50 else None,
+            p85=p85.sampling_error_days if p85 else None,
+            p95=p95.sampling_error_days if p95 else None,
         ),
         trials=forecast.trials,
-        remaining=forecast.remaining,
+        unit="items" if basis is ProgressBasis.COUNT else "points",
+        remaining=round(forecast.remaining, 3),
+        unrefined=keys(unrefined),
         history=[
-            out.WeekCount(week_start=start, completed=count)
-            for start, count in zip(forecast.history.starts, forecast.history.weeks, strict=True)
+            out.WeekCount(
+                week_start=start,
+                completed=count,
+                work=round(sized[i], 3) if sized else None,
+                observed=round(history.exposed[i], 4),
+            )
+            for i, (start, count) in enumerate(zip(history.starts, history.weeks, strict=True))
         ],
         capacity_share=forecast.capacity_share,
+        on_time=None if on_time is None else explained.on_time_out(on_time),
+        pace=None
+        if pace is None
+        else out.Pace(
+            per_week=round(pace.mean, 3),
+            observed_per_week=round(pace.observed_rate, 3),
+            dispersion=round(pace.dispersion, 3),
+            changed=round(pace.changed, 4),
+        ),
+        growth_per_week=None if forecast.growth is None else round(forecast.growth.mean, 3),
+        movement=None if moved is None else explained.movement_out(moved),
+        calibration=None if calibration is None else explained.calibration_out(calibration),
     )
 
 
@@ -121,7 +159,12 @@ def today_point(
 
 
 def outcome_out(
-    part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date
+    part: OutcomeRollup,
+    history: Sequence[SnapshotPoint],
+    *,
+    as_of: date,
+    moved: Movement | None = None,
+    calibration: Calibration | None = None,
 ) -> out.OutcomeStatus:
     """An outcome's summary, as it appears inside its program's document."""
     o = part.outcome
@@ -133,26 +176,40 @@ def outcome_out(
         weight=o.weight,
         rag=rag_out(part.rag),
         progress=progress_out(part.progress),
-        forecast=forecast_out(part.forecast),
+        forecast=forecast_out(
+            part.forecast,
+            basis=o.basis,
+            on_time=part.on_time,
+            moved=moved,
+            calibration=calibration,
+            unrefined=part.unrefined,
+        ),
         critical_path=keys(part.critical_path),
         criticality=[
             out.Criticality(key=ref[1], index=share)
             for ref, share in part.forecast.criticality[:CRITICAL_LISTED]
         ],
         scope_growth=None if part.scope_growth is None else round(part.scope_growth, 4),
+        done_late=part.done_late,
+        finished_on=part.finished_on,
         burnup=burnup(history, o.basis, today),
     )
 
 
 def outcome_document(
-    part: OutcomeRollup, history: Sequence[SnapshotPoint], *, as_of: date
+    part: OutcomeRollup,
+    history: Sequence[SnapshotPoint],
+    *,
+    as_of: date,
+    moved: Movement | None = None,
+    calibration: Calibration | None = None,
 ) -> out.OutcomeStatus:
     """An outcome's own document: its summary and every contributor.
 
     Contributors are built with ``model_construct``: there can be tens of thousands, and
     their values are the roll-up's own.
     """
-    document = outcome_out(part, history, as_of=as_of)
+    document = outcome_out(part, history, as_of=as_of, moved=moved, calibration=calibration)
     document.explain = out.Explain.model_construct(
         contributors=[
             out.Contributor.model_construct(
@@ -202,11 +259,24 @@ def program_out(
         rag=rag_out(rollup.rag),
         progress=progress_out(rollup.progress),
         target=rollup.target,
-        forecast=forecast_out(rollup.forecast),
+        forecast=forecast_out(
+            rollup.forecast,
+            basis=program.basis,
+            on_time=rollup.on_time,
+            moved=rollup.movements.get(""),
+            calibration=rollup.calibration.get(""),
+            unrefined=[r for o in rollup.outcomes for r in o.unrefined],
+        ),
         risk_counts=out.RiskCounts(),
         freshness=out.Freshness(computed_at=computed_at, as_of=rollup.as_of),
         outcomes=[
-            outcome_out(o, history.get(o.outcome.key, ()), as_of=rollup.as_of)
+            outcome_out(
+                o,
+                history.get(o.outcome.key, ()),
+                as_of=rollup.as_of,
+                moved=rollup.movements.get(o.outcome.key),
+                calibration=rollup.calibration.get(o.outcome.key),
+            )
             for o in rollup.outcomes
         ],
         data_quality=out.DataQuality(

@@ -10,7 +10,7 @@ RAG: dict[str, Any] = {
     "reasons": [
         {
             "rule": "probability_on_time",
-            "detail": "72% likely to finish by 2027-03-31; P85 2027-04-09 "
+            "detail": "72 % likely to finish by its target 31 Mar 2027; P85 9 Apr 2027 "
             "(green ≥ 85%, amber ≥ 50%)",
             "items": [],
         },
@@ -30,6 +30,7 @@ PROGRESS: dict[str, Any] = {
     "unestimated": 6,
     "done_count": 61,
     "scope_count": 104,
+    "text": "61 of 104 items done (59 %)",
 }
 FORECAST: dict[str, Any] = {
     "p50": "2027-03-18",
@@ -38,8 +39,9 @@ FORECAST: dict[str, Any] = {
     "probability_on_time": 0.7231,
     "basis": "monte_carlo",
     "probability_error": 0.0045,
-    "error_days": {"p50": 0.5, "p85": 1.0, "p95": 1.5},
+    "sampling_error_days": {"p50": 0.5, "p85": 1.0, "p95": 1.5},
     "trials": 10000,
+    "unit": "items",
     "remaining": 43,
     "history": [
         {"week_start": "2026-10-31", "completed": 4},
@@ -47,6 +49,46 @@ FORECAST: dict[str, Any] = {
         {"week_start": "2026-11-14", "completed": 5},
     ],
     "capacity_share": 0.91,
+    "on_time": {
+        "meaning": "target",
+        "against": "2027-03-31",
+        "covers": ["Pay in one click"],
+        "left_out": [],
+        "text": "72 % likely to finish by its target 31 Mar 2027",
+    },
+    "pace": {"per_week": 3.9, "observed_per_week": 3.7, "dispersion": 1.4, "changed": 0.12},
+    "growth_per_week": 0.6,
+    "unrefined": [],
+    "calibration": {
+        "judged": 9,
+        "p50_met": 5,
+        "p85_met": 8,
+        "brier": 0.14,
+        "chances": 9,
+        "pending": 4,
+        "text": "past P85 dates met 8 of 9 times (89 %; 85 % expected), P50 5 of 9 (56 %; "
+        "50 % expected); Brier score 0.14 over 9 chance(s) (0 is perfect, 0.25 is a coin)",
+    },
+    "movement": {
+        "since": "2026-11-13",
+        "until": "2026-11-20",
+        "p50_days": 9.0,
+        "p85_days": 15.2,
+        "observed_p85_days": 14.0,
+        "probability": -0.11,
+        "text": "P85 moved 2 week(s) later: scope grew by 12 items (+2 w), "
+        "pace fell from 4.4 to 3.9 items a week (+1 w), 3 items finished in 7 day(s) (−1 w)",
+        "probability_text": "P(on time) moved −11 pts: scope grew by 12 items (−8 pts)",
+        "shares": [
+            {
+                "factor": "scope",
+                "p50_days": 8.1,
+                "p85_days": 12.9,
+                "probability": -0.08,
+                "text": "scope grew by 12 items",
+            }
+        ],
+    },
 }
 FRESHNESS: dict[str, Any] = {
     "computed_at": "2026-11-20T10:02:11+01:00",
@@ -73,6 +115,8 @@ OUTCOME: dict[str, Any] = {
     "critical_path": ["PAY-12", "WEB-40", "PAY-44"],
     "criticality": [{"key": "WEB-40", "index": 0.09}],
     "scope_growth": 0.04,
+    "done_late": False,
+    "finished_on": None,
     "burnup": [
         {"on": "2026-11-13", "scope": 101, "done": 56},
         {"on": "2026-11-20", "scope": 104, "done": 61},

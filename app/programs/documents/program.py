@@ -56,19 +56,36 @@ class Rag(_Out):
     color: RagColor
     reasons: list[Reason]
     policy_version: str = "1"
+    forecast_verdict: RagColor | None = Field(
+        default=None, description="The colour the chance to be on time gave, as shown"
+    )
+    held: bool = Field(
+        default=False,
+        description="Whether that colour was held against a flicker (hysteresis); the "
+        "chance alone would give another",
+    )
 
 
 class Progress(_Out):
     done: float
     total: float
-    percent: float = Field(description="0–100; for a program, outcome percentages by weight")
+    percent: float = Field(
+        description="Done over total on the basis, 0–100 (a program's over its distinct "
+        "items, never a mean of its outcomes' percentages)"
+    )
     basis: Literal["count", "estimate"]
     unestimated: int = Field(description="Items whose estimate was imputed")
     done_count: int = 0
     scope_count: int = 0
+    text: str = Field(
+        default="", description='As every page states it: "32 of 57 items done (56 %)"'
+    )
 
 
-class ErrorDays(_Out):
+class SamplingErrorDays(_Out):
+    """Monte Carlo noise only: half-width of each percentile's 95 % interval from the
+    finite number of trials. The forecast's own uncertainty is the P50–P95 spread."""
+
     p50: float | None = None
     p85: float | None = None
     p95: float | None = None
@@ -77,6 +94,74 @@ class ErrorDays(_Out):
 class WeekCount(_Out):
     week_start: date
     completed: int
+    work: float | None = Field(
+        default=None, description="Work finished in the basis's unit (points, by estimate)"
+    )
+    observed: float = Field(
+        default=1.0,
+        description="Share of the week observed (the oldest and the current are partial)",
+    )
+
+
+class LeftOut(_Out):
+    outcome: str
+    reason: str = Field(description="done | done late | no target | no work")
+
+
+class OnTime(_Out):
+    """What ``probability_on_time`` is stated against."""
+
+    meaning: Literal["target", "all_targets"] = Field(
+        description="target: the outcome's own target; all_targets: every open outcome of "
+        "the program by its own target, in the same trial"
+    )
+    against: date | None = Field(
+        default=None, description="The outcome's target; for a program, the latest it covers"
+    )
+    covers: list[str] = Field(default=[], description="Names of the outcomes it covers")
+    left_out: list[LeftOut] = []
+    text: str
+
+
+class Pace(_Out):
+    per_week: float = Field(description="The pace the trials drew from (posterior mean), per week")
+    observed_per_week: float = Field(description="Work finished per week observed")
+    dispersion: float = Field(description="How lumpy the work finishes (1: one at a time)")
+    changed: float = Field(description="Probability the pace changed within the window")
+
+
+class MovementShare(_Out):
+    factor: Literal["scope", "pace", "finished", "dependencies", "target"]
+    p50_days: float
+    p85_days: float
+    probability: float | None = None
+    text: str
+
+
+class Movement(_Out):
+    """Why the forecast moved since the snapshot a week back (each factor's share)."""
+
+    since: date
+    until: date
+    p50_days: float
+    p85_days: float
+    observed_p85_days: float | None = None
+    probability: float | None = None
+    text: str
+    probability_text: str = ""
+    shares: list[MovementShare] = []
+
+
+class Calibration(_Out):
+    """How past weekly forecasts fared once their dates came."""
+
+    judged: int
+    p50_met: int
+    p85_met: int
+    brier: float | None = None
+    chances: int = 0
+    pending: int = 0
+    text: str
 
 
 class Forecast(_Out):
@@ -88,9 +173,15 @@ class Forecast(_Out):
     probability_error: float | None = Field(
         default=None, description="Standard error of probability_on_time from sampling"
     )
-    error_days: ErrorDays = ErrorDays()
+    sampling_error_days: SamplingErrorDays = SamplingErrorDays()
     trials: int = 0
-    remaining: int = 0
+    unit: Literal["items", "points"] = "items"
+    remaining: float = Field(
+        default=0, description="Work left in the unit, unrefined epics' expected size included"
+    )
+    unrefined: list[str] = Field(
+        default=[], description="Epics with nothing under them, forecast at the split rate"
+    )
     history: list[WeekCount] = Field(
         default=[], description="Items finished per seven-day window, oldest first"
     )
@@ -98,6 +189,13 @@ class Forecast(_Out):
         default=None,
         description="Share of trials the team's pace (not a dependency chain) decided",
     )
+    on_time: OnTime | None = None
+    pace: Pace | None = None
+    growth_per_week: float | None = Field(
+        default=None, description="Scope growth the trials drew from, in the unit per week"
+    )
+    movement: Movement | None = None
+    calibration: Calibration | None = None
 
 
 class Contributor(_Out):
@@ -143,6 +241,8 @@ class OutcomeStatus(_Stored):
     critical_path: list[str] = []
     criticality: list[Criticality] = []
     scope_growth: float | None = Field(default=None, description="Since the baseline, 0.1 = 10 %")
+    done_late: bool = Field(default=False, description="Finished after its target")
+    finished_on: date | None = None
     burnup: list[BurnupPoint] = []
     explain: Explain | None = Field(
         default=None, description="Every contributor; only on the outcome's own endpoint"

@@ -80,6 +80,16 @@ def _when(request: Request, name: str) -> datetime | None:
     return moment
 
 
+def _flag(request: Request, name: str) -> bool | None:
+    """A boolean query parameter, in any case (the official SDK sends ``False``)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value.lower() not in ("true", "false"):
+        raise ApiError(400, f"{name}: Not a boolean: {value}")
+    return value.lower() == "true"
+
+
 def _single(fake: FakeAsana, request: Request, record: dict[str, Any]) -> dict[str, Any]:
     return {"data": render.select(record, fields_of(request))}
 
@@ -104,12 +114,12 @@ def teams(fake: FakeAsana, request: Request) -> dict[str, Any]:
 
 
 def _projects(fake: FakeAsana, request: Request, keep: Callable[[Any], bool]) -> dict[str, Any]:
-    archived = request.query_params.get("archived")
+    archived = _flag(request, "archived")
     with fake.world.lock:
         chosen = [
             p
             for p in fake.world.projects.values()
-            if keep(p) and (archived is None or str(p.archived).lower() == archived)
+            if keep(p) and (archived is None or p.archived == archived)
         ]
         return fake.page(request, chosen, lambda p: render.project(fake.world, p.gid))
 
@@ -201,9 +211,13 @@ def tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
 
 
 def task(fake: FakeAsana, request: Request) -> dict[str, Any]:
+    """One task: the complete record, or exactly the ``opt_fields`` asked for."""
     with fake.world.lock:
         found = _get(fake.world.tasks, request.path_params["gid"])
-        return _single(fake, request, render.task(fake.world, found))
+        record = render.task(fake.world, found)
+        if fields_of(request) is None:
+            return {"data": render.full(record)}
+        return _single(fake, request, record)
 
 
 def _related(

@@ -71,6 +71,7 @@ class FakeAsana:
         self._issued = 0
         self._delivery: asyncio.Task[None] | None = None
         self._app = Starlette(routes=[*api.routes(self), *control.routes(self)])
+        self.world.keep_event = self._keep_event
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -147,6 +148,13 @@ class FakeAsana:
             self.stats["errors"] += 1
             raise ApiError(faults.error_status, "Server Error")
         return None
+
+    def _keep_event(self) -> bool:
+        if self.faults.drop_events > 0:
+            self.faults.drop_events -= 1
+            self.stats["events_dropped"] += 1
+            return False
+        return True
 
     # Paging ----------------------------------------------------------------------------
 
@@ -228,6 +236,9 @@ class FakeAsana:
 
     def delete_task(self, gid: str, *, quiet: bool = False) -> None:
         self.world.delete_task(gid, quiet=quiet)
+
+    def comment(self, gid: str, text: str) -> str:
+        return self.world.add_story(gid, text)
 
     def move_task(self, gid: str, to_project: str, *, from_project: str | None = None) -> None:
         self.world.move_task(gid, to_project, from_project=from_project)

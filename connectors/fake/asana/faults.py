@@ -35,6 +35,9 @@ class Faults:
     """A listing this long answers 400 "too large" on the page that reaches it."""
     edit_every: int = 0
     """Every n-th task listing request edits a task first (edit-while-syncing); 0 = off."""
+    drop_events: int = 0
+    """The next N events of any kind (changes, stories, deletions) are lost: never in the
+    Events API, never delivered. Asana designs its events for at-most-once delivery."""
 
     def update(self, values: dict[str, object]) -> None:
         names = {f.name for f in fields(self)}

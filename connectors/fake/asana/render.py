@@ -147,15 +147,36 @@ def custom_value(definition: CustomField, value: Any) -> dict[str, Any]:
     return record
 
 
-def task(world: World, found: Task) -> dict[str, Any]:
-    """A task in full, custom fields of its projects included (empty ones as null)."""
-    definitions = world.fields.values()
+def full(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a single-resource GET without ``opt_fields`` returns it: everything."""
     return {
+        k: [full(v) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, list)
+        else full(value)
+        if isinstance(value, dict)
+        else value
+        for k, value in record.items()
+        if k != "_optional"
+    }
+
+
+def task(world: World, found: Task) -> dict[str, Any]:
+    """A task in full, custom fields of its projects included (empty ones as null).
+
+    ``approval_status`` exists only on approval tasks (the document's enum has no null).
+    """
+    definitions = world.fields.values()
+    approval = (
+        {"approval_status": found.approval_status}
+        if found.approval_status is not None
+        else {"_optional": ("approval_status",)}
+    )
+    return {
+        **approval,
         "gid": found.gid,
         "resource_type": "task",
         "name": found.name,
         "resource_subtype": found.resource_subtype,
-        "approval_status": found.approval_status,
         "completed": found.completed,
         "completed_at": when(found.completed_at),
         "created_at": when(found.created_at),

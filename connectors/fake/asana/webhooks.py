@@ -80,8 +80,16 @@ class Webhook:
             "target": self.target,
             "filters": self.filters,
             "created_at": when(self.created_at),
-            "last_success_at": when(self.last_success_at),
-            "last_failure_at": when(self.last_failure_at),
+            # Timestamps of what has not happened yet are left out (the document's are
+            # non-nullable strings).
+            **{
+                name: when(value)
+                for name, value in (
+                    ("last_success_at", self.last_success_at),
+                    ("last_failure_at", self.last_failure_at),
+                )
+                if value is not None
+            },
             "last_failure_content": self.last_failure_content,
             "delivery_retry_count": self.delivery_retry_count,
         }

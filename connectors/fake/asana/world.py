@@ -66,6 +66,10 @@ class World:
     actor: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    keep_event: Callable[[], bool] = lambda: True
+    """Asked before each event is recorded: False loses it (the fake's at-most-once)."""
+    stories: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Story gid → (task gid, text): comments people leave on tasks and subtasks."""
 
     def new_gid(self) -> str:
         self.next_gid += 1
@@ -169,6 +173,16 @@ class World:
                 self._record("removed", task, parent=project, parent_type="project")
             self._join(task, to_project, None)
 
+    def add_story(self, gid: str, text: str) -> str:
+        """Comment on a task: a story is added, and the task's ``modified_at`` moves."""
+        with self.lock:
+            task = self.tasks[gid]
+            story = self.new_gid()
+            self.stories[story] = (gid, text)
+            task.modified_at = task.touched_at = self.clock.now()
+            self._record("added", task, story=story)
+            return story
+
     def add_dependency(self, gid: str, depends_on: str) -> None:
         with self.lock:
             task, blocker = self.tasks[gid], self.tasks[depends_on]
@@ -204,15 +218,21 @@ class World:
         parent: str | None = None,
         parent_type: str | None = None,
         field: str | None = None,
+        story: str | None = None,
     ) -> None:
+        """Record an event on a task (or, with ``story``, a story added to the task)."""
+        if not self.keep_event():
+            return
         projects = set(self.top_projects(task))
         if parent_type == "project" and parent is not None:
             projects.add(parent)
+        if story is not None:
+            parent, parent_type = task.gid, "task"
         event = Event(
             seq=len(self.events) + 1,
             action=action,
-            resource=task.gid,
-            resource_type="task",
+            resource=story or task.gid,
+            resource_type="story" if story else "task",
             created_at=self.clock.now(),
             user=self.actor,
             parent=parent,
@@ -228,7 +248,7 @@ class World:
         """Events for a project (or a task) after ``seq``; and whether more follow."""
         found: list[Event] = []
         for event in self.events[seq:]:
-            if resource in event.projects or resource == event.resource:
+            if resource in event.projects or resource in (event.resource, event.parent):
                 if len(found) == limit:
                     return found, True
                 found.append(event)

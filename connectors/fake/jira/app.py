@@ -14,7 +14,7 @@ import asyncio
 import base64
 import binascii
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
@@ -56,8 +56,10 @@ class FakeJira:
         faults: Faults | None = None,
         site_url: str | None = None,
         dc_page_cap: int = search.DC_CAP,
-        narrow_bulkfetch: bool = True,
+        narrow_bulkfetch: bool = False,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        hidden_projects: Iterable[str] = (),
+        hidden_issues: Iterable[str] = (),
     ) -> None:
         self.data = data
         self.cloud = deployment == "cloud"
@@ -67,7 +69,12 @@ class FakeJira:
         self.site_url = site_url
         self.dc_page_cap = dc_page_cap
         self.narrow_bulkfetch = narrow_bulkfetch
-        """Allow 1,000-issue bulk fetches of narrow field lists (newer sites); else 100."""
+        """Allow 1,000-issue bulk fetches of narrow field lists, as some newer sites do; by
+        default the documented 100 holds."""
+        self.hidden_projects = set(hidden_projects)
+        """Projects the API user may not browse: absent from listings, unknown to JQL."""
+        self.hidden_issues = {int(i) for i in hidden_issues}
+        """Issues (by id) under issue-level security: never searched, 404 by id."""
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
@@ -148,10 +155,18 @@ class FakeJira:
         return issue
 
     def link(self, outward: str, inward: str, type_name: str = "Blocks") -> None:
-        link = self.data.link(
-            type_name, self.issue_named(outward), self.issue_named(inward), at=self.data.now()
-        )
+        ends = self.issue_named(outward), self.issue_named(inward)
+        link = self.data.link(type_name, *ends, at=self.data.now())
         self.webhooks.link_event("issuelink_created", link)
+        if self.cloud:
+            # Jira Cloud also sends jira:issue_updated for both ends (dynamic webhooks,
+            # which cannot subscribe to link events, see links through these).
+            for end in ends:
+                self.webhooks.issue_event("jira:issue_updated", end)
+
+    def visible(self, issue: Issue) -> bool:
+        """Whether the API user may see the issue (project permission, issue security)."""
+        return issue.project.key not in self.hidden_projects and issue.id not in self.hidden_issues
 
     def _routes(self) -> list[Route]:
         api = "/rest/api/{version:str}"
@@ -181,6 +196,11 @@ class FakeJira:
                 methods=["POST"],
             ),
             Route(f"{api}/issue/{{key:str}}", self._guard(partial(search.issue, self))),
+            Route(
+                f"{api}/issue/{{key:str}}/changelog",
+                self._guard(partial(search.issue_changelog, self)),
+            ),
+            Route(f"{api}/project/{{key:str}}", self._guard(self.project)),
         ]
 
     # The gate every API request passes: count, hooks, latency, auth, faults. ---------
@@ -190,6 +210,8 @@ class FakeJira:
             name = request.url.path.split("/rest/api/", 1)[-1].split("/", 1)[-1]
             self.requests[name] = self.requests.get(name, 0) + 1
             self._run_hooks()
+            if not self.cloud and request.path_params.get("version") == "3":
+                return error(404, "null for uri: " + request.url.path)
             if self.faults.latency:
                 await asyncio.sleep(self.faults.latency)
             try:
@@ -199,7 +221,7 @@ class FakeJira:
                     return refusal
                 return JSONResponse(await handler(request))
             except ApiError as exc:
-                return error(exc.status, *exc.messages)
+                return error(exc.status, *exc.messages, headers=exc.headers)
             except JqlError as exc:
                 return error(400, str(exc))
 
@@ -247,7 +269,7 @@ class FakeJira:
         version = request.path_params.get("version", "2")
         api = "3" if self.cloud and version == "3" else "2"
         base = str(request.base_url).rstrip("/")
-        return Renderer(self.data, base, self.cloud, api, self.zone)
+        return Renderer(self.data, base, self.cloud, api, self.zone, self.visible)
 
     # Endpoints ------------------------------------------------------------------------
 
@@ -279,7 +301,40 @@ class FakeJira:
         return self.renderer(request).status_catalogue()
 
     async def projects(self, request: Request) -> list[dict[str, Any]]:
-        return [{"id": p.id, "key": p.key, "name": p.name} for p in self.data.projects.values()]
+        return [
+            {"id": p.id, "key": p.key, "name": p.name}
+            for p in self.data.projects.values()
+            if p.key not in self.hidden_projects
+        ]
+
+    async def project(self, request: Request) -> dict[str, Any]:
+        asked = request.path_params["key"]
+        found = next(
+            (
+                p
+                for p in self.data.projects.values()
+                if asked in (p.id, p.key) and p.key not in self.hidden_projects
+            ),
+            None,
+        )
+        if found is None:
+            raise ApiError(404, f"No project could be found with key '{asked}'.")
+        base = str(request.base_url).rstrip("/")
+        version = request.path_params.get("version", "2")
+        return {
+            "self": f"{base}/rest/api/{version}/project/{found.id}",
+            "id": found.id,
+            "key": found.key,
+            "name": found.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+            "style": "classic",
+            "isPrivate": False,
+            "components": [
+                {"id": str(10_000 + n), "name": name} for n, name in enumerate(found.components)
+            ],
+            "issueTypes": self.renderer(request).issue_types(),
+        }
 
     async def project_search(self, request: Request) -> dict[str, Any]:
         start = int(request.query_params.get("startAt", 0))
@@ -303,18 +358,25 @@ class FakeJira:
         Paging a query page by page then costs a bisection, not a re-evaluation: without
         it a 100,000-issue site spends its time re-sorting rather than answering.
         """
+        stamp = hash((self.data.version, *sorted(self.hidden_projects), -1, *self.hidden_issues))
         cached = self._results.get(text)
-        if cached is not None and cached[0] == self.data.version:
+        if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
         query = self.parse(text)
         projects = sorted(query.projects) if query.projects is not None else None
+        for key in sorted(set(projects or ()) & self.hidden_projects):
+            raise JqlError(f"The value '{key}' does not exist for the field 'project'.")
         sort_key = query.sort_key(self.data)
         keyed = sorted(
-            ((sort_key(i), i) for i in self.data.in_projects(projects) if query.predicate(i)),
+            (
+                (sort_key(i), i)
+                for i in self.data.in_projects(projects)
+                if query.predicate(i) and self.visible(i)
+            ),
             key=lambda pair: pair[0],
         )
         keys, issues = [k for k, _ in keyed], [i for _, i in keyed]
         if len(self._results) >= RESULT_CACHE:
             self._results.pop(next(iter(self._results)))
-        self._results[text] = (self.data.version, keys, issues)
+        self._results[text] = (stamp, keys, issues)
         return keys, issues

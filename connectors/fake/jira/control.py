@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from connectors.fake.jira.app import FakeJira
 
 _DATES = ("due", "start")
-_FAULTS = ("rate_limit", "burst", "error_rate", "hang_next", "hang_seconds")
+_FAULTS = ("rate_limit", "burst", "error_rate", "hang_next", "hang_seconds", "search_lag")
+_COUNTED = ("issue_errors", "left_out")
+"""Issue id → how many more bulk answers the fault applies to."""
+_SETS = ("unreadable", "unindexed")
 
 
 def routes(fake: FakeJira) -> list[Route]:
@@ -64,6 +67,12 @@ def routes(fake: FakeJira) -> list[Route]:
         for name in _FAULTS:
             if name in body:
                 setattr(plan, name, body[name])
+        for name in _COUNTED:
+            if name in body:
+                setattr(plan, name, {str(k): int(v) for k, v in body[name].items()})
+        for name in _SETS:
+            if name in body:
+                setattr(plan, name, {str(v) for v in body[name]})
         return Response(status_code=204)
 
     return [

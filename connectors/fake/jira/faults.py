@@ -55,6 +55,22 @@ class Faults:
     """The next N requests stall for ``hang_seconds`` first (clients time out)."""
     hang_seconds: float = 30.0
     seed: int = 1
+    issue_errors: dict[str, int] = field(default_factory=dict)
+    """Issue id → how many more ``/issue/bulkfetch`` answers report it in ``issueErrors``
+    (a retriable error or payload constraint) instead of returning it."""
+    left_out: dict[str, int] = field(default_factory=dict)
+    """Issue id → how many more ``/issue/bulkfetch`` answers silently leave it out (a short
+    answer, as for an issue Jira could not see at that moment)."""
+    unreadable: set[str] = field(default_factory=set)
+    """Issue ids no read returns: always in ``issueErrors``, and ``GET /issue/{id}`` answers
+    503 (with ``Retry-After: 0``, so a client's retries run out quickly)."""
+    search_lag: float = 0.0
+    """Seconds (of the site's clock) before a change shows in ``/search/jql``: an issue
+    changed more recently is left out of search results unless named in
+    ``reconcileIssues``. Reads by id are never late."""
+    unindexed: set[str] = field(default_factory=set)
+    """Issue ids whose latest change search has not indexed yet, whatever its age (the lag
+    is not the same for every issue): left out of ``/search/jql`` unless reconciled."""
     _bucket: TokenBucket | None = None
     _rng: random.Random | None = None
 
@@ -71,6 +87,15 @@ class Faults:
         if self._rng is None:
             self._rng = random.Random(self.seed)
         return self._rng.random() < self.error_rate
+
+
+def take(counts: dict[str, int], issue_id: str) -> bool:
+    """Whether a counted fault applies to this issue now (and count it down)."""
+    left = counts.get(issue_id, 0)
+    if left <= 0:
+        return False
+    counts[issue_id] = left - 1
+    return True
 
 
 def rate_limited_headers(wait: float, limit: float) -> dict[str, str]:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from connectors.fake.jira.app import FakeJira
 
 Guard = Callable[[Callable[[Request], Any]], Callable[[Request], Any]]
-KNOWN_EVENTS = frozenset(
+DYNAMIC_EVENTS = frozenset(
     {
         "jira:issue_created",
         "jira:issue_updated",
@@ -32,12 +32,12 @@ KNOWN_EVENTS = frozenset(
         "comment_deleted",
         "issue_property_set",
         "issue_property_deleted",
-        "issuelink_created",
-        "issuelink_deleted",
     }
 )
-"""The spec's event enum lists no ``issuelink_*`` for dynamic webhooks; whether a site
-accepts them is unverified, so the fake accepts them rather than guess a refusal."""
+"""The official document's enum for dynamic webhooks (``WebhookDetails.events``): no
+``issuelink_*``, so the fake refuses them there, as the document allows."""
+KNOWN_EVENTS = DYNAMIC_EVENTS | {"issuelink_created", "issuelink_deleted"}
+"""What an admin webhook may ask for."""
 
 
 def routes(fake: FakeJira, guard: Guard) -> list[Route]:
@@ -55,7 +55,7 @@ def routes(fake: FakeJira, guard: Guard) -> list[Route]:
         results: list[dict[str, Any]] = []
         for spec in body.get("webhooks") or []:
             events = spec.get("events") or []
-            unknown = [e for e in events if e not in KNOWN_EVENTS]
+            unknown = [e for e in events if e not in DYNAMIC_EVENTS]
             if not events or unknown or not isinstance(spec.get("jqlFilter"), str):
                 results.append({"errors": [f"Invalid webhook: events {unknown or events}"]})
                 continue

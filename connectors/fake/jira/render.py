@@ -6,7 +6,7 @@ writes them, so a client that forgets to convert to UTC is caught.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,6 +122,9 @@ class Renderer:
     api: str
     """"2" or "3": rich text is ADF on 3, a string on 2."""
     zone: ZoneInfo
+    visible: Callable[[Issue], bool] = lambda _: True
+    """Links to issues the user cannot see are left out; a parent is shown regardless
+    (what a real site shows of a parent in a hidden project is unverified)."""
 
     @property
     def custom(self) -> dict[str, tuple[str, str, str, str]]:
@@ -177,7 +180,11 @@ class Renderer:
                 "name": issue.project.name,
                 "projectTypeKey": "software",
             },
-            "issuelinks": [self.link(link, issue) for link in self.data.links_of(issue)],
+            "issuelinks": [
+                self.link(link, issue)
+                for link in self.data.links_of(issue)
+                if self.visible(self.data.issues[_other_end(link, issue)])
+            ],
             "assignee": self.user(issue.assignee),
             "reporter": self.user(issue.assignee),
             "priority": {"id": "3", "name": "Medium"},
@@ -306,9 +313,12 @@ class Renderer:
         return {"type": "doc", "version": 1, "content": paragraphs}
 
     def history(self, history: History) -> dict[str, Any]:
-        return {
-            "id": str(history.id),
-            "author": self.user(history.author),
+        body: dict[str, Any] = {"id": str(history.id)}
+        if history.author is not None:
+            # The document's author is an object; a change made by no one (an automation
+            # or an import) has none, so the key is left out rather than null.
+            body["author"] = self.user(history.author)
+        return body | {
             "created": timestamp(history.at, self.zone),
             "items": [
                 {
@@ -358,3 +368,7 @@ class Renderer:
             {"id": t.id, "name": t.name, "subtask": t.subtask, "hierarchyLevel": t.hierarchy_level}
             for t in ISSUE_TYPES.values()
         ]
+
+
+def _other_end(link: IssueLink, issue: Issue) -> int:
+    return link.inward_id if link.outward_id == issue.id else link.outward_id

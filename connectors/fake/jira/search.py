@@ -10,10 +10,13 @@ nothing past 10,000).
 from __future__ import annotations
 
 import bisect
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from connectors.fake.jira.faults import take
+from connectors.fake.jira.model import Issue
 from connectors.fake.jira.render import requested_fields
 from connectors.fake.jira.wire import (
     ApiError,
@@ -36,6 +39,7 @@ ID_ONLY_CAP, RICH_CAP, DEFAULT_PAGE = 5_000, 100, 50
 DC_CAP, DC_WINDOW = 1_000, 10_000
 BULK_CAP, BULK_NARROW_CAP, CHANGELOG_ISSUES, CHANGELOG_PAGE = 100, 1_000, 1_000, 1_000
 SEARCH_CHANGELOG_CAP, BULK_CHANGELOG_CAP = 20, 40
+RECONCILE_CAP = 50
 HEAVY_EXPANDS = {
     "changelog",
     "editmeta",
@@ -62,6 +66,11 @@ async def search_jql(fake: FakeJira, request: Request) -> dict[str, Any]:
     cap = ID_ONLY_CAP if fields <= {"id", "key"} else RICH_CAP
     size = max(1, min(int(params.get("maxResults") or DEFAULT_PAGE), cap))
     keys, issues = fake.evaluate(text)
+    reconcile = {int(i) for i in as_list(params.get("reconcileIssues"))}
+    if len(reconcile) > RECONCILE_CAP:
+        raise ApiError(400, f"reconcileIssues accepts at most {RECONCILE_CAP} issue ids.")
+    if fake.faults.search_lag or fake.faults.unindexed:
+        keys, issues = _indexed(fake, keys, issues, reconcile)
     after = decode_token(params.get("nextPageToken"), text)
     start = 0 if after is None else bisect.bisect_right(keys, after)
     page = issues[start : start + size]
@@ -132,7 +141,18 @@ async def bulkfetch(fake: FakeJira, request: Request) -> dict[str, Any]:
     cap = BULK_NARROW_CAP if narrow else BULK_CAP
     if not wanted or len(wanted) > cap:
         raise ApiError(400, f"issueIdsOrKeys must contain between 1 and {cap} issues.")
-    found = {issue.id: issue for key in wanted if (issue := fake.data.get(key)) is not None}
+    found: dict[int, Issue] = {}
+    errors: list[dict[str, str]] = []
+    faults = fake.faults
+    for key in wanted:
+        issue = fake.data.get(key)
+        if issue is None or not fake.visible(issue):
+            continue  # not found or not visible: left out, in neither list
+        ident = str(issue.id)
+        if ident in faults.unreadable or take(faults.issue_errors, ident):
+            errors.append({"id": ident, "errorMessage": "Retrieving the issue timed out."})
+        elif not take(faults.left_out, ident):
+            found[issue.id] = issue
     renderer = fake.renderer(request)
     return {
         "issues": [
@@ -144,7 +164,7 @@ async def bulkfetch(fake: FakeJira, request: Request) -> dict[str, Any]:
             )
             for i in sorted(found)
         ],
-        "issueErrors": [],
+        "issueErrors": errors,
     }
 
 
@@ -157,7 +177,9 @@ async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
     if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
         raise ApiError(400, f"Provide 1 to {CHANGELOG_ISSUES} issues and at most 10 field ids.")
     size = max(1, min(int(body.get("maxResults") or CHANGELOG_PAGE), CHANGELOG_PAGE))
-    issues = {i.id: i for key in wanted if (i := fake.data.get(key)) is not None}
+    issues = {
+        i.id: i for key in wanted if (i := fake.data.get(key)) is not None and fake.visible(i)
+    }
     entries = sorted(
         ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
         for issue_id, issue in issues.items()
@@ -166,6 +188,8 @@ async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
     )
     marker = ",".join(wanted)
     after = decode_token(body.get("nextPageToken"), marker)
+    # The position is the whole sort key: histories of several issues may share a time,
+    # and a page boundary between them must skip none.
     remaining = [e for e in entries if after is None or e[0] > after]
     page = remaining[:size]
     renderer = fake.renderer(request)
@@ -182,11 +206,50 @@ async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
 
 async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:
     issue = fake.data.get(request.path_params["key"])
-    if issue is None:
+    if issue is None or not fake.visible(issue):
         raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+    if str(issue.id) in fake.faults.unreadable:
+        raise ApiError(503, "Service Unavailable", headers={"Retry-After": "0"})
     fields = requested_fields(request.query_params.get("fields"), ["*all"])
     expand = as_list(request.query_params.get("expand"))
     return fake.renderer(request).issue(issue, fields, expand_changelog="changelog" in expand)
 
 
-# Querying -------------------------------------------------------------------------
+async def issue_changelog(fake: FakeJira, request: Request) -> dict[str, Any]:
+    """``GET /issue/{key}/changelog``: the whole history, oldest first, offset-paged."""
+    issue = fake.data.get(request.path_params["key"])
+    if issue is None or not fake.visible(issue):
+        raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+    start = max(0, int(request.query_params.get("startAt") or 0))
+    size = max(1, min(int(request.query_params.get("maxResults") or 100), 100))
+    page = issue.histories[start : start + size]
+    renderer = fake.renderer(request)
+    last = start + size >= len(issue.histories)
+    body: dict[str, Any] = {
+        "self": str(request.url),
+        "maxResults": size,
+        "startAt": start,
+        "total": len(issue.histories),
+        "isLast": last,
+        "values": [renderer.history(h) for h in page],
+    }
+    if not last:
+        body["nextPage"] = str(request.url.include_query_params(startAt=start + size))
+    return body
+
+
+# Search visibility ----------------------------------------------------------------
+
+
+def _indexed(
+    fake: FakeJira, keys: list[tuple[int, ...]], issues: list[Issue], reconcile: set[int]
+) -> tuple[list[tuple[int, ...]], list[Issue]]:
+    """The matches search can see: a change younger than the lag is not indexed yet."""
+    horizon = fake.data.now() - timedelta(seconds=fake.faults.search_lag)
+    late = {int(i) for i in fake.faults.unindexed}
+    kept = [
+        (k, i)
+        for k, i in zip(keys, issues, strict=True)
+        if i.id in reconcile or (i.updated <= horizon and i.id not in late)
+    ]
+    return [k for k, _ in kept], [i for _, i in kept]

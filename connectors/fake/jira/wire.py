@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, *messages: str) -> None:
-        self.status, self.messages = status, messages
+    def __init__(self, status: int, *messages: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.messages, self.headers = status, messages, headers
 
 
 async def params_of(request: Request) -> dict[str, Any]:

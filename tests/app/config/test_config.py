@@ -161,6 +161,18 @@ def test_missing_secret_names_the_variable_and_line() -> None:
             (3, "sources.0.url is required"),
             id="missing-field",
         ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - key: a\n    name: A\n"
+            "    forecast: {history_weeks: 3, min_history_weeks: 4}\n",
+            (5, "programs.0.forecast: min_history_weeks (4) is more than history_weeks (3)"),
+            id="forecast-never-possible",
+        ),
+        pytest.param(
+            "server: {auth: none}\nprograms:\n  - key: a\n    name: A\n"
+            "    forecast: {history_weeks: 6, min_history_weeks: 2}\n    rag: {stall_weeks: 8}\n",
+            (3, "programs.0: rag.stall_weeks (8) is more than forecast.history_weeks (6)"),
+            id="stall-never-seen",
+        ),
         pytest.param("programs: [\n", (2, "not valid YAML"), id="yaml-syntax"),
         pytest.param(
             "server: {auth: none}\nserver: {auth: none}\n",

@@ -248,3 +248,31 @@ async def test_a_change_in_a_linked_tracker_recomputes_the_programs_on_the_other
         deps = await lookup.read_dependencies(session, data.config(), "checkout")
     crossing = [e for e in deps.edges if e.from_ == "1201"]
     assert [(e.to, e.cross_tracker) for e in crossing] == [("PAY-4", True)]
+
+
+async def test_a_week_later_the_stored_forecast_says_why_it_moved(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    await recompute(sessionmaker, config, now=data.NOW)
+    week_later = data.NOW + timedelta(days=7)
+    added = [data.story(f"PAY-{n}", updated_at=week_later) for n in range(50, 62)]
+    async with session_scope(sessionmaker) as session:
+        await records.save_page(session, seeded, Page("PAY", added), now=week_later)
+    await recompute(sessionmaker, config, now=week_later)
+    async with sessionmaker() as session:
+        kept = await session.scalar(
+            select(SnapshotRow.forecast).where(
+                SnapshotRow.outcome_key == "fast-pay", SnapshotRow.taken_on == data.TODAY
+            )
+        )
+        status = await lookup.read_outcome(session, config, "checkout", "fast-pay")
+    assert kept is not None
+    assert kept["basis"] == "monte_carlo"
+    assert kept["inputs"]["scope"] == 41
+    movement = status.forecast.movement
+    assert movement is not None
+    assert movement.since == data.TODAY
+    assert "scope grew by 12 items" in movement.text
+    assert status.forecast.on_time is not None
+    assert status.forecast.on_time.meaning == "target"

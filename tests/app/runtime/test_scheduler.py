@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import parse_config
 from app.config.settings import SchedulerSettings, Settings
 from app.programs import schedule as program_jobs
 from app.reports import runs
 from app.reports import schedule as report_jobs
 from app.runtime.scheduler import JobContext, Scheduler, build_scheduler, planned_jobs
+from app.runtime.syncs import Syncs
 from app.store.schedule import PlanContext
 from app.store.tables import ReportRow
 from tests.app.reports import history
@@ -119,3 +122,35 @@ async def test_the_service_runs_the_scheduler_only_when_enabled(
         assert scheduler.running
         assert {j.id for j in scheduler.apscheduler.get_jobs()} >= {"reports:deliveries"}
     assert not scheduler.running
+
+
+async def test_asana_sources_get_a_full_listing_at_their_own_interval(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = parse_config(
+        "server: {auth: none}\nsources:\n"
+        "  - {name: tasks, kind: asana, workspace: '1', auth: {token_env: A},"
+        " full_listing_every: 3d}\n"
+        "  - {name: plain, kind: asana, workspace: '1', auth: {token_env: A}}\n"
+        "  - {name: issues, kind: jira, url: 'https://acme.atlassian.net',"
+        " auth: {token_env: J}}\n",
+        environ={"A": "a", "J": "j"},
+    )
+    nothing: Any = None
+    syncs = Syncs(sessionmaker, cfg, locks=nothing, pool=nothing, metrics=nothing)
+    calls: list[tuple[str, bool]] = []
+
+    async def sync_locked(name: str, *, full: bool = False) -> None:
+        calls.append((name, full))
+
+    monkeypatch.setattr(syncs, "sync_locked", sync_locked)
+    plan = syncs.plan(PlanContext(sessionmaker, cfg, Settings(_env_file=None), {}))
+    listings = {s.id: s for s in plan if s.id.startswith("full-listing:")}
+    assert set(listings) == {"full-listing:tasks", "full-listing:plain"}
+    intervals = {name: spec.trigger.interval for name, spec in listings.items()}  # type: ignore[attr-defined]
+    assert intervals == {
+        "full-listing:tasks": timedelta(days=3),
+        "full-listing:plain": timedelta(days=7),
+    }
+    await listings["full-listing:tasks"].run()
+    assert calls == [("tasks", True)]

@@ -19,12 +19,14 @@ from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, SyncRunRow, SyncStateRow
 from connectors.base import (
+    Deletion,
     FetchStats,
     Page,
     SyncWarning,
     TrackerAuthError,
     TrackerItem,
     TrackerUnavailable,
+    WarningKind,
 )
 from tests.builders import T0, make_item, make_source
 
@@ -44,6 +46,8 @@ class ListConnector:
         self.fail_scope: dict[str, Exception] = {}
         self.fail_after_pages: int | None = None
         self.census_error: Exception | None = None
+        self.unlisted: set[str] = set()
+        """Ids the census leaves out although they exist (a lagging search index)."""
 
     async def scopes(self) -> Sequence[str]:
         return sorted({i.project or "" for i in self.items} | set(self.fail_scope))
@@ -72,10 +76,14 @@ class ListConnector:
     async def census(self, scope: str) -> frozenset[str]:
         if self.census_error:
             raise self.census_error
-        return frozenset(i.external_id for i in self.items if i.project == scope)
+        listed = (i.external_id for i in self.items if i.project == scope)
+        return frozenset(i for i in listed if i not in self.unlisted)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
-        return Page("", [i for i in self.items if i.key in keys])
+        found = [i for i in self.items if i.key in keys or i.external_id in keys]
+        named = {i.key for i in found} | {i.external_id for i in found}
+        gone = [Deletion("memory", k, NOW) for k in keys if k not in named]
+        return Page("", found, gone)
 
 
 def items(project: str, count: int, *, start: datetime = T0) -> list[TrackerItem]:
@@ -201,7 +209,7 @@ async def test_warnings_are_kept_on_the_run(
     )
     async with session_scope(sessionmaker) as session:
         run = await session.get_one(SyncRunRow, outcome.run_id)
-    assert run.warnings == [{"key": "PAY-2", "reason": "no status"}]
+    assert run.warnings == [{"key": "PAY-2", "reason": "no status", "kind": "malformed"}]
 
 
 class TestCensus:
@@ -339,3 +347,51 @@ async def test_a_checkpoint_of_another_window_is_not_continued(
     state = await scope_state(sessionmaker, source_id)
     assert state is not None
     assert state.checkpoint is None
+
+    async def test_an_item_the_listing_missed_but_the_tracker_still_has_is_kept(
+        self, sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+    ) -> None:
+        connector = ListConnector(items("PAY", 3))
+        await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
+        connector.unlisted = {"id-PAY-1"}  # created moments ago: not indexed yet
+        outcome = await sync.run_census(
+            sessionmaker, connector, source_id=source_id, now=lambda: NOW
+        )
+        assert (outcome.status, outcome.counts.deleted) == ("succeeded", 0)
+        assert await stored_keys(sessionmaker) == ["PAY-0", "PAY-1", "PAY-2"]
+
+    async def test_a_tombstone_left_by_a_short_read_is_lifted_by_the_next_census(
+        self, sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+    ) -> None:
+        connector = ListConnector(items("PAY", 3))
+        await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
+        async with session_scope(sessionmaker) as session:
+            wrong = [Deletion("memory", "id-PAY-1", NOW)]
+            await records.mark_deleted(session, source_id, wrong)
+        assert await stored_keys(sessionmaker) == ["PAY-0", "PAY-2"]
+        later = NOW + timedelta(hours=1)
+        await sync.run_census(sessionmaker, connector, source_id=source_id, now=lambda: later)
+        assert await stored_keys(sessionmaker) == ["PAY-0", "PAY-1", "PAY-2"]
+
+
+async def test_an_item_that_could_not_be_read_holds_the_scope_cursor(
+    sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+) -> None:
+    class Unreadable(ListConnector):
+        async def fetch(
+            self, scope: str, since: datetime | None, *, token: str | None = None
+        ) -> AsyncIterator[Page]:
+            async for page in super().fetch(scope, since, token=token):
+                yield page
+            unread = SyncWarning("PAY-9", "timed out twice", WarningKind.UNREAD)
+            yield Page(scope, warnings=[unread])
+
+    outcome = await sync.run_sync(
+        sessionmaker, Unreadable(items("PAY", 3)), source_id=source_id, now=lambda: NOW
+    )
+    assert [w.key for w in outcome.warnings] == ["PAY-9"]
+    async with session_scope(sessionmaker) as session:
+        state = await records.get_sync_state(session, source_id, "PAY")
+    assert state is not None
+    assert state.cursor_at is None
+    assert await stored_keys(sessionmaker) == ["PAY-0", "PAY-1", "PAY-2"]

@@ -43,4 +43,4 @@ def test_register_a_jira_source_prints_the_admin_steps(
     assert result.exit_code == 0, result.output
     assert "URL: https://tl.test/webhooks/jira/acme" in result.output
     assert "Secret: the-shared-secret" in result.output
-    assert "JQL: project in (PAY)" in result.output
+    assert 'JQL: project = "PAY"' in result.output

@@ -160,7 +160,7 @@ async def test_jira_with_an_api_token_prints_the_admin_steps_and_the_secret(
     text = "\n".join(result.lines)
     assert "https://throughline.example.com/webhooks/jira/acme-jira" in text
     assert ENV["WH_SECRET"] in text
-    assert "project in (PAY, WEB)" in text
+    assert 'project in ("PAY", "WEB")' in text
     assert not jira.webhooks.registrations
 
 
@@ -177,7 +177,8 @@ async def test_jira_app_token_registers_a_dynamic_webhook_that_the_scheduler_ref
         assert result.ok, result.lines
         [hook] = jira.webhooks.registrations.values()
         assert hook.dynamic
-        assert hook.jql == "project in (PAY, WEB)"
+        assert hook.jql == 'project in ("PAY", "WEB")'
+        assert hook.events == {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
         assert hook.url == "https://tl.example.com/webhooks/jira/acme-jira"
 
         now = datetime.now(UTC)

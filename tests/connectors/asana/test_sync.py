@@ -271,3 +271,38 @@ async def test_twenty_thousand_tasks_sync_exactly(
             outcome = await asana.sync(full=True)
             assert outcome.status == "succeeded", outcome.errors
             assert_store_equals_fake(await asana.stored(), asana)
+
+
+def a_subtask(asana: Harness) -> str:
+    world = asana.fake.world
+    return next(g for g, t in sorted(world.tasks.items()) if t.parent is not None)
+
+
+async def test_a_subtask_change_whose_event_was_lost_is_repaired_by_the_full_listing(
+    asana: Harness,
+) -> None:
+    await asana.sync(full=True)
+    await asana.sync()  # every project holds a sync token now
+    subtask = a_subtask(asana)
+    asana.fake.faults.drop_events = 1
+    asana.fake.edit_task(subtask, name="Renamed, and the event was lost")
+    assert asana.fake.stats["events_dropped"] == 1
+    await asana.sync()
+    stored = await asana.stored()
+    assert stored[subtask].title != "Renamed, and the event was lost", "nothing told us"
+    outcome = await asana.sync(full=True)  # what the weekly full listing runs
+    assert outcome.status == "succeeded"
+    assert_store_equals_fake(await asana.stored(), asana)
+
+
+async def test_a_comment_on_a_subtask_brings_the_subtask_back(asana: Harness) -> None:
+    await asana.sync(full=True)
+    await asana.sync()
+    subtask = a_subtask(asana)
+    asana.fake.faults.drop_events = 1
+    asana.fake.edit_task(subtask, name="Renamed quietly")
+    asana.fake.comment(subtask, "Renamed it, see the new name")
+    events = [e for e in asana.fake.world.events if e.resource_type == "story"]
+    assert [(e.action, e.parent) for e in events[-1:]] == [("added", subtask)]
+    await asana.sync()
+    assert (await asana.stored())[subtask].title == "Renamed quietly"

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.base import Page, TrackerAuthError, TrackerItem, TrackerUnavailable
 from connectors.fake.jira import FakeJira
+from connectors.fake.jira.model import JiraData, Project
 from connectors.fake.server import serve_in_thread
 from connectors.jira import JiraConnector
 from tests.jira_fakes import ANCHOR, expected_items, jira_connector, make_fake
@@ -68,20 +69,33 @@ async def test_full_fetch_returns_every_issue_once_with_its_fields(
         assert item.updated_at.utcoffset() == timedelta(0)
 
 
-async def test_cloud_fetch_uses_the_bulk_endpoints_not_one_page_chain(
+async def test_cloud_fetch_uses_the_bulk_endpoints_not_one_page_chain() -> None:
+    fake = make_fake(400, narrow_bulkfetch=True)
+    with serve_in_thread(fake) as base:
+        async with jira_connector(base, projects=["PAY"]) as connector:
+            items = items_of(await fetch_all(connector))
+    pay = sum(1 for i in fake.data.issues.values() if i.project.key == "PAY")
+    assert pay > 100
+    assert len(items) == pay
+    assert fake.requests["search/jql"] == 1, "ids of a small project fit one page"
+    assert fake.requests["issue/bulkfetch"] == 1, "this site accepts a thousand issues a call"
+    assert fake.requests["changelog/bulkfetch"] >= 1
+    assert all(i.transitions is not None for i in items)
+
+
+async def test_a_site_holding_the_documented_limit_is_read_a_hundred_at_a_time_after_one_try(
     cloud: tuple[FakeJira, str],
 ) -> None:
     fake, base = cloud
-    before = dict(fake.requests)
-    async with jira_connector(base, projects=["PAY"]) as connector:
+    before = fake.requests.get("issue/bulkfetch", 0)
+    async with jira_connector(base) as connector:
         items = items_of(await fetch_all(connector))
-    used = {k: v - before.get(k, 0) for k, v in fake.requests.items() if v != before.get(k, 0)}
-    pay = sum(1 for i in fake.data.issues.values() if i.project.key == "PAY")
-    assert len(items) == pay
-    assert used["search/jql"] == 1, "ids of a small project fit one page"
-    assert used["issue/bulkfetch"] == 1, "a narrow field list takes a thousand issues a call"
-    assert used["changelog/bulkfetch"] >= 1
-    assert all(i.transitions is not None for i in items)
+    assert len({i.external_id for i in items}) == len(fake.data)
+    calls = fake.requests["issue/bulkfetch"] - before
+    per_project = [
+        sum(1 for i in fake.data.issues.values() if i.project.key == p) for p in fake.data.projects
+    ]
+    assert calls == 1 + sum(-(-n // 100) for n in per_project), "one refused try, then 100s"
 
 
 async def test_status_history_becomes_transitions(cloud: tuple[FakeJira, str]) -> None:
@@ -177,12 +191,50 @@ async def test_a_429_storm_from_the_rate_limiter_completes() -> None:
     assert len({i.external_id for i in items}) == len(fake.data)
 
 
-async def test_a_site_that_refuses_thousand_issue_bulk_fetches_is_read_a_hundred_at_a_time() -> (
-    None
-):
-    fake = make_fake(250, narrow_bulkfetch=False)
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [("left_out", "a short answer"), ("issue_errors", "an issueErrors entry")],
+)
+async def test_a_wide_batch_answered_short_drops_to_the_documented_hundred(
+    fault: str, why: str
+) -> None:
+    fake = make_fake(400, narrow_bulkfetch=True)
+    first = str(min(i.id for i in fake.data.issues.values() if i.project.key == "PAY"))
+    setattr(fake.faults, fault, {first: 1})
     with serve_in_thread(fake) as base:
         async with jira_connector(base) as connector:
             items = items_of(await fetch_all(connector))
     assert len({i.external_id for i in items}) == len(fake.data)
-    assert fake.requests["issue/bulkfetch"] >= 3 + len(fake.data) // 100
+    per_project = [
+        sum(1 for i in fake.data.issues.values() if i.project.key == p) for p in fake.data.projects
+    ]
+    probed = next(n for n in per_project if n > 100)
+    narrow_calls = sum(-(-n // 100) for n in per_project) - -(-probed // 100)
+    assert fake.requests["issue/bulkfetch"] >= 1 + narrow_calls, f"{why} ends wide batches"
+
+
+async def test_fetch_items_confirms_a_missing_id_by_reading_it_alone(
+    cloud: tuple[FakeJira, str],
+) -> None:
+    fake, base = cloud
+    present = str(next(iter(fake.data.issues)))
+    fake.faults.left_out = {present: 1}
+    async with jira_connector(base) as connector:
+        page = await connector.fetch_items([present, "99999999"])
+    assert [i.external_id for i in page.items] == [present]
+    assert [d.external_id for d in page.deletions] == ["99999999"]
+
+
+async def test_projects_named_like_jql_words_sync_and_census() -> None:
+    reserved = [Project("10900", key, key.title(), ()) for key in ("INT", "AND", "ORDER")]
+    data = JiraData(reserved, [], clock=lambda: ANCHOR)
+    for project in reserved:
+        for n in range(3):
+            data.add(project.key, "Story", f"{project.key} story {n}", at=ANCHOR)
+    fake = FakeJira(data)
+    with serve_in_thread(fake) as base:
+        async with jira_connector(base) as connector:
+            items = items_of(await fetch_all(connector))
+            census = {key: await connector.census(key) for key in ("INT", "AND", "ORDER")}
+    assert sorted(i.key for i in items) == sorted(i.key for i in data.issues.values())
+    assert all(len(ids) == 3 for ids in census.values())

@@ -140,20 +140,30 @@ class TestCloudSearch:
     ) -> None:
         http = cloud[1]
         ids = [str(n) for n in range(10_000, 10_101)]
-        too_many = http.post(
-            "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["*all"]}
-        )
-        assert too_many.status_code == 400, "more than 100 with *all"
-        narrow = http.post(
-            "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["summary"]}
-        )
-        assert len(narrow.json()["issues"]) == 101, "up to 1,000 with a narrow field list"
+        for fields in (["*all"], ["summary"]):
+            too_many = http.post(
+                "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": fields}
+            )
+            assert too_many.status_code == 400, f"the documented 100 holds for {fields}"
         body = http.post(
             "/rest/api/3/issue/bulkfetch",
             json={"issueIdsOrKeys": ["PAY-2", "99999999", "PAY-1"], "fields": ["summary"]},
         ).json()
         assert [i["key"] for i in body["issues"]] == ["PAY-1", "PAY-2"]
         assert body["issueErrors"] == []
+
+    def test_bulkfetch_takes_a_thousand_narrow_issues_only_when_told_to(self) -> None:
+        fake = make_fake(300, narrow_bulkfetch=True)
+        ids = [str(n) for n in range(10_000, 10_101)]
+        with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+            wide = http.post(
+                "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["summary"]}
+            )
+            everything = http.post(
+                "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": ["*all"]}
+            )
+        assert len(wide.json()["issues"]) == 101
+        assert everything.status_code == 400, "more than 100 with *all"
 
     def test_requests_without_valid_credentials_are_refused(
         self, cloud: tuple[FakeJira, httpx.Client]
@@ -249,3 +259,82 @@ def test_the_standard_jira_client_reads_the_same_issues(deployment: str) -> None
     assert sorted(i.key for i in issues) == want
     by_key = {i.key: i for i in issues}
     assert by_key["PAY-1"].fields.summary == fake.data.get("PAY-1").summary  # type: ignore[union-attr]
+
+
+def test_data_center_has_no_version_3_api(datacenter: tuple[FakeJira, httpx.Client]) -> None:
+    http = datacenter[1]
+    assert http.get("/rest/api/3/serverInfo").status_code == 404
+    assert http.get("/rest/api/2/serverInfo").status_code == 200
+
+
+def test_changelog_pages_skip_no_history_that_shares_a_time_with_the_page_boundary() -> None:
+    fake = make_fake(40)
+    same = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
+    keys = ["PAY-1", "PAY-2", "WEB-1"]
+    for key in keys:
+        fake.data.edit(fake.issue_named(key), {"status": "In Review"}, at=same)
+    ids = [str(fake.issue_named(k).id) for k in keys]
+    with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+        seen, token = [], None
+        for _ in range(100):
+            body = {"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1}
+            page = http.post(
+                "/rest/api/3/changelog/bulkfetch",
+                json=body | ({"nextPageToken": token} if token else {}),
+            ).json()
+            seen += [h["id"] for log in page["issueChangeLogs"] for h in log["changeHistories"]]
+            token = page.get("nextPageToken")
+            if not token:
+                break
+    want = [str(h.id) for k in keys for h in fake.issue_named(k).histories if h.field == "status"]
+    assert sorted(seen) == sorted(want)
+    assert len(seen) == len(set(seen))
+
+
+def test_search_lag_hides_recent_changes_except_those_reconciled() -> None:
+    fake = make_fake(60)
+    fresh = fake.add("PAY", "Story", "Filed a moment ago")
+    fake.faults.search_lag = 600.0
+    with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+        plain = search(http, 'project = "PAY"', maxResults=5000).json()
+        reconciled = search(
+            http, 'project = "PAY"', maxResults=5000, reconcileIssues=[fresh.id]
+        ).json()
+        by_id = http.get(f"/rest/api/3/issue/{fresh.id}")
+    assert str(fresh.id) not in {i["id"] for i in plain["issues"]}
+    assert str(fresh.id) in {i["id"] for i in reconciled["issues"]}
+    assert by_id.status_code == 200, "reads by id are never late"
+
+
+def test_hidden_issues_and_projects_are_out_of_sight_everywhere() -> None:
+    fake = make_fake(120, hidden_projects={"INT"})
+    hidden = next(i for i in fake.data.issues.values() if i.project.key == "PAY")
+    fake.hidden_issues = {hidden.id}
+    with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+        projects = {p["key"] for p in http.get("/rest/api/3/project").json()}
+        listed = {
+            i["id"] for i in search(http, 'project = "PAY"', maxResults=5000).json()["issues"]
+        }
+        bulk = http.post(
+            "/rest/api/3/issue/bulkfetch",
+            json={"issueIdsOrKeys": [str(hidden.id)], "fields": ["summary"]},
+        ).json()
+        assert http.get(f"/rest/api/3/issue/{hidden.id}").status_code == 404
+        assert search(http, 'project = "INT"').status_code == 400
+    assert "INT" not in projects
+    assert str(hidden.id) not in listed
+    assert bulk == {"issues": [], "issueErrors": []}
+
+
+def test_short_read_faults_can_be_set_over_the_control_api() -> None:
+    fake = make_fake(20)
+    plan = {"issue_errors": {"10001": 2}, "left_out": {"10002": 1}, "unreadable": ["10003"]}
+    with serve_in_thread(fake) as base, httpx.Client(base_url=base) as http:
+        assert http.post("/_fake/faults", json=plan | {"search_lag": 30}).status_code == 204
+    faults = fake.faults
+    assert (faults.issue_errors, faults.left_out, faults.unreadable) == (
+        {"10001": 2},
+        {"10002": 1},
+        {"10003"},
+    )
+    assert faults.search_lag == 30

@@ -76,6 +76,15 @@ async def wait_for_run(api: httpx.AsyncClient) -> dict[str, object]:
     raise AssertionError("the sync did not finish")
 
 
+async def wait_until_idle(api: httpx.AsyncClient) -> None:
+    for _ in range(400):
+        source = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"][0]
+        if not source["running"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the source kept running")
+
+
 async def test_sources_show_a_never_synced_source(api: httpx.AsyncClient) -> None:
     body = (await api.get("/api/sources", headers=as_(VIEWER))).json()
     assert body == {
@@ -228,3 +237,36 @@ sources:
         run = await session.get(SyncRunRow, run_id)
         assert run is not None
         assert run.status == RunStatus.ABANDONED
+
+
+async def test_an_issue_the_site_cannot_return_is_a_visible_warning_and_nothing_is_deleted(
+    api: httpx.AsyncClient, fake_site: tuple[FakeJira, str]
+) -> None:
+    fake = fake_site[0]
+    pay = sorted(str(i.id) for i in fake.data.issues.values() if i.project.key == "PAY")
+    broken, flaky, short = pay[3], pay[5], pay[7]
+    fake.faults.unreadable = {broken}
+    fake.faults.issue_errors = {flaky: 2}
+    fake.faults.left_out = {short: 1}
+    await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    run = await wait_for_run(api)
+    in_scope = sum(1 for i in fake.data.issues.values() if i.project.key in ("PAY", "WEB"))
+    assert (run["status"], run["items_written"], run["items_deleted"]) == (
+        "succeeded",
+        in_scope - 1,
+        0,
+    )
+    assert [(w["key"], w["kind"]) for w in run["warnings"]] == [(broken, "unread")]
+    assert "could not be read on this run" in run["warnings"][0]["reason"]
+    page = await api.get("/sources", headers=as_(VIEWER))
+    assert page.status_code == 200
+    assert "1 item(s) could not be read and were kept as stored" in page.text
+    assert broken in page.text
+
+    fake.faults.unreadable = set()
+    await wait_until_idle(api)  # the census that follows a first sync
+    again = await api.post("/api/sources/acme-jira/sync", headers=as_(ADMIN))
+    assert again.status_code == 202
+    await wait_until_idle(api)
+    source = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"][0]
+    assert source["items"] == in_scope, "the held cursor let the next sync read it"

@@ -2,7 +2,7 @@
 only those may set a secret, once each.
 
 Revision ID: e877c25ec21e
-Revises: 5c2e9a1d7b40
+Revises: 8c4f1a2b7d63
 Create Date: 2026-12-01 15:37:27
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e877c25ec21e"
-down_revision: str | None = "5c2e9a1d7b40"
+down_revision: str | None = "8c4f1a2b7d63"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
