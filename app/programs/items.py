@@ -8,8 +8,10 @@ program's figures comes from ``program_item`` (see ``app.programs.membership``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -211,11 +213,16 @@ async def list_items(
 
 
 async def iter_batches(
-    sessionmaker: async_sessionmaker[AsyncSession], config: ThroughlineConfig, query: ItemQuery
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    query: ItemQuery,
+    *,
+    gate: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[list[documents.Item]]:
     """Every item a query selects, ``EXPORT_BATCH`` at a time, each batch read in a short
     session of its own: a slow reader of the stream holds no database connection between
-    batches, only its socket.
+    batches, only its socket. With ``gate``, batches of every export take turns through
+    it, so exports together never take more connections than it lets through.
 
     The caller checks the query first (``list_items`` with ``limit=1``): once streaming
     has begun, an error can no longer become an error response.
@@ -224,7 +231,7 @@ async def iter_batches(
         stmt, zone = await _statement(session, config, query)
     after = 0
     while True:
-        async with session_scope(sessionmaker) as session:
+        async with gate or contextlib.nullcontext(), session_scope(sessionmaker) as session:
             rows = (
                 await session.execute(
                     stmt.where(ItemRow.id > after).order_by(ItemRow.id).limit(EXPORT_BATCH)

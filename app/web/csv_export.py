@@ -7,11 +7,14 @@ on CSV injection).
 
 An export is streamed a batch at a time, each batch read in a short session of its own
 (``app.programs.items.iter_batches``): a client that stops reading holds its socket, not
-a database connection. ``ExportSlots`` bounds how many one client address streams at once.
+a database connection. ``ExportSlots`` bounds how many one client address streams at once,
+and how many batches all exports read at once (half the pool: the rest stays free for
+everything else).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
@@ -89,10 +92,12 @@ async def iter_csv(
 
 
 class ExportSlots:
-    """The exports each client address is streaming: at most ``per_client`` at once."""
+    """The exports each client address is streaming: at most ``per_client`` at once; and
+    the ``reads`` gate every export's batches pass, one database connection each."""
 
-    def __init__(self, per_client: int) -> None:
+    def __init__(self, per_client: int, *, concurrent_reads: int = 4) -> None:
         self.per_client = per_client
+        self.reads = asyncio.Semaphore(concurrent_reads)
         self._streaming: Counter[str] = Counter()
 
     def take(self, client: str) -> Callable[[], None] | None:

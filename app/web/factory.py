@@ -91,7 +91,10 @@ def create_app(
     hosts = settings.server.trusted_hosts()
     app.state.hosts = Hosts(hosts)
     app.state.failed_tokens = FailedTokens(settings.server.failed_tokens_per_minute)
-    app.state.exports = csv_export.ExportSlots(settings.server.exports_per_client)
+    app.state.exports = csv_export.ExportSlots(
+        settings.server.exports_per_client,
+        concurrent_reads=max(1, settings.database_pool_size // 2),
+    )
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(BodyDeadline, seconds=settings.server.body_timeout_seconds)

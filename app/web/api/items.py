@@ -60,7 +60,7 @@ def _export(
         )
     return csv_export.SlottedStream(
         csv_export.iter_csv(
-            items.iter_batches(state.read_sessionmaker, config, query),
+            items.iter_batches(state.read_sessionmaker, config, query, gate=slots.reads),
             tuple(documents.Item.model_fields),
         ),
         release=release,

