@@ -33,13 +33,13 @@ SECRET = "kill-nine-secret"
 EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
 
 
-def _config(base: str, projects: list[str]) -> str:
+def _config(base: str, projects: list[str], *, in_flight: int = 8) -> str:
     return (
         "server: {auth: none}\n"
         "sources:\n"
         f"  - {{name: acme, kind: jira, url: '{base}', projects: [{', '.join(projects)}], "
-        "sync_every: 1d, auth: {email_env: J_EMAIL, token_env: J_TOKEN}, "
-        "webhook: {secret_env: J_SECRET}}\n"
+        f"sync_every: 1d, max_in_flight: {in_flight}, "
+        "auth: {email_env: J_EMAIL, token_env: J_TOKEN}, webhook: {secret_env: J_SECRET}}\n"
     )
 
 
@@ -203,7 +203,9 @@ def test_a_full_sync_killed_mid_scope_continues_where_it_stopped(tmp_path: Path)
     assert sizes[project] > 2_000  # more than two chunks of a thousand
     with store(tmp_path) as (url, query), serve_in_thread(fake) as base:
         config = tmp_path / "throughline.yaml"
-        config.write_text(_config(base, [project]))
+        # Two requests at a time: the chunks are stored seconds apart, so a checkpoint is
+        # there to be seen (and killed after) whatever the machine's load.
+        config.write_text(_config(base, [project], in_flight=2))
         env = {
             "THROUGHLINE_DATABASE_URL": url,
             "THROUGHLINE_CONFIG": str(config),
@@ -212,11 +214,17 @@ def test_a_full_sync_killed_mid_scope_continues_where_it_stopped(tmp_path: Path)
             "J_SECRET": SECRET,
         }
         first = Process(tmp_path, env, "sync", "--full")
-        _wait(
-            lambda: bool(query("SELECT checkpoint FROM sync_state WHERE checkpoint IS NOT NULL")),
-            120,
-            "a first checkpoint",
-        )
+        try:
+            _wait(
+                lambda: bool(
+                    query("SELECT checkpoint FROM sync_state WHERE checkpoint IS NOT NULL")
+                ),
+                120,
+                "a first checkpoint",
+            )
+        except AssertionError:
+            first.kill()
+            raise AssertionError(first.output()[-3000:]) from None
         first.kill()
         [(checkpoint, cursor)] = query("SELECT checkpoint, cursor_at FROM sync_state")
         killed_with = query("SELECT count(*) FROM item")[0][0]
