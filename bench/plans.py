@@ -101,7 +101,9 @@ async def _reads(url: str, cfg) -> dict[str, list[float]]:  # type: ignore[no-un
     found: dict[str, list[float]] = {}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000"
+        ) as client,
     ):
         for path in (
             "/api/programs/p0/dependencies",

@@ -345,7 +345,9 @@ async def _reads(url: str, cfg: ThroughlineConfig) -> list[float]:
     latencies = []
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000"
+        ) as client,
     ):
         for n in range(READS + 20):
             started = time.perf_counter()

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
+from connectors import text
 from vocabulary import ItemKind, StatusCategory
 
 MAX_TITLE_CHARS = 2_000
@@ -113,6 +114,7 @@ class TrackerItem:
     transitions: tuple[Transition, ...] | None = None
 
     def __post_init__(self) -> None:
+        _clean(self)
         for name, limit in _ID_LIMITS.items():
             value = getattr(self, name)
             if not value or len(value) > limit:
@@ -140,6 +142,9 @@ class Deletion:
     external_id: str
     at: datetime
 
+    def __post_init__(self) -> None:
+        _clean(self)
+
 
 class WarningKind(StrEnum):
     MALFORMED = "malformed"
@@ -160,6 +165,9 @@ class SyncWarning:
     key: str
     reason: str
     kind: WarningKind = WarningKind.MALFORMED
+
+    def __post_init__(self) -> None:
+        _clean(self)
 
 
 _STATUS_LIMITS = {"project_name": 256, "title": 512, "text": 20_000, "author": 256}
@@ -186,6 +194,7 @@ class ProjectStatus:
     author: str | None = None
 
     def __post_init__(self) -> None:
+        _clean(self)
         if not self.project or len(self.project) > 64 or len(self.external_id) > 64:
             raise ConnectorDataError(self.source, self.project[:64], "project status id too long")
         if len(self.status_type) > 32 or self.posted_at.tzinfo is None:
@@ -194,6 +203,14 @@ class ProjectStatus:
             value = getattr(self, name)
             if value is not None and len(value) > limit:
                 object.__setattr__(self, name, value[: limit - 1] + "…")
+
+
+def _clean(record: object) -> None:
+    """Replace text no database can store (NUL, unpaired surrogates) in a record being made:
+    the one place tracker text is cleaned, for pulled and pushed records alike."""
+    for name, value in text.cleaned_fields(record).items():
+        # Frozen record: cleaning happens once, here, before anyone holds it.
+        object.__setattr__(record, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +224,9 @@ class Page:
     projects rather than show ids. ``census`` is set
     when this round listed the scope completely: every external id it holds now. Stored
     items of the scope missing from it are re-checked through ``fetch_items`` and
-    tombstoned when the tracker confirms they are gone.
+    tombstoned when the tracker confirms they are gone. ``checkpoint`` is a position in
+    the scope's listing (the last id swept): every record before it came in this page or
+    an earlier one, so a listing cut short may continue after it (``fetch(after=...)``).
     """
 
     scope: str
@@ -218,6 +237,7 @@ class Page:
     project_names: tuple[tuple[str, str], ...] = ()
     token: str | None = None
     census: frozenset[str] | None = None
+    checkpoint: str | None = None
 
 
 @dataclass(slots=True)
@@ -236,7 +256,9 @@ class Connector(Protocol):
     ``fetch(scope, None)`` is a full load of a scope; ``fetch(scope, since)`` returns every
     item of the scope updated at or after ``since`` and may return some older ones too
     (at-least-once). ``token`` is the scope's stored resume token (see ``Page.token``),
-    None when there is none or the tracker issues none. ``census(scope)`` lists the
+    None when there is none or the tracker issues none. A connector whose pages carry a
+    ``checkpoint`` also takes ``after=`` one, and lists only what lies beyond it (the
+    caller passes it only to such a connector). ``census(scope)`` lists the
     external ids that exist in the scope now; ``fetch_items(keys)`` re-reads items and
     returns a ``Deletion`` for each key that no longer exists or left every scope.
     """

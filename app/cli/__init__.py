@@ -216,6 +216,14 @@ def webhooks_register(
             help="This server's URL as the tracker reaches it (THROUGHLINE_SERVER__PUBLIC_URL)."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Asana: register projects that already have a webhook anew (delete the old "
+            "webhook in Asana first); without it they are skipped and keep their secret.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Register the source's webhooks with its tracker (Asana: against the running server,
@@ -242,7 +250,12 @@ def webhooks_register(
         engine = make_engine(settings.database_url)
         try:
             return await register.register(
-                make_sessionmaker(engine), loaded, source, public_url=url, environ=os.environ
+                make_sessionmaker(engine),
+                loaded,
+                source,
+                public_url=url,
+                environ=os.environ,
+                replace=replace,
             )
         finally:
             await engine.dispose()
@@ -464,7 +477,11 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
 
     from app.cli.process import tune_garbage_collector
     from app.web.factory import create_app
+    from app.web.server import server_config
 
+    # The loopback names this server answers to by default are those of its own port.
+    server_settings = settings.server.model_copy(update={"host": host, "port": port})
+    settings = settings.model_copy(update={"server": server_settings})
     app = create_app(settings)
     # The app (routes, schemas, templates) lives as long as the server: frozen too, full
     # collections stop re-walking it, which otherwise stalls every request in flight
@@ -487,17 +504,7 @@ def _run_server(settings: Settings, host: str, port: int) -> None:
             if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
                 captured.remove(sig)
 
-    server = Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            proxy_headers=True,
-            server_header=False,
-            timeout_graceful_shutdown=max(1, int(settings.shutdown_seconds / 2)),
-        )
-    )
+    server = Server(server_config(app, settings, host=host, port=port))
     server.run()
     if not server.started:
         raise typer.Exit(1)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./throughline.db"
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class ServerSettings(BaseModel):
@@ -22,13 +26,47 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = None
     """Base URL trackers use to reach this server (webhook targets, links in reports)."""
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Other names this server is reached by (``host`` or ``host:port``, comma-separated in
+    the environment), beside ``public_url``'s and the loopback names on ``port``. Requests
+    naming another ``Host`` are refused, and a browser's state-changing request must come
+    from one of them."""
+    exports_per_client: int = Field(default=2, ge=1, le=100)
+    """CSV exports one client address may stream at once; more are answered 429."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    """A connection whose request line and headers are not all there within this long is
+    closed (a client sending them slowly holds nothing for longer)."""
+    body_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """A request body not all there within this long is answered 408 and its connection
+    closed (webhook deliveries included)."""
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     """How long a sign-in to the pages lasts."""
     cache_seconds: float = Field(default=2.0, ge=0, le=60)
     """How long a rendered page or program status is served again before it is rebuilt
     (0: never). Edits made through this process clear it at once; other replicas catch
     up within this time."""
+    failed_tokens_per_minute: int = Field(default=30, ge=1, le=10_000)
+    """Wrong tokens one client address may present in a minute; past it, its requests
+    are answered 429 until the minute is over."""
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip() for h in value.split(",") if h.strip())
+        return value
+
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """The ``Host`` values this server answers to: ``public_url``'s host, the
+        ``allowed_hosts``, and the loopback names on ``port`` (a page elsewhere that
+        rebinds its name to this address still sends its own name).
+
+        An entry without a port matches any port; never taken from a request."""
+        hosts = [h.lower() for h in self.allowed_hosts]
+        if self.public_url:
+            hosts.append(urlsplit(self.public_url).netloc.lower())
+        return (*hosts, *(f"{h}:{self.port}" for h in LOOPBACK_HOSTS))
 
 
 class SchedulerSettings(BaseModel):
@@ -39,6 +77,9 @@ class SchedulerSettings(BaseModel):
     misfire_grace_seconds: int = Field(default=300, gt=0)
     census_cron: str = "30 2 * * *"
     """When the deletion census of every source runs (crontab, UTC): nightly."""
+    recompute_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """A roll-up recompute that failed after a sync or webhook batch is tried again after
+    this long, then twice as long, … up to ten minutes, until it succeeds."""
 
 
 class WebhookSettings(BaseModel):
@@ -46,6 +87,12 @@ class WebhookSettings(BaseModel):
     """Seals the secrets Asana hands over in its handshake (any long random string); without
     it no Asana handshake is accepted, since its secret could only be kept in clear."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_concurrent_uploads: int = Field(default=64, ge=1, le=10_000)
+    """Deliveries whose bodies are read at once; more are answered 503 with Retry-After
+    (trackers deliver again), so at most this many times ``max_body_bytes`` is held."""
+    retention_days: float = Field(default=14.0, gt=0, le=3650)
+    """Applied and rejected events older than this are trimmed from the inbox (daily);
+    failed and pending ones are kept until they are applied."""
     worker: bool = True
     """Drain the inbox in this process (``throughline serve``)."""
     batch_size: int = Field(default=500, ge=1, le=10_000)
@@ -67,6 +114,17 @@ class WebhookSettings(BaseModel):
     recomputed at once whenever the inbox runs dry."""
 
 
+class MetricsSettings(BaseModel):
+    token: SecretStr | None = None
+    """The Bearer token Prometheus scrapes ``/metrics`` with. Without it, ``/metrics``
+    takes any API token (or nothing, with ``auth: none``)."""
+    port: int | None = Field(default=None, ge=0, le=65535)
+    """Serve ``/metrics`` on a listener of its own at this port (and not on the main
+    one): for a scraper that reaches a private address only."""
+    host: str = "127.0.0.1"
+    """The metrics listener's address."""
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "json", "text"] = "auto"
@@ -84,6 +142,12 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
+    database_pool_size: int = Field(default=10, ge=1, le=1_000)
+    """Connections a process keeps open to the database."""
+    database_max_overflow: int = Field(default=20, ge=0, le=1_000)
+    """Connections it may open beyond ``database_pool_size`` at busy times."""
+    database_pool_timeout: float = Field(default=10.0, gt=0, le=600)
+    """How long a request waits for a free connection before it is answered 503."""
     config: Path = Path("throughline.yaml")
     server: ServerSettings = ServerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
@@ -97,6 +161,7 @@ class Settings(BaseSettings):
     operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) beside the scheduler
     and webhook worker (``throughline worker``)."""
     webhooks: WebhookSettings = WebhookSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("database_url")
     @classmethod

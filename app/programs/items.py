@@ -8,8 +8,10 @@ program's figures comes from ``program_item`` (see ``app.programs.membership``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import ThroughlineConfig
 from app.programs import documents, lookup, membership
 from app.store.engine import session_scope
-from app.store.tables import ItemRow, ProgramItemRow, ProjectRow, SourceRow
+from app.store.tables import MAX_ROW_ID, ItemRow, ProgramItemRow, ProjectRow, SourceRow
 
 MAX_LIMIT = 500
 EXPORT_BATCH = 1_000
@@ -68,7 +70,11 @@ def decode_cursor(cursor: str, query: ItemQuery) -> int:
         after_id, fingerprint = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise InvalidQuery("cursor", "not a cursor this API issued") from None
-    if not isinstance(after_id, int) or not isinstance(fingerprint, str):
+    if (
+        not isinstance(after_id, int)
+        or not isinstance(fingerprint, str)
+        or not 0 <= after_id <= MAX_ROW_ID
+    ):
         raise InvalidQuery("cursor", "not a cursor this API issued")
     if fingerprint != query.fingerprint():
         raise InvalidQuery("cursor", "this cursor was issued for other filters")
@@ -216,11 +222,16 @@ async def list_items(
 
 
 async def iter_batches(
-    sessionmaker: async_sessionmaker[AsyncSession], config: ThroughlineConfig, query: ItemQuery
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    query: ItemQuery,
+    *,
+    gate: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[list[documents.Item]]:
     """Every item a query selects, ``EXPORT_BATCH`` at a time, each batch read in a short
     session of its own: a slow reader of the stream holds no database connection between
-    batches, only its socket.
+    batches, only its socket. With ``gate``, batches of every export take turns through
+    it, so exports together never take more connections than it lets through.
 
     The caller checks the query first (``list_items`` with ``limit=1``): once streaming
     has begun, an error can no longer become an error response.
@@ -229,7 +240,7 @@ async def iter_batches(
         stmt, zone = await _statement(session, config, query)
     after = 0
     while True:
-        async with session_scope(sessionmaker) as session:
+        async with gate or contextlib.nullcontext(), session_scope(sessionmaker) as session:
             rows = (
                 await session.execute(
                     stmt.where(ItemRow.id > after).order_by(ItemRow.id).limit(EXPORT_BATCH)

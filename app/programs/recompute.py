@@ -39,6 +39,7 @@ from app.programs import (
     watch,
 )
 from app.programs.documents.portfolio import PortfolioPart
+from app.programs.pending import PendingRollups
 from app.store.engine import session_scope
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
 from app.telemetry.metrics import Metrics
@@ -406,21 +407,39 @@ async def refresh_rollups(
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
     now: datetime | None = None,
+    pending: PendingRollups | None = None,
 ) -> RecomputeResult | None:
     """Recompute the programs that read ``sources`` after their data changed.
 
     Without a change, the roll-ups are still recomputed once a day: forecasts and
-    overdue dates move with the calendar even when nobody touches a ticket.
+    overdue dates move with the calendar even when nobody touches a ticket. With
+    ``pending``, a failed recompute is not raised but kept there, to be retried with
+    backoff (and ``None`` returned); sources owed a recompute count as changed.
     """
     now = now or datetime.now(UTC)
+    if pending is not None and sources & pending.sources:
+        changed = True
     if not changed and not await _rollups_stale(
         read_sessionmaker or sessionmaker, config, sources, now
     ):
         return None
     started = time.perf_counter()
-    result = await recompute(
-        sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
-    )
+    try:
+        result = await recompute(
+            sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
+        )
+    except Exception:
+        if pending is None:
+            raise
+        delay = pending.failed(sources)
+        log.exception(
+            "recomputing the roll-ups of %s failed; retrying in %.0fs",
+            ", ".join(sorted(sources)),
+            delay,
+        )
+        return None
+    if pending is not None:
+        pending.succeeded(sources)
     if metrics is not None:
         metrics.rollup_recompute_seconds.observe(time.perf_counter() - started)
     if result.programs:

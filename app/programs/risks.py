@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents, risk_history
-from app.store.tables import RiskEventRow, RiskRow
+from app.store.tables import MAX_ROW_ID, RiskEventRow, RiskRow
 from rollup import overrides
 from rollup.model import ItemRef
 from rollup.risk import ISSUE_RULES, MITIGATIONS, DerivedRisk, RiskRule, severity_of
@@ -212,6 +212,8 @@ async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequen
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> RiskRow | None:
+    if not 0 < risk_id <= MAX_ROW_ID:
+        return None
     return await session.scalar(
         select(RiskRow).where(RiskRow.program_id == program_id, RiskRow.id == risk_id)
     )

@@ -8,16 +8,21 @@ feature's planner; the scheduler itself knows none.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from app.alerts import schedule as alert_jobs
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
+from app.programs import recompute
 from app.programs import schedule as program_jobs
+from app.programs.pending import PendingRollups
 from app.reports import schedule as report_jobs
 from app.runtime.scheduler import JobContext, Scheduler
 from app.runtime.state import AppState
@@ -60,7 +65,13 @@ async def service_state(
     settings say); ``scheduler`` plans every feature's jobs (started by the caller).
     """
     async with AsyncExitStack() as stack:
-        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout,
+        )
         stack.push_async_callback(engine.dispose)
         sessionmaker = make_sessionmaker(engine)
         read_sessionmaker = make_sessionmaker(engine, read_only=True)
@@ -71,6 +82,10 @@ async def service_state(
         pool = TrackerPool(config.sources, environ=environ)
         stack.push_async_callback(pool.aclose)
         locks = Locks(engine)
+        pending = PendingRollups(first=settings.scheduler.recompute_retry_seconds)
+        await stack.enter_async_context(
+            _retrying(pending, sessionmaker, config, read_sessionmaker, metrics)
+        )
         syncs = Syncs(
             sessionmaker,
             config,
@@ -78,7 +93,10 @@ async def service_state(
             pool=pool,
             metrics=metrics,
             read_sessionmaker=read_sessionmaker,
+            pending=pending,
         )
+        # Runs a killed process left "running" show as what they are from the start.
+        await syncs.settle_orphans()
         webhooks = Webhooks.start(
             sessionmaker,
             config,
@@ -88,6 +106,8 @@ async def service_state(
             pool=pool,
             read_sessionmaker=read_sessionmaker,
             worker=webhook_worker,
+            body_seconds=settings.server.body_timeout_seconds,
+            pending=pending,
         )
         state = AppState(
             settings=settings,
@@ -100,6 +120,7 @@ async def service_state(
             trackers=pool,
             syncs=syncs,
             webhooks=webhooks,
+            rollups=pending,
         )
         # Closed last-opened first: the scheduler's jobs, then the worker's batch, then
         # background syncs, each within what remains of the shutdown bound.
@@ -114,6 +135,36 @@ async def service_state(
             )
             stack.push_async_callback(lambda: _close_scheduler(state))
         yield state
+
+
+@asynccontextmanager
+async def _retrying(
+    pending: PendingRollups,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: ThroughlineConfig,
+    read_sessionmaker: async_sessionmaker[AsyncSession],
+    metrics: Metrics,
+) -> AsyncIterator[None]:
+    """Retry the roll-ups owed by failed recomputes for as long as the process lives."""
+
+    async def again(sources: set[str]) -> None:
+        await recompute.refresh_rollups(
+            sessionmaker,
+            config,
+            sources,
+            changed=True,
+            read_sessionmaker=read_sessionmaker,
+            metrics=metrics,
+            pending=pending,
+        )
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(pending.run(again, stop), name="rollup-retries")
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _close_scheduler(state: AppState) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
+from app.programs.pending import PendingRollups
 from app.runtime.scheduler import Scheduler
 from app.runtime.syncs import Syncs
 from app.runtime.webhooks import Webhooks
@@ -33,6 +34,8 @@ class AppState:
     trackers: TrackerPool
     syncs: Syncs
     webhooks: Webhooks
+    rollups: PendingRollups
+    """Roll-ups owed by recomputes that failed, retried with backoff."""
     scheduler: Scheduler | None = None
     stop_requested_at: float | None = None
     """When the process was asked to stop (monotonic clock), if it was."""

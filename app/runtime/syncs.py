@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import sync
 from app.config import AsanaSourceConfig, ThroughlineConfig
 from app.config.cron import crontab_trigger
+from app.programs.pending import PendingRollups
 from app.store import records
 from app.store.engine import session_scope
 from app.store.locks import Locks, source_key
@@ -56,8 +57,10 @@ class Syncs:
         pool: TrackerPool,
         metrics: Metrics,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        pending: PendingRollups | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._pending = pending
         self._read_sessionmaker = read_sessionmaker
         self._config = config
         self._locks = locks
@@ -109,6 +112,7 @@ class Syncs:
                 progress=progress,
                 read_sessionmaker=self._read_sessionmaker,
                 metrics=self._metrics,
+                pending=self._pending,
             )
             mode = RunMode.FULL if full else RunMode.INCREMENTAL
             await self._record(name, mode, outcome, started)
@@ -132,6 +136,7 @@ class Syncs:
             pool=self._pool,
             read_sessionmaker=self._read_sessionmaker,
             metrics=self._metrics,
+            pending=self._pending,
         )
         await self._record(name, RunMode.CENSUS, census, started)
         return census
@@ -167,6 +172,18 @@ class Syncs:
         task.add_done_callback(lambda done: self._forget(name, done))
         task.add_done_callback(release_if_never_began)
         return task
+
+    async def settle_orphan(self, name: str) -> bool:
+        """Mark the source's runs left "running" by a process that died (``kill -9``, a lost
+        host) as abandoned, if nobody syncs it now (its lock is free); whether any was."""
+        if self._config.source(name) is None or self.is_running(name):
+            return False
+        async with self._locks.hold(source_key(name)) as held:
+            return held and await pull.abandon_orphaned_runs(self._sessionmaker, name) > 0
+
+    async def settle_orphans(self) -> list[str]:
+        """``settle_orphan`` for every configured source (a process does it as it starts)."""
+        return [s.name for s in self._config.sources if await self.settle_orphan(s.name)]
 
     def running(self) -> list[asyncio.Task[sync.SyncOutcome]]:
         return [task for task in self._tasks.values() if not task.done()]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.config.settings import WebhookSettings
+from app.programs.pending import PendingRollups
 from app.store.tables import SourceRow, WebhookEventRow
 from app.sync.trackers import TrackerPool
 from app.telemetry.metrics import Backlog, BacklogProvider, Metrics
@@ -49,6 +50,8 @@ class Webhooks:
         pool: TrackerPool,
         read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         worker: bool | None = None,
+        body_seconds: float = 20.0,
+        pending: PendingRollups | None = None,
     ) -> Webhooks:
         """Open the intake and, unless ``worker`` (or the settings) say no, start a worker."""
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -59,6 +62,8 @@ class Webhooks:
             max_body_bytes=settings.max_body_bytes,
             environ=environ,
             metrics=metrics,
+            max_uploads=settings.max_concurrent_uploads,
+            body_seconds=body_seconds,
         )
         if not (settings.worker if worker is None else worker):
             return cls(intake)
@@ -72,6 +77,7 @@ class Webhooks:
             read_sessionmaker=read_sessionmaker,
             busy=intake.busy,
             pool=pool,
+            pending=pending,
         )
         started = cls(intake, drainer)
         started._task = asyncio.create_task(drainer.run(started._stop), name="webhook-worker")

@@ -76,15 +76,32 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for the URL, with SQLite tuned for a small concurrent service."""
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 10.0,
+) -> AsyncEngine:
+    """An async engine for the URL, with SQLite tuned for a small concurrent service.
+
+    The pool holds ``pool_size`` connections and opens up to ``max_overflow`` more when
+    busy; a caller that finds none free within ``pool_timeout`` seconds gets
+    ``sqlalchemy.exc.TimeoutError`` (a request: 503). Connections are held only for a unit
+    of work, never for the time a client takes to read an answer, and one more for each
+    cross-process lock held (``app.store.locks``: one per running sync or job).
+    """
     kwargs: dict[str, Any] = {"echo": echo}
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
         if make_url(url).database in (None, "", ":memory:"):
             kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(pool)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_pre_ping=True, **pool)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.tables import (
@@ -26,7 +27,7 @@ from app.store.tables import (
     SyncStateRow,
     TransitionRow,
 )
-from connectors.base import Deletion, Page, TrackerItem
+from connectors.base import Deletion, Page, SyncWarning, TrackerItem
 from connectors.base import ProjectStatus as ProjectStatusRecord
 from vocabulary import RunMode, RunStatus
 
@@ -420,6 +421,52 @@ async def save_page(
     return counts
 
 
+def is_record_fault(exc: BaseException) -> bool:
+    """Whether a failed write is the data's fault (a value the database refuses: out of
+    range, not encodable) rather than the database's (gone, locked, out of connections)."""
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        return False
+    return isinstance(exc, StatementError | UnicodeError | OverflowError | ValueError | TypeError)
+
+
+async def save_page_each(
+    session: AsyncSession,
+    source_id: int,
+    page: Page,
+    *,
+    now: datetime,
+    read_after: datetime | None = None,
+) -> tuple[WriteCounts, list[SyncWarning]]:
+    """``save_page`` record by record, each in a savepoint of the caller's transaction.
+
+    For a page whose bulk write the database refused: a record it still cannot store is
+    left out with a warning naming it, and every other record of the page is stored. An
+    error that is the database's, not a record's, is raised.
+    """
+    counts, warnings = WriteCounts(), []
+    parts: list[tuple[str, Page]] = [
+        (item.key, Page(page.scope, items=[item])) for item in page.items
+    ]
+    parts += [(d.external_id, Page(page.scope, deletions=[d])) for d in page.deletions]
+    parts += [(s.project, Page(page.scope, statuses=[s])) for s in page.statuses]
+    for key, part in parts:
+        try:
+            async with session.begin_nested():
+                counts.add(
+                    await save_page(session, source_id, part, now=now, read_after=read_after)
+                )
+        except Exception as exc:
+            if not is_record_fault(exc):
+                raise
+            warnings.append(SyncWarning(key, f"could not be stored: {_reason(exc)}"))
+    return counts, warnings
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"[:300]
+
+
 async def list_live_external_ids(
     session: AsyncSession, source_id: int, *, project: str | None = None
 ) -> set[str]:
@@ -497,8 +544,30 @@ async def advance_cursor(
     state.last_run_started_at = run_started_at
     state.last_run_status = status
     state.last_error = error
+    if status == RunStatus.SUCCEEDED:
+        # The listing reached its end: nothing is left to resume.
+        state.checkpoint = state.checkpoint_since = state.checkpoint_started_at = None
     await session.flush()
     return state
+
+
+async def save_checkpoint(
+    session: AsyncSession,
+    source_id: int,
+    scope: str,
+    checkpoint: str,
+    *,
+    since: datetime | None,
+    started_at: datetime,
+) -> None:
+    """Record how far a listing of ``scope`` got, in the transaction of the rows it covers."""
+    state = await get_sync_state(session, source_id, scope)
+    if state is None:
+        state = SyncStateRow(source_id=source_id, scope=scope)
+        session.add(state)
+    state.checkpoint = checkpoint[:64]
+    state.checkpoint_since, state.checkpoint_started_at = since, started_at
+    await session.flush()
 
 
 async def get_source(session: AsyncSession, name: str) -> SourceRow | None:

@@ -28,6 +28,9 @@ from app.store.engine import Base, UTCDateTime, word_column
 from vocabulary import EventState, ItemKind, RunMode, RunStatus, StatusCategory
 
 JSONDict = dict[str, Any]
+MAX_ROW_ID = 2**31 - 1
+"""Row ids are 32-bit integers on both databases: a larger number names no row (and is
+refused before it reaches a query, which would fail on it)."""
 
 
 class SourceRow(Base):
@@ -197,6 +200,14 @@ class SyncStateRow(Base):
     last_run_status: Mapped[RunStatus | None] = mapped_column(word_column(RunStatus))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_census_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checkpoint: Mapped[str | None] = mapped_column(String(64))
+    """How far a listing of the scope got (the last id swept), written with the rows it
+    covers; a sync cut short continues after it, and the scope's end clears it."""
+    checkpoint_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The ``since`` of the listing the checkpoint belongs to (null: a full listing)."""
+    checkpoint_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the listing the checkpoint belongs to began: the resumed scope's cursor never
+    passes it, so what changed since is read again by the next sync."""
 
 
 class SyncRunRow(Base):
@@ -398,9 +409,10 @@ class WebhookSubscriptionRow(Base):
     """What Throughline knows of a source's webhooks: secrets, registrations, liveness.
 
     Asana secrets (one per webhook, keyed by the resource named in the target's query) are
-    stored sealed with the server's key and never shown. ``handshake_open_until`` is set by
-    ``throughline webhooks register``: only then may a handshake set a secret, so nobody
-    can replace it by posting a handshake of their own.
+    stored sealed with the server's key and never shown. ``handshake_open_until`` and
+    ``handshake_resources`` are set by ``throughline webhooks register``: only then, only for
+    those resources, once each and never over a kept secret may a handshake set a secret,
+    so nobody can plant or replace one by posting a handshake of their own.
     """
 
     __tablename__ = "webhook_subscription"
@@ -409,6 +421,9 @@ class WebhookSubscriptionRow(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), unique=True)
     secrets: Mapped[JSONDict] = mapped_column(JSON, default=dict)
     handshake_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handshake_resources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """The resources whose webhooks the registration under way is creating: each may set
+    its secret by one handshake, while ``handshake_open_until`` has not passed."""
     webhook_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Ids the tracker gave the registered webhooks (Asana gids, Jira dynamic ids)."""
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -635,3 +650,19 @@ class GoalSnapshotRow(Base):
     probability_on_time: Mapped[float | None] = mapped_column(Float)
     verdict: Mapped[str | None] = mapped_column(String(8))
     verdict_raw: Mapped[str | None] = mapped_column(String(8))
+
+
+class WebSessionRow(Base):
+    """A sign-in to the pages (``app.store.web_sessions``): the browser keeps a random
+    secret, this row its SHA-256 digest. Deleting the row is signing out everywhere."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of the secret in the browser's cookie."""
+    principal: Mapped[str] = mapped_column(String(128))
+    token_fingerprint: Mapped[str] = mapped_column(String(64))
+    """Derived from the token signed in with: a rotated token no longer matches."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import sync
 from app.config import ThroughlineConfig
 from app.programs import recompute
+from app.programs.pending import PendingRollups
 from app.store import catalog, records
 from app.store.engine import session_scope
 from app.store.tables import SyncRunRow
@@ -29,6 +30,8 @@ from connectors.base import Connector
 from vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
+
+ORPHANED = "the process running it stopped before it finished"
 
 
 @contextlib.asynccontextmanager
@@ -69,9 +72,11 @@ async def sync_source(
     progress: Callable[[sync.SyncProgress], None] | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
+    pending: PendingRollups | None = None,
 ) -> sync.SyncOutcome:
     """Pull one source's changes (or everything, with ``full``) into the store, then
-    refresh the roll-ups of the programs that read it.
+    refresh the roll-ups of the programs that read it (a failed refresh is kept in
+    ``pending`` to be retried, when given).
 
     It takes no lock: callers that may race another process hold ``locks.source_key``.
     """
@@ -101,6 +106,7 @@ async def sync_source(
         changed=_changed(outcome),
         read_sessionmaker=read_sessionmaker,
         metrics=metrics,
+        pending=pending,
     )
     return outcome
 
@@ -114,6 +120,7 @@ async def census_source(
     pool: trackers.TrackerPool | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
+    pending: PendingRollups | None = None,
 ) -> sync.SyncOutcome:
     """Tombstone the source's stored items that none of its scopes holds any more."""
     async with _connected(sessionmaker, config, name, environ, pool) as (
@@ -130,6 +137,7 @@ async def census_source(
             changed=True,
             read_sessionmaker=read_sessionmaker,
             metrics=metrics,
+            pending=pending,
         )
     return outcome
 
@@ -151,7 +159,7 @@ async def abandon_orphaned_runs(sessionmaker: async_sessionmaker[AsyncSession], 
             .values(
                 status=RunStatus.ABANDONED,
                 finished_at=datetime.now(UTC),
-                error="the process running it stopped before it finished",
+                error=ORPHANED,
             )
         )
     count = int(getattr(result, "rowcount", 0) or 0)

@@ -8,6 +8,11 @@ not moved past anything unstored — and duplicates nothing — upserts are idem
 
 The next run asks for ``cursor - overlap``: tracker search indexes are eventually
 consistent and time filters have minute granularity, so the window is re-read on purpose.
+
+A listing whose pages carry checkpoints (Jira's, by ascending id) keeps the last one
+stored in the same transaction as its page, so a sync cut short at any moment (a 100,000
+issue project, killed half-way) continues after it instead of starting over; the scope's
+cursor then stops at the first part's start, so nothing changed meanwhile is missed.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.store import records
 from app.store.engine import session_scope
-from app.store.tables import SyncRunRow
+from app.store.tables import SyncRunRow, SyncStateRow
 from app.sync.crosslinks import ReferenceResolver
 from app.telemetry import logs
 from connectors.base import (
@@ -172,20 +177,48 @@ async def _in_db(run: _Run, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return await asyncio.shield(guarded())
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """Where a scope's listing stands, for the checkpoints its pages carry."""
+
+    scope: str
+    since: datetime | None
+    began: datetime
+
+
+def _resumable(state: SyncStateRow | None, since: datetime | None) -> str | None:
+    """The checkpoint a listing with ``since`` may continue after: one left by a listing
+    of the same window (a full one, or the same cursor) that was cut short."""
+    if state is None or not state.checkpoint or state.checkpoint_started_at is None:
+        return None
+    return state.checkpoint if state.checkpoint_since == since else None
+
+
 async def _sync_scope(
     run: _Run, connector: Connector, scope: str, *, full: bool, overlap: timedelta
 ) -> None:
     state = await _in_db(run, lambda s: records.get_sync_state(s, run.source_id, scope))
     since = None if full or state is None or state.cursor_at is None else state.cursor_at - overlap
     token = state.token if state is not None else None
+    resume = _resumable(state, since)
+    began = state.checkpoint_started_at if resume and state else None
+    listing = _Listing(scope, since, began or run.started_at)
+    if resume:
+        log.info("scope %s: continuing a listing begun at %s after %s", scope, began, resume)
+        # Only a connector whose pages carry checkpoints is asked to continue after one.
+        pages = connector.fetch(scope, since, token=token, after=resume)  # type: ignore[call-arg]
+    else:
+        pages = connector.fetch(scope, since, token=token)
     newest: datetime | None = None
     pending: Page | None = None
     census: frozenset[str] | None = None
     unread = False
     try:
-        async for page in connector.fetch(scope, since, token=token):
+        async for page in pages:
             if pending is not None:
-                await _store(run, pending)
+                # Past an item that exists but could not be read, no checkpoint is kept:
+                # a continued listing must ask for it again.
+                await _store(run, pending, listing=None if unread else listing)
             unread = unread or any(w.kind == WarningKind.UNREAD for w in page.warnings)
             for item in page.items:
                 if newest is None or item.updated_at > newest:
@@ -195,14 +228,15 @@ async def _sync_scope(
             pending = page
         if census is not None:
             if pending is not None:
-                await _store(run, pending)
+                await _store(run, pending, listing=None if unread else listing)
             pending = await _recheck_missing(run, connector, scope, census)
     except TrackerAuthError:
         raise
     except ConnectorError as exc:
-        # Pages already stored stay stored; the cursor stays, so the window is repeated.
+        # Pages already stored stay stored; the cursor stays, so the window is repeated
+        # (from the last checkpoint, for a listing that leaves them).
         if pending is not None:
-            await _store(run, pending)
+            await _store(run, pending, listing=None if unread else listing)
         run.errors[scope] = str(exc)
         async with run.db_lock, session_scope(run.sessionmaker) as session:
             await records.advance_cursor(
@@ -216,9 +250,12 @@ async def _sync_scope(
             )
         log.warning("sync of scope %s failed: %s", scope, exc)
         return
-    # Singer's signpost: never move past the run's start, which may hide late-indexed rows.
-    # An item that exists but could not be read holds the cursor: the next run asks again.
-    cursor = min(newest, run.started_at) if newest is not None and not unread else None
+    # Singer's signpost: never move past the listing's start, which may hide late-indexed
+    # rows (a continued listing began when the first part of it did). An item that exists
+    # but could not be read holds the cursor: the next run asks again.
+    cursor = min(newest, listing.began) if newest is not None and not unread else None
+    if cursor is None and resume and since is None and not unread:
+        cursor = listing.began  # a full listing ended whose pages all came before the cut
     await _store(run, pending or Page(scope=scope), cursor=cursor, scope=scope, token=token)
     run.progress.scopes_done += 1
     if run.report:
@@ -250,21 +287,60 @@ async def _store(
     cursor: datetime | None = None,
     scope: str | None = None,
     token: str | None = None,
+    listing: _Listing | None = None,
 ) -> None:
+    """Store a page (and, with ``scope``, move that scope's cursor; with ``listing``, keep
+    the page's checkpoint) in one transaction.
+
+    A page the database refuses as a whole is stored again record by record: a record
+    that still cannot be stored is left out with a warning naming it, and the rest of the
+    page, the cursor with it, lands.
+    """
     if run.references is not None:
         page = run.references.resolve_page(page)
+
+    async def advance(session: AsyncSession) -> None:
+        if scope is not None:
+            await records.advance_cursor(
+                session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
+            )
+        elif listing is not None and page.checkpoint is not None:
+            await records.save_checkpoint(
+                session,
+                run.source_id,
+                listing.scope,
+                page.checkpoint,
+                since=listing.since,
+                started_at=listing.began,
+            )
 
     async def save(session: AsyncSession) -> records.WriteCounts:
         written = await records.save_page(
             session, run.source_id, page, now=utcnow(), read_after=run.started_at
         )
-        if scope is not None:
-            await records.advance_cursor(
-                session, run.source_id, scope, cursor, run_started_at=run.started_at, token=token
-            )
+        await advance(session)
         return written
 
-    run.note(page, await _in_db(run, save))
+    async def save_each(session: AsyncSession) -> tuple[records.WriteCounts, list[SyncWarning]]:
+        stored = await records.save_page_each(
+            session, run.source_id, page, now=utcnow(), read_after=run.started_at
+        )
+        await advance(session)
+        return stored
+
+    try:
+        written = await _in_db(run, save)
+    except Exception as exc:
+        if not records.is_record_fault(exc):
+            raise
+        log.warning(
+            "a page of %s was refused whole (%r); storing it record by record", page.scope, exc
+        )
+        written, skipped = await _in_db(run, save_each)
+        for warning in skipped:
+            log.warning("%s skipped: %s", warning.key, warning.reason)
+        page = replace(page, warnings=[*page.warnings, *skipped])
+    run.note(page, written)
 
 
 async def run_census(

@@ -4,20 +4,18 @@ Tokens come from environment variables named in the configuration; only their SH
 digests are kept in memory, and comparison is constant-time.
 
 A person who signs in to the pages gets a session instead of keeping the token in the
-browser: ``name.expiry.signature``, signed with HMAC-SHA256 keyed by the token's digest.
-It holds neither the token nor its digest; every replica can check it without shared
-state; it lapses at its expiry; and rotating a token ends the sessions made with it.
+browser (``app.store.web_sessions``): it is kept server-side with a fingerprint of the
+token, an HMAC-SHA256 keyed by the token's digest, so it holds neither the token nor its
+digest, lapses at its expiry, ends at sign-out on every replica, and ends when the token
+it was opened with is rotated.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import IntEnum
 
 from app.config import ServerConfig, resolve_secret
@@ -68,44 +66,28 @@ class TokenRegistry:
                 found = principal
         return found
 
-    def open_session(self, presented: str, *, now: datetime, lifetime: timedelta) -> str | None:
-        """A signed session for a valid token, or None; only with ``auth: tokens``."""
+    def sign_in(self, presented: str) -> tuple[Principal, str] | None:
+        """The principal of a valid token and the fingerprint its sessions keep; None for
+        a wrong token or with ``auth: none`` (nobody signs in)."""
         if not self.enabled or not presented:
             return None
         digest = _digest(presented)
-        for known, principal in self._tokens:
-            if hmac.compare_digest(known, digest):
-                expires = int((now + lifetime).timestamp())
-                payload = _b64(f"{principal.name}\n{expires}".encode())
-                return f"{payload}.{_b64(_sign(known, payload))}"
-        return None
-
-    def authenticate_session(self, session: str | None, *, now: datetime) -> Principal | None:
-        """The principal a session was signed for, while it is valid; None otherwise."""
-        if not self.enabled:
-            return ANONYMOUS_ADMIN
-        payload, _, signature = (session or "").partition(".")
-        try:
-            name, _, expires = _unb64(payload).decode().partition("\n")
-            presented = _unb64(signature)
-            if int(expires) <= now.timestamp():
-                return None
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
         found = None
         for known, principal in self._tokens:
-            if principal.name == name and hmac.compare_digest(_sign(known, payload), presented):
+            if hmac.compare_digest(known, digest):
+                found = (principal, _fingerprint(known))
+        return found
+
+    def for_session(self, name: str, fingerprint: str) -> Principal | None:
+        """The principal a stored session was opened for, while their token is the same."""
+        found = None
+        for known, principal in self._tokens:
+            if principal.name == name and hmac.compare_digest(
+                _fingerprint(known).encode(), fingerprint.encode()
+            ):
                 found = principal
         return found
 
 
-def _sign(key: bytes, payload: str) -> bytes:
-    return hmac.new(key, payload.encode(), hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _fingerprint(digest: bytes) -> str:
+    return hmac.new(digest, b"throughline session", hashlib.sha256).hexdigest()

@@ -4,16 +4,26 @@ Tracker text is untrusted, and a spreadsheet runs a cell that starts with ``=``,
 ``-`` or ``@`` (or a tab or carriage return that hides one) as a formula. Such a cell is
 prefixed with a single quote, the convention spreadsheets show as text (OWASP's advice
 on CSV injection).
+
+An export is streamed a batch at a time, each batch read in a short session of its own
+(``app.programs.items.iter_batches``): a client that stops reading holds its socket, not
+a database connection. ``ExportSlots`` bounds how many one client address streams at once,
+and how many batches all exports read at once (half the pool: the rest stays free for
+everything else).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -79,3 +89,48 @@ async def iter_csv(
     yield lines(header, ())
     async for batch in batches:
         yield of_models(batch, header, with_header=False)
+
+
+class ExportSlots:
+    """The exports each client address is streaming: at most ``per_client`` at once; and
+    the ``reads`` gate every export's batches pass, one database connection each."""
+
+    def __init__(self, per_client: int, *, concurrent_reads: int = 4) -> None:
+        self.per_client = per_client
+        self.reads = asyncio.Semaphore(concurrent_reads)
+        self._streaming: Counter[str] = Counter()
+
+    def take(self, client: str) -> Callable[[], None] | None:
+        """A slot for ``client`` (call the result to give it back), or None when it has
+        all it may have."""
+        if self._streaming[client] >= self.per_client:
+            return None
+        self._streaming[client] += 1
+        given_back = False
+
+        def give_back() -> None:
+            nonlocal given_back
+            if not given_back:
+                given_back = True
+                self._streaming[client] -= 1
+                if not self._streaming[client]:
+                    del self._streaming[client]
+
+        return give_back
+
+
+class SlottedStream(StreamingResponse):
+    """A streamed answer that gives its export slot back however it ends: read to the
+    end, cut off by the client, or failed."""
+
+    def __init__(
+        self, content: AsyncIterable[str], *, release: Callable[[], None], **kwargs: object
+    ) -> None:
+        super().__init__(content, **kwargs)  # type: ignore[arg-type]
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
 from app.runtime.state import AppState
+from app.store import web_sessions
 from app.store.engine import session_scope
 from app.web.auth import Principal, Role, TokenRegistry
 from app.web.cache import ResponseCache
+from app.web.throttle import FailedTokens
 
 # Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
 # function in a worker thread, a needless hop on every request.
@@ -64,7 +67,8 @@ ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 
 SESSION_COOKIE = "throughline_session"
-"""The signed session the sign-in page sets (see ``app.web.auth``); never the token itself."""
+"""The secret of a sign-in kept server-side (see ``app.store.web_sessions``); never a token."""
+_UNKNOWN = object()
 
 
 def _bearer(request: Request) -> str | None:
@@ -76,25 +80,72 @@ def _bearer(request: Request) -> str | None:
 
 
 def tokens_of(request: Request) -> TokenRegistry:
-    """The app's tokens and signed sessions (built by the lifespan)."""
+    """The app's tokens (built by the lifespan)."""
     tokens: TokenRegistry = request.app.state.tokens
     return tokens
 
 
-def authenticate(request: Request) -> Principal | None:
-    """Who sent a request: a Bearer token first, else the session cookie."""
+def failed_tokens_of(request: Request) -> FailedTokens:
+    throttle: FailedTokens = request.app.state.failed_tokens
+    return throttle
+
+
+def client_of(request: Request) -> str:
+    """The client's address (the proxy's forwarded one, when the proxy is trusted)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def check_throttle(request: Request) -> None:
+    """Refuse (429) a client that presented too many wrong tokens within the minute."""
+    wait = failed_tokens_of(request).retry_after(client_of(request))
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many wrong tokens from this address; try again in a minute.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+
+async def authenticate(request: Request) -> Principal | None:
+    """Who sent a request: a Bearer token first, else the session cookie's sign-in.
+
+    A wrong Bearer token counts against the client's address (``FailedTokens``); past
+    the limit, its tokens are refused with 429 unchecked.
+    """
+    known = getattr(request.state, "principal", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]
     tokens = tokens_of(request)
     token = _bearer(request)
-    if token is not None or not tokens.enabled:
-        return tokens.authenticate(token)
-    return tokens.authenticate_session(request.cookies.get(SESSION_COOKIE), now=datetime.now(UTC))
+    found: Principal | None
+    if not tokens.enabled:
+        found = tokens.authenticate(None)
+    elif token is not None:
+        check_throttle(request)
+        found = tokens.authenticate(token)
+        if found is None:
+            failed_tokens_of(request).failed(client_of(request))
+    else:
+        found = await _signed_in(request, tokens)
+    request.state.principal = found
+    return found
+
+
+async def _signed_in(request: Request, tokens: TokenRegistry) -> Principal | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    state: AppState = request.app.state.throughline
+    async with session_scope(state.read_sessionmaker) as session:
+        row = await web_sessions.find(session, secret, now=datetime.now(UTC))
+    return tokens.for_session(row.principal, row.token_fingerprint) if row is not None else None
 
 
 def require(role: Role) -> object:
     """A dependency that lets a request through only with a token of at least ``role``."""
 
     async def check(request: Request, state: StateDep) -> Principal:
-        principal = authenticate(request)
+        principal = await authenticate(request)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

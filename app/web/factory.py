@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import ThroughlineConfig, load_config
 from app.config.settings import Settings, get_settings
 from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
-from app.web import pages
+from app.web import csv_export, pages
 from app.web.api import alerts as alerts_api
 from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
@@ -28,8 +29,11 @@ from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
 from app.web.auth import TokenRegistry
 from app.web.fastpath import WebhookFastPath
-from app.web.guards import LimitBody, RejectNul, RequestId
+from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
+from app.web.metrics_listener import metrics_listener
+from app.web.origins import Hosts, SameOrigin, TrustedHosts
 from app.web.pages import reports as reports_views
+from app.web.throttle import FailedTokens
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,8 @@ def create_app(
                     settings.role,
                     len(state.scheduler.specs),
                 )
-            yield
+            async with metrics_listener(state):
+                yield
 
     app = FastAPI(
         title="Throughline",
@@ -90,15 +95,27 @@ def create_app(
         app.include_router(digests_api.router)
         app.include_router(reports_views.router)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_exception_handler(PoolTimeout, errors.database_busy)
+    hosts = settings.server.trusted_hosts()
+    app.state.hosts = Hosts(hosts)
+    app.state.failed_tokens = FailedTokens(settings.server.failed_tokens_per_minute)
+    app.state.exports = csv_export.ExportSlots(
+        settings.server.exports_per_client,
+        concurrent_reads=max(1, settings.database_pool_size // 2),
+    )
     if settings.role == "server":
         # After the API's handler: a page's invalid request is a page, the API's stays JSON.
         pages.install(app, settings)
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(BodyDeadline, seconds=settings.server.body_timeout_seconds)
+    app.add_middleware(SameOrigin, hosts=hosts)
     app.add_middleware(_RequestMetrics)
     if settings.role == "server":
-        # Webhook deliveries skip the routing stack (their intake checks size itself).
+        # Webhook deliveries skip the routing stack (their intake checks size and time
+        # itself).
         app.add_middleware(WebhookFastPath)
+    app.add_middleware(TrustedHosts, hosts=hosts)
     app.add_middleware(RequestId)
     return app
 

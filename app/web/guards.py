@@ -5,6 +5,9 @@
   record written while the request is served (``app.telemetry.logs.request_id_var``).
 - ``LimitBody``: a request body larger than ``server.max_body_bytes`` is refused with 413,
   whether it declares its length or streams it, before it is buffered.
+- ``BodyDeadline``: a request body not all there within ``server.body_timeout_seconds``
+  is answered 408 and its connection closed, so a client that sends slowly or stops
+  half-way holds nothing for long (the webhook intake keeps the same deadline itself).
 - ``RejectNul``: an address carrying a NUL character (``%00``) is a 400. A NUL decoded
   from a path or query parameter would reach a query as a parameter, and PostgreSQL
   refuses NUL in text: the request would fail as a server error instead of being told
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -118,3 +122,60 @@ class LimitBody:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = BodyTooLarge(self.max_bytes).detail
         await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+
+
+class BodyTimedOut(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"The request body did not arrive within {seconds:g} seconds.",
+            headers={"Connection": "close"},
+        )
+
+
+class BodyDeadline:
+    """Answers 408 (and closes the connection) when a body is not all there in time.
+
+    Only the body is timed: once its last part has arrived, waiting on ``receive`` (a
+    streamed answer listening for the client to hang up) is not.
+    """
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        complete = False
+        started = False
+
+        async def timed() -> Message:
+            nonlocal complete
+            if complete:
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                # An HTTPException, so FastAPI's body parsing passes it on as a 408.
+                raise BodyTimedOut(self.seconds) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed, tracked)
+        except BodyTimedOut as exc:
+            if started:
+                raise
+            answer = JSONResponse({"detail": exc.detail}, status_code=408, headers=exc.headers)
+            await answer(scope, receive, send)

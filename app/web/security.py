@@ -28,6 +28,9 @@ DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 HEADERS = {
+    # Answers carry program data for whoever asked: no shared or on-disk cache may keep
+    # them (assets set their own, public policy).
+    "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import AsanaSourceConfig, JiraSourceConfig, ThroughlineConfig
 from app.store import records
+from app.sync.pull import ORPHANED
 from app.webhooks import inbox, subscriptions
 from vocabulary import EventState, RunStatus
 
@@ -61,8 +62,13 @@ async def list_source_status(
     *,
     now: datetime,
     running: Callable[[str], bool],
+    settle: Callable[[str], Awaitable[bool]] | None = None,
 ) -> list[SourceStatus]:
-    """One line per configured source, in configuration order."""
+    """One line per configured source, in configuration order.
+
+    A last run still marked running that nobody is running any more (its process was
+    killed) is settled as abandoned by ``settle`` and shown so, not as running until the
+    next sync."""
     statuses = []
     for source in config.sources:
         row = await records.get_source(session, source.name)
@@ -74,6 +80,15 @@ async def list_source_status(
             items = await records.count_items(session, row.id)
             deleted = await records.count_items(session, row.id, deleted=True)
         synced_at = settled.finished_at if settled else None
+        last_status = last.status if last else None
+        last_error = last.error if last else None
+        if (
+            last_status == RunStatus.RUNNING
+            and settle is not None
+            and not running(source.name)
+            and await settle(source.name)
+        ):
+            last_status, last_error = RunStatus.ABANDONED, ORPHANED
         hooks = await _webhook_status(session, row.id, source, now) if row is not None else None
         statuses.append(
             SourceStatus(
@@ -82,11 +97,11 @@ async def list_source_status(
                 url=source.url,
                 running=running(source.name),
                 last_sync_at=synced_at,
-                last_status=last.status if last else None,
+                last_status=last_status,
                 freshness_seconds=(now - synced_at).total_seconds() if synced_at else None,
                 items=items,
                 deleted_items=deleted,
-                last_error=last.error if last else None,
+                last_error=last_error,
                 webhooks=hooks,
             )
         )

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.records import dialect_insert
@@ -19,6 +19,9 @@ from app.store.tables import WebhookEventRow
 from vocabulary import EventState
 
 MAX_RETRY_DELAY = timedelta(hours=1)
+TRIM_BATCH = 5_000
+"""Events deleted per statement when the inbox is trimmed (each batch its own transaction)."""
+SETTLED = (EventState.APPLIED, EventState.REJECTED)
 
 
 async def store_events(
@@ -101,6 +104,21 @@ async def claim(
         )
         .order_by(WebhookEventRow.id)
         .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.scalars(stmt)).all()
+
+
+async def claim_ids(
+    session: AsyncSession, ids: Sequence[int], *, skip_locked: bool
+) -> Sequence[WebhookEventRow]:
+    """The named events that are still pending, in arrival order (claimed as ``claim``
+    does: with ``skip_locked``, locked until the caller's transaction ends)."""
+    stmt = (
+        select(WebhookEventRow)
+        .where(WebhookEventRow.id.in_(list(ids)), WebhookEventRow.state == EventState.PENDING)
+        .order_by(WebhookEventRow.id)
     )
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True)
@@ -205,3 +223,18 @@ async def last_received_at(session: AsyncSession, source_id: int) -> datetime | 
         .order_by(WebhookEventRow.id.desc())
         .limit(1)
     )
+
+
+async def trim_settled(session: AsyncSession, *, before: datetime, limit: int = TRIM_BATCH) -> int:
+    """Delete up to ``limit`` applied or rejected events settled before ``before``; pending
+    and failed ones stay until they are applied (or an operator replays them)."""
+    ids = select(WebhookEventRow.id).where(
+        WebhookEventRow.state.in_(SETTLED),
+        func.coalesce(WebhookEventRow.processed_at, WebhookEventRow.received_at) < before,
+    )
+    result = await session.execute(
+        delete(WebhookEventRow)
+        .where(WebhookEventRow.id.in_(ids.order_by(WebhookEventRow.id).limit(limit)))
+        .returning(WebhookEventRow.id)
+    )
+    return len(result.all())

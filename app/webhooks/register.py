@@ -3,8 +3,10 @@
 Asana: one webhook per configured project, targeting
 ``{public_url}/webhooks/asana/{source}?resource={project}``. Asana completes a handshake
 with that URL before it answers the creation call, so the **running server** must be
-reachable; this process opens the handshake window in the database, the server takes the
-handshake and seals the secret.
+reachable; this process opens the handshake window in the database for exactly the
+projects it is about to create webhooks for, the server takes one handshake per project
+and seals its secret, and the window closes when the registration ends. A project that
+already has a secret is skipped (``replace`` registers it anew).
 
 Jira: admin webhooks can be signed with a secret but (as far as is documented) only be
 given one on the admin page, so the command prints the exact steps and the secret. OAuth
@@ -63,6 +65,7 @@ async def register(
     public_url: str,
     environ: Mapping[str, str] | None = None,
     pool: trackers.TrackerPool | None = None,
+    replace: bool = False,
 ) -> Registration:
     """Register the webhooks of one configured source (see the module's docstring).
 
@@ -77,7 +80,7 @@ async def register(
     used = pool or trackers.TrackerPool([source], environ=environ)
     try:
         if isinstance(source, AsanaSourceConfig):
-            return await _asana(sessionmaker, source, source_id, used, public_url)
+            return await _asana(sessionmaker, source, source_id, used, public_url, replace)
         return await _jira(sessionmaker, source, source_id, used, public_url, environ)
     finally:
         if pool is None:
@@ -90,32 +93,48 @@ async def _asana(
     source_id: int,
     pool: trackers.TrackerPool,
     public_url: str,
+    replace: bool,
 ) -> Registration:
     client = pool.http(source.name)
     projects = list(source.projects) or list(await pool.connector(source.name).scopes())
     async with session_scope(sessionmaker) as session:
         now = _now()
+        row = await subscriptions.get(session, source_id)
+        kept = set() if row is None or replace else set(row.secrets)
+        creating = [p for p in projects if p not in kept]
+        if replace:
+            await subscriptions.forget_secrets(session, source_id, creating, now=now)
         await subscriptions.open_handshake(
-            session, source_id, until=now + HANDSHAKE_WINDOW, now=now
+            session, source_id, creating, until=now + HANDSHAKE_WINDOW, now=now
         )
     result = Registration(True)
-    for project in projects:
-        target = f"{public_url.rstrip('/')}/webhooks/asana/{source.name}?resource={project}"
-        answer = await client.post(
-            "/webhooks",
-            json={"data": {"resource": project, "target": target, "filters": ASANA_FILTERS}},
-        )
-        if answer.status_code != 201:
-            result.ok = False
-            result.lines.append(
-                f"project {project}: Asana answered {answer.status_code}: {_errors(answer)}"
+    result.lines += [
+        f"project {p}: already registered (its secret is kept; --replace registers it anew)"
+        for p in projects
+        if p not in creating
+    ]
+    try:
+        for project in creating:
+            target = f"{public_url.rstrip('/')}/webhooks/asana/{source.name}?resource={project}"
+            answer = await client.post(
+                "/webhooks",
+                json={"data": {"resource": project, "target": target, "filters": ASANA_FILTERS}},
             )
-            continue
-        gid = str(answer.json()["data"]["gid"])
-        result.webhook_ids.append(gid)
-        result.lines.append(f"project {project}: webhook {gid} → {target}")
-    async with session_scope(sessionmaker) as session:
-        await subscriptions.record_registration(session, source_id, result.webhook_ids, now=_now())
+            if answer.status_code != 201:
+                result.ok = False
+                result.lines.append(
+                    f"project {project}: Asana answered {answer.status_code}: {_errors(answer)}"
+                )
+                continue
+            gid = str(answer.json()["data"]["gid"])
+            result.webhook_ids.append(gid)
+            result.lines.append(f"project {project}: webhook {gid} → {target}")
+    finally:
+        # However it ended, the window closes with the registration.
+        async with session_scope(sessionmaker) as session:
+            await subscriptions.record_registration(
+                session, source_id, result.webhook_ids, now=_now()
+            )
     return result
 
 

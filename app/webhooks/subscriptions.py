@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -35,23 +36,61 @@ async def get_or_create(
 
 
 async def open_handshake(
-    session: AsyncSession, source_id: int, *, until: datetime, now: datetime
+    session: AsyncSession,
+    source_id: int,
+    resources: Sequence[str],
+    *,
+    until: datetime,
+    now: datetime,
 ) -> None:
-    """Let handshakes set secrets until ``until`` (a registration is under way)."""
+    """Let one handshake for each of ``resources`` (the webhooks a registration is about to
+    create) set its secret, until ``until`` or until the registration ends."""
     row = await get_or_create(session, source_id, now=now)
-    row.handshake_open_until, row.updated_at = until, now
+    row.handshake_open_until, row.handshake_resources = until, sorted(set(resources))
+    row.updated_at = now
+
+
+async def close_handshake(session: AsyncSession, source_id: int, *, now: datetime) -> None:
+    """The registration ended: no handshake is accepted any more."""
+    row = await get(session, source_id)
+    if row is not None:
+        row.handshake_open_until, row.handshake_resources, row.updated_at = None, [], now
 
 
 async def store_secret(
     session: AsyncSession, source_id: int, resource: str, sealed: str, *, now: datetime
-) -> bool:
-    """Keep a handshake's sealed secret; False (nothing stored) outside a registration."""
-    row = await get(session, source_id)
+) -> str | None:
+    """Keep a handshake's sealed secret; or, storing nothing, say why it is refused.
+
+    A handshake is taken only while a registration is creating a webhook for ``resource``,
+    once for that resource, and never in place of a secret already kept: a forged
+    handshake can neither plant a secret nor replace the real one.
+    """
+    row = await session.scalar(
+        select(WebhookSubscriptionRow)
+        .where(WebhookSubscriptionRow.source_id == source_id)
+        .with_for_update()
+    )
     if row is None or row.handshake_open_until is None or row.handshake_open_until < now:
-        return False
+        return "no webhook registration of this source is under way"
+    if resource not in (row.handshake_resources or ()):
+        return f"the registration under way creates no webhook for {resource!r}"
+    if resource in row.secrets:
+        return f"a secret for {resource!r} is already kept"
     row.secrets = {**row.secrets, resource: sealed}
+    row.handshake_resources = [r for r in row.handshake_resources if r != resource]
     row.updated_at = now
-    return True
+    return None
+
+
+async def forget_secrets(
+    session: AsyncSession, source_id: int, resources: Sequence[str], *, now: datetime
+) -> None:
+    """Drop the kept secrets of ``resources`` (an operator registering them anew)."""
+    row = await get(session, source_id)
+    if row is not None:
+        row.secrets = {k: v for k, v in row.secrets.items() if k not in resources}
+        row.updated_at = now
 
 
 async def record_registration(
@@ -65,7 +104,7 @@ async def record_registration(
     row = await get_or_create(session, source_id, now=now)
     row.webhook_ids = sorted(set(row.webhook_ids) | set(webhook_ids))
     row.registered_at, row.expires_at, row.updated_at = now, expires_at, now
-    row.handshake_open_until = None
+    row.handshake_open_until, row.handshake_resources = None, []
     return row
 
 

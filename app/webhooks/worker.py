@@ -9,7 +9,9 @@ and each event is applied by exactly one; on SQLite one process drains, and the 
 is read outside the write transaction so intake is never blocked by a tracker re-read.
 
 After each round, the programs reading the changed sources are recomputed once.
-A failing event is retried with exponential backoff, then parked as ``failed``.
+A failing event is retried with exponential backoff, then parked as ``failed``. A batch
+whose commit the database refuses (a value it cannot store) is applied again in halves,
+down to single events, so one bad event fails alone and the rest of its batch is applied.
 
 Start it with ``await worker.run(stop_event)`` (a task) and stop it by setting the event;
 ``drain_once()`` does one round and returns how many events it settled.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import ThroughlineConfig
 from app.config.settings import WebhookSettings
 from app.programs import recompute
+from app.programs.pending import PendingRollups
 from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import SourceRow, WebhookEventRow
@@ -55,6 +58,22 @@ class _Applied:
     changed_at: list[datetime]
 
 
+class _Refused(Exception):
+    """The database refused a batch's commit because of what some event in it carries."""
+
+    def __init__(self, ids: Sequence[int], error: str) -> None:
+        super().__init__(error)
+        self.ids, self.error = list(ids), error
+
+
+def _merged(source: str, outcomes: Sequence[_Applied]) -> _Applied | None:
+    if not outcomes:
+        return None
+    return _Applied(
+        source, sum(o.events for o in outcomes), [at for o in outcomes for at in o.changed_at]
+    )
+
+
 class WebhookWorker:
     """Applies stored webhook events; one per process, as many processes as wanted on
     PostgreSQL."""
@@ -72,6 +91,7 @@ class WebhookWorker:
         pool: trackers.TrackerPool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         busy: Callable[[], bool] | None = None,
+        pending: PendingRollups | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._read_sessionmaker = read_sessionmaker or sessionmaker
@@ -90,6 +110,7 @@ class WebhookWorker:
         self._clock = clock
         self._dirty: list[_Applied] = []
         self._busy = busy
+        self._pending = pending
 
     # Running ----------------------------------------------------------------------------
 
@@ -187,42 +208,94 @@ class WebhookWorker:
         # Short write transactions while deliveries stream in: on SQLite intake waits for
         # the same lock.
         limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
-        events: Sequence[WebhookEventRow] = []
+
+        async def next_batch(session: AsyncSession, skip_locked: bool) -> Sequence[WebhookEventRow]:
+            return await inbox.claim(
+                session, source_id, limit=limit, now=now, skip_locked=skip_locked
+            )
+
+        try:
+            return await self._apply(source_id, name, next_batch)
+        except _Refused as refused:
+            log.warning(
+                "webhook batch of %s (%d event(s)) refused by the database (%s); applying it "
+                "in halves down to single events",
+                name,
+                len(refused.ids),
+                refused.error,
+            )
+            outcomes = await self._bisect(source_id, name, refused.ids)
+            return _merged(name, outcomes), len(refused.ids)
+
+    async def _bisect(self, source_id: int, name: str, ids: Sequence[int]) -> list[_Applied]:
+        """Apply a refused batch in halves, then halves of the refused halves: every good
+        event is applied, and exactly the events the database refuses fail."""
+        outcomes: list[_Applied] = []
+        middle = len(ids) // 2
+        for part in (ids[:middle], ids[middle:]):
+
+            async def these(
+                session: AsyncSession, skip_locked: bool, part: Sequence[int] = part
+            ) -> Sequence[WebhookEventRow]:
+                return await inbox.claim_ids(session, part, skip_locked=skip_locked)
+
+            try:
+                outcome, _ = await self._apply(source_id, name, these)
+            except _Refused as refused:
+                outcomes += await self._bisect(source_id, name, refused.ids)
+            else:
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
+
+    async def _apply(
+        self,
+        source_id: int,
+        name: str,
+        claim: Callable[[AsyncSession, bool], Awaitable[Sequence[WebhookEventRow]]],
+    ) -> tuple[_Applied | None, int]:
+        """Claim events, plan them and commit their effect with their ``applied`` state.
+
+        A batch the database refuses at the commit raises ``_Refused`` (the caller splits
+        it); any other failure counts a failed try of every event in it.
+        """
         # Ids read up front: a rollback expires the rows, and the failure is recorded after.
         ids: list[int] = []
+        committing = False
         skip_locked = self._sessionmaker.kw["bind"].dialect.name == "postgresql"
         clock = time.perf_counter
         started = clock()
         try:
             if skip_locked:
                 async with session_scope(self._sessionmaker) as session:
-                    events = await inbox.claim(
-                        session, source_id, limit=limit, now=now, skip_locked=True
-                    )
+                    events = await claim(session, True)
                     if not events:
                         return None, 0
                     ids = [e.id for e in events]
                     claimed = clock()
                     plan = await self._plan(name, events)
                     planned = clock()
+                    committing = True
                     outcome = await self._commit(session, source_id, name, events, plan)
             else:
                 async with session_scope(self._read_sessionmaker) as session:
-                    events = await inbox.claim(
-                        session, source_id, limit=limit, now=now, skip_locked=False
-                    )
+                    events = await claim(session, False)
                 if not events:
                     return None, 0
                 ids = [e.id for e in events]
                 claimed = clock()
                 plan = await self._plan(name, events)
                 planned = clock()
+                committing = True
                 async with session_scope(self._sessionmaker) as session:
                     outcome = await self._commit(session, source_id, name, events, plan)
         except Exception as exc:
             if not ids:
                 raise
-            await self._fail(name, ids, f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            if committing and len(ids) > 1 and records.is_record_fault(exc):
+                raise _Refused(ids, error) from exc
+            await self._fail(name, ids, error)
             return None, len(ids)
         log.debug(
             "webhook batch of %s: %d event(s), claim %.1f ms, plan %.1f ms, commit %.1f ms",
@@ -305,14 +378,17 @@ class WebhookWorker:
         applied = list(merged.values())
         sources = set(merged)
         started = time.perf_counter()
-        await recompute.refresh_rollups(
+        result = await recompute.refresh_rollups(
             self._sessionmaker,
             self._config,
             sources,
             changed=True,
             read_sessionmaker=self._read_sessionmaker,
             metrics=self._metrics,
+            pending=self._pending,
         )
+        if result is None:
+            return  # failed, and owed to ``pending``: its retry brings the roll-up up to date
         visible = self._clock()
         log.debug(
             "roll-up of %s recomputed after %d event(s) in %.1f ms",

@@ -14,7 +14,23 @@ def signature(secret: str, body: bytes) -> str:
 
 def is_signed_by(secret: str, body: bytes, claimed: str | None) -> bool:
     """Whether ``claimed`` is the signature of exactly these bytes (constant time)."""
-    return claimed is not None and hmac.compare_digest(signature(secret, body), claimed.lower())
+    mac = signer(secret)
+    mac.update(body)
+    return matches(mac, claimed)
+
+
+def signer(secret: str) -> hmac.HMAC:
+    """An HMAC to feed a body chunk by chunk as it arrives; ``matches`` checks the result."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+
+def matches(mac: hmac.HMAC, claimed: str | None) -> bool:
+    """Whether ``claimed`` is the ``X-Hook-Signature`` of what ``mac`` was fed (constant
+    time; any header value, however garbled, is just a mismatch)."""
+    if claimed is None:
+        return False
+    expected = mac.hexdigest().encode()
+    return hmac.compare_digest(expected, claimed.strip().lower().encode("utf-8", "replace"))
 
 
 def is_payload(body: object) -> bool:

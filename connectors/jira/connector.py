@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar, Literal
 
@@ -128,20 +129,29 @@ class JiraConnector:
         return [p["key"] for p in response.json()]
 
     async def fetch(
-        self, scope: str, since: datetime | None, *, token: str | None = None
+        self,
+        scope: str,
+        since: datetime | None,
+        *,
+        token: str | None = None,
+        after: str | None = None,
     ) -> AsyncIterator[Page]:
-        """Issues of a project (updated since ``since``); Jira issues no resume token."""
+        """Issues of a project (updated since ``since``, with an id past ``after``); Jira
+        issues no resume token. Pages carry the last id swept as their ``checkpoint``."""
         site, cloud = await self.site()
+        after_id = int(after) if after is not None and after.isdigit() else None
         if cloud:
-            pages = pipeline(
-                chunked(self._sweep_ids(jql.issue_query(scope, updated_from=since)), HISTORY_BATCH),
-                lambda ids: self._load(ids, site, scope),
+            query = jql.issue_query(scope, updated_from=since, after_id=after_id)
+            loaded = pipeline(
+                _numbered(chunked(self._sweep_ids(query), HISTORY_BATCH)),
+                lambda chunk: self._load_chunk(chunk, site, scope),
                 slots=self._chunk_slots,
             )
+            async for page in _in_sweep_order(loaded):
+                yield page
         else:
-            pages = self._search_dc(scope, site, since=since)
-        async for page in pages:
-            yield page
+            async for page in self._search_dc(scope, site, since=since, after=after_id):
+                yield page
 
     async def census(self, scope: str) -> frozenset[str]:
         """Every issue id in the project now: ids only, the largest pages the API gives.
@@ -155,7 +165,7 @@ class JiraConnector:
             return frozenset([i async for batch in sweep for i in batch])
         ids: set[str] = set()
         pages = datacenter.pages(self.client, scope, fields=["id"], expand=False, since=None)
-        async for response in pages:
+        async for response, _ in pages:
             ids.update(i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"])
         return frozenset(ids)
 
@@ -206,6 +216,12 @@ class JiraConnector:
         ):
             yield [i["id"] for i in page["issues"]]
 
+    async def _load_chunk(
+        self, chunk: tuple[int, list[str]], site: Site, scope: str
+    ) -> tuple[int, str, Page]:
+        number, ids = chunk
+        return number, ids[-1], await self._load(ids, site, scope)
+
     async def _load(self, ids: list[str], site: Site, scope: str) -> Page:
         """Details and status history of up to a thousand issues, fetched in parallel.
 
@@ -233,13 +249,35 @@ class JiraConnector:
         return found
 
     async def _search_dc(
-        self, scope: str, site: Site, *, since: datetime | None
+        self, scope: str, site: Site, *, since: datetime | None, after: int | None = None
     ) -> AsyncIterator[Page]:
         fields = [*FIELDS, *site.custom_field_ids]
-        async for issues, warnings in datacenter.search(
-            self.client, scope, site, fields, since=since
+        async for issues, warnings, last_id in datacenter.search(
+            self.client, scope, site, fields, since=since, after=after
         ):
-            yield _page(scope, issues, warnings, site, None)
+            page = _page(scope, issues, warnings, site, None)
+            yield replace(page, checkpoint=str(last_id))
+
+
+async def _numbered(chunks: AsyncIterator[list[str]]) -> AsyncIterator[tuple[int, list[str]]]:
+    number = 0
+    async for chunk in chunks:
+        yield number, chunk
+        number += 1
+
+
+async def _in_sweep_order(loaded: AsyncIterator[tuple[int, str, Page]]) -> AsyncIterator[Page]:
+    """Pages as they finish loading, each carrying the furthest id up to which every
+    chunk of the sweep has been handed out (chunks finish out of order)."""
+    swept: dict[int, str] = {}
+    following = 0
+    async for number, last_id, page in loaded:
+        swept[number] = last_id
+        checkpoint = None
+        while following in swept:
+            checkpoint = swept.pop(following)
+            following += 1
+        yield replace(page, checkpoint=checkpoint) if checkpoint is not None else page
 
 
 def _deletions(ids: Sequence[str], source: str) -> list[Deletion]:

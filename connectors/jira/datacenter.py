@@ -36,14 +36,18 @@ async def search(
     fields: Sequence[str],
     *,
     since: datetime | None,
-) -> AsyncIterator[tuple[list[IssueRaw], list[SyncWarning]]]:
-    """Pages of a project's issues with full histories, and the warnings of broken ones."""
-    async for response in pages(client, scope, fields=fields, expand=True, since=since):
+    after: int | None = None,
+) -> AsyncIterator[tuple[list[IssueRaw], list[SyncWarning], int]]:
+    """Pages of a project's issues (with an id past ``after``) with full histories, the
+    warnings of broken ones, and each page's last id."""
+    async for response, last_id in pages(
+        client, scope, fields=fields, expand=True, since=since, after=after
+    ):
         issues, warnings, _, _ = parse_bulk(response, client.source)
         cut = [i["id"] for i in issues if not _has_full_history(i)]
         fuller = await asyncio.gather(*(get_issue(client, key, fields) for key in cut))
         replaced = {issue["id"]: issue for issue in fuller if issue is not None}
-        yield [replaced.get(issue["id"], issue) for issue in issues], warnings
+        yield [replaced.get(issue["id"], issue) for issue in issues], warnings, last_id
 
 
 async def pages(
@@ -53,10 +57,10 @@ async def pages(
     fields: Sequence[str],
     expand: bool,
     since: datetime | None,
-) -> AsyncIterator[httpx.Response]:
-    """Pages of one project's search, ascending id, restarted past the last id seen
-    before the result window closes."""
-    after: int | None = None
+    after: int | None = None,
+) -> AsyncIterator[tuple[httpx.Response, int]]:
+    """Pages of one project's search (with each page's last id), ascending id, restarted
+    past the last id seen before the result window closes."""
     while True:
         query = jql.issue_query(scope, updated_from=since, after_id=after)
         body: dict[str, Any] = {"jql": query, "fields": list(fields), "maxResults": DC_PAGE}
@@ -68,8 +72,8 @@ async def pages(
             id_page = ID_PAGE_ADAPTER.validate_json(response.content)
             ids = id_page["issues"]
             if ids:
-                yield response
                 after = int(ids[-1]["id"])
+                yield response, after
             updates = paginator.next_params(id_page)
             if updates is None:
                 return

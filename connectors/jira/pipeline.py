@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
-from connectors.base import Page
+T = TypeVar("T")
+R = TypeVar("R")
 
 READY_PAGES = 2
 """Mapped pages kept ready for the writer: one being stored, one next in line."""
@@ -25,11 +26,11 @@ async def chunked(batches: AsyncIterator[list[str]], size: int) -> AsyncIterator
 
 
 async def pipeline(
-    chunks: AsyncIterator[list[str]],
-    load: Callable[[list[str]], Coroutine[Any, Any, Page]],
+    chunks: AsyncIterator[T],
+    load: Callable[[T], Coroutine[Any, Any, R]],
     *,
     slots: asyncio.Semaphore,
-) -> AsyncIterator[Page]:
+) -> AsyncIterator[R]:
     """Load chunks concurrently and yield their pages as they finish.
 
     A producer walks the chunks and starts a load whenever one of the shared ``slots`` is
@@ -38,12 +39,12 @@ async def pipeline(
     those two numbers, however large the site. A failure is raised to the caller as it
     was raised; leaving early cancels everything still running.
     """
-    queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=READY_PAGES)
+    queue: asyncio.Queue[R | Exception | None] = asyncio.Queue(maxsize=READY_PAGES)
     loads: set[asyncio.Task[None]] = set()
 
-    async def load_one(chunk: list[str]) -> None:
+    async def load_one(chunk: T) -> None:
         try:
-            result: Page | Exception = await load(chunk)
+            result: R | Exception = await load(chunk)
         except Exception as exc:  # handed to the caller through the queue
             result = exc
         try:

@@ -52,9 +52,23 @@ def signature(secret: str, body: bytes) -> str:
 
 def is_signed_by(secret: str, body: bytes, claimed: str | None) -> bool:
     """Whether ``claimed`` is the signature of exactly these bytes (constant time)."""
+    mac = signer(secret)
+    mac.update(body)
+    return matches(mac, claimed)
+
+
+def signer(secret: str) -> hmac.HMAC:
+    """An HMAC to feed a body chunk by chunk as it arrives; ``matches`` checks the result."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+
+def matches(mac: hmac.HMAC, claimed: str | None) -> bool:
+    """Whether ``claimed`` is the ``X-Hub-Signature`` of what ``mac`` was fed (constant
+    time; any header value, however garbled, is just a mismatch)."""
     if claimed is None:
         return False
-    return hmac.compare_digest(signature(secret, body).encode(), claimed.strip().lower().encode())
+    expected = ("sha256=" + mac.hexdigest()).encode()
+    return hmac.compare_digest(expected, claimed.strip().lower().encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,23 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import ThroughlineConfig, parse_config
-from app.config.settings import Settings
+from app.config.settings import ServerSettings, Settings
 from app.web.factory import create_app
 
 OPEN_CONFIG = "server: {auth: none}\nprograms:\n  - {key: checkout, name: Checkout v2}\n"
 
 
+TEST_HOSTS = ("test", "127.0.0.1", "localhost")
+"""The names test clients address the app by (httpx's base URL, loopback servers)."""
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **overrides)
+    """Test settings: the given overrides, and the test hosts allowed unless a test says."""
+    server = overrides.pop("server", {})
+    if isinstance(server, ServerSettings):
+        server = server.model_dump(exclude_unset=True)
+    server = {"allowed_hosts": TEST_HOSTS, **server}
+    return Settings(_env_file=None, database_url=database_url, server=server, **overrides)
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ async def test_no_secret_appears_anywhere(
         viewer = {"Authorization": f"Bearer {SECRETS['T_VIEWER']}"}
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
         ):
             state = app.state.throughline
             assert (await state.syncs.sync_and_record("acme", full=True)).status == "succeeded"

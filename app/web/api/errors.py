@@ -1,4 +1,5 @@
-"""Validation errors in FastAPI's own shape, safe to send whatever the client sent.
+"""Error answers: validation errors in FastAPI's own shape, safe to send whatever the
+client sent; and a database with no free connection as a 503 to retry, not a 500.
 
 FastAPI's default answer echoes each bad ``input``; a string holding an unpaired
 surrogate (valid in JSON, not in UTF-8) would then fail to encode and turn a 422 into a
@@ -30,3 +31,12 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     detail = _encodable(jsonable_encoder(exc.errors()))
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """No database connection came free in time (``THROUGHLINE_DATABASE_POOL_TIMEOUT``)."""
+    return JSONResponse(
+        {"detail": "The database is busy; try again in a moment."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

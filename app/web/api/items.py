@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.programs import documents, item_detail, items
 from app.programs.documents import examples
 from app.web import csv_export
-from app.web.deps import ConfigDep, SessionDep, StateDep, ViewerDep
+from app.web.deps import ConfigDep, SessionDep, StateDep, ViewerDep, client_of
 from app.web.item_filters import invalid, item_query
 
 router = APIRouter(prefix="/api/items", tags=["items"])
@@ -25,6 +25,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
         "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.ITEMS_CSV}},
     },
     404: {"description": "No such program"},
+    429: {"description": "The client is already streaming as many exports as it may"},
 }
 
 
@@ -44,12 +45,25 @@ async def _page(
         raise invalid(exc.field, str(exc)) from None
 
 
-def _export(state: StateDep, config: ConfigDep, query: items.ItemQuery) -> StreamingResponse:
-    return StreamingResponse(
+def _export(
+    request: Request, state: StateDep, config: ConfigDep, query: items.ItemQuery
+) -> StreamingResponse:
+    """The export, if the client is not already streaming as many as it may (else 429)."""
+    slots: csv_export.ExportSlots = request.app.state.exports
+    release = slots.take(client_of(request))
+    if release is None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"This address is already downloading {slots.per_client} export(s); "
+            "wait for one to finish.",
+            headers={"Retry-After": "10"},
+        )
+    return csv_export.SlottedStream(
         csv_export.iter_csv(
-            items.iter_batches(state.read_sessionmaker, config, query),
+            items.iter_batches(state.read_sessionmaker, config, query, gate=slots.reads),
             tuple(documents.Item.model_fields),
         ),
+        release=release,
         media_type=csv_export.MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="items.csv"'},
     )
@@ -62,6 +76,7 @@ def _export(state: StateDep, config: ConfigDep, query: items.ItemQuery) -> Strea
     responses=CSV_RESPONSE,
 )
 async def list_items(
+    request: Request,
     session: SessionDep,
     config: ConfigDep,
     state: StateDep,
@@ -73,7 +88,7 @@ async def list_items(
 ) -> documents.ItemPage | StreamingResponse:
     page = await _page(session, config, query, limit, cursor)
     if csv_export.wants_csv(accept):
-        return _export(state, config, query)
+        return _export(request, state, config, query)
     return page
 
 
@@ -84,6 +99,7 @@ async def list_items(
     responses=CSV_RESPONSE,
 )
 async def export_items(
+    request: Request,
     session: SessionDep,
     config: ConfigDep,
     state: StateDep,
@@ -91,7 +107,7 @@ async def export_items(
     query: QueryDep,
 ) -> Response:
     await _page(session, config, query, 1, None)
-    return _export(state, config, query)
+    return _export(request, state, config, query)
 
 
 @router.get(

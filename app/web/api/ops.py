@@ -1,10 +1,16 @@
-"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+"""Operational endpoints: liveness, readiness and Prometheus metrics.
+
+``/metrics`` is behind a token: ``THROUGHLINE_METRICS__TOKEN`` when one is set (what a
+Prometheus scrape config sends), else any API token (with ``auth: none``, none). With
+``THROUGHLINE_METRICS__PORT`` it is served only on that listener (``metrics_listener``).
+"""
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
@@ -13,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.runtime.state import AppState
 from app.store import migrations
 from app.store.tables import SourceRow, SyncRunRow
-from app.web.deps import StateDep
+from app.web.deps import StateDep, authenticate
 from vocabulary import RunMode, RunStatus
 
 router = APIRouter(tags=["operations"])
@@ -53,8 +59,29 @@ async def read_readiness(state: StateDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def read_metrics(state: StateDep) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (with the metrics token, or an API token)",
+    response_class=Response,
+    responses={401: {"description": "No valid token"}, 404: {"description": "On another port"}},
+)
+async def read_metrics(request: Request, state: StateDep) -> Response:
+    metrics = state.settings.metrics
+    if metrics.port is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Metrics are served on their own port.")
+    if metrics.token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        allowed = scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), metrics.token.get_secret_value().encode()
+        )
+    else:
+        allowed = await authenticate(request) is not None
+    if not allowed:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "A Bearer token is required: the metrics token, or an API token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     await refresh_database_gauges(state)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -89,6 +89,7 @@ async def list_sources(session: SessionDep, state: StateDep, _: ViewerDep) -> So
         state.config,
         now=datetime.now(UTC),
         running=state.syncs.is_running,
+        settle=state.syncs.settle_orphan,
     )
     return SourcesOut(sources=[SourceOut.model_validate(s, from_attributes=True) for s in found])
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from app.runtime.state import AppState
 from app.store import records
-from app.store.tables import SourceRow, WebhookEventRow
+from app.store.tables import MAX_ROW_ID, SourceRow, WebhookEventRow
+from app.web.auth import Role
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.webhooks import inbox
 from app.webhooks.intake import Intake
@@ -20,18 +21,25 @@ from vocabulary import EventState
 router = APIRouter(tags=["webhooks"])
 
 BODY_EXCERPT = 4_000
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit integers on both databases: a larger one names no event."""
+MAX_ID = MAX_ROW_ID
 _INTAKE_RESPONSES: dict[int | str, dict[str, str]] = {
     200: {
         "description": "Stored (or a duplicate of a stored delivery), a heartbeat, or "
         "an Asana handshake (the X-Hook-Secret is echoed)"
     },
-    400: {"description": "Not the tracker's JSON; kept for inspection as rejected"},
+    400: {
+        "description": "Not the tracker's JSON (signed: kept for inspection as rejected; "
+        "unsigned: refused, never kept), or nested too deeply"
+    },
     401: {"description": "Unsigned or wrongly signed; nothing stored"},
-    403: {"description": "An Asana handshake while no registration is under way"},
+    403: {
+        "description": "An Asana handshake for no webhook the registration under way is "
+        "creating (or outside any registration)"
+    },
     404: {"description": "No source of that tracker and name"},
+    408: {"description": "The body did not arrive in time"},
     413: {"description": "The body is over the configured limit"},
+    503: {"description": "Too many deliveries at once (Retry-After), or not stored"},
 }
 
 
@@ -73,9 +81,11 @@ class WebhookEventOut(BaseModel):
     next_attempt_at: datetime | None
     processed_at: datetime | None
     error: str | None
-    headers: dict[str, str]
-    body: str
-    """The delivery as received (the first 4,000 characters)."""
+    headers: dict[str, str] | None
+    """The kept headers; admins only (null for viewers)."""
+    body: str | None
+    """The delivery as received (the first 4,000 characters); admins only (null for
+    viewers: a tracker's payload may hold what their role does not show)."""
 
 
 class WebhookEventsOut(BaseModel):
@@ -85,7 +95,7 @@ class WebhookEventsOut(BaseModel):
 @router.get("/api/webhooks/events", summary="Stored webhook deliveries, newest first")
 async def list_webhook_events(
     session: SessionDep,
-    _: ViewerDep,
+    principal: ViewerDep,
     state: EventState | None = None,
     source: str | None = None,
     before: Annotated[
@@ -107,7 +117,8 @@ async def list_webhook_events(
         if event.source_id not in names:
             found = await session.get(SourceRow, event.source_id)
             names[event.source_id] = found.name if found else "?"
-    return WebhookEventsOut(events=[_out(e, names[e.source_id]) for e in events])
+    raw = principal.role >= Role.ADMIN
+    return WebhookEventsOut(events=[_out(e, names[e.source_id], raw=raw) for e in events])
 
 
 @router.post(
@@ -132,10 +143,10 @@ async def replay_webhook_event(
     await inbox.replay(session, event_id, now=datetime.now(UTC))
     source = await session.get(SourceRow, event.source_id)
     intake_of(state).wakeup.set()
-    return _out(event, source.name if source else "?")
+    return _out(event, source.name if source else "?", raw=True)
 
 
-def _out(event: WebhookEventRow, source: str) -> WebhookEventOut:
+def _out(event: WebhookEventRow, source: str, *, raw: bool) -> WebhookEventOut:
     return WebhookEventOut(
         id=event.id,
         source=source,
@@ -148,6 +159,6 @@ def _out(event: WebhookEventRow, source: str) -> WebhookEventOut:
         next_attempt_at=event.next_attempt_at,
         processed_at=event.processed_at,
         error=event.error,
-        headers={str(k): str(v) for k, v in (event.headers or {}).items()},
-        body=event.body[:BODY_EXCERPT],
+        headers={str(k): str(v) for k, v in (event.headers or {}).items()} if raw else None,
+        body=event.body[:BODY_EXCERPT] if raw else None,
     )

@@ -1,6 +1,6 @@
 """What every page route receives: who is looking, and how to render and cache for them.
 
-Pages take the same tokens as the API, through the signed session the sign-in page sets.
+Pages take the same tokens as the API, through the session the sign-in page opens.
 A visitor without one is sent to sign in (and back afterwards); one whose role is too low
 gets a plain 403 page. Errors on pages are pages; under ``/api`` they stay JSON.
 """
@@ -72,7 +72,7 @@ def renderer_of(request: Request) -> Renderer:
 
 def page_for(role: Role) -> object:
     async def build(request: Request, state: StateDep) -> PageContext:
-        principal = authenticate(request)
+        principal = await authenticate(request)
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInRequired(target)

@@ -2,9 +2,10 @@
 
 Every form carries a token that must equal the ``throughline_csrf`` cookie (HttpOnly,
 SameSite=Strict): a page on another site can make a browser post, but cannot read the
-cookie to copy it into the form. A browser's ``Origin`` header, when sent, must also be
-this site's own. This holds with ``auth: none`` too, where no session cookie exists and
-a forged post would otherwise be trusted as an admin's.
+cookie to copy it into the form. A browser's ``Origin`` header, when sent, must also name
+one of this server's hosts as configured (``app.web.origins``), never the one the request
+claims. This holds with ``auth: none`` too, where no session cookie exists and a forged
+post would otherwise be trusted as an admin's.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
+
+from app.web.origins import Hosts
 
 COOKIE = "throughline_csrf"
 FIELD = "csrf_token"
@@ -61,6 +65,6 @@ def verify(request: Request, submitted: object) -> None:
     ):
         raise CsrfFailed("the form's security token is missing or out of date")
     origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if origin is not None and origin != own:
+    hosts: Hosts = request.app.state.hosts
+    if origin is not None and urlsplit(origin).netloc not in hosts:
         raise CsrfFailed(f"the form was sent from {origin}, not from this site")

@@ -45,5 +45,5 @@ class Renderer:
         response = self.templates.TemplateResponse(
             request=request, name=name, context=context, status_code=status_code
         )
-        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -1,7 +1,10 @@
 """Signing in to the pages with a token, and signing out.
 
-A person pastes the token they were given; the page answers with a signed session cookie
-(HttpOnly, SameSite=Strict, Secure over HTTPS) and the browser never keeps the token.
+A person pastes the token they were given; the page opens a session kept server-side
+(``app.store.web_sessions``) and answers with its secret in a cookie (HttpOnly,
+SameSite=Strict, Secure over HTTPS): the browser never keeps the token. Signing out
+deletes the session, so the cookie is worthless from then on, wherever it was copied to.
+Wrong tokens count against the client's address (``app.web.throttle``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.web.deps import SESSION_COOKIE, StateDep, authenticate, tokens_of
+from app.store import web_sessions
+from app.store.engine import session_scope
+from app.web.deps import (
+    SESSION_COOKIE,
+    StateDep,
+    authenticate,
+    check_throttle,
+    client_of,
+    failed_tokens_of,
+    tokens_of,
+)
 from app.web.pages import csrf
 from app.web.pages.context import renderer_of
 
@@ -51,7 +64,7 @@ async def sign_in_page(request: Request, state: StateDep, next: str = "/") -> Re
             "next": _safe_next(next),
             "open_access": not tokens_of(request).enabled,
             "problem": None,
-            "signed_in": authenticate(request) is not None and tokens_of(request).enabled,
+            "signed_in": await authenticate(request) is not None and tokens_of(request).enabled,
         },
     )
 
@@ -60,34 +73,45 @@ async def sign_in_page(request: Request, state: StateDep, next: str = "/") -> Re
 async def sign_in(request: Request, state: StateDep) -> Response:
     form = await request.form()
     csrf.verify(request, form.get(csrf.FIELD))
+    check_throttle(request)
     target = _safe_next(form.get("next"))
     lifetime = timedelta(hours=state.settings.server.session_hours)
     token = form.get("token")
-    session = (
-        tokens_of(request).open_session(token.strip(), now=datetime.now(UTC), lifetime=lifetime)
-        if isinstance(token, str)
-        else None
-    )
-    if session is None:
+    tokens = tokens_of(request)
+    found = tokens.sign_in(token.strip()) if isinstance(token, str) else None
+    if found is None:
+        if tokens.enabled:
+            failed_tokens_of(request).failed(client_of(request))
         problem = (
             "Nobody needs to sign in: this server is open (server.auth: none)."
-            if not tokens_of(request).enabled
+            if not tokens.enabled
             else "That token is not valid. Check it with whoever runs Throughline."
         )
         return _page(
             request,
             {
                 "next": target,
-                "open_access": not tokens_of(request).enabled,
+                "open_access": not tokens.enabled,
                 "problem": problem,
                 "signed_in": False,
             },
-            status_code=401 if tokens_of(request).enabled else 400,
+            status_code=401 if tokens.enabled else 400,
+        )
+    principal, fingerprint = found
+    now = datetime.now(UTC)
+    async with session_scope(state.sessionmaker) as session:
+        await web_sessions.end_expired(session, now=now)
+        secret = await web_sessions.open_session(
+            session,
+            principal=principal.name,
+            token_fingerprint=fingerprint,
+            now=now,
+            lifetime=lifetime,
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        session,
+        secret,
         max_age=int(lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
@@ -103,7 +127,7 @@ async def sign_out_page(request: Request, state: StateDep) -> Response:
         request,
         "sign_out.html",
         {
-            "viewer": authenticate(request),
+            "viewer": await authenticate(request),
             "open_access": not tokens_of(request).enabled,
             "csrf_token": csrf.token(request),
         },
@@ -113,9 +137,13 @@ async def sign_out_page(request: Request, state: StateDep) -> Response:
 
 
 @router.post("/sign-out", name="sign_out_submit")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, state: StateDep) -> Response:
     form = await request.form()
     csrf.verify(request, form.get(csrf.FIELD))
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        async with session_scope(state.sessionmaker) as session:
+            await web_sessions.end(session, secret)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response

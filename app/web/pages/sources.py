@@ -29,6 +29,7 @@ async def sources_page(page: PageDep, session: SessionDep, state: StateDep) -> R
         state.config,
         now=datetime.now(UTC),
         running=state.syncs.is_running,
+        settle=state.syncs.settle_orphan,
     )
     runs = await records.list_sync_runs(session, source_id=None, limit=RUNS_LISTED)
     return page.render(

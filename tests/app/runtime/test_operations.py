@@ -343,7 +343,7 @@ async def test_the_worker_role_answers_only_operations(
     )
     async with (
         worker.router.lifespan_context(worker),
-        httpx.AsyncClient(transport=httpx.ASGITransport(worker), base_url="http://w") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(worker), base_url="http://test") as client,
     ):
         assert (await client.get("/readyz")).json()["checks"]["scheduler"] == "running"
         assert (await client.get("/api/programs")).status_code == 404

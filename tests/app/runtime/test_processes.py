@@ -163,7 +163,9 @@ def test_three_workers_and_three_servers_run_each_sync_once_and_survive_a_killed
             assert len(due_slots) == len(set(due_slots)), runs
             in_window = [r for r in runs if observed_from <= r[3] <= observed_to]
             assert len(in_window) >= 3, runs  # and they did run, about every interval
-            assert all(r[2] == "succeeded" for r in runs if r[3] > killed_at)
+            # Every run after the kill succeeded (one begun as the window closed may still run).
+            assert all(r[2] in ("succeeded", "running") for r in runs if r[3] > killed_at), runs
+            assert [r for r in runs if r[2] == "running"] in ([], [runs[-1]]), runs
 
             # The survivors saw the contention: the same due times fired everywhere.
             skipped = cluster.metric(

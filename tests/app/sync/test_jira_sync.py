@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import sync
+from app.store import records
 from app.store.engine import session_scope
 from app.store.tables import ItemRow
 from connectors.base import Page
@@ -18,6 +20,7 @@ from connectors.fake.jira import FakeJira
 from connectors.fake.jira.data import HOSTILE_TITLES, ONE_MB
 from connectors.fake.server import serve_in_thread
 from connectors.jira import JiraConnector
+from connectors.jira import connector as jira_connector_module
 from tests.builders import make_source
 from tests.jira_fakes import (
     expected_items,
@@ -134,8 +137,10 @@ class KillAfter:
     async def scopes(self) -> list[str]:
         return list(await self.inner.scopes())
 
-    async def fetch(self, scope: str, since: datetime | None) -> AsyncIterator[Page]:
-        async for page in self.inner.fetch(scope, since):
+    async def fetch(
+        self, scope: str, since: datetime | None, **options: str | None
+    ) -> AsyncIterator[Page]:
+        async for page in self.inner.fetch(scope, since, **options):
             if self.pages <= 0:
                 raise _Killed
             self.pages -= 1
@@ -221,3 +226,58 @@ async def test_data_center_sync_stores_exactly_the_sites_contents(
     assert outcome.status == "succeeded", outcome.errors
     await assert_store_matches(sessionmaker, fake)
     assert await stored_transition_count(sessionmaker) == expected_transitions(fake.data)
+
+
+async def test_a_full_sync_killed_mid_scope_continues_after_its_checkpoint(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    source_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sweep of a large project (here: chunks of 40 ids) checkpoints the last id
+    whose chunk is stored; a sync killed half-way reads only what lies beyond it."""
+    monkeypatch.setattr(jira_connector_module, "HISTORY_BATCH", 40)
+    fake = make_fake(600)
+    project = "PAY"
+    in_scope = sorted(i.key for i in fake.data.issues.values() if i.project.key == project)
+    assert len(in_scope) > 120
+    with serve_in_thread(fake) as base:
+        async with jira_connector(base, projects=[project]) as connector:
+            running: list[asyncio.Task[sync.SyncOutcome]] = []
+
+            def kill_half_way(progress: sync.SyncProgress) -> None:
+                if progress.items_written >= len(in_scope) // 2:
+                    running[0].cancel()
+
+            running.append(
+                asyncio.create_task(
+                    sync.run_sync(
+                        sessionmaker,
+                        connector,
+                        source_id=source_id,
+                        full=True,
+                        progress=kill_half_way,
+                    )
+                )
+            )
+            with pytest.raises((asyncio.CancelledError, BaseExceptionGroup)):
+                await running[0]
+        async with session_scope(sessionmaker) as session:
+            state = await records.get_sync_state(session, source_id, project)
+            stored = len((await session.scalars(select(ItemRow.key))).all())
+        assert state is not None
+        assert state.checkpoint is not None
+        assert state.cursor_at is None
+        assert 0 < stored < len(in_scope)
+
+        async with jira_connector(base, projects=[project]) as connector:
+            outcome = await sync.run_sync(sessionmaker, connector, source_id=source_id, full=True)
+    assert outcome.status == "succeeded"
+    assert outcome.items_seen <= len(in_scope) - stored + 2 * 40  # chunks in flight, at most
+    assert outcome.items_seen < len(in_scope)
+    stored_now = await stored_items(sessionmaker)
+    assert sorted(v["key"] for v in stored_now.values()) == in_scope
+    async with session_scope(sessionmaker) as session:
+        state = await records.get_sync_state(session, source_id, project)
+    assert state is not None
+    assert state.checkpoint is None
+    assert state.cursor_at is not None

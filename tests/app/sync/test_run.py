@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import sync
 from app.store import records
 from app.store.engine import session_scope
-from app.store.tables import ItemRow, SyncRunRow
+from app.store.tables import ItemRow, SyncRunRow, SyncStateRow
 from connectors.base import (
     Deletion,
     FetchStats,
@@ -248,6 +248,105 @@ class TestCensus:
         )
         assert (outcome.status, outcome.counts.deleted) == ("failed", 0)
         assert len(await stored_keys(sessionmaker)) == 2
+
+
+class Checkpointed(ListConnector):
+    """Lists a scope by ascending id, each page carrying its last id as the checkpoint,
+    as Jira's listing does; continues after one when asked."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.afters: list[str | None] = []
+
+    async def fetch(
+        self,
+        scope: str,
+        since: datetime | None,
+        *,
+        token: str | None = None,
+        after: str | None = None,
+    ) -> AsyncIterator[Page]:
+        self.calls.append((scope, since))
+        self.afters.append(after)
+        matching = sorted(
+            (
+                i
+                for i in self.items
+                if i.project == scope
+                and (since is None or i.updated_at >= since)
+                and (after is None or int(i.external_id) > int(after))
+            ),
+            key=lambda i: int(i.external_id),
+        )
+        for start in range(0, len(matching), self.page_size):
+            if self.fail_after_pages is not None:
+                if self.fail_after_pages == 0:
+                    raise RuntimeError("process killed")
+                self.fail_after_pages -= 1
+            chunk = matching[start : start + self.page_size]
+            yield Page(scope, chunk, checkpoint=chunk[-1].external_id)
+
+
+def numbered(project: str, count: int) -> list[TrackerItem]:
+    return [
+        make_item(f"{project}-{n}", external_id=str(1000 + n), updated_at=T0 + timedelta(minutes=n))
+        for n in range(count)
+    ]
+
+
+async def scope_state(
+    sessionmaker: async_sessionmaker[AsyncSession], source_id: int, scope: str = "PAY"
+) -> SyncStateRow | None:
+    async with session_scope(sessionmaker) as session:
+        return await records.get_sync_state(session, source_id, scope)
+
+
+async def test_a_sync_cut_short_continues_after_the_last_stored_checkpoint(
+    sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+) -> None:
+    connector = Checkpointed(numbered("PAY", 20), page_size=4)
+    connector.fail_after_pages = 3  # killed while the fourth page is read
+    first_start = NOW
+    with pytest.raises(ExceptionGroup):
+        await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: first_start)
+    state = await scope_state(sessionmaker, source_id)
+    assert state is not None
+    # Pages are stored one behind the listing: the third page was in hand, unstored.
+    assert (state.checkpoint, state.checkpoint_since, state.cursor_at) == ("1007", None, None)
+    assert state.checkpoint_started_at == first_start
+
+    connector.fail_after_pages = None
+    later = NOW + timedelta(hours=2)
+    outcome = await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: later)
+    assert connector.afters[-1] == "1007"
+    assert outcome.items_seen == 12  # only what lay beyond the checkpoint
+    assert await stored_keys(sessionmaker) == sorted(f"PAY-{n}" for n in range(20))
+    state = await scope_state(sessionmaker, source_id)
+    assert state is not None
+    assert state.checkpoint is None
+    # The cursor stops at the first part's start: what changed since is read again.
+    assert state.cursor_at == min(T0 + timedelta(minutes=19), first_start)
+
+
+async def test_a_checkpoint_of_another_window_is_not_continued(
+    sessionmaker: async_sessionmaker[AsyncSession], source_id: int
+) -> None:
+    connector = Checkpointed(numbered("PAY", 12), page_size=4)
+    await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
+    connector.fail_after_pages = 2
+    with pytest.raises(ExceptionGroup):
+        await sync.run_sync(
+            sessionmaker, connector, source_id=source_id, full=True, now=lambda: NOW
+        )
+    state = await scope_state(sessionmaker, source_id)
+    assert state is not None
+    assert state.checkpoint is not None  # a full listing's
+    connector.fail_after_pages = None
+    await sync.run_sync(sessionmaker, connector, source_id=source_id, now=lambda: NOW)
+    assert connector.afters[-1] is None  # an incremental one starts from its own window
+    state = await scope_state(sessionmaker, source_id)
+    assert state is not None
+    assert state.checkpoint is None
 
     async def test_an_item_the_listing_missed_but_the_tracker_still_has_is_kept(
         self, sessionmaker: async_sessionmaker[AsyncSession], source_id: int

@@ -37,9 +37,15 @@ sources:
     kind: jira
     url: https://closed.atlassian.net
     auth: {email_env: WH_EMAIL, token_env: WH_TOKEN}
+  - name: mixed-jira
+    kind: jira
+    url: https://mixed.atlassian.net
+    auth: {email_env: WH_EMAIL, token_env: WH_TOKEN}
+    webhook: {secret_env: WH_JIRA_SECRET, allow_unsigned: true}
   - name: acme-asana
     kind: asana
     workspace: "1"
+    projects: ["42", "43", "44"]
     auth: {token_env: WH_TOKEN}
 """
 
@@ -191,13 +197,14 @@ class TestJiraIntake:
         assert await count_events(committed_engine) == 1
 
 
-async def open_registration(engine: AsyncEngine, name: str = "acme-asana") -> None:
+async def open_registration(engine: AsyncEngine, *resources: str, name: str = "acme-asana") -> None:
+    """As ``throughline webhooks register`` does while it creates webhooks for ``resources``."""
     now = datetime.now(UTC)
     async with session_scope(make_sessionmaker(engine)) as session:
         source = await session.scalar(select(SourceRow).where(SourceRow.name == name))
         assert source is not None
         await subscriptions.open_handshake(
-            session, source.id, until=now + timedelta(minutes=1), now=now
+            session, source.id, resources or ("42",), until=now + timedelta(minutes=1), now=now
         )
 
 
@@ -251,7 +258,7 @@ class TestAsanaIntake:
         self, api: httpx.AsyncClient, committed_engine: AsyncEngine
     ) -> None:
         await open_registration(committed_engine)
-        url = "/webhooks/asana/acme-asana"
+        url = "/webhooks/asana/acme-asana?resource=42"
         await api.post(url, headers={"X-Hook-Secret": "beat"})
         body = b'{"events": []}'
         answer = await api.post(
@@ -281,3 +288,186 @@ async def test_asana_handshake_is_refused_without_a_sealing_key(
         await open_registration(committed_engine)
         answer = await client.post("/webhooks/asana/acme-asana", headers={"X-Hook-Secret": "x"})
     assert answer.status_code == 503
+
+
+async def stored_bodies(engine: AsyncEngine) -> list[str]:
+    async with session_scope(make_sessionmaker(engine)) as session:
+        return list((await session.scalars(select(WebhookEventRow.body))).all())
+
+
+class TestHostileDeliveries:
+    async def test_a_captured_signed_body_sent_again_under_a_new_identifier_is_a_duplicate(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        body = jira_body()
+        answers = [
+            await post_jira(
+                api,
+                body,
+                **{"X-Hub-Signature": jira_signature(body), "X-Atlassian-Webhook-Identifier": n},
+            )
+            for n in ("original", "replayed-1", "replayed-2")
+        ]
+        assert [a.json()["status"] for a in answers] == ["stored", "duplicate", "duplicate"]
+        assert await count_events(committed_engine) == 1
+
+    async def test_an_unsigned_delivery_cannot_shadow_a_signed_one_by_taking_its_identifier(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        identifier = {"X-Atlassian-Webhook-Identifier": "delivery-77"}
+        forged = await post_jira(api, jira_body("10009"), source="mixed-jira", **identifier)
+        body = jira_body("10001")
+        real = await post_jira(
+            api,
+            body,
+            source="mixed-jira",
+            **identifier,
+            **{"X-Hub-Signature": jira_signature(body)},
+        )
+        assert (forged.json()["status"], real.json()["status"]) == ("stored", "stored")
+        assert await count_events(committed_engine, trusted=True) == 1
+        assert await count_events(committed_engine, trusted=False) == 1
+
+    async def test_an_unsigned_hint_keeps_only_the_ids_it_names(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        body = json.dumps(
+            {
+                "timestamp": 1_763_700_000_000,
+                "webhookEvent": "jira:issue_updated",
+                "issue": {"id": "10001", "fields": {"summary": "x" * 3000}},
+                "changelog": {"items": ["y" * 500]},
+            }
+        ).encode()
+        answer = await post_jira(api, body, source="hints-jira")
+        assert answer.json()["status"] == "stored"
+        [kept] = await stored_bodies(committed_engine)
+        assert json.loads(kept) == {
+            "webhookEvent": "jira:issue_updated",
+            "timestamp": 1_763_700_000_000,
+            "issue": {"id": "10001"},
+        }
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(b"x" * 3000, id="not-json"),
+            pytest.param(b'{"webhookEvent": "jira:issue_updated"}', id="names-no-issue"),
+        ],
+    )
+    async def test_an_unusable_unsigned_body_is_refused_and_never_kept(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine, body: bytes
+    ) -> None:
+        answer = await post_jira(api, body, source="hints-jira")
+        assert answer.status_code == 400
+        assert await count_events(committed_engine) == 0
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(b"[" * 2000 + b"]" * 2000, id="past-the-recursion-limit"),
+            pytest.param(
+                b'{"webhookEvent": "x", "a": ' + b"[" * 100 + b"]" * 100 + b"}", id="deep"
+            ),
+        ],
+    )
+    async def test_deeply_nested_json_is_a_400_not_a_server_error(
+        self, api: httpx.AsyncClient, body: bytes
+    ) -> None:
+        answer = await post_jira(api, body, **{"X-Hub-Signature": jira_signature(body)})
+        assert answer.status_code == 400
+        assert "nested deeper" in answer.json()["detail"]
+
+    async def test_a_non_ascii_signature_is_a_401(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        await open_registration(committed_engine)
+        await api.post("/webhooks/asana/acme-asana?resource=42", headers={"X-Hook-Secret": "s"})
+        body = b'{"events": []}'
+        garbled = "sig-é-ü".encode()
+        asana = await api.post(
+            "/webhooks/asana/acme-asana?resource=42",
+            content=body,
+            headers={"X-Hook-Signature": garbled},
+        )
+        jira = await api.post(
+            "/webhooks/jira/acme-jira", content=jira_body(), headers={"X-Hub-Signature": garbled}
+        )
+        assert (asana.status_code, jira.status_code) == (401, 401)
+
+    async def test_a_body_streamed_in_small_chunks_is_verified_as_it_arrives(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        body = jira_body("10042")
+
+        async def drip() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 7):
+                yield body[start : start + 7]
+
+        answer = await api.post(
+            "/webhooks/jira/acme-jira",
+            content=drip(),
+            headers={"X-Hub-Signature": jira_signature(body)},
+        )
+        assert answer.json()["status"] == "stored"
+
+
+class TestAsanaHandshakePlanting:
+    async def test_a_handshake_for_a_resource_the_registration_is_not_creating_is_refused(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        await open_registration(committed_engine, "42")
+        other = await api.post(
+            "/webhooks/asana/acme-asana?resource=43", headers={"X-Hook-Secret": "planted"}
+        )
+        unknown = await api.post(
+            "/webhooks/asana/acme-asana?resource=999", headers={"X-Hook-Secret": "planted"}
+        )
+        nameless = await api.post("/webhooks/asana/acme-asana", headers={"X-Hook-Secret": "x"})
+        assert (other.status_code, unknown.status_code, nameless.status_code) == (403, 403, 403)
+        assert "X-Hook-Secret" not in other.headers
+
+    async def test_a_second_handshake_for_the_same_resource_never_replaces_the_secret(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        await open_registration(committed_engine, "42")
+        url = "/webhooks/asana/acme-asana?resource=42"
+        first = await api.post(url, headers={"X-Hook-Secret": "the-real-one"})
+        planted = await api.post(url, headers={"X-Hook-Secret": "an-attackers"})
+        assert (first.status_code, planted.status_code) == (200, 403)
+        body = json.dumps(
+            {"events": [{"action": "changed", "resource": {"gid": "7", "resource_type": "task"}}]}
+        ).encode()
+        real = await api.post(
+            url, content=body, headers={"X-Hook-Signature": asana_signature(body, "the-real-one")}
+        )
+        forged = await api.post(
+            url, content=body, headers={"X-Hook-Signature": asana_signature(body, "an-attackers")}
+        )
+        assert (real.status_code, forged.status_code) == (200, 401)
+
+    async def test_a_new_registration_of_other_resources_cannot_replace_a_kept_secret(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        await open_registration(committed_engine, "42")
+        await api.post("/webhooks/asana/acme-asana?resource=42", headers={"X-Hook-Secret": "kept"})
+        await open_registration(committed_engine, "42", "43")
+        again = await api.post(
+            "/webhooks/asana/acme-asana?resource=42", headers={"X-Hook-Secret": "new"}
+        )
+        assert again.status_code == 403
+
+    async def test_the_window_closes_when_the_registration_ends(
+        self, api: httpx.AsyncClient, committed_engine: AsyncEngine
+    ) -> None:
+        await open_registration(committed_engine, "42", "43")
+        async with session_scope(make_sessionmaker(committed_engine)) as session:
+            source = await session.scalar(select(SourceRow).where(SourceRow.name == "acme-asana"))
+            assert source is not None
+            await subscriptions.record_registration(
+                session, source.id, ["1"], now=datetime.now(UTC)
+            )
+        late = await api.post(
+            "/webhooks/asana/acme-asana?resource=43", headers={"X-Hook-Secret": "late"}
+        )
+        assert late.status_code == 403

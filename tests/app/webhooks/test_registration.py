@@ -111,6 +111,23 @@ sources:
             assert source["webhooks"]["silent"] is False
             assert source["webhooks"]["store_lag_seconds"] is not None
 
+            # The window closed with the registration; registering again keeps the secret.
+            async with session_scope(sessionmaker) as session:
+                row = await session.scalar(select(WebhookSubscriptionRow))
+            assert row is not None
+            assert (row.handshake_open_until, row.handshake_resources) == (None, [])
+            kept = dict(row.secrets)
+            again = await register.register(
+                sessionmaker, config, "team-asana", public_url=app_base, environ=ENV
+            )
+            assert again.ok
+            assert again.webhook_ids == []
+            assert "already registered" in again.lines[0]
+            async with session_scope(sessionmaker) as session:
+                row = await session.scalar(select(WebhookSubscriptionRow))
+            assert row is not None
+            assert row.secrets == kept
+
 
 def jira_config(base: str, *, app_token: bool, allow_unsigned: bool) -> str:
     auth = "{token_env: WH_TOKEN}" if app_token else "{email_env: WH_EMAIL, token_env: WH_TOKEN}"

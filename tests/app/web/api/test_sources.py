@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.store import records
+from app.store.engine import make_sessionmaker, session_scope
+from app.store.locks import Locks, source_key
+from app.store.tables import SyncRunRow
 from connectors.fake.jira import FakeJira
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import EMAIL, TOKEN, make_fake
+from vocabulary import RunMode, RunStatus
 
 VIEWER, ADMIN = "viewer-secret", "admin-secret"
 
@@ -132,7 +139,7 @@ async def test_an_admin_starts_a_sync_and_the_source_becomes_fresh(
     assert 0 <= source["freshness_seconds"] < 60
     assert TOKEN not in str(source)
     assert EMAIL not in str(source)
-    metrics = (await api.get("/metrics")).text
+    metrics = (await api.get("/metrics", headers=as_(VIEWER))).text
     assert f'throughline_sync_items_total{{source="acme-jira"}} {in_scope}.0' in metrics
 
 
@@ -165,6 +172,71 @@ async def test_a_failed_sync_is_reported_with_its_error(
     source = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"][0]
     assert source["last_status"] == "failed"
     assert "refused our credentials" in source["last_error"]
+
+
+async def leave_a_run_running(engine: AsyncEngine) -> int:
+    """What ``kill -9`` of a syncing process leaves behind: its run still marked running."""
+    async with session_scope(make_sessionmaker(engine)) as session:
+        source = await records.get_source(session, "acme-jira")
+        assert source is not None
+        run = SyncRunRow(
+            source_id=source.id,
+            mode=RunMode.INCREMENTAL,
+            status=RunStatus.RUNNING,
+            started_at=datetime.now(UTC),
+            warnings=[],
+        )
+        session.add(run)
+        await session.flush()
+        return run.id
+
+
+async def test_a_run_left_running_by_a_killed_process_shows_as_abandoned_at_once(
+    api: httpx.AsyncClient, committed_engine: AsyncEngine
+) -> None:
+    run_id = await leave_a_run_running(committed_engine)
+    [source] = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"]
+    assert (source["last_status"], source["running"]) == ("abandoned", False)
+    assert "stopped before it finished" in source["last_error"]
+    runs = (await api.get("/api/sync-runs", headers=as_(VIEWER))).json()["runs"]
+    assert [r["status"] for r in runs if r["id"] == run_id] == ["abandoned"]
+
+
+async def test_a_run_another_process_is_still_running_stays_running(
+    api: httpx.AsyncClient, committed_engine: AsyncEngine
+) -> None:
+    await leave_a_run_running(committed_engine)
+    elsewhere = Locks(committed_engine)  # another process, holding the source's lock
+    async with elsewhere.hold(source_key("acme-jira")) as held:
+        assert held
+        [source] = (await api.get("/api/sources", headers=as_(VIEWER))).json()["sources"]
+    assert source["last_status"] == "running"
+
+
+async def test_a_process_starting_settles_what_a_killed_one_left_running(
+    app_factory: Callable[..., FastAPI],
+    fake_site: tuple[FakeJira, str],
+    committed_engine: AsyncEngine,
+) -> None:
+    config = f"""
+server: {{auth: none}}
+sources:
+  - name: acme-jira
+    kind: jira
+    url: {fake_site[1]}
+    auth: {{email_env: T_JIRA_EMAIL, token_env: T_JIRA_TOKEN}}
+"""
+    first = app_factory(config)
+    async with first.router.lifespan_context(first):
+        run_id = await leave_a_run_running(committed_engine)
+    restarted = app_factory(config)
+    async with (
+        restarted.router.lifespan_context(restarted),
+        session_scope(make_sessionmaker(committed_engine)) as session,
+    ):
+        run = await session.get(SyncRunRow, run_id)
+        assert run is not None
+        assert run.status == RunStatus.ABANDONED
 
 
 async def test_an_issue_the_site_cannot_return_is_a_visible_warning_and_nothing_is_deleted(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.config import ServerConfig, TokenConfig
 from app.web.auth import TokenRegistry
@@ -26,42 +28,37 @@ def registry() -> TokenRegistry:
     return TokenRegistry(server, ENV)
 
 
-class TestSessions:
-    def test_a_session_names_its_principal_until_it_expires(self) -> None:
-        tokens = registry()
-        session = tokens.open_session("admin-secret", now=NOW, lifetime=timedelta(hours=1))
-        assert session is not None
-        assert "admin-secret" not in session
-        found = tokens.authenticate_session(session, now=NOW + timedelta(minutes=59))
+class TestSignInTokens:
+    def test_a_valid_token_names_its_principal_and_a_fingerprint_not_the_token(self) -> None:
+        found = registry().sign_in("admin-secret")
         assert found is not None
-        assert found.name == "ops"
-        assert tokens.authenticate_session(session, now=NOW + timedelta(hours=1)) is None
+        principal, fingerprint = found
+        assert principal.name == "ops"
+        assert "admin-secret" not in fingerprint
+        assert registry().for_session("ops", fingerprint) == principal
 
-    def test_a_wrong_token_gets_no_session(self) -> None:
-        assert registry().open_session("guess", now=NOW, lifetime=timedelta(hours=1)) is None
+    def test_a_wrong_token_signs_nobody_in(self) -> None:
+        assert registry().sign_in("guess") is None
 
     @pytest.mark.parametrize(
-        "tamper",
+        ("name", "tamper"),
         [
-            pytest.param(
-                lambda s: s.replace(s.split(".")[0], "b3BzCjk5OTk5OTk5OTk5"), id="payload"
-            ),
-            pytest.param(
-                lambda s: s[:-2] + ("AA" if not s.endswith("AA") else "BB"), id="signature"
-            ),
-            pytest.param(lambda s: "", id="empty"),
-            pytest.param(lambda s: "not.a.session", id="garbage"),
-            pytest.param(lambda s: "ü.ü", id="not ascii"),
+            pytest.param("pm-team", lambda f: f, id="another-principal"),
+            pytest.param("ops", lambda f: f[:-1] + ("0" if f[-1] != "0" else "1"), id="altered"),
+            pytest.param("ops", lambda f: "", id="empty"),
+            pytest.param("ops", lambda f: "ü" * 64, id="not-ascii"),
         ],
     )
-    def test_a_tampered_session_is_refused(self, tamper: object) -> None:
-        tokens = registry()
-        session = tokens.open_session("viewer-secret", now=NOW, lifetime=timedelta(hours=1))
-        assert session is not None
-        assert tokens.authenticate_session(tamper(session), now=NOW) is None  # type: ignore[operator]
+    def test_a_session_matches_only_its_principal_and_token(
+        self, name: str, tamper: object
+    ) -> None:
+        found = registry().sign_in("admin-secret")
+        assert found is not None
+        assert registry().for_session(name, tamper(found[1])) is None  # type: ignore[operator]
 
     def test_rotating_a_token_ends_its_sessions(self) -> None:
-        session = registry().open_session("viewer-secret", now=NOW, lifetime=timedelta(hours=1))
+        found = registry().sign_in("viewer-secret")
+        assert found is not None
         rotated = TokenRegistry(
             ServerConfig(
                 auth="tokens",
@@ -69,7 +66,7 @@ class TestSessions:
             ),
             {"T_VIEWER": "new-secret"},
         )
-        assert rotated.authenticate_session(session, now=NOW) is None
+        assert rotated.for_session("pm-team", found[1]) is None
 
 
 def _csrf(page: httpx.Response) -> str:
@@ -125,6 +122,65 @@ async def test_sign_out_ends_the_session(secure_site: httpx.AsyncClient) -> None
     assert out.status_code == 303
     assert 'throughline_session=""' in out.headers["set-cookie"]
     assert (await secure_site.get("/")).status_code == 303
+
+
+async def test_sign_out_ends_the_session_on_the_server_too(
+    secure_site: httpx.AsyncClient,
+) -> None:
+    """A copy of the cookie (another tab, a stolen copy) is worthless after sign-out."""
+    await _sign_in(secure_site, "viewer-secret")
+    copied = secure_site.cookies["throughline_session"]
+    assert (await secure_site.get("/api/programs")).status_code == 200
+    confirm = await secure_site.get("/sign-out")
+    await secure_site.post("/sign-out", data={"csrf_token": _csrf(confirm)})
+    secure_site.cookies.set("throughline_session", copied)
+    assert (await secure_site.get("/api/programs")).status_code == 401
+    assert (await secure_site.get("/programs/checkout")).status_code == 303
+
+
+async def test_a_session_cookie_the_server_never_issued_is_refused(
+    secure_site: httpx.AsyncClient,
+) -> None:
+    secure_site.cookies.set("throughline_session", "made-up-" + "x" * 40)
+    assert (await secure_site.get("/api/programs")).status_code == 401
+
+
+async def test_wrong_tokens_are_throttled_per_address(
+    app_factory: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("T_VIEWER", "viewer-secret")
+    monkeypatch.setenv("T_ADMIN", "admin-secret")
+    app = app_factory(
+        "server:\n  auth: tokens\n  tokens:\n"
+        "    - {name: pm-team, role: viewer, token_env: T_VIEWER}\n",
+        server={"failed_tokens_per_minute": 5},
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        wrong = [
+            (await client.get("/api/programs", headers={"Authorization": f"Bearer guess-{n}"}))
+            for n in range(5)
+        ]
+        assert [r.status_code for r in wrong] == [401] * 5
+        blocked = await client.get(
+            "/api/programs", headers={"Authorization": "Bearer viewer-secret"}
+        )
+        assert blocked.status_code == 429
+        assert 0 < int(blocked.headers["retry-after"]) <= 60
+        form = await client.get("/sign-in")
+        refused = await client.post(
+            "/sign-in", data={"token": "viewer-secret", "csrf_token": _csrf(form)}
+        )
+        assert refused.status_code == 429
+        # Another address is not held back by this one's guesses.
+        other = httpx.ASGITransport(app, client=("10.0.0.9", 1234))
+        async with httpx.AsyncClient(transport=other, base_url="http://test") as elsewhere:
+            fine = await elsewhere.get(
+                "/api/programs", headers={"Authorization": "Bearer viewer-secret"}
+            )
+        assert fine.status_code == 200
 
 
 async def test_a_viewer_cannot_use_admin_forms(secure_site: httpx.AsyncClient) -> None:
