@@ -28,6 +28,7 @@ from app.web.api import portfolio as portfolio_api
 from app.web.api import programs as programs_api
 from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
+from app.web.api import whatif as whatif_api
 from app.web.auth import TokenRegistry
 from app.web.fastpath import WebhookFastPath
 from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
@@ -87,6 +88,7 @@ def create_app(
     if settings.role == "server":
         app.include_router(programs_api.router)
         app.include_router(flow_api.router)
+        app.include_router(whatif_api.router)
         app.include_router(plans_api.router)
         app.include_router(portfolio_api.router)
         app.include_router(items_api.router)
