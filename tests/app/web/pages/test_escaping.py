@@ -120,6 +120,7 @@ PAGES = [
     "/programs/checkout/resources",
     "/programs/checkout/flow",
     "/programs/checkout/flow?outcome=fast-pay",
+    "/programs/checkout/what-if?remove_keys=PAY-666+%3Cscript%3E%22%5D%5D%3E",
 ]
 
 
@@ -147,6 +148,7 @@ async def test_hostile_text_shows_as_text(hostile: httpx.AsyncClient, path: str)
         ("/programs/checkout/roadmap", [IMG, "WEB-668 " + IMG]),
         ("/programs/checkout/resources", [IMG, SCRIPT, SCRIPT + " person"]),
         ("/programs/checkout/flow", ["PAY-666 " + IMG, "PAY-668 " + FINISHED]),
+        ("/programs/checkout/what-if?remove_keys=PAY-666", ["defer PAY-666 (" + IMG + ")"]),
     ],
 )
 async def test_hostile_text_is_readable(
