@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import lookup
@@ -110,15 +110,23 @@ class FlowDocument(BaseModel):
 
 async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowItem]:
     """The program's units of work, each with its outcomes and its status history."""
-    members = select(ProgramItemRow.source_id, ProgramItemRow.key, ProgramItemRow.name).where(
-        ProgramItemRow.program_id == program_id, ProgramItemRow.facet == OUTCOME
-    )
     outcomes: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for source_id, key, name in await session.execute(members):
+    members = await session.execute(
+        select(ProgramItemRow.source_id, ProgramItemRow.key, ProgramItemRow.name).where(
+            ProgramItemRow.program_id == program_id, ProgramItemRow.facet == OUTCOME
+        )
+    )
+    for source_id, key, name in members:
         outcomes[(source_id, key)].append(name)
-    wanted = members.with_only_columns(ProgramItemRow.source_id, ProgramItemRow.key).distinct()
-    picked = wanted.subquery()
-    on_member = and_(ItemRow.source_id == picked.c.source_id, ItemRow.key == picked.c.key)
+    # Row-value IN: both databases read the program's members once (SQLite into a
+    # temporary index, PostgreSQL as a hashed semi-join); a correlated EXISTS would probe
+    # the unique index on (program, facet, name, …) by its first two columns per item.
+    member = tuple_(ItemRow.source_id, ItemRow.key).in_(
+        select(ProgramItemRow.source_id, ProgramItemRow.key).where(
+            ProgramItemRow.program_id == program_id, ProgramItemRow.facet == OUTCOME
+        )
+    )
+    live = (ItemRow.deleted.is_(False), member)
     rows = await session.execute(
         select(
             ItemRow.source_id,
@@ -128,9 +136,7 @@ async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowIt
             ItemRow.status_category,
             ItemRow.created_at,
             ItemRow.resolved_at,
-        )
-        .join(picked, on_member)
-        .where(ItemRow.deleted.is_(False))
+        ).where(*live)
     )
     items = {(r[0], r[1]): r for r in rows}
     moves: dict[tuple[int, str], list[Move]] = defaultdict(list)
@@ -148,8 +154,7 @@ async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowIt
                 ItemRow.external_id == TransitionRow.item_external_id,
             ),
         )
-        .join(picked, on_member)
-        .where(ItemRow.deleted.is_(False), TransitionRow.to_category.is_not(None))
+        .where(*live, TransitionRow.to_category.is_not(None))
     )
     for source_id, external_id, at, category in history:
         found = _CATEGORIES.get(category or "")
