@@ -8,9 +8,10 @@ creation, and finish at the tracker's completion time (the page says so).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import and_, select, tuple_
@@ -18,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import lookup
 from app.programs.membership import OUTCOME
+from app.store.epoch import epoch_seconds
 from app.store.tables import ItemRow, ProgramItemRow, TransitionRow
 from rollup import flow
-from rollup.flow import FlowItem, Move
-from vocabulary import StatusCategory
+from rollup.flow import FlowData
 
 DEFINITIONS = (
     "Start: an item's first move into an in-progress status.",
@@ -36,7 +37,7 @@ DEFINITIONS = (
     "Items whose tracker history is not stored (Asana tasks) count in their current "
     "category from their creation and finish when the tracker marked them complete.",
 )
-_CATEGORIES = {c.value: c for c in StatusCategory}
+_CODES = {c.value: n for n, c in enumerate(flow.CATEGORIES)}
 
 
 class Percentiles(BaseModel):
@@ -108,7 +109,17 @@ class FlowDocument(BaseModel):
     definitions: list[str]
 
 
-async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowItem]:
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    data: FlowData
+    outcomes: list[tuple[str, ...]]
+    """Each item's outcomes, in ``data``'s order."""
+
+    def of_outcome(self, outcome: str) -> FlowData:
+        return self.data.subset([outcome in found for found in self.outcomes])
+
+
+async def load_flow(session: AsyncSession, program_id: int) -> Loaded:
     """The program's units of work, each with its outcomes and its status history."""
     outcomes: dict[tuple[int, str], list[str]] = defaultdict(list)
     members = await session.execute(
@@ -134,17 +145,30 @@ async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowIt
             ItemRow.key,
             ItemRow.title,
             ItemRow.status_category,
-            ItemRow.created_at,
-            ItemRow.resolved_at,
+            epoch_seconds(ItemRow.created_at),
+            epoch_seconds(ItemRow.resolved_at),
         ).where(*live)
     )
-    items = {(r[0], r[1]): r for r in rows}
-    moves: dict[tuple[int, str], list[Move]] = defaultdict(list)
+    index: dict[tuple[int, str], int] = {}
+    keys: list[str] = []
+    titles: list[str] = []
+    categories: list[int] = []
+    created: list[float] = []
+    resolved: list[float] = []
+    found: list[tuple[str, ...]] = []
+    for source_id, external_id, key, title, category, made, closed in rows:
+        index[(source_id, external_id)] = len(keys)
+        keys.append(key)
+        titles.append(title)
+        categories.append(_CODES[category])
+        created.append(math.nan if made is None else made)
+        resolved.append(math.nan if closed is None else closed)
+        found.append(tuple(sorted(outcomes[(source_id, key)])))
     history = await session.execute(
         select(
             TransitionRow.source_id,
             TransitionRow.item_external_id,
-            TransitionRow.at,
+            epoch_seconds(TransitionRow.at),
             TransitionRow.to_category,
         )
         .join(
@@ -154,29 +178,19 @@ async def load_flow_items(session: AsyncSession, program_id: int) -> list[FlowIt
                 ItemRow.external_id == TransitionRow.item_external_id,
             ),
         )
-        .where(*live, TransitionRow.to_category.is_not(None))
+        .where(*live, TransitionRow.to_category.in_(list(_CODES)))
     )
-    for source_id, external_id, at, category in history:
-        found = _CATEGORIES.get(category or "")
-        if found is not None:
-            moves[(source_id, external_id)].append(Move(at, found))
-    return [
-        _flow_item(row, moves.get(ref, ()), outcomes[(row[0], row[2])])
-        for ref, row in items.items()
-    ]
-
-
-def _flow_item(row: Any, moves: Any, outcomes: list[str]) -> FlowItem:
-    _source_id, _external_id, key, title, category, created_at, resolved_at = row
-    return FlowItem(
-        key=key,
-        title=title,
-        category=_CATEGORIES[category],
-        created_at=created_at,
-        moves=tuple(moves),
-        resolved_at=resolved_at,
-        outcomes=tuple(sorted(outcomes)),
+    move_item: list[int] = []
+    move_at: list[float] = []
+    move_category: list[int] = []
+    for source_id, external_id, at, to in history:
+        move_item.append(index[(source_id, external_id)])
+        move_at.append(at)
+        move_category.append(_CODES[to or ""])
+    data = FlowData.columns(
+        keys, titles, categories, created, resolved, move_item, move_at, move_category
     )
+    return Loaded(data.in_order(), found)
 
 
 def document(
@@ -244,11 +258,10 @@ async def read_flow(
     """The flow of a program (or of one of its outcomes) up to today in its time zone."""
     if outcome is not None and outcome not in {o.key for o in program.config.outcomes}:
         raise lookup.NotFound(f"Program {program.config.key!r} has no outcome {outcome!r}.")
-    items = await load_flow_items(session, program.id)
-    if outcome is not None:
-        items = [i for i in items if outcome in i.outcomes]
+    loaded = await load_flow(session, program.id)
+    data = loaded.data if outcome is None else loaded.of_outcome(outcome)
     zone = program.zone
-    measured = flow.measure(items, as_of=now.astimezone(zone).date(), zone=zone, weeks=weeks)
+    measured = flow.measure(data, as_of=now.astimezone(zone).date(), zone=zone, weeks=weeks)
     return document(
         measured,
         program=program.config.key,
