@@ -175,12 +175,12 @@ class FlowData:
         cls,
         keys: Sequence[str],
         titles: Sequence[str],
-        categories: Sequence[int],
-        created: Sequence[float],
-        resolved: Sequence[float],
-        move_item: Sequence[int],
-        move_at: Sequence[float],
-        move_category: Sequence[int],
+        categories: Sequence[int] | IntArray,
+        created: Sequence[float] | FloatArray,
+        resolved: Sequence[float] | FloatArray,
+        move_item: Sequence[int] | IntArray,
+        move_at: Sequence[float] | FloatArray,
+        move_category: Sequence[int] | IntArray,
     ) -> FlowData:
         return cls(
             keys,

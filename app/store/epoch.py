@@ -1,33 +1,48 @@
-"""Seconds since the epoch of a stored instant, computed by the database.
+"""Stored instants read as seconds since the epoch, for analytics over many rows.
 
-Reading a hundred thousand instants as ``datetime`` objects costs more than everything
-done with them afterwards; analytics that only need the number ask the database for it.
+Building a ``datetime`` for each of a hundred thousand instants costs more than
+everything done with them afterwards. ``instant(column)`` reads the stored value as
+cheaply as the database allows — SQLite's own text, PostgreSQL's
+``EXTRACT(EPOCH ...)`` — and ``seconds`` turns a column of them into one numpy array.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 
 
-class epoch_seconds(FunctionElement[float]):
-    """``epoch_seconds(column)``: the instant as float seconds since 1970-01-01 UTC."""
+class instant(FunctionElement[Any]):
+    """A stored instant, unconverted: UTC text on SQLite, epoch seconds elsewhere."""
 
-    type = Float()
+    type = NullType()
     inherit_cache = True
 
 
-@compiles(epoch_seconds, "sqlite")
-def _sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps instants as UTC text; julianday reads it, and day 2440587.5 is the epoch.
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+@compiles(instant, "sqlite")
+def _sqlite(element: instant, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
 
 
-@compiles(epoch_seconds)
-def _standard(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+@compiles(instant)
+def _standard(element: instant, compiler: Any, **kw: Any) -> str:
     return (
         f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
     )
+
+
+def seconds(values: Sequence[str | float | None]) -> npt.NDArray[np.float64]:
+    """``instant`` values as float seconds since 1970-01-01 UTC (NaN for none)."""
+    if not any(isinstance(v, str) for v in values):
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    # SQLite's text is UTC without a zone ("2026-11-20 09:00:00.000000"): numpy reads it.
+    parsed = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[us]")
+    found = parsed.astype(np.int64) / 1e6
+    found[np.isnat(parsed)] = np.nan
+    return found
