@@ -40,7 +40,7 @@ DEFINITIONS = (
 _CODES = {c.value: n for n, c in enumerate(flow.CATEGORIES)}
 
 
-class Percentiles(BaseModel):
+class FlowPercentiles(BaseModel):
     p50: int | None
     p85: int | None
     p95: int | None
@@ -96,7 +96,7 @@ class FlowDocument(BaseModel):
     as_of: date
     timezone: str
     weeks: int
-    cycle_time: Percentiles
+    cycle_time: FlowPercentiles
     done_without_start: list[str]
     cycle_times: list[CycleTimeOut]
     throughput_weekly: list[WeekOut]
@@ -193,7 +193,7 @@ def document(
         as_of=measured.as_of,
         timezone=timezone,
         weeks=weeks,
-        cycle_time=Percentiles(
+        cycle_time=FlowPercentiles(
             p50=measured.percentiles.p50,
             p85=measured.percentiles.p85,
             p95=measured.percentiles.p95,

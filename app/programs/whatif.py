@@ -31,7 +31,7 @@ MAX_ADDED = 100_000
 MAX_REMOVED = 10_000
 
 
-class Changes(BaseModel):
+class WhatIfChanges(BaseModel):
     """What a scenario changes; every field may be left out."""
 
     add_items: int | dict[str, int] = Field(
@@ -93,7 +93,7 @@ class Changes(BaseModel):
         )
 
 
-class Figures(BaseModel):
+class WhatIfFigures(BaseModel):
     p50: date | None
     p85: date | None
     p95: date | None
@@ -102,16 +102,16 @@ class Figures(BaseModel):
     remaining: float
 
 
-class Side(BaseModel):
-    program: Figures
-    outcomes: dict[str, Figures]
+class WhatIfSide(BaseModel):
+    program: WhatIfFigures
+    outcomes: dict[str, WhatIfFigures]
 
 
 class WhatIfResult(BaseModel):
     program: str
     as_of: date
-    before: Side
-    after: Side
+    before: WhatIfSide
+    after: WhatIfSide
     removed: list[str]
     """Keys of the open work the scenario deferred."""
     added: dict[str, int]
@@ -121,7 +121,7 @@ class WhatIfResult(BaseModel):
 class SavedScenario(BaseModel):
     id: int
     name: str
-    changes: Changes
+    changes: WhatIfChanges
     result: WhatIfResult
     saved_at: datetime
     saved_by: str | None
@@ -131,8 +131,8 @@ class ScenarioList(BaseModel):
     scenarios: list[SavedScenario]
 
 
-def figures_of(forecast: Forecast) -> Figures:
-    return Figures(
+def figures_of(forecast: Forecast) -> WhatIfFigures:
+    return WhatIfFigures(
         p50=forecast.p50.on if forecast.p50 else None,
         p85=forecast.p85.on if forecast.p85 else None,
         p95=forecast.p95.on if forecast.p95 else None,
@@ -142,14 +142,14 @@ def figures_of(forecast: Forecast) -> Figures:
     )
 
 
-def side_of(rollup: ProgramRollup) -> Side:
-    return Side(
+def side_of(rollup: ProgramRollup) -> WhatIfSide:
+    return WhatIfSide(
         program=figures_of(rollup.forecast),
         outcomes={o.outcome.key: figures_of(o.forecast) for o in rollup.outcomes},
     )
 
 
-def describe(changes: Changes, config: ProgramConfig, titles: Mapping[str, str]) -> str:
+def describe(changes: WhatIfChanges, config: ProgramConfig, titles: Mapping[str, str]) -> str:
     """The scenario in words: "defer PAY-1 (3-D Secure) and add 20 items"."""
     names = {o.key: o.name for o in config.outcomes}
     parts = []
@@ -175,7 +175,7 @@ def _pct(p: float | None) -> str:
     return "—" if p is None else f"{round(p * 100)} %"
 
 
-def summary(what: str, before: Figures, after: Figures) -> str:
+def summary(what: str, before: WhatIfFigures, after: WhatIfFigures) -> str:
     """The answer in one sentence, as the weekly report quotes it."""
     b, a = before.probability_on_time, after.probability_on_time
     if b is not None and a is not None:
@@ -188,7 +188,7 @@ def summary(what: str, before: Figures, after: Figures) -> str:
 
 
 def compare(
-    config: ProgramConfig, loaded: recompute.Loaded, changes: Changes, now: datetime
+    config: ProgramConfig, loaded: recompute.Loaded, changes: WhatIfChanges, now: datetime
 ) -> WhatIfResult:
     """Before and after: pure computation, run off the event loop."""
     with recompute.frozen_heap():
@@ -225,7 +225,11 @@ def compare(
 
 
 async def what_if(
-    session: AsyncSession, program: lookup.ConfiguredProgram, changes: Changes, *, now: datetime
+    session: AsyncSession,
+    program: lookup.ConfiguredProgram,
+    changes: WhatIfChanges,
+    *,
+    now: datetime,
 ) -> WhatIfResult:
     """The program's forecast before and after ``changes``, as of ``now``."""
     loaded = await recompute.load(session, [program.config], now=now)
@@ -236,7 +240,7 @@ def saved_of(row: ScenarioRow) -> SavedScenario:
     return SavedScenario(
         id=row.id,
         name=row.name,
-        changes=Changes.model_validate(row.changes),
+        changes=WhatIfChanges.model_validate(row.changes),
         result=WhatIfResult.model_validate(row.result),
         saved_at=row.saved_at,
         saved_by=row.saved_by,
@@ -247,7 +251,7 @@ async def save(
     session: AsyncSession,
     program_id: int,
     name: str,
-    changes: Changes,
+    changes: WhatIfChanges,
     result: WhatIfResult,
     *,
     now: datetime,

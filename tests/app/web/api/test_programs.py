@@ -250,6 +250,9 @@ async def test_openapi_documents_every_route_with_examples(api: httpx.AsyncClien
         "/api/programs/{key}/changes",
         "/api/programs/{key}/roadmap",
         "/api/programs/{key}/resources",
+        "/api/programs/{key}/flow",
+        "/api/programs/{key}/what-if",
+        "/api/programs/{key}/scenarios",
     ):
         assert path in paths
     schemas = spec["components"]["schemas"]
