@@ -175,16 +175,33 @@ def _pct(p: float | None) -> str:
     return "—" if p is None else f"{round(p * 100)} %"
 
 
-def summary(what: str, before: WhatIfFigures, after: WhatIfFigures) -> str:
-    """The answer in one sentence, as the weekly report quotes it."""
+def _moved(before: WhatIfFigures, after: WhatIfFigures) -> str | None:
+    """How one forecast moved, in words (None: it did not)."""
     b, a = before.probability_on_time, after.probability_on_time
     if b is not None and a is not None:
         verb = "rises" if a > b else "falls" if a < b else "stays"
-        tail = f"at {_pct(b)}" if verb == "stays" else f"from {_pct(b)} to {_pct(a)}"
-        return f"If we {what}, P(on time) {verb} {tail}."
+        return "P(on time) " + (
+            f"stays at {_pct(b)}" if verb == "stays" else f"{verb} from {_pct(b)} to {_pct(a)}"
+        )
     if before.p85 != after.p85:
-        return f"If we {what}, P85 moves from {day(before.p85)} to {day(after.p85)}."
-    return f"If we {what}, the forecast does not change (P85 {day(after.p85)})."
+        return f"P85 moves from {day(before.p85)} to {day(after.p85)}"
+    return None
+
+
+def summary(what: str, before: WhatIfSide, after: WhatIfSide, names: Mapping[str, str]) -> str:
+    """The answer in one sentence, as the weekly report quotes it: the program's chance,
+    or — when the program has no forecast to compare — each outcome's that moved."""
+    program = _moved(before.program, after.program)
+    if program is not None:
+        return f"If we {what}, {program}."
+    parts = [
+        f"{names.get(key, key)}'s {moved}"
+        for key, figures in before.outcomes.items()
+        if key in after.outcomes and (moved := _moved(figures, after.outcomes[key])) is not None
+    ]
+    if parts:
+        return f"If we {what}, " + "; ".join(parts) + "."
+    return f"If we {what}, the forecast does not change (P85 {day(after.program.p85)})."
 
 
 def compare(
@@ -220,7 +237,12 @@ def compare(
         after=sides[1],
         removed=removed,
         added=whatif.added_per_outcome(program, scenario),
-        summary=summary(describe(changes, config, titles), sides[0].program, sides[1].program),
+        summary=summary(
+            describe(changes, config, titles),
+            sides[0],
+            sides[1],
+            {o.key: o.name for o in config.outcomes},
+        ),
     )
 
 

@@ -31,8 +31,12 @@ class Chart:
 
 def _refs(doc: flow.FlowDocument) -> list[Ref]:
     p = doc.cycle_time
-    found = [(p.p50, "P50"), (p.p85, "P85"), (p.p95, "P95")]
-    return [Ref(float(v), f"{name} {v} d") for v, name in found if v is not None]
+    names: dict[int, list[str]] = {}
+    for value, name in ((p.p50, "P50"), (p.p85, "P85"), (p.p95, "P95")):
+        if value is not None:
+            names.setdefault(value, []).append(name)
+    # Equal percentiles share one line and one label rather than three drawn on each other.
+    return [Ref(float(v), f"{'/'.join(n)} {v} d") for v, n in names.items()]
 
 
 def histogram(days: list[int]) -> list[tuple[str, int]]:

@@ -122,3 +122,41 @@ async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
     assert quick is not None
     assert quick < base.p85
     assert "work 2× as fast" in faster.summary
+
+
+def _figures(p: float | None, p85: int | None = None) -> whatif.WhatIfFigures:
+    return whatif.WhatIfFigures(
+        p50=None,
+        p85=None if p85 is None else data.TODAY + timedelta(days=p85),
+        p95=None,
+        probability_on_time=p,
+        basis="monte_carlo",
+        remaining=1.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            whatif.WhatIfSide(program=_figures(0.34), outcomes={}),
+            whatif.WhatIfSide(program=_figures(0.81), outcomes={}),
+            "If we defer PAY-1, P(on time) rises from 34 % to 81 %.",
+        ),
+        (
+            whatif.WhatIfSide(program=_figures(None), outcomes={"pay": _figures(0.63)}),
+            whatif.WhatIfSide(program=_figures(None), outcomes={"pay": _figures(0.51)}),
+            "If we defer PAY-1, Pay's P(on time) falls from 63 % to 51 %.",
+        ),
+        (
+            whatif.WhatIfSide(program=_figures(None, 10), outcomes={}),
+            whatif.WhatIfSide(program=_figures(None, 10), outcomes={}),
+            "If we defer PAY-1, the forecast does not change (P85 30 Nov 2026).",
+        ),
+    ],
+    ids=["program", "outcomes-when-the-program-has-none", "unchanged"],
+)
+def test_the_summary_says_what_moved(
+    before: whatif.WhatIfSide, after: whatif.WhatIfSide, expected: str
+) -> None:
+    assert whatif.summary("defer PAY-1", before, after, {"pay": "Pay"}) == expected
