@@ -666,3 +666,21 @@ class WebSessionRow(Base):
     """Derived from the token signed in with: a rotated token no longer matches."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScenarioRow(Base):
+    """A what-if scenario someone saved by name, with the answer it had when saved: the
+    weekly report's decision section quotes it."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    changes: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """The request as given: add_items, remove_keys, pace_factor, targets."""
+    result: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """Before and after, and the sentence that says it."""
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    saved_by: Mapped[str | None] = mapped_column(String(256))

@@ -17,6 +17,7 @@ from app.web.pages import (
     csrf,
     dependencies,
     docs,
+    flow,
     goals,
     items,
     plans,
@@ -25,6 +26,7 @@ from app.web.pages import (
     risks,
     signin,
     sources,
+    whatif,
 )
 from app.web.pages.blanks import BlankMeansAny
 from app.web.pages.render import Renderer
@@ -42,6 +44,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         portfolio,
         goals,
         program,
+        flow,
         dependencies,
         plans,
         risks,
@@ -49,6 +52,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         sources,
         alerts,
         docs,
+        whatif,
     ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)
