@@ -13,6 +13,7 @@ from app.web.cache import ResponseCache
 from app.web.pages import (
     alerts,
     assets,
+    audit,
     context,
     csrf,
     dependencies,
@@ -48,6 +49,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         items,
         sources,
         alerts,
+        audit,
         docs,
     ):
         app.include_router(module.router)
