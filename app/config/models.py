@@ -52,6 +52,8 @@ class TokenConfig(_Model):
     name: str
     role: Literal["viewer", "admin"]
     token_env: str
+    groups: tuple[str, ...] = ()
+    """Groups the token's holder belongs to, for programs restricted by ``visible_to``."""
 
 
 class ServerConfig(_Model):
@@ -473,6 +475,9 @@ class ProgramConfig(_Model):
     forecast: ForecastConfig = ForecastConfig()
     risks: RiskConfig = RiskConfig()
     alerts: AlertsConfig = AlertsConfig()
+    visible_to: tuple[str, ...] = ()
+    """Groups (or token names) that may see the program; empty: every viewer. Admins see
+    every program."""
 
     @field_validator("timezone")
     @classmethod

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.programs import documents, risks
+from app.programs import access, documents, risks
 from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow, SourceRow, SyncRunRow
 from vocabulary import RunStatus
 
@@ -43,12 +43,15 @@ class ConfiguredProgram:
 async def get_program(
     session: AsyncSession, config: ThroughlineConfig, key: str
 ) -> ConfiguredProgram:
-    """A configured program and its row id, or ``NotFound``."""
+    """A configured program and its row id, or ``NotFound`` (also for a program the
+    current reader may not see: to them it does not exist)."""
     program_config = config.program(key)
+    if program_config is None or not access.can_see(program_config):
+        raise NotFound(f"There is no program {key!r}.")
     program_id = await session.scalar(
         select(ProgramRow.id).where(ProgramRow.key == key, ProgramRow.active.is_(True))
     )
-    if program_config is None or program_id is None:
+    if program_id is None:
         raise NotFound(f"There is no program {key!r}.")
     return ConfiguredProgram(program_id, program_config)
 
@@ -148,7 +151,7 @@ async def _summaries(
             )
         ).all()
     )
-    programs = [p for p in config.programs if p.key in rows]
+    programs = [p for p in access.visible(config.programs) if p.key in rows]
     stored = dict(
         (
             await session.execute(

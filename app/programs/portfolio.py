@@ -29,7 +29,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GoalConfig, ProgramConfig, ThroughlineConfig
-from app.programs import lookup, risks
+from app.programs import access, lookup, portfolio_access, risks
 from app.programs.documents import portfolio as out
 from app.programs.documents.build import load
 from app.programs.documents.program import ProgramStatus
@@ -939,10 +939,16 @@ async def _document(
     raise TypeError(f"no portfolio document is a {model.__name__}")
 
 
+def _restricted(config: ThroughlineConfig) -> portfolio_access.Restricted:
+    return portfolio_access.restricted(config, access.hidden_keys(config))
+
+
 async def read_portfolio(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> out.Portfolio:
-    return await _document(session, config, out.Portfolio, now=now)
+    """The portfolio as the current reader may see it."""
+    found = await _document(session, config, out.Portfolio, now=now)
+    return portfolio_access.portfolio(found, _restricted(config))
 
 
 def goal_of(found: out.Portfolio, key: str) -> out.GoalStatus:
@@ -963,7 +969,9 @@ async def read_dependencies(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
 ) -> out.PortfolioDependencies:
     """Dependencies between programs; with ``program``, those it waits on or holds up."""
-    found = await _document(session, config, out.PortfolioDependencies, now=now)
+    found = portfolio_access.dependencies(
+        await _document(session, config, out.PortfolioDependencies, now=now), _restricted(config)
+    )
     if program is None:
         return found
     return found.model_copy(
@@ -975,6 +983,7 @@ async def read_dependencies(
             "outcome_links": [
                 o for o in found.outcome_links if program in (o.from_.program, o.to.program)
             ],
+            "restricted": [r for r in found.restricted if r.program == program],
         }
     )
 
@@ -983,7 +992,10 @@ async def read_people(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
 ) -> out.PortfolioPeople:
     """People across programs; with ``program``, those with open work in it."""
-    found = await _document(session, config, out.PortfolioPeople, now=now)
+    stored = await _document(session, config, out.PortfolioPeople, now=now)
+    hidden = access.hidden_keys(config)
+    held = portfolio_access.hidden_items(stored, portfolio_access.restricted(config, hidden))
+    found = portfolio_access.people(stored, portfolio_access.restricted(config, hidden, held))
     if program is None:
         return found
     return found.model_copy(

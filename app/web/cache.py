@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
+from app.programs import access
+
 MAX_ENTRIES = 512
 
 
@@ -50,9 +52,13 @@ class ResponseCache:
         self._generation += 1
 
     async def get(self, key: Hashable, build: Callable[[], Awaitable[Response]]) -> Response:
-        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept)."""
+        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept).
+
+        Kept apart per audience: readers who may see other programs never share an answer.
+        """
         if self.seconds <= 0:
             return await build()
+        key = (access.current(), key)
         found = self._stored.get(key)
         if found is not None and found.expires > self._clock():
             return found.response()

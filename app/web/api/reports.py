@@ -117,7 +117,7 @@ async def write_notes(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> out.NotesOut:
     """Before the week's report is written the notes wait for it; after, the report is
     re-rendered with them, and in review mode its delivery goes out."""
@@ -130,6 +130,7 @@ async def write_notes(
         body.notes,
         now=datetime.now(UTC),
         public_url=state.settings.server.public_url,
+        by=principal.name,
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)
@@ -147,11 +148,11 @@ async def send_report(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> out.NotesOut:
     parsed = parse_week(week)
     notes, waiting = await service.release_report(
-        session, state.config, key, parsed, now=datetime.now(UTC)
+        session, state.config, key, parsed, now=datetime.now(UTC), by=principal.name
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)

@@ -13,6 +13,7 @@ from app.web.cache import ResponseCache
 from app.web.pages import (
     alerts,
     assets,
+    audit,
     context,
     csrf,
     dependencies,
@@ -51,6 +52,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         items,
         sources,
         alerts,
+        audit,
         docs,
         whatif,
     ):
