@@ -34,6 +34,7 @@ from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
 from connectors.fake.jira.render import Renderer
+from connectors.fake.jira.rendered import RenderedCache
 from connectors.fake.jira.webhooks import Emitter
 from connectors.fake.jira.wire import (
     ApiError,
@@ -79,6 +80,7 @@ class FakeJira:
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
+        self._rendered = RenderedCache(data)
         self.webhooks = Emitter(self, transport=webhook_transport)
         self._app = Starlette(
             routes=self._routes()
@@ -223,7 +225,8 @@ class FakeJira:
                 refusal = await self._fault()
                 if refusal is not None:
                     return refusal
-                return JSONResponse(await handler(request))
+                answer = await handler(request)
+                return answer if isinstance(answer, Response) else JSONResponse(answer)
             except ApiError as exc:
                 return error(exc.status, *exc.messages, headers=exc.headers)
             except JqlError as exc:
@@ -273,7 +276,10 @@ class FakeJira:
         version = request.path_params.get("version", "2")
         api = "3" if self.cloud and version == "3" else "2"
         base = str(request.base_url).rstrip("/")
-        return Renderer(self.data, base, self.cloud, api, self.zone, self.visible)
+        view = (frozenset(self.hidden_projects), frozenset(self.hidden_issues))
+        return Renderer(
+            self.data, base, self.cloud, api, self.zone, self.visible, self._rendered, view
+        )
 
     # Endpoints ------------------------------------------------------------------------
 
