@@ -371,3 +371,25 @@ class TestPreRendering:
         assert third["issues"][0]["fields"]["summary"] == "Renamed after the first read"
         assert len(renders) == 100
         assert first.headers["content-type"] == "application/json"
+
+    def test_rendering_ahead_leaves_nothing_to_render_when_the_client_reads(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake = make_fake(120)
+        fields = ["summary", "status", "updated"]
+        ids = [str(i) for i in sorted(fake.data.issues)[:100]]
+        with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+            ahead = http.post("/_fake/render-ahead", json={"fields": fields}).json()
+            renders: list[int] = []
+            original = Renderer.issue
+
+            def counting(self: Renderer, issue: Issue, *args: object, **kwargs: Any) -> Any:
+                renders.append(issue.id)
+                return original(self, issue, *args, **kwargs)
+
+            monkeypatch.setattr(Renderer, "issue", counting)
+            body = {"issueIdsOrKeys": ids, "fields": fields}
+            answer = http.post("/rest/api/3/issue/bulkfetch", json=body).json()
+        assert ahead == {"rendered": len(fake.data.issues)}
+        assert len(answer["issues"]) == 100
+        assert renders == []
