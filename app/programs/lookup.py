@@ -8,16 +8,26 @@ document as stored.
 from __future__ import annotations
 
 import zoneinfo
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig, ThroughlineConfig
 from app.programs import documents, risks
-from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow, SourceRow, SyncRunRow
+from app.store.tables import (
+    OutcomeStatusRow,
+    PortfolioDocumentRow,
+    ProgramRow,
+    ProgramStatusRow,
+    SourceRow,
+    SyncRunRow,
+)
 from vocabulary import RunStatus
 
 NOT_COMPUTED = documents.Reason(
@@ -40,16 +50,52 @@ class ConfiguredProgram:
         return zoneinfo.ZoneInfo(self.config.timezone)
 
 
+class StoredReads:
+    """What a serving process keeps between reads, so that a read costs what changed.
+
+    The row ids of configured programs (a program's row is made when the configuration is
+    applied and never changes id), and stored documents as parsed or serialised, each
+    under the digest the recomputation stored beside it: a document that changed has a
+    new digest, so nothing kept here is ever served stale.
+    """
+
+    def __init__(self, entries: int = 64) -> None:
+        self.entries = entries
+        self.program_ids: dict[str, int] = {}
+        self._kept: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
+
+    def find(self, program_id: int, name: str, digest: str | None) -> Any:
+        if digest is None:
+            return None
+        found = self._kept.get((program_id, name, digest))
+        if found is not None:
+            self._kept.move_to_end((program_id, name, digest))
+        return found
+
+    def keep(self, program_id: int, name: str, digest: str | None, value: Any) -> None:
+        if digest is None:
+            return
+        self._kept[(program_id, name, digest)] = value
+        while len(self._kept) > self.entries:
+            self._kept.popitem(last=False)
+
+
 async def get_program(
-    session: AsyncSession, config: ThroughlineConfig, key: str
+    session: AsyncSession, config: ThroughlineConfig, key: str, reads: StoredReads | None = None
 ) -> ConfiguredProgram:
     """A configured program and its row id, or ``NotFound``."""
     program_config = config.program(key)
-    program_id = await session.scalar(
-        select(ProgramRow.id).where(ProgramRow.key == key, ProgramRow.active.is_(True))
-    )
-    if program_config is None or program_id is None:
+    if program_config is None:
         raise NotFound(f"There is no program {key!r}.")
+    program_id = reads.program_ids.get(key) if reads is not None else None
+    if program_id is None:
+        program_id = await session.scalar(
+            select(ProgramRow.id).where(ProgramRow.key == key, ProgramRow.active.is_(True))
+        )
+        if program_id is None:
+            raise NotFound(f"There is no program {key!r}.")
+        if reads is not None:
+            reads.program_ids[key] = program_id
     return ConfiguredProgram(program_id, program_config)
 
 
@@ -181,20 +227,111 @@ async def list_programs(
     return documents.ProgramList(programs=await _summaries(session, config, now=now))
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A program's stored status document (as stored: without today's figures) and those
+    figures: open risks, the sources' freshness, and when it was last computed."""
+
+    program: ConfiguredProgram
+    document: documents.ProgramStatus
+    digest: str | None
+    risk_counts: documents.RiskCounts
+    freshness: documents.Freshness
+
+
+async def _stored_status(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    *,
+    now: datetime,
+    reads: StoredReads | None,
+) -> _Stored:
+    program = await get_program(session, config, key, reads)
+    row = (
+        await session.execute(
+            select(ProgramStatusRow.computed_at, ProgramStatusRow.digests).where(
+                ProgramStatusRow.program_id == program.id
+            )
+        )
+    ).one_or_none()
+    digest = (row.digests or {}).get("status") if row is not None else None
+    document = reads.find(program.id, "status", digest) if reads is not None else None
+    if document is None:
+        stored = await session.scalar(
+            select(ProgramStatusRow.status).where(ProgramStatusRow.program_id == program.id)
+        )
+        document = documents.load(documents.ProgramStatus, stored) or _placeholder(program.config)
+        if reads is not None:
+            reads.keep(program.id, "status", digest, document)
+    computed_at = row.computed_at.astimezone(program.zone) if row is not None else None
+    freshness = document.freshness.model_copy(
+        update={
+            "computed_at": computed_at,
+            "sources": (await _freshness(session, [program.config], now=now))[key],
+        }
+    )
+    counts = (await risks.count_open(session, [program.id]))[program.id]
+    return _Stored(program, document, digest, counts, freshness)
+
+
 async def read_status(
-    session: AsyncSession, config: ThroughlineConfig, key: str, *, now: datetime
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    *,
+    now: datetime,
+    reads: StoredReads | None = None,
 ) -> documents.ProgramStatus:
     """One program's status as last computed, with today's risk counts and freshness."""
-    program = await get_program(session, config, key)
-    document = await session.scalar(
-        select(ProgramStatusRow.status).where(ProgramStatusRow.program_id == program.id)
+    found = await _stored_status(session, config, key, now=now, reads=reads)
+    return found.document.model_copy(
+        update={"risk_counts": found.risk_counts, "freshness": found.freshness}
     )
-    status = documents.load(documents.ProgramStatus, document) or _placeholder(program.config)
-    status.risk_counts = (await risks.count_open(session, [program.id]))[program.id]
-    status.freshness.sources = (await _freshness(session, [program.config], now=now))[key]
-    if status.freshness.computed_at is not None:
-        status.freshness.computed_at = status.freshness.computed_at.astimezone(program.zone)
-    return status
+
+
+_TODAY = {"risk_counts", "freshness"}
+
+
+async def read_status_json(
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    *,
+    now: datetime,
+    reads: StoredReads,
+) -> bytes:
+    """``read_status`` as the API's JSON: the stored part is serialised once per stored
+    document, and today's figures are added after it."""
+    found = await _stored_status(session, config, key, now=now, reads=reads)
+    head: bytes | None = reads.find(found.program.id, "status.json", found.digest)
+    if head is None:
+        head = orjson.dumps(found.document.model_dump(mode="json", by_alias=True, exclude=_TODAY))
+        reads.keep(found.program.id, "status.json", found.digest, head)
+    today = orjson.dumps(
+        {
+            "risk_counts": found.risk_counts.model_dump(mode="json"),
+            "freshness": found.freshness.model_dump(mode="json", by_alias=True),
+        }
+    )
+    return head[:-1] + b"," + today[1:]
+
+
+async def stored_version(session: AsyncSession) -> tuple[Any, ...]:
+    """What changes whenever a recomputation stores anything: the programs' revisions and
+    the latest computation of a program or of the portfolio."""
+    latest_portfolio = select(func.max(PortfolioDocumentRow.computed_at)).scalar_subquery()
+    row = (
+        await session.execute(
+            select(
+                func.count(ProgramStatusRow.id),
+                func.sum(ProgramStatusRow.revision),
+                func.max(ProgramStatusRow.computed_at),
+                latest_portfolio,
+            )
+        )
+    ).one()
+    return tuple(row)
 
 
 async def read_outcome(

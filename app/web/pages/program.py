@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app.programs import documents, lookup, risks, team_updates, track_record
 from app.render.bar import progress_bar
 from app.render.burnup import BurnupPoint, burnup_svg
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
 from rollup import figures
@@ -66,10 +66,12 @@ def burnup(
 
 
 @router.get("/programs/{key}", name="program_page")
-async def program_page(key: str, page: PageDep, session: SessionDep, config: ConfigDep) -> Response:
+async def program_page(
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep, reads: ReadsDep
+) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        status = await lookup.read_status(session, config, key, now=datetime.now(UTC))
+        program = await lookup.get_program(session, config, key, reads)
+        status = await lookup.read_status(session, config, key, now=datetime.now(UTC), reads=reads)
         top = await risks.top_open(session, program.id, TOP_RISKS)
         milestones = sorted(
             (m for m in status.milestones if m.status_category != "done"),
