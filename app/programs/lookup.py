@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig, ThroughlineConfig
@@ -99,34 +99,38 @@ async def get_program(
     return ConfiguredProgram(program_id, program_config)
 
 
+_runs = SyncRunRow.__table__.alias("run")
+_SYNCED = select(
+    SourceRow.name,
+    select(func.max(SyncRunRow.finished_at))
+    .where(
+        SyncRunRow.source_id == SourceRow.id,
+        SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)),
+    )
+    .scalar_subquery(),
+    select(_runs.c.status)
+    .where(_runs.c.source_id == SourceRow.id)
+    .order_by(_runs.c.id.desc())
+    .limit(1)
+    .scalar_subquery(),
+).where(SourceRow.name.in_(bindparam("names", expanding=True)))
+"""Per source: its last good sync and how its latest run ended. Statements read on every
+request are built once, so only their parameters change (no compiling, no ORM)."""
+_STATUS_ROW = select(ProgramStatusRow.computed_at, ProgramStatusRow.digests).where(
+    ProgramStatusRow.program_id == bindparam("program_id")
+)
+
+
 async def _freshness(
     session: AsyncSession, programs: Sequence[ProgramConfig], *, now: datetime
 ) -> dict[str, list[documents.SourceFreshness]]:
     """The last good sync of every source each program reads, how old it is, and how the
     latest run (good or not) ended."""
     wanted = sorted({m.source for p in programs for o in p.outcomes for m in o.match})
-    last = (
-        select(SyncRunRow.source_id, func.max(SyncRunRow.finished_at).label("at"))
-        .where(SyncRunRow.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)))
-        .group_by(SyncRunRow.source_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(SourceRow.name, last.c.at)
-        .outerjoin(last, last.c.source_id == SourceRow.id)
-        .where(SourceRow.name.in_(wanted))
-    )
-    synced: dict[str, datetime | None] = dict(rows.all())
-    latest_runs = select(func.max(SyncRunRow.id)).group_by(SyncRunRow.source_id)
-    statuses = dict(
-        (
-            await session.execute(
-                select(SourceRow.name, SyncRunRow.status)
-                .join(SourceRow, SourceRow.id == SyncRunRow.source_id)
-                .where(SyncRunRow.id.in_(latest_runs), SourceRow.name.in_(wanted))
-            )
-        ).all()
-    )
+    connection = await session.connection()
+    rows = (await connection.execute(_SYNCED, {"names": wanted})).all()
+    synced: dict[str, datetime | None] = {name: at for name, at, _ in rows}
+    statuses = {name: status for name, _, status in rows}
     found = {}
     for program in programs:
         zone = zoneinfo.ZoneInfo(program.timezone)
@@ -248,13 +252,8 @@ async def _stored_status(
     reads: StoredReads | None,
 ) -> _Stored:
     program = await get_program(session, config, key, reads)
-    row = (
-        await session.execute(
-            select(ProgramStatusRow.computed_at, ProgramStatusRow.digests).where(
-                ProgramStatusRow.program_id == program.id
-            )
-        )
-    ).one_or_none()
+    connection = await session.connection()
+    row = (await connection.execute(_STATUS_ROW, {"program_id": program.id})).one_or_none()
     digest = (row.digests or {}).get("status") if row is not None else None
     document = reads.find(program.id, "status", digest) if reads is not None else None
     if document is None:

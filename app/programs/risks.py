@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents, risk_history
@@ -219,18 +219,23 @@ async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> Risk
     )
 
 
+_OPEN_BY_SEVERITY = (
+    select(RiskRow.program_id, RiskRow.severity, func.count())
+    .where(RiskRow.program_id.in_(bindparam("ids", expanding=True)), RiskRow.closed_at.is_(None))
+    .group_by(RiskRow.program_id, RiskRow.severity)
+)
+"""Built once: the counts are read with every status."""
+
+
 async def count_open(
     session: AsyncSession, program_ids: Iterable[int]
 ) -> dict[int, documents.RiskCounts]:
-    """Open risks per program, by severity."""
+    """Open risks per program, by severity (as flushed: the query skips autoflush)."""
     ids = list(program_ids)
     counts = {i: documents.RiskCounts() for i in ids}
-    stmt = (
-        select(RiskRow.program_id, RiskRow.severity, func.count())
-        .where(RiskRow.program_id.in_(ids), RiskRow.closed_at.is_(None))
-        .group_by(RiskRow.program_id, RiskRow.severity)
-    )
-    for program_id, severity, n in await session.execute(stmt):
+    connection = await session.connection()
+    found = await connection.execute(_OPEN_BY_SEVERITY, {"ids": ids})
+    for program_id, severity, n in found:
         tally = counts[program_id]
         tally.open += n
         if severity in ("low", "medium", "high", "critical"):
