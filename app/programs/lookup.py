@@ -232,7 +232,7 @@ async def list_programs(
 
 
 @dataclass(frozen=True, slots=True)
-class _Stored:
+class StoredStatus:
     """A program's stored status document (as stored: without today's figures) and those
     figures: open risks, the sources' freshness, and when it was last computed."""
 
@@ -242,15 +242,23 @@ class _Stored:
     risk_counts: documents.RiskCounts
     freshness: documents.Freshness
 
+    def today(self) -> documents.ProgramStatus:
+        """The status as served: the stored document with today's figures."""
+        return self.document.model_copy(
+            update={"risk_counts": self.risk_counts, "freshness": self.freshness}
+        )
 
-async def _stored_status(
+
+async def read_stored_status(
     session: AsyncSession,
     config: ThroughlineConfig,
     key: str,
     *,
     now: datetime,
     reads: StoredReads | None,
-) -> _Stored:
+) -> StoredStatus:
+    """A program's status document as stored (kept in ``reads`` per digest) and today's
+    figures beside it."""
     program = await get_program(session, config, key, reads)
     connection = await session.connection()
     row = (await connection.execute(_STATUS_ROW, {"program_id": program.id})).one_or_none()
@@ -271,7 +279,7 @@ async def _stored_status(
         }
     )
     counts = (await risks.count_open(session, [program.id]))[program.id]
-    return _Stored(program, document, digest, counts, freshness)
+    return StoredStatus(program, document, digest, counts, freshness)
 
 
 async def read_status(
@@ -283,10 +291,7 @@ async def read_status(
     reads: StoredReads | None = None,
 ) -> documents.ProgramStatus:
     """One program's status as last computed, with today's risk counts and freshness."""
-    found = await _stored_status(session, config, key, now=now, reads=reads)
-    return found.document.model_copy(
-        update={"risk_counts": found.risk_counts, "freshness": found.freshness}
-    )
+    return (await read_stored_status(session, config, key, now=now, reads=reads)).today()
 
 
 _TODAY = {"risk_counts", "freshness"}
@@ -302,7 +307,7 @@ async def read_status_json(
 ) -> bytes:
     """``read_status`` as the API's JSON: the stored part is serialised once per stored
     document, and today's figures are added after it."""
-    found = await _stored_status(session, config, key, now=now, reads=reads)
+    found = await read_stored_status(session, config, key, now=now, reads=reads)
     head: bytes | None = reads.find(found.program.id, "status.json", found.digest)
     if head is None:
         head = orjson.dumps(found.document.model_dump(mode="json", by_alias=True, exclude=_TODAY))
