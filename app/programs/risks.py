@@ -196,7 +196,7 @@ def scores(risk: RiskRow) -> tuple[int | None, int | None]:
     )
 
 
-def _top_open() -> Select[tuple[RiskRow]]:
+def _top_open() -> Select[RiskRow]:
     order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=RiskRow.severity, else_=4)
     probability = func.coalesce(RiskRow.override_probability, RiskRow.probability, 0)
     score = probability * func.coalesce(RiskRow.override_impact, RiskRow.impact, 0)
