@@ -26,6 +26,7 @@ BENCHMARKS = [
     "views",
     "webhooks",
     "scale_out",
+    "flow",
 ]
 """Module names under bench/, in the order they run; each has ``async def run() -> Section``."""
 
