@@ -245,3 +245,19 @@ def test_a_program_names_who_may_see_it(principal: Principal, sees: bool) -> Non
     with access.seen_by(principal.audience):
         assert ("platform" in {p.key for p in access.visible(config.programs)}) is sees
     assert re.fullmatch(r"[a-z-]+", platform.key)
+
+
+async def test_the_pages_count_restricted_work_without_naming_it(org: Org) -> None:
+    page = {**VIEWER_B, "Accept": "text/html"}
+    deps = (await org.client.get("/portfolio/dependencies", headers=page)).text
+    assert (
+        '<a href="/programs/checkout/dependencies">Checkout v2</a> waits on 1 item in a '
+        "restricted program" in deps
+    )
+    goal = (await org.client.get("/portfolio/goals/revenue", headers=page)).text
+    assert "And 1 contributor in a restricted program" in goal
+    status = (await org.client.get("/programs/checkout", headers=page)).text
+    # The late dependency is still listed, as one item, with its name withheld.
+    assert '<a href="/items/jira/[restricted]?program=checkout">[restricted]</a>' in status
+    item = (await org.client.get("/items/jira/PAY-3", headers=page)).text
+    assert "1 linked item in a restricted program." in item
