@@ -1,6 +1,5 @@
-"""The audit log (who changed what, before and after), named API tokens kept as
-digests with their role, groups and expiry, and the role and groups of a sign-in
-through the identity provider.
+"""The audit log (who changed what, before and after) and named API tokens kept as
+digests, with their role, groups and expiry.
 
 Revision ID: 3f7a9c2d5e18
 Revises: 9a3c5e7f1b24
@@ -51,15 +50,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_api_token_name")),
     )
 
-    with op.batch_alter_table("web_session") as batch:
-        batch.add_column(sa.Column("role", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("groups", sa.JSON(), nullable=True))
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("web_session") as batch:
-        batch.drop_column("groups")
-        batch.drop_column("role")
     op.drop_table("api_token")
     op.drop_index("ix_audit_event_action_at", table_name="audit_event")
     op.drop_index("ix_audit_event_actor_at", table_name="audit_event")

@@ -20,6 +20,8 @@ from app.sync import SyncOutcome
 from app.telemetry.logs import configure_logging
 from vocabulary import RunStatus
 
+__all__ = ["cli", "main"]
+
 cli = typer.Typer(
     name="throughline",
     help="Program status rolled up from Jira and Asana.",

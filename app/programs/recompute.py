@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,7 +49,7 @@ from rollup import outlook
 from rollup.graph import DependencyGraph
 from rollup.inputs import Inputs
 from rollup.mapping import ItemIndex
-from rollup.model import Dependency, SnapshotPoint, WorkItem
+from rollup.model import Dependency, Program, SnapshotPoint, WorkItem
 from rollup.status import ProgramRollup, evaluate
 from rollup.trend import Trend, baselines
 
@@ -88,7 +90,7 @@ def affected_programs(
 
 
 @dataclass(frozen=True, slots=True)
-class _Loaded:
+class Loaded:
     items: list[WorkItem]
     dependencies: list[Dependency]
     program_ids: dict[str, int]
@@ -139,7 +141,7 @@ async def recompute(
         chosen = affected_programs(config, widened, programs)
         if not chosen:
             return result
-        loaded = await _load(session, chosen, now=now)
+        loaded = await load(session, chosen, now=now)
     missing = [p.key for p in chosen if p.key not in loaded.program_ids]
     if missing:
         log.warning("programs %s have no row yet (configuration not applied); skipped", missing)
@@ -186,9 +188,7 @@ def _local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
-async def _load(
-    session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime
-) -> _Loaded:
+async def load(session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime) -> Loaded:
     names = await loading.source_names(session)
     ids = {name: i for i, name in names.items()}
     wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
@@ -219,7 +219,7 @@ async def _load(
             since=as_of - timedelta(days=reach),
             baseline_on=program.baseline,
         )
-    return _Loaded(items, dependencies, program_ids, points, ids)
+    return Loaded(items, dependencies, program_ids, points, ids)
 
 
 @contextmanager
@@ -239,15 +239,48 @@ def frozen_heap() -> Iterator[None]:
 
 
 def _compute(
-    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+    chosen: Sequence[ProgramConfig], loaded: Loaded, now: datetime, staff: plans.Staff
 ) -> list[_Computed]:
     """Every roll-up and its documents: pure computation, run off the event loop."""
     with frozen_heap():
         return _compute_all(chosen, loaded, now, staff)
 
 
+def trend_of(config: ProgramConfig, loaded: Loaded, as_of: date) -> Trend:
+    """The program's snapshots before ``as_of`` (today's is about to be rewritten)."""
+    recent, base, kept = loaded.points[config.key]
+    return Trend.of(
+        [p for p in recent if p.on < as_of],
+        baselines(base, config.baseline),
+        {k: v for k, v in kept.items() if k[1] < as_of},
+    )
+
+
+def evaluate_program(
+    config: ProgramConfig,
+    program: Program,
+    index: ItemIndex,
+    graph: DependencyGraph,
+    trend: Trend,
+    now: datetime,
+) -> ProgramRollup:
+    """The roll-up of one program as every recomputation (and every what-if) runs it: in
+    its time zone, with the generator its key and configured seed make."""
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    return evaluate(
+        program,
+        index,
+        graph,
+        trend,
+        as_of=now.astimezone(zone).date(),
+        zone=zone,
+        rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+        now=now,
+    )
+
+
 def _compute_all(
-    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+    chosen: Sequence[ProgramConfig], loaded: Loaded, now: datetime, staff: plans.Staff
 ) -> list[_Computed]:
     index = ItemIndex(loaded.items)
     graph = DependencyGraph(loaded.dependencies, index)
@@ -255,23 +288,8 @@ def _compute_all(
     for config in chosen:
         zone = zoneinfo.ZoneInfo(config.timezone)
         as_of = now.astimezone(zone).date()
-        recent, base, kept = loaded.points[config.key]
-        # Today's snapshot is about to be rewritten; the trend looks at the days before.
-        trend = Trend.of(
-            [p for p in recent if p.on < as_of],
-            baselines(base, config.baseline),
-            {k: v for k, v in kept.items() if k[1] < as_of},
-        )
-        rollup = evaluate(
-            loading.to_program(config),
-            index,
-            graph,
-            trend,
-            as_of=as_of,
-            zone=zone,
-            rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
-            now=now,
-        )
+        trend = trend_of(config, loaded, as_of)
+        rollup = evaluate_program(config, loading.to_program(config), index, graph, trend, now)
         history = {key: list(points) for key, points in trend.by_key.items()}
         status = documents.program_out(
             rollup, timezone=config.timezone, computed_at=now, history=history
@@ -314,70 +332,55 @@ async def _store(
 ) -> risks.Tally | None:
     """Store one program's results; None when a newer recomputation got there first.
 
-    Stored documents are replaced without being read back: they can be large.
+    Stored documents are never read back (they can be large): their digests say whether
+    what was computed differs, and only the documents that do are written.
     """
     # The row lock makes concurrent recomputations of one program take turns (PostgreSQL;
     # SQLite writers are serialised already).
     await session.execute(
         select(ProgramRow.id).where(ProgramRow.id == program_id).with_for_update()
     )
-    stored_at = await session.scalar(
-        select(ProgramStatusRow.computed_at).where(ProgramStatusRow.program_id == program_id)
-    )
-    if stored_at is not None and stored_at > now:
+    stored = (
+        await session.execute(
+            select(
+                ProgramStatusRow.computed_at, ProgramStatusRow.revision, ProgramStatusRow.digests
+            ).where(ProgramStatusRow.program_id == program_id)
+        )
+    ).one_or_none()
+    if stored is not None and stored.computed_at > now:
         return None
     rollup = part.rollup
-    program_values = {
-        "as_of": rollup.as_of,
-        "computed_at": now,
-        "rag": rollup.rag.color.value,
+    documents_now = {
         "status": _json(part.status),
         "dependencies": _json(part.dependencies),
         "roadmap": _json(part.plans.roadmap),
         "resources": _json(part.plans.resources),
         "portfolio": _json(part.portfolio),
     }
-    if stored_at is None:
+    digests = {name: digest(document) for name, document in documents_now.items()}
+    before = (stored.digests if stored is not None else None) or {}
+    changed = {n: d for n, d in documents_now.items() if before.get(n) != digests[n]}
+    program_values: dict[str, Any] = {
+        "as_of": rollup.as_of,
+        "computed_at": now,
+        "rag": rollup.rag.color.value,
+        **changed,
+    }
+    if changed:
+        program_values["digests"] = digests
+    if stored is None:
         await session.execute(
-            insert(ProgramStatusRow).values(program_id=program_id, **program_values)
+            insert(ProgramStatusRow).values(program_id=program_id, revision=1, **program_values)
         )
     else:
+        if changed:
+            program_values["revision"] = stored.revision + 1
         await session.execute(
             update(ProgramStatusRow)
             .where(ProgramStatusRow.program_id == program_id)
             .values(**program_values)
         )
-    existing = set(
-        await session.scalars(
-            select(OutcomeStatusRow.outcome_key).where(OutcomeStatusRow.program_id == program_id)
-        )
-    )
-    for outcome in rollup.outcomes:
-        key = outcome.outcome.key
-        values = {
-            "computed_at": now,
-            "rag": outcome.rag.color.value,
-            "status": _json(part.outcomes[key]),
-        }
-        if key in existing:
-            await session.execute(
-                update(OutcomeStatusRow)
-                .where(
-                    OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key == key
-                )
-                .values(**values)
-            )
-        else:
-            await session.execute(
-                insert(OutcomeStatusRow).values(program_id=program_id, outcome_key=key, **values)
-            )
-    gone = existing - {o.outcome.key for o in rollup.outcomes}
-    if gone:
-        await session.execute(
-            delete(OutcomeStatusRow).where(
-                OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key.in_(gone)
-            )
-        )
+    await _store_outcomes(session, program_id, part, now=now)
     await membership.save(session, program_id, part.members)
     items = rollup.index.items
     titles = {e.ref: items[e.ref].title for r in rollup.risks for e in r.evidence if e.ref in items}
@@ -391,6 +394,57 @@ async def _store(
     )
     await watch.observe(session, program_id, part.config, rollup, tally.opened_rows, now=now)
     return tally
+
+
+async def _store_outcomes(
+    session: AsyncSession, program_id: int, part: _Computed, *, now: datetime
+) -> None:
+    """Every outcome's row: its document rewritten only when it changed."""
+    existing = dict(
+        (
+            await session.execute(
+                select(OutcomeStatusRow.outcome_key, OutcomeStatusRow.digest).where(
+                    OutcomeStatusRow.program_id == program_id
+                )
+            )
+        ).all()
+    )
+    for outcome in part.rollup.outcomes:
+        key = outcome.outcome.key
+        document = _json(part.outcomes[key])
+        values: dict[str, Any] = {"computed_at": now, "rag": outcome.rag.color.value}
+        found = digest(document)
+        if key not in existing:
+            await session.execute(
+                insert(OutcomeStatusRow).values(
+                    program_id=program_id, outcome_key=key, status=document, digest=found, **values
+                )
+            )
+            continue
+        if existing[key] != found:
+            values.update(status=document, digest=found)
+        await session.execute(
+            update(OutcomeStatusRow)
+            .where(OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key == key)
+            .values(**values)
+        )
+    gone = set(existing) - {o.outcome.key for o in part.rollup.outcomes}
+    if gone:
+        await session.execute(
+            delete(OutcomeStatusRow).where(
+                OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key.in_(gone)
+            )
+        )
+
+
+def digest(document: dict[str, Any]) -> str:
+    """What a stored document says, apart from when it was computed: two recomputations
+    of unchanged data give the same digest."""
+    timeless = {k: v for k, v in document.items() if k != "computed_at"}
+    freshness = timeless.get("freshness")
+    if isinstance(freshness, dict):
+        timeless["freshness"] = {k: v for k, v in freshness.items() if k != "computed_at"}
+    return hashlib.sha256(orjson.dumps(timeless)).hexdigest()
 
 
 def _json(document: BaseModel) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents, risk_history
@@ -197,19 +197,26 @@ def scores(risk: RiskRow) -> tuple[int | None, int | None]:
     )
 
 
-async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[RiskRow]:
-    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+def _top_open() -> Select[RiskRow]:
     order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=RiskRow.severity, else_=4)
     probability = func.coalesce(RiskRow.override_probability, RiskRow.probability, 0)
     score = probability * func.coalesce(RiskRow.override_impact, RiskRow.impact, 0)
     return (
-        await session.scalars(
-            select(RiskRow)
-            .where(RiskRow.program_id == program_id, RiskRow.closed_at.is_(None))
-            .order_by(order, score.desc(), RiskRow.id)
-            .limit(limit)
-        )
-    ).all()
+        select(RiskRow)
+        .where(RiskRow.program_id == bindparam("program_id"), RiskRow.closed_at.is_(None))
+        .order_by(order, score.desc(), RiskRow.id)
+        .limit(bindparam("limit"))
+    )
+
+
+_TOP_OPEN = _top_open()
+"""Built once: every program page reads it."""
+
+
+async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[RiskRow]:
+    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+    found = await session.scalars(_TOP_OPEN, {"program_id": program_id, "limit": limit})
+    return found.all()
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> RiskRow | None:
@@ -220,18 +227,23 @@ async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> Risk
     )
 
 
+_OPEN_BY_SEVERITY = (
+    select(RiskRow.program_id, RiskRow.severity, func.count())
+    .where(RiskRow.program_id.in_(bindparam("ids", expanding=True)), RiskRow.closed_at.is_(None))
+    .group_by(RiskRow.program_id, RiskRow.severity)
+)
+"""Built once: the counts are read with every status."""
+
+
 async def count_open(
     session: AsyncSession, program_ids: Iterable[int]
 ) -> dict[int, documents.RiskCounts]:
-    """Open risks per program, by severity."""
+    """Open risks per program, by severity (as flushed: the query skips autoflush)."""
     ids = list(program_ids)
     counts = {i: documents.RiskCounts() for i in ids}
-    stmt = (
-        select(RiskRow.program_id, RiskRow.severity, func.count())
-        .where(RiskRow.program_id.in_(ids), RiskRow.closed_at.is_(None))
-        .group_by(RiskRow.program_id, RiskRow.severity)
-    )
-    for program_id, severity, n in await session.execute(stmt):
+    connection = await session.connection()
+    found = await connection.execute(_OPEN_BY_SEVERITY, {"ids": ids})
+    for program_id, severity, n in found:
         tally = counts[program_id]
         tally.open += n
         if severity in ("low", "medium", "high", "critical"):

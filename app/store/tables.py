@@ -443,8 +443,10 @@ class ProgramStatusRow(Base):
 
     ``status`` is the program document the API serves (outcomes without their
     contributors), ``dependencies`` the dependency map, ``roadmap`` and ``resources``
-    the timeline and who carries the work; all are rewritten by every recomputation,
-    never by a read.
+    the timeline and who carries the work. A recomputation rewrites only the documents
+    that came out different (``digests``, computed without their ``computed_at``), and
+    ``revision`` counts the times any of them changed; ``computed_at`` is always the
+    last recomputation's, whether or not it changed a document. Never written by a read.
     """
 
     __tablename__ = "program_status"
@@ -463,6 +465,9 @@ class ProgramStatusRow(Base):
     portfolio: Mapped[JSONDict | None] = mapped_column(JSON)
     """What the portfolio is rebuilt from: the program's figures, its outcomes' forecast
     inputs, the dependencies that leave it, and who works on it."""
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    digests: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """Per document column, a digest of what was stored (``computed_at`` left out)."""
 
 
 class OutcomeStatusRow(Base):
@@ -477,6 +482,7 @@ class OutcomeStatusRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rag: Mapped[str] = mapped_column(String(8))
     status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProgramItemRow(Base):
@@ -670,6 +676,24 @@ class WebSessionRow(Base):
     groups: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScenarioRow(Base):
+    """A what-if scenario someone saved by name, with the answer it had when saved: the
+    weekly report's decision section quotes it."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    changes: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """The request as given: add_items, remove_keys, pace_factor, targets."""
+    result: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """Before and after, and the sentence that says it."""
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    saved_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class AuditRow(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
 from app.programs import access
+from app.programs.lookup import StoredReads
 from app.runtime.state import AppState
 from app.store import api_tokens, web_sessions
 from app.store.engine import session_scope
@@ -51,7 +52,12 @@ async def get_config(state: StateDep) -> ThroughlineConfig:
     return state.config
 
 
+async def get_reads(state: StateDep) -> StoredReads:
+    return state.reads
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ReadsDep = Annotated[StoredReads, Depends(get_reads)]
 ConfigDep = Annotated[ThroughlineConfig, Depends(get_config)]
 
 

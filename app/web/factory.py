@@ -22,12 +22,14 @@ from app.web.api import alerts as alerts_api
 from app.web.api import audit as audit_api
 from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
+from app.web.api import flow as flow_api
 from app.web.api import items as items_api
 from app.web.api import plans as plans_api
 from app.web.api import portfolio as portfolio_api
 from app.web.api import programs as programs_api
 from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
+from app.web.api import whatif as whatif_api
 from app.web.auth import TokenRegistry
 from app.web.fastpath import WebhookFastPath
 from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
@@ -92,6 +94,8 @@ def create_app(
     app.include_router(ops.router)
     if settings.role == "server":
         app.include_router(programs_api.router)
+        app.include_router(flow_api.router)
+        app.include_router(whatif_api.router)
         app.include_router(plans_api.router)
         app.include_router(portfolio_api.router)
         app.include_router(items_api.router)

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config.settings import Settings
 from app.programs import lookup
+from app.runtime.state import AppState
+from app.store.engine import session_scope
 from app.web.cache import ResponseCache
 from app.web.pages import (
     alerts,
@@ -18,6 +22,7 @@ from app.web.pages import (
     csrf,
     dependencies,
     docs,
+    flow,
     goals,
     items,
     plans,
@@ -26,6 +31,7 @@ from app.web.pages import (
     risks,
     signin,
     sources,
+    whatif,
 )
 from app.web.pages.blanks import BlankMeansAny
 from app.web.pages.render import Renderer
@@ -36,13 +42,20 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the pages, their error handling (pages in the site's layout, JSON under /api)
     and the security headers to the app."""
     app.state.renderer = Renderer()
-    app.state.response_cache = ResponseCache(settings.server.cache_seconds)
+
+    async def stored_version() -> Hashable:
+        state: AppState = app.state.throughline
+        async with session_scope(state.read_sessionmaker) as session:
+            return await lookup.stored_version(session)
+
+    app.state.response_cache = ResponseCache(settings.server.cache_seconds, version=stored_version)
     for module in (
         assets,
         signin,
         portfolio,
         goals,
         program,
+        flow,
         dependencies,
         plans,
         risks,
@@ -51,6 +64,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         alerts,
         audit,
         docs,
+        whatif,
     ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)

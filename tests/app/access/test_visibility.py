@@ -10,6 +10,7 @@ import re
 import pytest
 
 from app.programs import access
+from app.store.tables import MAX_ROW_ID
 from app.web.auth import Principal, Role
 from tests.app.access.conftest import ADMIN, ANONYMOUS, RESTRICTED, VIEWER_A, VIEWER_B, Org
 from tests.app.access.routes import every_route
@@ -109,6 +110,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/webhooks/asana/{source}"): (404, 404, 404, 404),
     ("POST", "/webhooks/jira/{source}"): (401, 401, 401, 401),
     ("PUT", "/api/programs/{key}/reports/{week}/notes"): (401, 403, 403, 422),
+    # Flow and what-if (added beside this work): they look programs up the same way.
+    ("GET", "/api/programs/{key}/flow"): (401, 200, 404, 200),
+    ("GET", "/api/programs/{key}/flow.csv"): (401, 200, 404, 200),
+    ("GET", "/programs/{key}/flow"): (303, 200, 404, 200),
+    ("GET", "/programs/{key}/what-if"): (303, 200, 404, 200),
+    ("POST", "/api/programs/{key}/what-if"): (401, 200, 404, 200),
+    ("GET", "/api/programs/{key}/scenarios"): (401, 200, 404, 200),
+    ("POST", "/api/programs/{key}/scenarios"): (401, 403, 403, 422),
+    ("POST", "/programs/{key}/scenarios"): (303, 403, 403, 403),
+    ("DELETE", "/api/programs/{key}/scenarios/{scenario_id}"): (401, 403, 403, 404),
     ("DELETE", "/api/programs/{key}/risks/{risk_id}"): (401, 403, 403, 204),
 }
 WHO = {"anonymous": ANONYMOUS, "viewer A": VIEWER_A, "viewer B": VIEWER_B, "admin": ADMIN}
@@ -128,7 +139,16 @@ def _url(path: str, org: Org, *, program: str, goal: str, item: str) -> str:
         .replace("{name}", "swagger-ui.css" if path.startswith("/docs/") else "jira")
         .replace("{event_id}", "1")
     )
-    return url + ("?since=2026-11-01" if path.endswith("/changes") else "")
+    url = url.replace("{scenario_id}", str(MAX_ROW_ID))
+    if path.endswith("/changes"):
+        url += "?since=2026-11-01"
+    if path.endswith("/flow.csv"):
+        url += "?table=wip"
+    return url
+
+
+BODIES: dict[tuple[str, str], object] = {("POST", "/api/programs/{key}/what-if"): {}}
+"""A body the route takes, where its absence would be refused before any lookup."""
 
 
 def _accept(path: str) -> dict[str, str]:
@@ -137,14 +157,18 @@ def _accept(path: str) -> dict[str, str]:
 
 async def test_every_route_answers_each_kind_of_reader_as_expected(org: Org) -> None:
     routes = every_route(org.app)
-    assert sorted(EXPECTED) == sorted(routes), "a route without an expectation (or one gone)"
+    unexpected = sorted(set(routes) - set(EXPECTED))
+    assert not unexpected, f"routes without an expectation: {unexpected}"
+    assert not set(EXPECTED) - set(routes), "expectations for routes that are gone"
     # The register's deletion last: the other routes read the risk it removes.
     ordered = sorted(routes, key=lambda r: r[0] == "DELETE")
     wrong = []
     for method, path in ordered:
         url = _url(path, org, program="platform", goal="vault-first", item="PLAT-2")
         for (who, headers), expected in zip(WHO.items(), EXPECTED[method, path], strict=True):
-            answer = await org.client.request(method, url, headers={**headers, **_accept(path)})
+            answer = await org.client.request(
+                method, url, headers={**headers, **_accept(path)}, json=BODIES.get((method, path))
+            )
             if answer.status_code != expected:
                 wrong.append(f"{method} {url} as {who}: {answer.status_code}, not {expected}")
     assert not wrong, "\n".join(wrong)
