@@ -29,6 +29,8 @@ from app.programs import access, items
 from app.store.tables import ItemRow
 
 WITHHELD = "[restricted]"
+ELLIPSIS = "…"
+"""What the charts put at the end of a label they cut short."""
 SHORTEST = 3
 """Shorter words are never withheld (they would blank ordinary text)."""
 
@@ -67,15 +69,18 @@ class Redaction:
                 continue
             for offset, form in self._index.get(token.group().lower(), ()):
                 start = token.start() - offset
+                if start < done or _joins(text, start - 1):
+                    continue
                 end = start + len(form)
-                if (
-                    start >= done
-                    and text[start:end].lower() == form
-                    and not _joins(text, start - 1)
-                    and not _joins(text, end)
-                ):
+                if text[start:end].lower() == form and not _joins(text, end):
                     parts += (text[done:start], WITHHELD)
                     done = end
+                    break
+                # A label cut short ("Vault API <img…"): the start of a form, then "…".
+                cut = text.find(ELLIPSIS, token.end(), end)
+                if cut != -1 and text[start:cut].lower() == form[: cut - start]:
+                    parts += (text[done:start], WITHHELD)
+                    done = cut + len(ELLIPSIS)
                     break
         if not parts:
             return text

@@ -36,6 +36,10 @@ class RedactRestricted:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Who is reading is known only once the request is authenticated, into the
+        # request's state; made here so that an inner middleware's copy of the scope (a
+        # rewritten query string) still writes into the same state this one reads.
+        scope.setdefault("state", {})
         start: Message | None = None
         chosen: redaction.Redaction | None = None
         is_json = False

@@ -23,6 +23,8 @@ R = redaction(["PLAT-2", "Vault API <b>", "Bo Chen", "ab"], (escape_markdown,))
         pytest.param('"Vault API <b>"', f'"{WITHHELD}"', id="plain"),
         pytest.param("owner Bo Chen, and Bo Cheng", f"owner {WITHHELD}, and Bo Cheng", id="name"),
         pytest.param("a tab grabs", "a tab grabs", id="too-short-to-withhold"),
+        pytest.param("PLAT-2 Vault API &lt;b… late", f"{WITHHELD} {WITHHELD} late", id="cut-short"),
+        pytest.param("Vault… Vaulted…", f"{WITHHELD} Vaulted…", id="cut-at-a-word"),
         pytest.param("", "", id="empty"),
     ],
 )
