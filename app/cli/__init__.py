@@ -75,6 +75,13 @@ def check_config(config: ConfigOption = None) -> None:
     loaded = _load_or_exit(settings)
     typer.echo(f"{settings.config}: valid")
     typer.echo(f"  access: {loaded.server.auth}, {len(loaded.server.tokens)} token(s)")
+    if loaded.server.oidc is not None:
+        typer.echo(
+            f"  single sign-on: {loaded.server.oidc.issuer} ({loaded.server.oidc.client_id})"
+        )
+    restricted = [p.key for p in loaded.programs if p.visible_to]
+    if restricted:
+        typer.echo(f"  restricted programs: {', '.join(restricted)}")
     for source in loaded.sources:
         projects = ", ".join(source.projects) or "(from the tracker)"
         typer.echo(f"  source {source.name} ({source.kind}) {source.url}: {projects}")

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig
 from app.programs import loading, lookup, recompute
-from app.store.tables import ScenarioRow
+from app.store.audit import record_audit
+from app.store.tables import ProgramRow, ScenarioRow
 from rollup import whatif
 from rollup.figures import day
 from rollup.forecast import Forecast
@@ -253,7 +254,13 @@ async def save(
     now: datetime,
     by: str | None,
 ) -> SavedScenario:
-    """Keep a scenario under ``name`` (replacing one of the same name)."""
+    """Keep a scenario under ``name`` (replacing one of the same name); recorded in the
+    audit log."""
+    replaced = await session.scalar(
+        select(ScenarioRow.changes).where(
+            ScenarioRow.program_id == program_id, ScenarioRow.name == name
+        )
+    )
     await session.execute(
         delete(ScenarioRow).where(ScenarioRow.program_id == program_id, ScenarioRow.name == name)
     )
@@ -267,7 +274,21 @@ async def save(
     )
     session.add(row)
     await session.flush()
+    await record_audit(
+        session,
+        actor=by or "system",
+        action="scenario.save",
+        program=await _key_of(session, program_id),
+        subject=name,
+        before={"changes": replaced} if replaced is not None else None,
+        after={"changes": row.changes, "summary": result.summary},
+        now=now,
+    )
     return saved_of(row)
+
+
+async def _key_of(session: AsyncSession, program_id: int) -> str | None:
+    return await session.scalar(select(ProgramRow.key).where(ProgramRow.id == program_id))
 
 
 async def list_scenarios(session: AsyncSession, program_id: int) -> ScenarioList:
@@ -280,10 +301,26 @@ async def list_scenarios(session: AsyncSession, program_id: int) -> ScenarioList
     return ScenarioList(scenarios=[saved_of(r) for r in rows])
 
 
-async def delete_scenario(session: AsyncSession, program_id: int, scenario_id: int) -> bool:
-    result = await session.execute(
-        delete(ScenarioRow)
-        .where(ScenarioRow.program_id == program_id, ScenarioRow.id == scenario_id)
-        .returning(ScenarioRow.id)
+async def delete_scenario(
+    session: AsyncSession, program_id: int, scenario_id: int, *, by: str = "system"
+) -> bool:
+    """Forget a saved scenario (recorded in the audit log); False when there is none."""
+    row = await session.scalar(
+        select(ScenarioRow).where(
+            ScenarioRow.program_id == program_id, ScenarioRow.id == scenario_id
+        )
     )
-    return bool(result.all())
+    if row is None:
+        return False
+    name, before = row.name, {"name": row.name, "changes": row.changes}
+    await session.delete(row)
+    await session.flush()
+    await record_audit(
+        session,
+        actor=by,
+        action="scenario.delete",
+        program=await _key_of(session, program_id),
+        subject=name,
+        before=before,
+    )
+    return True

@@ -670,6 +670,10 @@ class WebSessionRow(Base):
     principal: Mapped[str] = mapped_column(String(128))
     token_fingerprint: Mapped[str] = mapped_column(String(64))
     """Derived from the token signed in with: a rotated token no longer matches."""
+    role: Mapped[str | None] = mapped_column(String(16))
+    """For a sign-in through the identity provider: the role its claims gave (a token's
+    sign-in leaves it empty: the token's role holds)."""
+    groups: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -164,7 +164,13 @@ async def _signed_in(request: Request, tokens: TokenRegistry) -> Principal | Non
     state: AppState = request.app.state.throughline
     async with session_scope(state.read_sessionmaker) as session:
         row = await web_sessions.find(session, secret, now=datetime.now(UTC))
-    return tokens.for_session(row.principal, row.token_fingerprint) if row is not None else None
+    if row is None:
+        return None
+    if row.role is not None:  # signed in through the identity provider
+        if getattr(request.app.state, "oidc", None) is None:
+            return None  # single sign-on was turned off: its sign-ins end with it
+        return Principal(row.principal, Role[row.role.upper()], frozenset(row.groups or ()))
+    return tokens.for_session(row.principal, row.token_fingerprint)
 
 
 def require(role: Role) -> object:

@@ -17,7 +17,7 @@ from app.config import ThroughlineConfig, load_config
 from app.config.settings import Settings, get_settings
 from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
-from app.web import csv_export, pages
+from app.web import csv_export, oidc, pages
 from app.web.api import alerts as alerts_api
 from app.web.api import audit as audit_api
 from app.web.api import digests as digests_api
@@ -65,6 +65,11 @@ def create_app(
         ) as state:
             app.state.throughline = state
             app.state.tokens = TokenRegistry(loaded.server)
+            app.state.oidc = (
+                oidc.Provider(loaded.server.oidc, os.environ)
+                if loaded.server.oidc is not None and app.state.tokens.enabled
+                else None
+            )
             if not app.state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
             if state.scheduler is not None:

@@ -12,6 +12,7 @@ program (admins, ``auth: none``, a configuration without restrictions) pass unto
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,11 +28,18 @@ _TEXTUAL = ("text/", "application/json", "image/svg+xml", "application/xml")
 class RedactRestricted:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._kept: dict[access.Audience, tuple[float, redaction.Redaction]] = {}
+        """Each audience's words, for as long as the response cache keeps an answer
+        (``server.cache_seconds``): an answer is never staler than the pages are."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Who is reading is known only once the request is authenticated, into the
+        # request's state; made here so that an inner middleware's copy of the scope (a
+        # rewritten query string) still writes into the same state this one reads.
+        scope.setdefault("state", {})
         start: Message | None = None
         chosen: redaction.Redaction | None = None
         is_json = False
@@ -40,7 +48,7 @@ class RedactRestricted:
         async def rewrite(message: Message) -> None:
             nonlocal start, chosen, is_json
             if message["type"] == "http.response.start":
-                chosen = await _redaction_for(scope, message)
+                chosen = await self._redaction_for(scope, message)
                 if chosen is redaction.NOTHING:
                     await send(message)
                     return
@@ -71,6 +79,33 @@ class RedactRestricted:
 
         await self.app(scope, receive, rewrite)
 
+    async def _redaction_for(self, scope: Scope, start: Message) -> redaction.Redaction:
+        """The redaction of this answer's reader, once authenticated; NOTHING otherwise."""
+        if not _content_type(start).startswith(_TEXTUAL):
+            return redaction.NOTHING
+        principal = scope.get("state", {}).get("principal")
+        if principal is None:
+            return redaction.NOTHING  # nobody signed in is shown any program's figures
+        audience: access.Audience = principal.audience
+        state: AppState | None = getattr(scope["app"].state, "throughline", None)
+        if state is None:
+            return redaction.NOTHING
+        with access.seen_by(audience):
+            if not access.hidden_keys(state.config):
+                return redaction.NOTHING
+            now = time.monotonic()
+            kept = self._kept.get(audience)
+            if kept is not None and kept[0] > now:
+                return kept[1]
+            async with session_scope(state.read_sessionmaker) as session:
+                found = await redaction.for_reader(session, state.config, (text.escape_markdown,))
+        seconds = state.settings.server.cache_seconds
+        if seconds > 0:
+            if len(self._kept) >= KEPT_AUDIENCES:
+                self._kept.clear()
+            self._kept[audience] = (now + seconds, found)
+        return found
+
 
 def _json(chosen: redaction.Redaction, raw: bytes) -> bytes:
     try:
@@ -87,19 +122,4 @@ def _content_type(message: Message) -> str:
     return ""
 
 
-async def _redaction_for(scope: Scope, start: Message) -> redaction.Redaction:
-    """The redaction of this answer's reader, once authenticated; NOTHING otherwise."""
-    if not _content_type(start).startswith(_TEXTUAL):
-        return redaction.NOTHING
-    principal = scope.get("state", {}).get("principal")
-    if principal is None:
-        return redaction.NOTHING  # nobody signed in is shown any program's figures
-    audience = principal.audience
-    state: AppState | None = getattr(scope["app"].state, "throughline", None)
-    if state is None:
-        return redaction.NOTHING
-    with access.seen_by(audience):
-        if not access.hidden_keys(state.config):
-            return redaction.NOTHING
-        async with session_scope(state.read_sessionmaker) as session:
-            return await redaction.for_reader(session, state.config, (text.escape_markdown,))
+KEPT_AUDIENCES = 256

@@ -91,10 +91,10 @@ async def delete_scenario(
     session: SessionDep,
     config: ConfigDep,
     cache: ResponseCacheDep,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> Response:
     program = await lookup.get_program(session, config, key)
-    if not await whatif.delete_scenario(session, program.id, scenario_id):
+    if not await whatif.delete_scenario(session, program.id, scenario_id, by=principal.name):
         raise lookup.NotFound(f"Program {key!r} has no scenario {scenario_id}.")
     cache.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

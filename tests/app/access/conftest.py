@@ -77,10 +77,17 @@ async def org(
     committed_engine: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Org]:
+    async for found in serve(app_factory(CONFIG), committed_engine, monkeypatch):
+        yield found
+
+
+async def serve(
+    app: FastAPI, committed_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Org]:
+    """The app with the organisation stored, recomputed and reported on."""
     monkeypatch.setenv("T_ADMIN", "token-admin")
     monkeypatch.setenv("T_A", "token-a-platform")
     monkeypatch.setenv("T_B", "token-b-elsewhere")
-    app = app_factory(CONFIG)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,

@@ -166,3 +166,28 @@ async def test_named_tokens_work_until_revoked_or_expired_and_only_digests_are_k
         "token.create",
     ]
     assert entries[1]["after"]["revoked_at"] is not None  # type: ignore[index]
+
+
+async def test_scenario_saves_and_deletions_are_recorded(org: Org) -> None:
+    saved = await org.client.post(
+        "/api/programs/checkout/scenarios",
+        headers=ADMIN,
+        json={"name": "faster pay", "pace_factor": 1.5},
+    )
+    assert saved.status_code == 201, saved.text
+    again = await org.client.post(
+        "/api/programs/checkout/scenarios",
+        headers=ADMIN,
+        json={"name": "faster pay", "pace_factor": 2.0},
+    )
+    assert again.status_code == 201, again.text
+    gone = await org.client.delete(
+        f"/api/programs/checkout/scenarios/{again.json()['id']}", headers=ADMIN
+    )
+    assert gone.status_code == 204
+    entries = await _log(org, what="scenario", program="checkout")
+    assert [e["action"] for e in entries] == ["scenario.delete", "scenario.save", "scenario.save"]
+    assert entries[1]["before"]["changes"]["pace_factor"] == 1.5  # type: ignore[index]
+    assert entries[1]["after"]["changes"]["pace_factor"] == 2.0  # type: ignore[index]
+    assert entries[0]["subject"] == "faster pay"
+    assert {e["actor"] for e in entries} == {"ops"}
