@@ -57,14 +57,13 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def sqlite_datetime(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite storage of a ``DateTime``, in UTC: text that sorts by time."""
+    """SQLAlchemy's SQLite storage of a ``DateTime``, in UTC: text that sorts by time
+    (microseconds always written, as SQLAlchemy does)."""
     moment = utc(value)
     if moment is None:
         return None
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
-    )
+    text = moment.replace(tzinfo=None).isoformat(" ")
+    return text if moment.microsecond else text + ".000000"
 
 
 def sqlite_date(value: date | None) -> str | None:
