@@ -37,3 +37,11 @@ def test_a_datetime_without_a_zone_is_refused() -> None:
         bulk.sqlite_datetime(datetime(2026, 1, 2))
     with pytest.raises(ValueError, match="without a time zone"):
         bulk.utc(datetime(2026, 1, 2))
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 1000, 3000])
+def test_sqlite_batches_cover_every_row_once_in_a_few_sizes(count: int) -> None:
+    batches = bulk.sqlite_batches(count, 1103)
+    assert [i for start, stop in batches for i in range(start, stop)] == list(range(count))
+    sizes = {stop - start for start, stop in batches}
+    assert all(size & (size - 1) == 0 and size <= 1024 for size in sizes)
