@@ -59,9 +59,11 @@ def utc(value: datetime | None) -> datetime | None:
 def sqlite_datetime(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite storage of a ``DateTime``, in UTC: text that sorts by time
     (microseconds always written, as SQLAlchemy does)."""
-    moment = utc(value)
-    if moment is None:
+    if value is None:
         return None
+    # Records carry UTC already (the connectors convert): no conversion for those.
+    moment = value if value.tzinfo is UTC else utc(value)
+    assert moment is not None
     text = moment.replace(tzinfo=None).isoformat(" ")
     return text if moment.microsecond else text + ".000000"
 
