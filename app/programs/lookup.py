@@ -12,9 +12,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -359,11 +360,43 @@ async def read_outcome(
 
 
 async def read_dependencies(
-    session: AsyncSession, config: ThroughlineConfig, key: str
+    session: AsyncSession, config: ThroughlineConfig, key: str, reads: StoredReads | None = None
 ) -> documents.Dependencies:
-    program = await get_program(session, config, key)
-    document = await session.scalar(
-        select(ProgramStatusRow.dependencies).where(ProgramStatusRow.program_id == program.id)
+    """The dependency map as last computed (as kept in ``reads``: never to be changed)."""
+    program = await get_program(session, config, key, reads)
+    found = await stored_document(
+        session, program.id, "dependencies", documents.Dependencies, reads
     )
-    found = documents.load(documents.Dependencies, document)
     return found or documents.Dependencies(nodes=[], edges=[], cycles=[], critical_path=[])
+
+
+_DIGESTS = select(ProgramStatusRow.digests).where(
+    ProgramStatusRow.program_id == bindparam("program_id")
+)
+D = TypeVar("D", bound=BaseModel)
+
+
+async def stored_document(
+    session: AsyncSession,
+    program_id: int,
+    column: Literal["dependencies", "roadmap", "resources"],
+    model: type[D],
+    reads: StoredReads | None,
+) -> D | None:
+    """One of a program's stored documents, parsed; with ``reads``, parsed once per digest
+    and the same object served to every reader after (who must not change it)."""
+    digest = None
+    if reads is not None:
+        connection = await session.connection()
+        digests = await connection.scalar(_DIGESTS, {"program_id": program_id})
+        digest = (digests or {}).get(column)
+        kept: D | None = reads.find(program_id, column, digest)
+        if kept is not None:
+            return kept
+    stored = await session.scalar(
+        select(getattr(ProgramStatusRow, column)).where(ProgramStatusRow.program_id == program_id)
+    )
+    found = documents.load(model, stored)
+    if reads is not None and found is not None:
+        reads.keep(program_id, column, digest, found)
+    return found

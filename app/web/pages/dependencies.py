@@ -14,7 +14,7 @@ from starlette.responses import Response
 from app.programs import dependency_map, documents, lookup, portfolio
 from app.render.depmap import dependency_map_svg
 from app.store import records
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import item_url, items_url
 
@@ -72,15 +72,16 @@ async def dependencies_page(
     page: PageDep,
     session: SessionDep,
     config: ConfigDep,
+    reads: ReadsDep,
     level: Annotated[dependency_map.Level, Query()] = "epic",
     sort: Annotated[LateOrder, Query()] = "due",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        deps = await lookup.read_dependencies(session, config, key)
+        program = await lookup.get_program(session, config, key, reads)
+        deps = await lookup.read_dependencies(session, config, key, reads)
         across = await portfolio.read_dependencies(
-            session, config, now=datetime.now(UTC), program=key
+            session, config, now=datetime.now(UTC), program=key, reads=reads
         )
         # What this program waits on first, then what waits on it.
         across.dependencies.sort(key=lambda d: key not in d.to.programs)

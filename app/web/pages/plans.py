@@ -15,7 +15,7 @@ from app.programs import documents, lookup, plans, portfolio
 from app.programs.documents import portfolio as across
 from app.render.gantt import GanttLink, gantt_svg
 from app.render.timeline import ZOOMS, Diamond, GanttBar, GanttGroup, GanttSection, Zoom
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
 from rollup import figures
@@ -199,12 +199,14 @@ def elsewhere(found: across.PortfolioPeople, program: str) -> dict[str, Elsewher
 
 @router.get("/programs/{key}/resources", name="resources_page")
 async def resources_page(
-    key: str, page: PageDep, session: SessionDep, config: ConfigDep
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep, reads: ReadsDep
 ) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        found = await plans.read_resources(session, config, key)
-        people = await portfolio.read_people(session, config, now=datetime.now(UTC), program=key)
+        program = await lookup.get_program(session, config, key, reads)
+        found = await plans.read_resources(session, config, key, reads)
+        people = await portfolio.read_people(
+            session, config, now=datetime.now(UTC), program=key, reads=reads
+        )
         return page.render(
             "resources.html",
             {
