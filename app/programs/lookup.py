@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -57,15 +57,16 @@ class StoredReads:
     The row ids of configured programs (a program's row is made when the configuration is
     applied and never changes id), and stored documents as parsed or serialised, each
     under the digest the recomputation stored beside it: a document that changed has a
-    new digest, so nothing kept here is ever served stale.
+    new digest, so nothing kept here is ever served stale. Drawings are kept under the
+    whole of what they are drawn from, compared equal, for the same reason.
     """
 
     def __init__(self, entries: int = 64) -> None:
         self.entries = entries
         self.program_ids: dict[str, int] = {}
-        self._kept: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
+        self._kept: OrderedDict[tuple[int, str, Hashable], Any] = OrderedDict()
 
-    def find(self, program_id: int, name: str, digest: str | None) -> Any:
+    def find(self, program_id: int, name: str, digest: Hashable | None) -> Any:
         if digest is None:
             return None
         found = self._kept.get((program_id, name, digest))
@@ -73,7 +74,7 @@ class StoredReads:
             self._kept.move_to_end((program_id, name, digest))
         return found
 
-    def keep(self, program_id: int, name: str, digest: str | None, value: Any) -> None:
+    def keep(self, program_id: int, name: str, digest: Hashable | None, value: Any) -> None:
         if digest is None:
             return
         self._kept[(program_id, name, digest)] = value
@@ -376,6 +377,13 @@ _DIGESTS = select(ProgramStatusRow.digests).where(
 D = TypeVar("D", bound=BaseModel)
 
 
+async def stored_digest(session: AsyncSession, program_id: int, column: str) -> str | None:
+    """The digest of a program's stored document (None before its first recomputation)."""
+    connection = await session.connection()
+    digests = await connection.scalar(_DIGESTS, {"program_id": program_id})
+    return (digests or {}).get(column)
+
+
 async def stored_document(
     session: AsyncSession,
     program_id: int,
@@ -387,9 +395,7 @@ async def stored_document(
     and the same object served to every reader after (who must not change it)."""
     digest = None
     if reads is not None:
-        connection = await session.connection()
-        digests = await connection.scalar(_DIGESTS, {"program_id": program_id})
-        digest = (digests or {}).get(column)
+        digest = await stored_digest(session, program_id, column)
         kept: D | None = reads.find(program_id, column, digest)
         if kept is not None:
             return kept

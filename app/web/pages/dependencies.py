@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app.programs import dependency_map, documents, lookup, portfolio
+from app.programs.lookup import StoredReads
 from app.render.depmap import dependency_map_svg
 from app.store import records
 from app.web.deps import ConfigDep, ReadsDep, SessionDep
@@ -66,6 +68,19 @@ def sort_late(rows: Sequence[LateRow], by: LateOrder, descending: bool) -> list[
     return present + absent
 
 
+def _drawn(
+    reads: StoredReads, program_id: int, drawn: dependency_map.DependencyMap, name: str
+) -> Markup:
+    """The map's drawing, drawn once for the same boxes and arrows."""
+    title = f"{name}: dependencies by {drawn.level}"
+    inputs = (tuple(drawn.nodes), tuple(drawn.edges), title)
+    svg: Markup | None = reads.find(program_id, "dependencies.svg", inputs)
+    if svg is None:
+        svg = dependency_map_svg(drawn.nodes, drawn.edges, title=title)
+        reads.keep(program_id, "dependencies.svg", inputs, svg)
+    return svg
+
+
 @router.get("/programs/{key}/dependencies", name="dependencies_page")
 async def dependencies_page(
     key: str,
@@ -93,20 +108,16 @@ async def dependencies_page(
 
         drawn = await dependency_map.build(session, deps, level, href=members)
         projects = await records.project_names(session)
-        svg = (
-            None
-            if drawn.too_many
-            else dependency_map_svg(
-                drawn.nodes, drawn.edges, title=f"{program.config.name}: dependencies by {level}"
-            )
-        )
-        return page.render(
+        stored = await lookup.stored_digest(session, program.id, "dependencies")
+        return page.render_kept(
             "dependencies.html",
-            {
+            lambda: {
                 "program": program.config,
                 "deps": deps,
                 "map": drawn,
-                "svg": svg,
+                "svg": None
+                if drawn.too_many
+                else _drawn(reads, program.id, drawn, program.config.name),
                 "levels": dependency_map.LEVELS,
                 "late": sort_late(late_rows(deps), sort, order == "desc"),
                 "columns": COLUMNS,
@@ -122,6 +133,19 @@ async def dependencies_page(
                 "across": across,
                 "owners": {p.key: (p.name, p.owner) for p in config.programs},
             },
+            reads=reads,
+            program_id=program.id,
+            # The stored map, the portfolio's part of it, and what the page adds: names.
+            inputs=(
+                stored,
+                across.model_dump_json(),
+                level,
+                sort,
+                order,
+                tuple(drawn.nodes),
+                tuple(drawn.edges),
+                tuple(sorted(projects.items())),
+            ),
         )
 
     return await page.cached(build)
