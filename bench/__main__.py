@@ -19,6 +19,7 @@ BENCHMARKS = [
     "asana_sync",
     "jira_sync",
     "rollup",
+    "recompute",
     "calibration",
     "plans",
     "portfolio",
