@@ -35,7 +35,7 @@ from vocabulary import ItemKind
 
 FLOW_ITEMS, WHAT_IF_ITEMS = 100_000, 10_000
 FLOW_READS, WHAT_IFS = 5, 10
-CHANGES = whatif.WhatIfChanges(remove_keys=["P0-1", "P1-1"], add_items=40, pace_factor=1.1)
+CHANGES = whatif.ScenarioChanges(remove_keys=["P0-1", "P1-1"], add_items=40, pace_factor=1.1)
 
 
 def config() -> ThroughlineConfig:

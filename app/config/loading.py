@@ -269,6 +269,10 @@ def secret_references(config: ThroughlineConfig) -> list[tuple[tuple[str | int, 
     if config.server.auth == "tokens":
         for index, token in enumerate(config.server.tokens):
             refs.append((("server", "tokens", index, "token_env"), token.token_env))
+        if config.server.oidc is not None:
+            refs.append(
+                (("server", "oidc", "client_secret_env"), config.server.oidc.client_secret_env)
+            )
     for index, source in enumerate(config.sources):
         refs.append((("sources", index, "auth", "token_env"), source.auth.token_env))
         if source.auth.email_env:

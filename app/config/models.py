@@ -52,11 +52,46 @@ class TokenConfig(_Model):
     name: str
     role: Literal["viewer", "admin"]
     token_env: str
+    groups: tuple[str, ...] = ()
+    """Groups the token's holder belongs to, for programs restricted by ``visible_to``."""
+
+
+class OidcConfig(_Model):
+    """Sign-in through an OpenID Connect provider (authorization code flow with PKCE)."""
+
+    issuer: str
+    """The provider's issuer URL; its ``/.well-known/openid-configuration`` is read."""
+    client_id: str = Field(min_length=1)
+    client_secret_env: str
+    """The variable holding the client secret."""
+    name: str = "single sign-on"
+    """What the sign-in button calls the provider."""
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    groups_claim: str = "groups"
+    """The ID token claim listing the person's groups or roles (a dotted path such as
+    ``realm_access.roles`` reaches into an object)."""
+    admin_groups: tuple[str, ...] = ()
+    """Groups whose members are admins."""
+    viewer_groups: tuple[str, ...] = ()
+    """Groups whose members may read; empty: everyone the provider signs in."""
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return _http_url(value)
+
+    @model_validator(mode="after")
+    def _openid(self) -> OidcConfig:
+        if "openid" not in self.scopes:
+            raise ValueError("scopes must include openid")
+        return self
 
 
 class ServerConfig(_Model):
     auth: Literal["tokens", "none"] = "tokens"
     tokens: tuple[TokenConfig, ...] = ()
+    oidc: OidcConfig | None = None
+    """People sign in through this provider (beside pasting a token)."""
 
 
 class SourceAuthConfig(_Model):
@@ -114,6 +149,9 @@ class _SourceBase(_Model):
 class JiraSourceConfig(_SourceBase):
     kind: Literal["jira"]
     url: str
+    max_in_flight: int = Field(default=16, ge=1, le=100)
+    """At 100 ms a request, 16 at once reach 160 requests/s: a site's 100 requests/s with
+    room for its own answering time (10 would be the bare minimum)."""
     deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     dependency_link_types: tuple[str, ...] = ("Blocks",)
 
@@ -473,6 +511,9 @@ class ProgramConfig(_Model):
     forecast: ForecastConfig = ForecastConfig()
     risks: RiskConfig = RiskConfig()
     alerts: AlertsConfig = AlertsConfig()
+    visible_to: tuple[str, ...] = ()
+    """Groups (or token names) that may see the program; empty: every viewer. Admins see
+    every program."""
 
     @field_validator("timezone")
     @classmethod

@@ -25,14 +25,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GoalConfig, ProgramConfig, ThroughlineConfig
-from app.programs import lookup, risks
+from app.programs import access, lookup, portfolio_access, risks
 from app.programs.documents import portfolio as out
 from app.programs.documents.build import load
 from app.programs.documents.program import ProgramStatus
+from app.programs.lookup import StoredReads
 from app.store.engine import session_scope
 from app.store.locks import advisory_key
 from app.store.tables import (
@@ -918,17 +919,39 @@ _KINDS: dict[type[Any], str] = {
 }
 
 
+_STORED = select(PortfolioDocumentRow.computed_at, PortfolioDocumentRow.digest).where(
+    PortfolioDocumentRow.kind == bindparam("kind")
+)
+
+
 async def _document(
-    session: AsyncSession, config: ThroughlineConfig, model: type[D], *, now: datetime
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    model: type[D],
+    *,
+    now: datetime,
+    reads: StoredReads | None = None,
 ) -> D:
     """One stored document, or (stored under another configuration, or none stored yet)
-    the documents built from the stored parts now."""
-    row = await session.scalar(
-        select(PortfolioDocumentRow).where(PortfolioDocumentRow.kind == _KINDS[model])
-    )
+    the documents built from the stored parts now. With ``reads``, a stored document is
+    parsed once per rebuild (each rebuild stores it with its own ``computed_at``)."""
+    kind = _KINDS[model]
+    connection = await session.connection()
+    row = (await connection.execute(_STORED, {"kind": kind})).one_or_none()
     if row is not None and row.digest == digest(config):
-        found = load(model, row.document)
+        version = f"{row.computed_at.isoformat()} {row.digest}"
+        kept: D | None = reads.find(0, kind, version) if reads is not None else None
+        if kept is not None:
+            return kept
+        found = load(
+            model,
+            await session.scalar(
+                select(PortfolioDocumentRow.document).where(PortfolioDocumentRow.kind == kind)
+            ),
+        )
         if found is not None:
+            if reads is not None:
+                reads.keep(0, kind, version, found)
             return found
     parts = await load_parts(session, config)
     history = await load_history(session, config, _today(config, now))
@@ -939,10 +962,16 @@ async def _document(
     raise TypeError(f"no portfolio document is a {model.__name__}")
 
 
+def _restricted(config: ThroughlineConfig) -> portfolio_access.Restricted:
+    return portfolio_access.restricted(config, access.hidden_keys(config))
+
+
 async def read_portfolio(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> out.Portfolio:
-    return await _document(session, config, out.Portfolio, now=now)
+    """The portfolio as the current reader may see it."""
+    found = await _document(session, config, out.Portfolio, now=now)
+    return portfolio_access.portfolio(found, _restricted(config))
 
 
 def goal_of(found: out.Portfolio, key: str) -> out.GoalStatus:
@@ -960,10 +989,18 @@ async def read_goal(
 
 
 async def read_dependencies(
-    session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    program: str | None = None,
+    reads: StoredReads | None = None,
 ) -> out.PortfolioDependencies:
     """Dependencies between programs; with ``program``, those it waits on or holds up."""
-    found = await _document(session, config, out.PortfolioDependencies, now=now)
+    found = portfolio_access.dependencies(
+        await _document(session, config, out.PortfolioDependencies, now=now, reads=reads),
+        _restricted(config),
+    )
     if program is None:
         return found
     return found.model_copy(
@@ -975,15 +1012,24 @@ async def read_dependencies(
             "outcome_links": [
                 o for o in found.outcome_links if program in (o.from_.program, o.to.program)
             ],
+            "restricted": [r for r in found.restricted if r.program == program],
         }
     )
 
 
 async def read_people(
-    session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    program: str | None = None,
+    reads: StoredReads | None = None,
 ) -> out.PortfolioPeople:
     """People across programs; with ``program``, those with open work in it."""
-    found = await _document(session, config, out.PortfolioPeople, now=now)
+    stored = await _document(session, config, out.PortfolioPeople, now=now, reads=reads)
+    hidden = access.hidden_keys(config)
+    held = portfolio_access.hidden_items(stored, portfolio_access.restricted(config, hidden))
+    found = portfolio_access.people(stored, portfolio_access.restricted(config, hidden, held))
     if program is None:
         return found
     return found.model_copy(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -330,70 +332,55 @@ async def _store(
 ) -> risks.Tally | None:
     """Store one program's results; None when a newer recomputation got there first.
 
-    Stored documents are replaced without being read back: they can be large.
+    Stored documents are never read back (they can be large): their digests say whether
+    what was computed differs, and only the documents that do are written.
     """
     # The row lock makes concurrent recomputations of one program take turns (PostgreSQL;
     # SQLite writers are serialised already).
     await session.execute(
         select(ProgramRow.id).where(ProgramRow.id == program_id).with_for_update()
     )
-    stored_at = await session.scalar(
-        select(ProgramStatusRow.computed_at).where(ProgramStatusRow.program_id == program_id)
-    )
-    if stored_at is not None and stored_at > now:
+    stored = (
+        await session.execute(
+            select(
+                ProgramStatusRow.computed_at, ProgramStatusRow.revision, ProgramStatusRow.digests
+            ).where(ProgramStatusRow.program_id == program_id)
+        )
+    ).one_or_none()
+    if stored is not None and stored.computed_at > now:
         return None
     rollup = part.rollup
-    program_values = {
-        "as_of": rollup.as_of,
-        "computed_at": now,
-        "rag": rollup.rag.color.value,
+    documents_now = {
         "status": _json(part.status),
         "dependencies": _json(part.dependencies),
         "roadmap": _json(part.plans.roadmap),
         "resources": _json(part.plans.resources),
         "portfolio": _json(part.portfolio),
     }
-    if stored_at is None:
+    digests = {name: digest(document) for name, document in documents_now.items()}
+    before = (stored.digests if stored is not None else None) or {}
+    changed = {n: d for n, d in documents_now.items() if before.get(n) != digests[n]}
+    program_values: dict[str, Any] = {
+        "as_of": rollup.as_of,
+        "computed_at": now,
+        "rag": rollup.rag.color.value,
+        **changed,
+    }
+    if changed:
+        program_values["digests"] = digests
+    if stored is None:
         await session.execute(
-            insert(ProgramStatusRow).values(program_id=program_id, **program_values)
+            insert(ProgramStatusRow).values(program_id=program_id, revision=1, **program_values)
         )
     else:
+        if changed:
+            program_values["revision"] = stored.revision + 1
         await session.execute(
             update(ProgramStatusRow)
             .where(ProgramStatusRow.program_id == program_id)
             .values(**program_values)
         )
-    existing = set(
-        await session.scalars(
-            select(OutcomeStatusRow.outcome_key).where(OutcomeStatusRow.program_id == program_id)
-        )
-    )
-    for outcome in rollup.outcomes:
-        key = outcome.outcome.key
-        values = {
-            "computed_at": now,
-            "rag": outcome.rag.color.value,
-            "status": _json(part.outcomes[key]),
-        }
-        if key in existing:
-            await session.execute(
-                update(OutcomeStatusRow)
-                .where(
-                    OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key == key
-                )
-                .values(**values)
-            )
-        else:
-            await session.execute(
-                insert(OutcomeStatusRow).values(program_id=program_id, outcome_key=key, **values)
-            )
-    gone = existing - {o.outcome.key for o in rollup.outcomes}
-    if gone:
-        await session.execute(
-            delete(OutcomeStatusRow).where(
-                OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key.in_(gone)
-            )
-        )
+    await _store_outcomes(session, program_id, part, now=now)
     await membership.save(session, program_id, part.members)
     items = rollup.index.items
     titles = {e.ref: items[e.ref].title for r in rollup.risks for e in r.evidence if e.ref in items}
@@ -407,6 +394,57 @@ async def _store(
     )
     await watch.observe(session, program_id, part.config, rollup, tally.opened_rows, now=now)
     return tally
+
+
+async def _store_outcomes(
+    session: AsyncSession, program_id: int, part: _Computed, *, now: datetime
+) -> None:
+    """Every outcome's row: its document rewritten only when it changed."""
+    existing = dict(
+        (
+            await session.execute(
+                select(OutcomeStatusRow.outcome_key, OutcomeStatusRow.digest).where(
+                    OutcomeStatusRow.program_id == program_id
+                )
+            )
+        ).all()
+    )
+    for outcome in part.rollup.outcomes:
+        key = outcome.outcome.key
+        document = _json(part.outcomes[key])
+        values: dict[str, Any] = {"computed_at": now, "rag": outcome.rag.color.value}
+        found = digest(document)
+        if key not in existing:
+            await session.execute(
+                insert(OutcomeStatusRow).values(
+                    program_id=program_id, outcome_key=key, status=document, digest=found, **values
+                )
+            )
+            continue
+        if existing[key] != found:
+            values.update(status=document, digest=found)
+        await session.execute(
+            update(OutcomeStatusRow)
+            .where(OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key == key)
+            .values(**values)
+        )
+    gone = set(existing) - {o.outcome.key for o in part.rollup.outcomes}
+    if gone:
+        await session.execute(
+            delete(OutcomeStatusRow).where(
+                OutcomeStatusRow.program_id == program_id, OutcomeStatusRow.outcome_key.in_(gone)
+            )
+        )
+
+
+def digest(document: dict[str, Any]) -> str:
+    """What a stored document says, apart from when it was computed: two recomputations
+    of unchanged data give the same digest."""
+    timeless = {k: v for k, v in document.items() if k != "computed_at"}
+    freshness = timeless.get("freshness")
+    if isinstance(freshness, dict):
+        timeless["freshness"] = {k: v for k, v in freshness.items() if k != "computed_at"}
+    return hashlib.sha256(orjson.dumps(timeless)).hexdigest()
 
 
 def _json(document: BaseModel) -> dict[str, Any]:

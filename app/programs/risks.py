@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents, risk_history
-from app.store.tables import MAX_ROW_ID, RiskEventRow, RiskRow
+from app.store.audit import record_audit
+from app.store.tables import MAX_ROW_ID, ProgramRow, RiskEventRow, RiskRow
 from rollup import overrides
 from rollup.model import ItemRef
 from rollup.risk import ISSUE_RULES, MITIGATIONS, DerivedRisk, RiskRule, severity_of
@@ -196,19 +197,26 @@ def scores(risk: RiskRow) -> tuple[int | None, int | None]:
     )
 
 
-async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[RiskRow]:
-    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+def _top_open() -> Select[RiskRow]:
     order = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=RiskRow.severity, else_=4)
     probability = func.coalesce(RiskRow.override_probability, RiskRow.probability, 0)
     score = probability * func.coalesce(RiskRow.override_impact, RiskRow.impact, 0)
     return (
-        await session.scalars(
-            select(RiskRow)
-            .where(RiskRow.program_id == program_id, RiskRow.closed_at.is_(None))
-            .order_by(order, score.desc(), RiskRow.id)
-            .limit(limit)
-        )
-    ).all()
+        select(RiskRow)
+        .where(RiskRow.program_id == bindparam("program_id"), RiskRow.closed_at.is_(None))
+        .order_by(order, score.desc(), RiskRow.id)
+        .limit(bindparam("limit"))
+    )
+
+
+_TOP_OPEN = _top_open()
+"""Built once: every program page reads it."""
+
+
+async def top_open(session: AsyncSession, program_id: int, limit: int) -> Sequence[RiskRow]:
+    """A program's worst open risks, in ``list_risks`` order, without loading the rest."""
+    found = await session.scalars(_TOP_OPEN, {"program_id": program_id, "limit": limit})
+    return found.all()
 
 
 async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> RiskRow | None:
@@ -219,18 +227,23 @@ async def get_risk(session: AsyncSession, program_id: int, risk_id: int) -> Risk
     )
 
 
+_OPEN_BY_SEVERITY = (
+    select(RiskRow.program_id, RiskRow.severity, func.count())
+    .where(RiskRow.program_id.in_(bindparam("ids", expanding=True)), RiskRow.closed_at.is_(None))
+    .group_by(RiskRow.program_id, RiskRow.severity)
+)
+"""Built once: the counts are read with every status."""
+
+
 async def count_open(
     session: AsyncSession, program_ids: Iterable[int]
 ) -> dict[int, documents.RiskCounts]:
-    """Open risks per program, by severity."""
+    """Open risks per program, by severity (as flushed: the query skips autoflush)."""
     ids = list(program_ids)
     counts = {i: documents.RiskCounts() for i in ids}
-    stmt = (
-        select(RiskRow.program_id, RiskRow.severity, func.count())
-        .where(RiskRow.program_id.in_(ids), RiskRow.closed_at.is_(None))
-        .group_by(RiskRow.program_id, RiskRow.severity)
-    )
-    for program_id, severity, n in await session.execute(stmt):
+    connection = await session.connection()
+    found = await connection.execute(_OPEN_BY_SEVERITY, {"ids": ids})
+    for program_id, severity, n in found:
         tally = counts[program_id]
         tally.open += n
         if severity in ("low", "medium", "high", "critical"):
@@ -382,8 +395,31 @@ async def create(
         changes=risk_history.diff({}, added),
         at=now,
     )
-    await session.flush()
+    await _audit(session, risk, "risk.create", by=by, before=None, after=_as_seen(risk), now=now)
     return risk
+
+
+async def _audit(
+    session: AsyncSession,
+    risk: RiskRow,
+    action: str,
+    *,
+    by: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    program = await session.scalar(select(ProgramRow.key).where(ProgramRow.id == risk.program_id))
+    await record_audit(
+        session,
+        actor=by,
+        action=action,
+        program=program,
+        subject=f"risk {risk.id}",
+        before=before,
+        after=after,
+        now=now,
+    )
 
 
 _COLUMN = {"outcome": "outcome_key"}
@@ -417,6 +453,7 @@ async def update(
         risk.override_by, risk.override_at = by, now
     risk_history.record(session, risk, by=by, action=risk_history.CHANGED, changes=changed, at=now)
     await session.flush()
+    await _audit(session, risk, "risk.update", by=by, before=before, after=_as_seen(risk), now=now)
     return risk
 
 
@@ -449,5 +486,6 @@ async def delete(session: AsyncSession, risk: RiskRow, *, now: datetime, by: str
     gone = risk_history.diff(held, dict.fromkeys(held))
     risk_history.record(session, risk, by=by, action=risk_history.REMOVED, changes=gone, at=now)
     await session.flush()
+    await _audit(session, risk, "risk.delete", by=by, before=_as_seen(risk), after=None, now=now)
     await session.delete(risk)
     await session.flush()

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig
 from app.programs import loading, lookup, recompute
-from app.store.tables import ScenarioRow
+from app.store.audit import record_audit
+from app.store.tables import ProgramRow, ScenarioRow
 from rollup import whatif
 from rollup.figures import day
 from rollup.forecast import Forecast
@@ -31,7 +32,7 @@ MAX_ADDED = 100_000
 MAX_REMOVED = 10_000
 
 
-class WhatIfChanges(BaseModel):
+class ScenarioChanges(BaseModel):
     """What a scenario changes; every field may be left out."""
 
     add_items: int | dict[str, int] = Field(
@@ -93,7 +94,7 @@ class WhatIfChanges(BaseModel):
         )
 
 
-class WhatIfFigures(BaseModel):
+class Figures(BaseModel):
     p50: date | None
     p85: date | None
     p95: date | None
@@ -102,16 +103,16 @@ class WhatIfFigures(BaseModel):
     remaining: float
 
 
-class WhatIfSide(BaseModel):
-    program: WhatIfFigures
-    outcomes: dict[str, WhatIfFigures]
+class Side(BaseModel):
+    program: Figures
+    outcomes: dict[str, Figures]
 
 
 class WhatIfResult(BaseModel):
     program: str
     as_of: date
-    before: WhatIfSide
-    after: WhatIfSide
+    before: Side
+    after: Side
     removed: list[str]
     """Keys of the open work the scenario deferred."""
     added: dict[str, int]
@@ -121,7 +122,7 @@ class WhatIfResult(BaseModel):
 class SavedScenario(BaseModel):
     id: int
     name: str
-    changes: WhatIfChanges
+    changes: ScenarioChanges
     result: WhatIfResult
     saved_at: datetime
     saved_by: str | None
@@ -131,8 +132,8 @@ class ScenarioList(BaseModel):
     scenarios: list[SavedScenario]
 
 
-def figures_of(forecast: Forecast) -> WhatIfFigures:
-    return WhatIfFigures(
+def figures_of(forecast: Forecast) -> Figures:
+    return Figures(
         p50=forecast.p50.on if forecast.p50 else None,
         p85=forecast.p85.on if forecast.p85 else None,
         p95=forecast.p95.on if forecast.p95 else None,
@@ -142,14 +143,14 @@ def figures_of(forecast: Forecast) -> WhatIfFigures:
     )
 
 
-def side_of(rollup: ProgramRollup) -> WhatIfSide:
-    return WhatIfSide(
+def side_of(rollup: ProgramRollup) -> Side:
+    return Side(
         program=figures_of(rollup.forecast),
         outcomes={o.outcome.key: figures_of(o.forecast) for o in rollup.outcomes},
     )
 
 
-def describe(changes: WhatIfChanges, config: ProgramConfig, titles: Mapping[str, str]) -> str:
+def describe(changes: ScenarioChanges, config: ProgramConfig, titles: Mapping[str, str]) -> str:
     """The scenario in words: "defer PAY-1 (3-D Secure) and add 20 items"."""
     names = {o.key: o.name for o in config.outcomes}
     parts = []
@@ -175,20 +176,19 @@ def _pct(p: float | None) -> str:
     return "—" if p is None else f"{round(p * 100)} %"
 
 
-def _moved(before: WhatIfFigures, after: WhatIfFigures) -> str | None:
+def _moved(before: Figures, after: Figures) -> str | None:
     """How one forecast moved, in words (None: it did not)."""
     b, a = before.probability_on_time, after.probability_on_time
     if b is not None and a is not None:
-        verb = "rises" if a > b else "falls" if a < b else "stays"
-        return "P(on time) " + (
-            f"stays at {_pct(b)}" if verb == "stays" else f"{verb} from {_pct(b)} to {_pct(a)}"
-        )
+        if a == b:
+            return f"P(on time) stays at {_pct(b)}"
+        return f"P(on time) {'rises' if a > b else 'falls'} from {_pct(b)} to {_pct(a)}"
     if before.p85 != after.p85:
         return f"P85 moves from {day(before.p85)} to {day(after.p85)}"
     return None
 
 
-def summary(what: str, before: WhatIfSide, after: WhatIfSide, names: Mapping[str, str]) -> str:
+def summary(what: str, before: Side, after: Side, names: Mapping[str, str]) -> str:
     """The answer in one sentence, as the weekly report quotes it: the program's chance,
     or — when the program has no forecast to compare — each outcome's that moved."""
     program = _moved(before.program, after.program)
@@ -205,7 +205,7 @@ def summary(what: str, before: WhatIfSide, after: WhatIfSide, names: Mapping[str
 
 
 def compare(
-    config: ProgramConfig, loaded: recompute.Loaded, changes: WhatIfChanges, now: datetime
+    config: ProgramConfig, loaded: recompute.Loaded, changes: ScenarioChanges, now: datetime
 ) -> WhatIfResult:
     """Before and after: pure computation, run off the event loop."""
     with recompute.frozen_heap():
@@ -249,7 +249,7 @@ def compare(
 async def what_if(
     session: AsyncSession,
     program: lookup.ConfiguredProgram,
-    changes: WhatIfChanges,
+    changes: ScenarioChanges,
     *,
     now: datetime,
 ) -> WhatIfResult:
@@ -262,7 +262,7 @@ def saved_of(row: ScenarioRow) -> SavedScenario:
     return SavedScenario(
         id=row.id,
         name=row.name,
-        changes=WhatIfChanges.model_validate(row.changes),
+        changes=ScenarioChanges.model_validate(row.changes),
         result=WhatIfResult.model_validate(row.result),
         saved_at=row.saved_at,
         saved_by=row.saved_by,
@@ -273,13 +273,19 @@ async def save(
     session: AsyncSession,
     program_id: int,
     name: str,
-    changes: WhatIfChanges,
+    changes: ScenarioChanges,
     result: WhatIfResult,
     *,
     now: datetime,
     by: str | None,
 ) -> SavedScenario:
-    """Keep a scenario under ``name`` (replacing one of the same name)."""
+    """Keep a scenario under ``name`` (replacing one of the same name); recorded in the
+    audit log."""
+    replaced = await session.scalar(
+        select(ScenarioRow.changes).where(
+            ScenarioRow.program_id == program_id, ScenarioRow.name == name
+        )
+    )
     await session.execute(
         delete(ScenarioRow).where(ScenarioRow.program_id == program_id, ScenarioRow.name == name)
     )
@@ -293,7 +299,21 @@ async def save(
     )
     session.add(row)
     await session.flush()
+    await record_audit(
+        session,
+        actor=by or "system",
+        action="scenario.save",
+        program=await _key_of(session, program_id),
+        subject=name,
+        before={"changes": replaced} if replaced is not None else None,
+        after={"changes": row.changes, "summary": result.summary},
+        now=now,
+    )
     return saved_of(row)
+
+
+async def _key_of(session: AsyncSession, program_id: int) -> str | None:
+    return await session.scalar(select(ProgramRow.key).where(ProgramRow.id == program_id))
 
 
 async def list_scenarios(session: AsyncSession, program_id: int) -> ScenarioList:
@@ -306,10 +326,26 @@ async def list_scenarios(session: AsyncSession, program_id: int) -> ScenarioList
     return ScenarioList(scenarios=[saved_of(r) for r in rows])
 
 
-async def delete_scenario(session: AsyncSession, program_id: int, scenario_id: int) -> bool:
-    result = await session.execute(
-        delete(ScenarioRow)
-        .where(ScenarioRow.program_id == program_id, ScenarioRow.id == scenario_id)
-        .returning(ScenarioRow.id)
+async def delete_scenario(
+    session: AsyncSession, program_id: int, scenario_id: int, *, by: str = "system"
+) -> bool:
+    """Forget a saved scenario (recorded in the audit log); False when there is none."""
+    row = await session.scalar(
+        select(ScenarioRow).where(
+            ScenarioRow.program_id == program_id, ScenarioRow.id == scenario_id
+        )
     )
-    return bool(result.all())
+    if row is None:
+        return False
+    name, before = row.name, {"name": row.name, "changes": row.changes}
+    await session.delete(row)
+    await session.flush()
+    await record_audit(
+        session,
+        actor=by,
+        action="scenario.delete",
+        program=await _key_of(session, program_id),
+        subject=name,
+        before=before,
+    )
+    return True

@@ -7,12 +7,13 @@ reverse order, so nothing outlives the process's store or its tracker clients.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
+from app.programs.lookup import StoredReads
 from app.programs.pending import PendingRollups
 from app.runtime.scheduler import Scheduler
 from app.runtime.syncs import Syncs
@@ -37,6 +38,8 @@ class AppState:
     rollups: PendingRollups
     """Roll-ups owed by recomputes that failed, retried with backoff."""
     scheduler: Scheduler | None = None
+    reads: StoredReads = field(default_factory=StoredReads)
+    """Program ids and stored documents as parsed, kept per digest for the reads."""
     stop_requested_at: float | None = None
     """When the process was asked to stop (monotonic clock), if it was."""
 

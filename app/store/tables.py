@@ -443,8 +443,10 @@ class ProgramStatusRow(Base):
 
     ``status`` is the program document the API serves (outcomes without their
     contributors), ``dependencies`` the dependency map, ``roadmap`` and ``resources``
-    the timeline and who carries the work; all are rewritten by every recomputation,
-    never by a read.
+    the timeline and who carries the work. A recomputation rewrites only the documents
+    that came out different (``digests``, computed without their ``computed_at``), and
+    ``revision`` counts the times any of them changed; ``computed_at`` is always the
+    last recomputation's, whether or not it changed a document. Never written by a read.
     """
 
     __tablename__ = "program_status"
@@ -463,6 +465,9 @@ class ProgramStatusRow(Base):
     portfolio: Mapped[JSONDict | None] = mapped_column(JSON)
     """What the portfolio is rebuilt from: the program's figures, its outcomes' forecast
     inputs, the dependencies that leave it, and who works on it."""
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    digests: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """Per document column, a digest of what was stored (``computed_at`` left out)."""
 
 
 class OutcomeStatusRow(Base):
@@ -477,6 +482,7 @@ class OutcomeStatusRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rag: Mapped[str] = mapped_column(String(8))
     status: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProgramItemRow(Base):
@@ -664,6 +670,10 @@ class WebSessionRow(Base):
     principal: Mapped[str] = mapped_column(String(128))
     token_fingerprint: Mapped[str] = mapped_column(String(64))
     """Derived from the token signed in with: a rotated token no longer matches."""
+    role: Mapped[str | None] = mapped_column(String(16))
+    """For a sign-in through the identity provider: the role its claims gave (a token's
+    sign-in leaves it empty: the token's role holds)."""
+    groups: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -684,3 +694,45 @@ class ScenarioRow(Base):
     """Before and after, and the sentence that says it."""
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
     saved_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class AuditRow(Base):
+    """One change made through the service (``app.store.audit``): who, when, what, and the
+    thing before and after. Never holds a secret: values are cleaned before they land."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_actor_at", "actor", "at"),
+        Index("ix_audit_event_action_at", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    """The token's name or the signed-in person (``cli`` for the command line)."""
+    action: Mapped[str] = mapped_column(String(64))
+    """What was done, as ``thing.verb``: ``risk.create``, ``report.notes``, ``token.revoke``."""
+    program: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(256), default="")
+    """Which one: a risk id, a week, a source, a token's name."""
+    before: Mapped[JSONDict | None] = mapped_column(JSON)
+    after: Mapped[JSONDict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiTokenRow(Base):
+    """A named API token made with ``throughline tokens create``: only its SHA-256 digest is
+    kept (tokens are 256-bit random strings, so a plain digest is safe), with its role,
+    groups and expiry. Revoking keeps the row (the audit log names it) and ends its use."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -32,8 +33,11 @@ async def open_session(
     token_fingerprint: str,
     now: datetime,
     lifetime: timedelta,
+    role: str | None = None,
+    groups: Sequence[str] | None = None,
 ) -> str:
-    """Store a new sign-in; return the secret the browser keeps (never stored itself)."""
+    """Store a new sign-in; return the secret the browser keeps (never stored itself).
+    ``role`` and ``groups``: a sign-in through the identity provider, which has no token."""
     secret = secrets.token_urlsafe(32)
     session.add(
         WebSessionRow(
@@ -42,6 +46,8 @@ async def open_session(
             token_fingerprint=token_fingerprint,
             created_at=now,
             expires_at=now + lifetime,
+            role=role,
+            groups=list(groups) if groups is not None else None,
         )
     )
     await session.flush()

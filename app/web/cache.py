@@ -6,7 +6,10 @@ status document is kept for ``seconds``. When it is older, the next request rebu
 while the others are still served the previous one (they never queue behind a rebuild);
 with nothing to serve yet, they wait for the one build instead of each making their own.
 An edit through this process clears the cache at once, and a build that began before the
-edit is not kept; other replicas see it within ``seconds``. Zero turns caching off.
+edit is not kept; other replicas see it within ``seconds``. A recomputation, wherever it
+ran (this process, the worker, another replica), clears it too: every read first asks the
+store for its roll-ups' version (one small query shared by the reads that arrive while it
+runs), and a new version empties the cache. Zero turns caching off.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from starlette.responses import Response
+
+from app.programs import access
 
 MAX_ENTRIES = 512
 
@@ -37,9 +42,18 @@ class Stored:
 class ResponseCache:
     """Responses by key for a few seconds, built once however many ask at the same time."""
 
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        version: Callable[[], Awaitable[Hashable]] | None = None,
+    ) -> None:
         self.seconds = seconds
         self._clock = clock
+        self._version = version
+        self._seen: Hashable = None
+        self._checking: asyncio.Future[Hashable] | None = None
         self._stored: dict[Hashable, Stored] = {}
         self._building: dict[Hashable, asyncio.Future[Stored]] = {}
         self._generation = 0
@@ -50,9 +64,15 @@ class ResponseCache:
         self._generation += 1
 
     async def get(self, key: Hashable, build: Callable[[], Awaitable[Response]]) -> Response:
-        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept)."""
+        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept).
+
+        Kept apart per audience: readers who may see other programs never share an answer.
+        """
         if self.seconds <= 0:
             return await build()
+        key = (access.current(), key)
+        if self._version is not None:
+            await self._follow_version()
         found = self._stored.get(key)
         if found is not None and found.expires > self._clock():
             return found.response()
@@ -87,6 +107,22 @@ class ResponseCache:
             raise
         finally:
             del self._building[key]
+
+    async def _follow_version(self) -> None:
+        """Clear when the store's version moved; reads arriving together share one look."""
+        assert self._version is not None
+        checking = self._checking
+        if checking is None:
+            checking = self._checking = asyncio.ensure_future(self._version())
+            checking.add_done_callback(self._checked)
+        current = await asyncio.shield(checking)
+        if current != self._seen:
+            self._seen = current
+            self.clear()
+
+    def _checked(self, done: asyncio.Future[Hashable]) -> None:
+        if self._checking is done:
+            self._checking = None
 
     def _remember(self, key: Hashable, stored: Stored) -> None:
         if len(self._stored) >= MAX_ENTRIES:

@@ -17,8 +17,9 @@ from app.config import ThroughlineConfig, load_config
 from app.config.settings import Settings, get_settings
 from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
-from app.web import csv_export, pages
+from app.web import csv_export, oidc, pages
 from app.web.api import alerts as alerts_api
+from app.web.api import audit as audit_api
 from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
 from app.web.api import flow as flow_api
@@ -35,6 +36,7 @@ from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
 from app.web.metrics_listener import metrics_listener
 from app.web.origins import Hosts, SameOrigin, TrustedHosts
 from app.web.pages import reports as reports_views
+from app.web.redact import RedactRestricted
 from app.web.throttle import FailedTokens
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,11 @@ def create_app(
         ) as state:
             app.state.throughline = state
             app.state.tokens = TokenRegistry(loaded.server)
+            app.state.oidc = (
+                oidc.Provider(loaded.server.oidc, os.environ)
+                if loaded.server.oidc is not None and app.state.tokens.enabled
+                else None
+            )
             if not app.state.tokens.enabled and settings.role == "server":
                 log.warning("server.auth is 'none': every request is trusted as an admin")
             if state.scheduler is not None:
@@ -96,6 +103,7 @@ def create_app(
         app.include_router(reports_api.router)
         app.include_router(webhooks_api.router)
         app.include_router(alerts_api.router)
+        app.include_router(audit_api.router)
         app.include_router(digests_api.router)
         app.include_router(reports_views.router)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
@@ -110,6 +118,7 @@ def create_app(
     if settings.role == "server":
         # After the API's handler: a page's invalid request is a page, the API's stays JSON.
         pages.install(app, settings)
+    app.add_middleware(RedactRestricted)
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(BodyDeadline, seconds=settings.server.body_timeout_seconds)

@@ -18,7 +18,14 @@ from app.programs import documents, lookup, risk_history, risks, track_record
 from app.programs.documents import examples
 from app.store.tables import RiskRow
 from app.web import csv_export, inputs
-from app.web.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
+from app.web.deps import (
+    AdminDep,
+    ConfigDep,
+    ReadsDep,
+    ResponseCacheDep,
+    SessionDep,
+    ViewerDep,
+)
 
 router = APIRouter(prefix="/api/programs", tags=["programs"])
 
@@ -54,10 +61,18 @@ async def list_programs(
     responses=NOT_FOUND,
 )
 async def read_program(
-    key: str, session: SessionDep, config: ConfigDep, cache: ResponseCacheDep, _: ViewerDep
+    key: str,
+    session: SessionDep,
+    config: ConfigDep,
+    reads: ReadsDep,
+    cache: ResponseCacheDep,
+    _: ViewerDep,
 ) -> Response:
     async def build() -> Response:
-        return _json(await lookup.read_status(session, config, key, now=datetime.now(UTC)))
+        body = await lookup.read_status_json(
+            session, config, key, now=datetime.now(UTC), reads=reads
+        )
+        return Response(body, media_type="application/json")
 
     return await cache.get(("api", "program", key), build)
 

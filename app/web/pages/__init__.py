@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config.settings import Settings
 from app.programs import lookup
+from app.runtime.state import AppState
+from app.store.engine import session_scope
 from app.web.cache import ResponseCache
 from app.web.pages import (
     alerts,
     assets,
+    audit,
     context,
     csrf,
     dependencies,
@@ -37,7 +42,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the pages, their error handling (pages in the site's layout, JSON under /api)
     and the security headers to the app."""
     app.state.renderer = Renderer()
-    app.state.response_cache = ResponseCache(settings.server.cache_seconds)
+
+    async def stored_version() -> Hashable:
+        state: AppState = app.state.throughline
+        async with session_scope(state.read_sessionmaker) as session:
+            return await lookup.stored_version(session)
+
+    app.state.response_cache = ResponseCache(settings.server.cache_seconds, version=stored_version)
     for module in (
         assets,
         signin,
@@ -51,6 +62,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         items,
         sources,
         alerts,
+        audit,
         docs,
         whatif,
     ):

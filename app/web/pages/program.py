@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app.programs import documents, lookup, risks, team_updates, track_record
 from app.render.bar import progress_bar
 from app.render.burnup import BurnupPoint, burnup_svg
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
 from rollup import figures
@@ -65,44 +65,60 @@ def burnup(
     )
 
 
-@router.get("/programs/{key}", name="program_page")
-async def program_page(key: str, page: PageDep, session: SessionDep, config: ConfigDep) -> Response:
-    async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        status = await lookup.read_status(session, config, key, now=datetime.now(UTC))
-        top = await risks.top_open(session, program.id, TOP_RISKS)
-        milestones = sorted(
+def document_parts(status: documents.ProgramStatus) -> dict[str, object]:
+    """What the parts of a program's page drawn from its stored document are rendered from."""
+    return {
+        "s": status,
+        "bar": progress_bar(
+            status.progress.percent,
+            color=status.rag.color,
+            label=f"{status.progress.percent:.0f} % done",
+        ),
+        "burnup": burnup(
+            status.burnup,
+            title=f"{status.name}: done and scope over time",
+            basis=status.progress.basis,
+            target=status.target,
+            forecast=status.forecast,
+            today=status.freshness.as_of,
+        ),
+        "outcomes": [outcome_row(status.key, o) for o in status.outcomes],
+        "milestones": sorted(
             (m for m in status.milestones if m.status_category != "done"),
             key=lambda m: (m.due_on is None, m.due_on, m.key),
+        ),
+        "late": status.late[:LATE_LISTED],
+        "unmapped": status.unmapped.items[:UNMAPPED_LISTED],
+        "items_url": items_url,
+        "item_url": item_url,
+        "external": external,
+    }
+
+
+@router.get("/programs/{key}", name="program_page")
+async def program_page(
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep, reads: ReadsDep
+) -> Response:
+    async def build() -> Response:
+        found = await lookup.read_stored_status(
+            session, config, key, now=datetime.now(UTC), reads=reads
         )
+        program = found.program
+        parts = reads.find(program.id, "program.html", found.digest)
+        if parts is None:
+            parts = page.renderer.parts("program_document.html", document_parts(found.document))
+            reads.keep(program.id, "program.html", found.digest, parts)
+        top = await risks.top_open(session, program.id, TOP_RISKS)
         return page.render(
             "program.html",
             {
-                "status": status,
-                "bar": progress_bar(
-                    status.progress.percent,
-                    color=status.rag.color,
-                    label=f"{status.progress.percent:.0f} % done",
-                ),
-                "burnup": burnup(
-                    status.burnup,
-                    title=f"{status.name}: done and scope over time",
-                    basis=status.progress.basis,
-                    target=status.target,
-                    forecast=status.forecast,
-                    today=status.freshness.as_of,
-                ),
-                "outcomes": [outcome_row(key, o) for o in status.outcomes],
-                "milestones": milestones,
+                "status": found.today(),
+                "parts": parts,
                 "risks": [risks.to_out(r, program.zone) for r in top],
-                "late": status.late[:LATE_LISTED],
-                "unmapped": status.unmapped.items[:UNMAPPED_LISTED],
                 "updates": await team_updates.list_for_program(
                     session, program.id, program.config, program.zone
                 ),
                 "items_url": items_url,
-                "item_url": item_url,
-                "external": external,
             },
         )
 

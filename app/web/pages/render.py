@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from app.render import templates
 from app.render.style import CHART_CSS
@@ -47,3 +48,15 @@ class Renderer:
         )
         response.headers["Cache-Control"] = "private, no-store"
         return response
+
+    def parts(self, name: str, context: dict[str, Any]) -> dict[str, Markup]:
+        """Each block of a template rendered alone (with the macros as ``m``): the parts
+        of a page that depend on a stored document only, to be kept with it."""
+        environment = self.templates.env
+        template = environment.get_template(name)
+        macros = environment.get_template("macros.html").module
+        found = {}
+        for block, render in template.blocks.items():
+            scope = template.new_context({**context, "m": macros})
+            found[block] = Markup("".join(render(scope)))  # noqa: S704 (rendered, escaped)
+        return found

@@ -29,7 +29,7 @@ def form_of(values: Mapping[str, str], outcomes: list[str]) -> dict[str, str]:
 
 def changes_of(
     form: Mapping[str, str], outcomes: list[str]
-) -> tuple[whatif.WhatIfChanges, list[str]]:
+) -> tuple[whatif.ScenarioChanges, list[str]]:
     """The changes a form asks for, and what it got wrong (in words)."""
     problems: list[str] = []
     data: dict[str, Any] = {
@@ -46,10 +46,10 @@ def changes_of(
             except ValueError:
                 problems.append(f"target of {key}: a date such as 2027-03-31")
     try:
-        changes = whatif.WhatIfChanges.model_validate(data)
+        changes = whatif.ScenarioChanges.model_validate(data)
     except ValidationError as exc:
         problems += [f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()]
-        return whatif.WhatIfChanges(), problems
+        return whatif.ScenarioChanges(), problems
     problems += [f"{f}: {m}" for f, m in changes.problems(outcomes)]
     return changes, problems
 

@@ -276,3 +276,50 @@ async def test_a_week_later_the_stored_forecast_says_why_it_moved(
     assert "scope grew by 12 items" in movement.text
     assert status.forecast.on_time is not None
     assert status.forecast.on_time.meaning == "target"
+
+
+async def _stored(sessionmaker: async_sessionmaker[AsyncSession]) -> ProgramStatusRow:
+    async with sessionmaker() as session:
+        row = await session.scalar(select(ProgramStatusRow))
+        assert row is not None
+        return row
+
+
+async def test_an_unchanged_roll_up_rewrites_no_document_and_says_when_it_was_computed(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    # The first run has no snapshot of the day before it; the second is the baseline.
+    await recompute(sessionmaker, config, now=data.NOW, sources={"jira"})
+    await recompute(sessionmaker, config, now=data.NOW + timedelta(minutes=1), sources={"jira"})
+    first = await _stored(sessionmaker)
+    # Forecasts move with the clock (the week's elapsed part): a second later, they do not.
+    later = data.NOW + timedelta(minutes=1, seconds=1)
+    await recompute(sessionmaker, config, now=later, sources={"jira"})
+    again = await _stored(sessionmaker)
+    assert first.digests is not None
+    assert again.digests is not None
+    # The portfolio's inputs keep the week's elapsed share unrounded: only they moved.
+    assert {n for n in first.digests if first.digests[n] != again.digests[n]} == {"portfolio"}
+    assert again.status == first.status, "the stored document was not rewritten"
+    assert again.computed_at == later
+    async with sessionmaker() as session:
+        read = await lookup.read_status(session, config, "checkout", now=later)
+    assert read.freshness.computed_at == later, "computed_at is the last recomputation's"
+
+
+async def test_a_changed_roll_up_rewrites_its_documents_and_counts_a_revision(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    await recompute(sessionmaker, config, now=data.NOW, sources={"jira"})
+    first = await _stored(sessionmaker)
+    async with session_scope(sessionmaker) as session:
+        await data.seed_more(session, data.NOW + timedelta(minutes=1))
+    await recompute(sessionmaker, config, now=data.NOW + timedelta(minutes=2), sources={"jira"})
+    again = await _stored(sessionmaker)
+    assert again.revision == first.revision + 1
+    assert again.digests is not None
+    assert first.digests is not None
+    assert again.digests["status"] != first.digests["status"]
+    assert again.status["progress"] != first.status["progress"]

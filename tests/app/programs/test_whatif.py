@@ -31,9 +31,9 @@ async def seeded(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     return source_id
 
 
-def side_of(status: ProgramStatus) -> whatif.WhatIfSide:
-    def figures(f: object) -> whatif.WhatIfFigures:
-        return whatif.WhatIfFigures(
+def side_of(status: ProgramStatus) -> whatif.Side:
+    def figures(f: object) -> whatif.Figures:
+        return whatif.Figures(
             p50=f.p50,  # type: ignore[attr-defined]
             p85=f.p85,  # type: ignore[attr-defined]
             p95=f.p95,  # type: ignore[attr-defined]
@@ -42,7 +42,7 @@ def side_of(status: ProgramStatus) -> whatif.WhatIfSide:
             remaining=round(f.remaining, 2),  # type: ignore[attr-defined]
         )
 
-    return whatif.WhatIfSide(
+    return whatif.Side(
         program=figures(status.forecast),
         outcomes={o.key: figures(o.forecast) for o in status.outcomes},
     )
@@ -52,7 +52,9 @@ async def test_what_if_equals_the_forecast_of_the_edited_program(
     sessionmaker: async_sessionmaker[AsyncSession], seeded: int
 ) -> None:
     config = data.config()
-    changes = whatif.WhatIfChanges(remove_keys=["WEB-1", "PAY-6"], targets={"fast-pay": NEW_TARGET})
+    changes = whatif.ScenarioChanges(
+        remove_keys=["WEB-1", "PAY-6"], targets={"fast-pay": NEW_TARGET}
+    )
     async with session_scope(sessionmaker) as session:
         program = await lookup.get_program(session, config, "checkout")
         stored = await lookup.read_status(session, config, "checkout", now=data.NOW)
@@ -87,7 +89,7 @@ async def test_what_if_stores_nothing(
         await whatif.what_if(
             session,
             program,
-            whatif.WhatIfChanges(add_items=50, remove_keys=["PAY-1"]),
+            whatif.ScenarioChanges(add_items=50, remove_keys=["PAY-1"]),
             now=data.NOW,
         )
     async with session_scope(sessionmaker) as session:
@@ -102,13 +104,13 @@ async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
     async with session_scope(sessionmaker) as session:
         program = await lookup.get_program(session, config, "checkout")
         more = await whatif.what_if(
-            session, program, whatif.WhatIfChanges(add_items={"fast-pay": 30}), now=data.NOW
+            session, program, whatif.ScenarioChanges(add_items={"fast-pay": 30}), now=data.NOW
         )
         slower = await whatif.what_if(
-            session, program, whatif.WhatIfChanges(pace_factor={"fast-pay": 0.5}), now=data.NOW
+            session, program, whatif.ScenarioChanges(pace_factor={"fast-pay": 0.5}), now=data.NOW
         )
         faster = await whatif.what_if(
-            session, program, whatif.WhatIfChanges(pace_factor=2.0), now=data.NOW
+            session, program, whatif.ScenarioChanges(pace_factor=2.0), now=data.NOW
         )
     assert more.added == {"fast-pay": 30, "web": 0}
     base = more.before.outcomes["fast-pay"]
@@ -124,8 +126,8 @@ async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
     assert "work 2× as fast" in faster.summary
 
 
-def _figures(p: float | None, p85: int | None = None) -> whatif.WhatIfFigures:
-    return whatif.WhatIfFigures(
+def _figures(p: float | None, p85: int | None = None) -> whatif.Figures:
+    return whatif.Figures(
         p50=None,
         p85=None if p85 is None else data.TODAY + timedelta(days=p85),
         p95=None,
@@ -139,24 +141,24 @@ def _figures(p: float | None, p85: int | None = None) -> whatif.WhatIfFigures:
     ("before", "after", "expected"),
     [
         (
-            whatif.WhatIfSide(program=_figures(0.34), outcomes={}),
-            whatif.WhatIfSide(program=_figures(0.81), outcomes={}),
+            whatif.Side(program=_figures(0.34), outcomes={}),
+            whatif.Side(program=_figures(0.81), outcomes={}),
             "If we defer PAY-1, P(on time) rises from 34 % to 81 %.",
         ),
         (
-            whatif.WhatIfSide(program=_figures(None), outcomes={"pay": _figures(0.63)}),
-            whatif.WhatIfSide(program=_figures(None), outcomes={"pay": _figures(0.51)}),
+            whatif.Side(program=_figures(None), outcomes={"pay": _figures(0.63)}),
+            whatif.Side(program=_figures(None), outcomes={"pay": _figures(0.51)}),
             "If we defer PAY-1, Pay's P(on time) falls from 63 % to 51 %.",
         ),
         (
-            whatif.WhatIfSide(program=_figures(None, 10), outcomes={}),
-            whatif.WhatIfSide(program=_figures(None, 10), outcomes={}),
+            whatif.Side(program=_figures(None, 10), outcomes={}),
+            whatif.Side(program=_figures(None, 10), outcomes={}),
             "If we defer PAY-1, the forecast does not change (P85 30 Nov 2026).",
         ),
     ],
     ids=["program", "outcomes-when-the-program-has-none", "unchanged"],
 )
 def test_the_summary_says_what_moved(
-    before: whatif.WhatIfSide, after: whatif.WhatIfSide, expected: str
+    before: whatif.Side, after: whatif.Side, expected: str
 ) -> None:
     assert whatif.summary("defer PAY-1", before, after, {"pay": "Pay"}) == expected

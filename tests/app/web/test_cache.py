@@ -100,3 +100,35 @@ async def test_zero_seconds_turns_it_off() -> None:
     build, _ = builder(["one", "two"])
     await cache.get("k", build)
     assert (await cache.get("k", build)).body == b"two"
+
+
+async def test_a_new_store_version_clears_it() -> None:
+    versions = iter([1, 1, 2])
+
+    async def version() -> int:
+        return next(versions)
+
+    cache = ResponseCache(60, clock=Clock(), version=version)
+    build, calls = builder(["before", "after"])
+    assert (await cache.get("k", build)).body == b"before"
+    assert (await cache.get("k", build)).body == b"before"
+    assert (await cache.get("k", build)).body == b"after", "recomputed: built again"
+    assert calls["n"] == 2
+
+
+async def test_reads_arriving_together_share_one_version_look() -> None:
+    looks = {"n": 0}
+    gate = asyncio.Event()
+
+    async def version() -> int:
+        looks["n"] += 1
+        await gate.wait()
+        return 1
+
+    cache = ResponseCache(60, clock=Clock(), version=version)
+    build, _ = builder(["one"])
+    waiting = [asyncio.create_task(cache.get("k", build)) for _ in range(20)]
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(*waiting)
+    assert looks["n"] == 1

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.programs import lookup, risks
+from app.programs.recompute import recompute
 from app.store.engine import make_sessionmaker, session_scope
 from tests.app import rollup_data as data
-from tests.app.web.api.conftest import ADMIN, VIEWER
+from tests.app.web.api.conftest import ADMIN, TOKENS, VIEWER
 
 
 async def test_program_list_summarises_every_program(api: httpx.AsyncClient) -> None:
@@ -280,3 +283,35 @@ async def test_top_open_risks_follow_the_lists_order(
         program_id = (await lookup.get_program(session, data.config(), "checkout")).id
         top = await risks.top_open(session, program_id, 3)
     assert [r.id for r in top] == [r["id"] for r in listed[:3]]
+
+
+async def test_a_cached_status_shows_a_recompute_at_once(
+    app_factory: Callable[..., FastAPI],
+    committed_engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("T_VIEWER", "viewer-secret")
+    monkeypatch.setenv("T_ADMIN", "admin-secret")
+    app = app_factory(
+        data.CONFIG.replace("server: {auth: none}", TOKENS), server={"cache_seconds": 60}
+    )
+    sessionmaker = make_sessionmaker(committed_engine)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
+        async with session_scope(sessionmaker) as session:
+            await data.seed(session)
+        config = app.state.throughline.config
+        await recompute(sessionmaker, config, now=data.NOW)
+        before = (await client.get("/api/programs/checkout", headers=VIEWER)).json()
+        page_before = (await client.get("/programs/checkout", headers=VIEWER)).text
+        async with session_scope(sessionmaker) as session:
+            await data.seed_more(session, data.NOW + timedelta(minutes=1))
+        later = data.NOW + timedelta(minutes=2)
+        await recompute(sessionmaker, config, now=later)
+        after = (await client.get("/api/programs/checkout", headers=VIEWER)).json()
+        page_after = (await client.get("/programs/checkout", headers=VIEWER)).text
+    assert after["progress"] != before["progress"]
+    assert after["freshness"]["computed_at"] != before["freshness"]["computed_at"]
+    assert page_after != page_before
