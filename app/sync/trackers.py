@@ -114,9 +114,10 @@ def _jira_connector(source: SourceConfig, tracker: TrackerClient) -> Connector:
         deployment=source.deployment,
         estimate_field=source.estimate_field,
         dependency_link_types=source.dependency_link_types,
-        # A chunk is one bulk fetch plus a changelog chain: this many keep the in-flight
-        # bound busy, and they are all the memory a sync holds, however large the site.
-        chunks_in_flight=max(2, source.max_in_flight // 2),
+        # A chunk is a thousand ids: ten bulk fetches of the documented hundred plus a
+        # changelog chain. Four keep 16 requests in flight busy, and chunks (with one
+        # finished page a project) are the memory a sync holds, however large the site.
+        chunks_in_flight=max(2, source.max_in_flight // 4),
     )
 
 
@@ -129,9 +130,9 @@ JIRA = TrackerKind(
     name="jira",
     connector=_jira_connector,
     requests_per_second=lambda source: source.requests_per_second,
-    # Every project's sweep is one sequential page chain: reading eight at once keeps the
-    # bulk loads fed (the chunk slots, shared by all projects, still bound memory).
-    scope_concurrency=lambda source: max(4, source.max_in_flight // 2),
+    # Four projects at once: each one's sweep (5,000 ids a page) feeds the chunk slots,
+    # which all projects share, faster than they load; each project read holds a page.
+    scope_concurrency=lambda source: 4,
     silent_after=timedelta(days=1),
     expiring_webhooks=lambda source: source.webhook is not None and source.webhook.allow_unsigned,
 )
