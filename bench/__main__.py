@@ -19,6 +19,7 @@ BENCHMARKS = [
     "asana_sync",
     "jira_sync",
     "rollup",
+    "recompute",
     "calibration",
     "plans",
     "portfolio",
@@ -26,6 +27,7 @@ BENCHMARKS = [
     "views",
     "webhooks",
     "scale_out",
+    "flow",
 ]
 """Module names under bench/, in the order they run; each has ``async def run() -> Section``."""
 

@@ -241,9 +241,11 @@ async def run() -> Section:
         "expand='changelog', maxResults=False) over the same issues, fetching only. Each part "
         "runs in its own process.",
     )
+    fulls: dict[str, dict[str, Any]] = {}
     with fake_jira() as base:
-        await _render_ahead(base)
         for backend in backends():
+            # Again for each: the previous incremental changed the site, which drops them.
+            await _render_ahead(base)
             async with scratch_database(backend) as url:
                 before, fake_cpu = _bulk_calls(base), _cpu_seconds(_FAKE_PID[base])
                 full = _child("sync", base, url, "full")
@@ -254,20 +256,25 @@ async def run() -> Section:
                 edited = _edit_random(base, int(N_ISSUES * CHANGED))
                 incremental = _child("sync", base, url, "incremental")
             _report(section, backend, full, incremental, len(edited))
+            fulls[backend] = full
         baseline = _child("jira", base)
-    full_rate = N_ISSUES / full["seconds"]
-    speedup = baseline["seconds"] / full["seconds"]
-    section.add(
-        Figure(
-            "jira package search_issues(fields, expand=changelog, maxResults=False), fetch only",
-            baseline["seconds"],
-            "s",
-            target="Throughline (storing everything) ≥ 8× faster",
-            met=speedup >= 8,
-            note=f"{baseline['issues']:,} issues; Throughline {speedup:.1f}× faster "
-            f"({full_rate:,.0f} vs {baseline['issues'] / baseline['seconds']:,.0f} issues/s)",
+    rate = baseline["issues"] / baseline["seconds"]
+    for backend, full in fulls.items():
+        speedup = baseline["seconds"] / full["seconds"]
+        section.add(
+            Figure(
+                f"{backend} full sync ÷ the jira package's time",
+                speedup,
+                "× faster",
+                target="≥ 8× faster",
+                met=speedup >= 8,
+                baseline=f"jira package search_issues(fields=<the same>, expand='changelog', "
+                f"maxResults=False), fetch only: {baseline['seconds']:.1f} s for "
+                f"{baseline['issues']:,} issues ({rate:,.0f} issues/s)",
+                note=f"Throughline, storing everything: {full['seconds']:.1f} s "
+                f"({N_ISSUES / full['seconds']:,.0f} issues/s)",
+            )
         )
-    )
     return section
 
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from rollup.history import local_date
+import numpy as np
+import numpy.typing as npt
+
 from vocabulary import StatusCategory
 
+_EPOCH = date(1970, 1, 1).toordinal()
 CATEGORIES = (StatusCategory.TODO, StatusCategory.IN_PROGRESS, StatusCategory.DONE)
 PERCENTILES = (50, 85, 95)
 
@@ -123,45 +126,129 @@ class Flow:
     """Least-squares slope of weekly throughput, items per week per week."""
 
 
+_CODES = {c: n for n, c in enumerate(CATEGORIES)}
+TODO, IN_PROGRESS, DONE = 0, 1, 2
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
 @dataclass(frozen=True, slots=True)
-class _Life:
-    arrived: date | None
-    started: date | None
-    finished: date | None
-    segments: tuple[tuple[date, StatusCategory], ...]
-    """(first local day, category) of each stretch, in order; the last runs on."""
+class FlowData:
+    """Items and their moves as columns: what ``measure`` reads, built by ``of`` from
+    ``FlowItem``\\ s or directly by a loader (a program of 100,000 items needs no object
+    per move).
+
+    Instants are seconds since the epoch (UTC; NaN: unknown). Moves are grouped by item
+    and in time order within each item.
+    """
+
+    keys: Sequence[str]
+    titles: Sequence[str]
+    categories: IntArray
+    """Each item's category now, as an index into ``CATEGORIES``."""
+    created: FloatArray
+    resolved: FloatArray
+    move_item: IntArray
+    move_at: FloatArray
+    move_category: IntArray
+
+    @classmethod
+    def of(cls, items: Iterable[FlowItem]) -> FlowData:
+        keys, titles, categories, created, resolved = [], [], [], [], []
+        move_item, move_at, move_category = [], [], []
+        for n, item in enumerate(items):
+            keys.append(item.key)
+            titles.append(item.title)
+            categories.append(_CODES[item.category])
+            created.append(_stamp(item.created_at))
+            resolved.append(_stamp(item.resolved_at))
+            for move in sorted(item.moves, key=lambda m: m.at):
+                move_item.append(n)
+                move_at.append(_stamp(move.at))
+                move_category.append(_CODES[move.category])
+        return cls.columns(
+            keys, titles, categories, created, resolved, move_item, move_at, move_category
+        )
+
+    @classmethod
+    def columns(
+        cls,
+        keys: Sequence[str],
+        titles: Sequence[str],
+        categories: Sequence[int] | IntArray,
+        created: Sequence[float] | FloatArray,
+        resolved: Sequence[float] | FloatArray,
+        move_item: Sequence[int] | IntArray,
+        move_at: Sequence[float] | FloatArray,
+        move_category: Sequence[int] | IntArray,
+    ) -> FlowData:
+        return cls(
+            keys,
+            titles,
+            np.asarray(categories, dtype=np.int64),
+            np.asarray(created, dtype=np.float64),
+            np.asarray(resolved, dtype=np.float64),
+            np.asarray(move_item, dtype=np.int64),
+            np.asarray(move_at, dtype=np.float64),
+            np.asarray(move_category, dtype=np.int64),
+        )
+
+    def in_order(self) -> FlowData:
+        """The same data with its moves grouped by item, in time order within each."""
+        ranked = np.lexsort((self.move_at, self.move_item))
+        return replace(
+            self,
+            move_item=self.move_item[ranked],
+            move_at=self.move_at[ranked],
+            move_category=self.move_category[ranked],
+        )
+
+    def subset(self, keep: Sequence[bool]) -> FlowData:
+        """Only the items ``keep`` marks, with their moves."""
+        mask = np.asarray(keep, dtype=bool)
+        renumber = np.cumsum(mask) - 1
+        moves = mask[self.move_item]
+        chosen = np.flatnonzero(mask).tolist()
+        return FlowData(
+            [self.keys[i] for i in chosen],
+            [self.titles[i] for i in chosen],
+            self.categories[mask],
+            self.created[mask],
+            self.resolved[mask],
+            renumber[self.move_item[moves]],
+            self.move_at[moves],
+            self.move_category[moves],
+        )
 
 
-def _life(item: FlowItem, zone: tzinfo) -> _Life:
-    moves = sorted(item.moves, key=lambda m: m.at)
-    done = item.category is StatusCategory.DONE
-    if not moves:
-        arrived = local_date(item.created_at, zone) if item.created_at else None
-        finished = local_date(item.resolved_at, zone) if done and item.resolved_at else None
-        segments: list[tuple[date, StatusCategory]] = []
-        if arrived is not None:
-            first = StatusCategory.TODO if done and finished else item.category
-            segments.append((arrived, first))
-        if finished is not None:
-            segments.append((finished, StatusCategory.DONE))
-        return _Life(arrived, None, finished, tuple(segments))
-    first_move = local_date(moves[0].at, zone)
-    arrived = local_date(item.created_at, zone) if item.created_at else first_move
-    arrived = min(arrived, first_move)
-    started = next(
-        (local_date(m.at, zone) for m in moves if m.category is StatusCategory.IN_PROGRESS), None
+def _stamp(moment: datetime | None) -> float:
+    if moment is None:
+        return math.nan
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def local_days(stamps: FloatArray, zone: tzinfo) -> FloatArray:
+    """Local day ordinals of instants (NaN stays NaN), the zone's offset looked up once
+    per distinct UTC hour: offsets change on the hour at most."""
+    found = np.full(stamps.shape, np.nan)
+    known = ~np.isnan(stamps)
+    if not known.any():
+        return found
+    hours = np.floor(stamps[known] / 3600.0)
+    distinct, where = np.unique(hours, return_inverse=True)
+    offsets = np.array(
+        [
+            (
+                datetime.fromtimestamp(h * 3600.0, UTC).astimezone(zone).utcoffset() or _ZERO
+            ).total_seconds()
+            for h in distinct
+        ]
     )
-    last_done = next(
-        (m.at for m in reversed(moves) if m.category is StatusCategory.DONE),
-        item.resolved_at,
-    )
-    finished = local_date(last_done, zone) if done and last_done is not None else None
-    segments = [(arrived, StatusCategory.TODO)]
-    for move in moves:
-        segments.append((local_date(move.at, zone), move.category))
-    if done and finished is not None and segments[-1][1] is not StatusCategory.DONE:
-        segments.append((finished, StatusCategory.DONE))
-    return _Life(arrived, started, finished, tuple(segments))
+    found[known] = np.floor((stamps[known] + offsets[where]) / 86400.0) + _EPOCH
+    return found
+
+
+_ZERO = timedelta(0)
 
 
 def nearest_rank(values: Sequence[int], q: float) -> int | None:
@@ -183,105 +270,155 @@ def trend(values: Sequence[int]) -> float:
     return round(num / den, 4)
 
 
-def measure(items: Iterable[FlowItem], *, as_of: date, zone: tzinfo, weeks: int = 12) -> Flow:
+def measure(
+    items: Iterable[FlowItem] | FlowData, *, as_of: date, zone: tzinfo, weeks: int = 12
+) -> Flow:
     """The flow of ``items`` over ``weeks`` seven-day windows ending with ``as_of``."""
+    data = items if isinstance(items, FlowData) else FlowData.of(items)
     first = as_of - timedelta(days=7 * weeks - 1)
-    span = (as_of - first).days + 1
-    # Difference arrays per category: an item adds one from the day a stretch begins.
-    change = {c: [0] * (span + 1) for c in CATEGORIES}
-    arrivals, departures = [0] * weeks, [0] * weeks
-    cycle: list[CycleTime] = []
-    without: list[str] = []
-    open_started: list[tuple[FlowItem, date]] = []
-    unknown = 0
-    for item in items:
-        life = _life(item, zone)
-        _paint(life.segments, first, as_of, change)
-        if life.arrived is not None and first <= life.arrived <= as_of:
-            arrivals[(life.arrived - first).days // 7] += 1
-        if life.finished is not None and first <= life.finished <= as_of:
-            departures[(life.finished - first).days // 7] += 1
-            if life.started is None or life.started > life.finished:
-                without.append(item.key)
-            else:
-                days = (life.finished - life.started).days + 1
-                cycle.append(CycleTime(item.key, item.title, life.started, life.finished, days))
-        if item.category is StatusCategory.IN_PROGRESS:
-            if life.started is None:
-                unknown += 1
-            else:
-                open_started.append((item, life.started))
-    cycle.sort(key=lambda c: (c.finished_on, c.key))
+    origin, span = first.toordinal(), 7 * weeks
+    n = len(data.keys)
+    lives = _lives(data, zone, n)
+    arrived, started, finished = lives
+    counts = _paint(data, zone, lives, origin, span)
+    arrivals = _weekly(arrived, origin, span, weeks)
+    departures = _weekly(finished, origin, span, weeks)
+    window = ~np.isnan(finished) & (finished >= origin) & (finished < origin + span)
+    timed = window & ~np.isnan(started) & (started <= finished)
+    without = sorted(data.keys[i] for i in np.flatnonzero(window & ~timed).tolist())
+    cycle = sorted(
+        (
+            CycleTime(
+                data.keys[i],
+                data.titles[i],
+                date.fromordinal(int(started[i])),
+                date.fromordinal(int(finished[i])),
+                int(finished[i] - started[i]) + 1,
+            )
+            for i in np.flatnonzero(timed).tolist()
+        ),
+        key=lambda c: (c.finished_on, c.key),
+    )
     days_only = [c.days for c in cycle]
     p50, p85, p95 = (nearest_rank(days_only, q) for q in PERCENTILES)
-    throughput = tuple(
-        Week(first + timedelta(days=7 * w), arrivals[w], departures[w]) for w in range(weeks)
-    )
+    in_progress = data.categories[:n] == IN_PROGRESS
+    open_started = np.flatnonzero(in_progress & ~np.isnan(started))
     return Flow(
         as_of=as_of,
         cycle_times=tuple(cycle),
         percentiles=Percentiles(p50, p85, p95, len(cycle)),
-        done_without_start=tuple(sorted(without)),
-        weeks=throughput,
-        days=_days(change, first, span),
-        aging=_aging(open_started, sorted(days_only), p85, as_of),
-        unknown_start=unknown,
-        trend_per_week=trend(departures),
+        done_without_start=tuple(without),
+        weeks=tuple(
+            Week(first + timedelta(days=7 * w), int(arrivals[w]), int(departures[w]))
+            for w in range(weeks)
+        ),
+        days=tuple(
+            Day(first + timedelta(days=d), int(counts[0][d]), int(counts[1][d]), int(counts[2][d]))
+            for d in range(span)
+        ),
+        aging=_aging(data, open_started, started, sorted(days_only), p85, as_of),
+        unknown_start=int(np.count_nonzero(in_progress)) - len(open_started),
+        trend_per_week=trend([int(d) for d in departures]),
     )
 
 
+def _lives(data: FlowData, zone: tzinfo, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each item's arrival, start and finish as local day ordinals (NaN: none)."""
+    item, moves = data.move_item, local_days(data.move_at, zone)
+    created, resolved = local_days(data.created, zone), local_days(data.resolved, zone)
+    first_move = np.full(n, np.inf)
+    np.minimum.at(first_move, item, moves)
+    arrived = np.fmin(created, np.where(np.isinf(first_move), np.nan, first_move))
+    started = np.full(n, np.inf)
+    doing = data.move_category == IN_PROGRESS
+    np.minimum.at(started, item[doing], moves[doing])
+    last_done = np.full(n, -np.inf)
+    done_moves = data.move_category == DONE
+    np.maximum.at(last_done, item[done_moves], moves[done_moves])
+    last_done = np.where(np.isinf(last_done), resolved, last_done)
+    finished = np.where(data.categories == DONE, last_done, np.nan)
+    return arrived, np.where(np.isinf(started), np.nan, started), finished
+
+
 def _paint(
-    segments: Sequence[tuple[date, StatusCategory]],
-    first: date,
-    last: date,
-    change: dict[StatusCategory, list[int]],
-) -> None:
-    """Add one item's stretches to the per-day counts (the day's last category wins)."""
-    kept: list[tuple[int, StatusCategory]] = []
-    for on, category in segments:
-        if on > last:
-            break
-        index = max(0, (on - first).days)
-        if kept and kept[-1][0] == index:
-            kept[-1] = (index, category)
-        else:
-            kept.append((index, category))
-    for n, (index, category) in enumerate(kept):
-        end = kept[n + 1][0] if n + 1 < len(kept) else len(change[category]) - 1
-        change[category][index] += 1
-        change[category][end] -= 1
+    data: FlowData,
+    zone: tzinfo,
+    lives: tuple[FloatArray, FloatArray, FloatArray],
+    origin: int,
+    span: int,
+) -> IntArray:
+    """Items in each category at the end of each day of the window, shape (3, span).
+
+    An item's stretches are its arrival (to do; for an item without moves, its category
+    now unless it finished), each move, and — when it is done now but its last move is
+    not into done — its finish. Each stretch adds one from its first day to the next
+    stretch's (the day's last category wins); stretches before the window start it.
+    """
+    arrived, _, finished = lives
+    n = len(data.keys)
+    item_ids = np.arange(n)
+    has_moves = np.zeros(n, dtype=bool)
+    has_moves[data.move_item] = True
+    last_category = np.full(n, -1)
+    last_category[data.move_item] = data.move_category
+    last_day = np.full(n, np.nan)
+    last_day[data.move_item] = local_days(data.move_at, zone)
+    at_first = np.where(
+        has_moves | (data.categories == DONE) & ~np.isnan(finished), TODO, data.categories
+    )
+    closing = (data.categories == DONE) & ~np.isnan(finished) & (last_category != DONE)
+    closing_day = np.fmax(finished, last_day)
+    # Stretches as (item, order, day, category): arrival 0, moves 1, closing 2.
+    item = np.concatenate([item_ids, data.move_item, item_ids[closing]])
+    order = np.concatenate([np.zeros(n), np.ones(len(data.move_item)), np.full(closing.sum(), 2)])
+    day = np.concatenate([arrived, local_days(data.move_at, zone), closing_day[closing]])
+    category = np.concatenate([at_first, data.move_category, np.full(closing.sum(), DONE)])
+    keep = ~np.isnan(day)
+    item, order, day, category = item[keep], order[keep], day[keep], category[keep]
+    # Stable sorts keep the moves' own order within an item.
+    ranked = np.lexsort((order, item))
+    item, day, category = item[ranked], day[ranked], category[ranked]
+    start = np.clip(day - origin, 0, span).astype(np.int64)
+    end = np.full(len(start), span)
+    same = item[1:] == item[:-1]
+    end[:-1][same] = start[1:][same]
+    end = np.maximum(end, start)
+    counts = np.zeros((3, span + 1), dtype=np.int64)
+    inside = start < span
+    np.add.at(counts, (category[inside], start[inside]), 1)
+    np.add.at(counts, (category[inside], end[inside]), -1)
+    return np.cumsum(counts, axis=1)[:, :span]
 
 
-def _days(change: dict[StatusCategory, list[int]], first: date, span: int) -> tuple[Day, ...]:
-    running = dict.fromkeys(CATEGORIES, 0)
-    found = []
-    for d in range(span):
-        for c in CATEGORIES:
-            running[c] += change[c][d]
-        found.append(
-            Day(
-                first + timedelta(days=d),
-                running[StatusCategory.TODO],
-                running[StatusCategory.IN_PROGRESS],
-                running[StatusCategory.DONE],
-            )
-        )
-    return tuple(found)
+def _weekly(days: FloatArray, origin: int, span: int, weeks: int) -> IntArray:
+    inside = days[~np.isnan(days)]
+    inside = inside[(inside >= origin) & (inside < origin + span)]
+    return np.bincount(((inside - origin) // 7).astype(np.int64), minlength=weeks)
 
 
 def _aging(
-    open_started: Sequence[tuple[FlowItem, date]],
+    data: FlowData,
+    open_started: IntArray,
+    started: FloatArray,
     finished: Sequence[int],
     p85: int | None,
     as_of: date,
 ) -> tuple[Aging, ...]:
     found = []
-    for item, started in open_started:
-        age = (as_of - started).days + 1
+    today = as_of.toordinal()
+    for i in open_started.tolist():
+        age = today - int(started[i]) + 1
         shorter = bisect.bisect_left(finished, age)
         share = round(100.0 * shorter / len(finished), 1) if finished else 0.0
         found.append(
-            Aging(item.key, item.title, started, age, share, p85 is not None and age > p85)
+            Aging(
+                data.keys[i],
+                data.titles[i],
+                date.fromordinal(int(started[i])),
+                age,
+                share,
+                p85 is not None and age > p85,
+            )
         )
     found.sort(key=lambda a: (-a.age_days, a.key))
     return tuple(found)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,15 +57,16 @@ class StoredReads:
     The row ids of configured programs (a program's row is made when the configuration is
     applied and never changes id), and stored documents as parsed or serialised, each
     under the digest the recomputation stored beside it: a document that changed has a
-    new digest, so nothing kept here is ever served stale.
+    new digest, so nothing kept here is ever served stale. Drawings are kept under the
+    whole of what they are drawn from, compared equal, for the same reason.
     """
 
     def __init__(self, entries: int = 64) -> None:
         self.entries = entries
         self.program_ids: dict[str, int] = {}
-        self._kept: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
+        self._kept: OrderedDict[tuple[int, str, Hashable], Any] = OrderedDict()
 
-    def find(self, program_id: int, name: str, digest: str | None) -> Any:
+    def find(self, program_id: int, name: str, digest: Hashable | None) -> Any:
         if digest is None:
             return None
         found = self._kept.get((program_id, name, digest))
@@ -72,7 +74,7 @@ class StoredReads:
             self._kept.move_to_end((program_id, name, digest))
         return found
 
-    def keep(self, program_id: int, name: str, digest: str | None, value: Any) -> None:
+    def keep(self, program_id: int, name: str, digest: Hashable | None, value: Any) -> None:
         if digest is None:
             return
         self._kept[(program_id, name, digest)] = value
@@ -360,11 +362,48 @@ async def read_outcome(
 
 
 async def read_dependencies(
-    session: AsyncSession, config: ThroughlineConfig, key: str
+    session: AsyncSession, config: ThroughlineConfig, key: str, reads: StoredReads | None = None
 ) -> documents.Dependencies:
-    program = await get_program(session, config, key)
-    document = await session.scalar(
-        select(ProgramStatusRow.dependencies).where(ProgramStatusRow.program_id == program.id)
+    """The dependency map as last computed (as kept in ``reads``: never to be changed)."""
+    program = await get_program(session, config, key, reads)
+    found = await stored_document(
+        session, program.id, "dependencies", documents.Dependencies, reads
     )
-    found = documents.load(documents.Dependencies, document)
     return found or documents.Dependencies(nodes=[], edges=[], cycles=[], critical_path=[])
+
+
+_DIGESTS = select(ProgramStatusRow.digests).where(
+    ProgramStatusRow.program_id == bindparam("program_id")
+)
+D = TypeVar("D", bound=BaseModel)
+
+
+async def stored_digest(session: AsyncSession, program_id: int, column: str) -> str | None:
+    """The digest of a program's stored document (None before its first recomputation)."""
+    connection = await session.connection()
+    digests = await connection.scalar(_DIGESTS, {"program_id": program_id})
+    return (digests or {}).get(column)
+
+
+async def stored_document(
+    session: AsyncSession,
+    program_id: int,
+    column: Literal["dependencies", "roadmap", "resources"],
+    model: type[D],
+    reads: StoredReads | None,
+) -> D | None:
+    """One of a program's stored documents, parsed; with ``reads``, parsed once per digest
+    and the same object served to every reader after (who must not change it)."""
+    digest = None
+    if reads is not None:
+        digest = await stored_digest(session, program_id, column)
+        kept: D | None = reads.find(program_id, column, digest)
+        if kept is not None:
+            return kept
+    stored = await session.scalar(
+        select(getattr(ProgramStatusRow, column)).where(ProgramStatusRow.program_id == program_id)
+    )
+    found = documents.load(model, stored)
+    if reads is not None and found is not None:
+        reads.keep(program_id, column, digest, found)
+    return found

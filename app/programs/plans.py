@@ -244,16 +244,19 @@ async def project_names(session: AsyncSession) -> dict[str, str]:
 
 
 async def read_resources(
-    session: AsyncSession, config: ThroughlineConfig, key: str
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    reads: lookup.StoredReads | None = None,
 ) -> documents.Resources:
     """Who carries the program's work, as the last recomputation found."""
-    program = await lookup.get_program(session, config, key)
-    document = await session.scalar(
-        select(ProgramStatusRow.resources).where(ProgramStatusRow.program_id == program.id)
+    program = await lookup.get_program(session, config, key, reads)
+    found = await lookup.stored_document(
+        session, program.id, "resources", documents.Resources, reads
     )
-    found = documents.load(documents.Resources, document) or documents.Resources(key=key)
-    found.project_names = await project_names(session)
-    return found
+    return (found or documents.Resources(key=key)).model_copy(
+        update={"project_names": await project_names(session)}
+    )
 
 
 async def read_roadmap(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GoalConfig, ProgramConfig, ThroughlineConfig
@@ -33,6 +33,7 @@ from app.programs import access, lookup, portfolio_access, risks
 from app.programs.documents import portfolio as out
 from app.programs.documents.build import load
 from app.programs.documents.program import ProgramStatus
+from app.programs.lookup import StoredReads
 from app.store.engine import session_scope
 from app.store.locks import advisory_key
 from app.store.tables import (
@@ -918,17 +919,39 @@ _KINDS: dict[type[Any], str] = {
 }
 
 
+_STORED = select(PortfolioDocumentRow.computed_at, PortfolioDocumentRow.digest).where(
+    PortfolioDocumentRow.kind == bindparam("kind")
+)
+
+
 async def _document(
-    session: AsyncSession, config: ThroughlineConfig, model: type[D], *, now: datetime
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    model: type[D],
+    *,
+    now: datetime,
+    reads: StoredReads | None = None,
 ) -> D:
     """One stored document, or (stored under another configuration, or none stored yet)
-    the documents built from the stored parts now."""
-    row = await session.scalar(
-        select(PortfolioDocumentRow).where(PortfolioDocumentRow.kind == _KINDS[model])
-    )
+    the documents built from the stored parts now. With ``reads``, a stored document is
+    parsed once per rebuild (each rebuild stores it with its own ``computed_at``)."""
+    kind = _KINDS[model]
+    connection = await session.connection()
+    row = (await connection.execute(_STORED, {"kind": kind})).one_or_none()
     if row is not None and row.digest == digest(config):
-        found = load(model, row.document)
+        version = f"{row.computed_at.isoformat()} {row.digest}"
+        kept: D | None = reads.find(0, kind, version) if reads is not None else None
+        if kept is not None:
+            return kept
+        found = load(
+            model,
+            await session.scalar(
+                select(PortfolioDocumentRow.document).where(PortfolioDocumentRow.kind == kind)
+            ),
+        )
         if found is not None:
+            if reads is not None:
+                reads.keep(0, kind, version, found)
             return found
     parts = await load_parts(session, config)
     history = await load_history(session, config, _today(config, now))
@@ -966,11 +989,17 @@ async def read_goal(
 
 
 async def read_dependencies(
-    session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    program: str | None = None,
+    reads: StoredReads | None = None,
 ) -> out.PortfolioDependencies:
     """Dependencies between programs; with ``program``, those it waits on or holds up."""
     found = portfolio_access.dependencies(
-        await _document(session, config, out.PortfolioDependencies, now=now), _restricted(config)
+        await _document(session, config, out.PortfolioDependencies, now=now, reads=reads),
+        _restricted(config),
     )
     if program is None:
         return found
@@ -989,10 +1018,15 @@ async def read_dependencies(
 
 
 async def read_people(
-    session: AsyncSession, config: ThroughlineConfig, *, now: datetime, program: str | None = None
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    *,
+    now: datetime,
+    program: str | None = None,
+    reads: StoredReads | None = None,
 ) -> out.PortfolioPeople:
     """People across programs; with ``program``, those with open work in it."""
-    stored = await _document(session, config, out.PortfolioPeople, now=now)
+    stored = await _document(session, config, out.PortfolioPeople, now=now, reads=reads)
     hidden = access.hidden_keys(config)
     held = portfolio_access.hidden_items(stored, portfolio_access.restricted(config, hidden))
     found = portfolio_access.people(stored, portfolio_access.restricted(config, hidden, held))

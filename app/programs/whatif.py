@@ -32,7 +32,7 @@ MAX_ADDED = 100_000
 MAX_REMOVED = 10_000
 
 
-class Changes(BaseModel):
+class ScenarioChanges(BaseModel):
     """What a scenario changes; every field may be left out."""
 
     add_items: int | dict[str, int] = Field(
@@ -122,7 +122,7 @@ class WhatIfResult(BaseModel):
 class SavedScenario(BaseModel):
     id: int
     name: str
-    changes: Changes
+    changes: ScenarioChanges
     result: WhatIfResult
     saved_at: datetime
     saved_by: str | None
@@ -150,7 +150,7 @@ def side_of(rollup: ProgramRollup) -> Side:
     )
 
 
-def describe(changes: Changes, config: ProgramConfig, titles: Mapping[str, str]) -> str:
+def describe(changes: ScenarioChanges, config: ProgramConfig, titles: Mapping[str, str]) -> str:
     """The scenario in words: "defer PAY-1 (3-D Secure) and add 20 items"."""
     names = {o.key: o.name for o in config.outcomes}
     parts = []
@@ -189,7 +189,7 @@ def summary(what: str, before: Figures, after: Figures) -> str:
 
 
 def compare(
-    config: ProgramConfig, loaded: recompute.Loaded, changes: Changes, now: datetime
+    config: ProgramConfig, loaded: recompute.Loaded, changes: ScenarioChanges, now: datetime
 ) -> WhatIfResult:
     """Before and after: pure computation, run off the event loop."""
     with recompute.frozen_heap():
@@ -226,7 +226,11 @@ def compare(
 
 
 async def what_if(
-    session: AsyncSession, program: lookup.ConfiguredProgram, changes: Changes, *, now: datetime
+    session: AsyncSession,
+    program: lookup.ConfiguredProgram,
+    changes: ScenarioChanges,
+    *,
+    now: datetime,
 ) -> WhatIfResult:
     """The program's forecast before and after ``changes``, as of ``now``."""
     loaded = await recompute.load(session, [program.config], now=now)
@@ -237,7 +241,7 @@ def saved_of(row: ScenarioRow) -> SavedScenario:
     return SavedScenario(
         id=row.id,
         name=row.name,
-        changes=Changes.model_validate(row.changes),
+        changes=ScenarioChanges.model_validate(row.changes),
         result=WhatIfResult.model_validate(row.result),
         saved_at=row.saved_at,
         saved_by=row.saved_by,
@@ -248,7 +252,7 @@ async def save(
     session: AsyncSession,
     program_id: int,
     name: str,
-    changes: Changes,
+    changes: ScenarioChanges,
     result: WhatIfResult,
     *,
     now: datetime,

@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-READY_PAGES = 2
-"""Mapped pages kept ready for the writer: one being stored, one next in line."""
+READY_PAGES = 1
+"""Mapped pages kept ready for the writer, besides the one it is storing: one next in line
+per project read (with eight projects at once, the writer always has another waiting)."""
 
 
 async def chunked(batches: AsyncIterator[list[str]], size: int) -> AsyncIterator[list[str]]:

@@ -19,11 +19,11 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-class NamedChanges(whatif.Changes):
+class NamedChanges(whatif.ScenarioChanges):
     name: str = Field(min_length=1, max_length=128, description="What to call the scenario")
 
 
-def check(program: lookup.ConfiguredProgram, changes: whatif.Changes) -> None:
+def check(program: lookup.ConfiguredProgram, changes: whatif.ScenarioChanges) -> None:
     """A 422 naming the field when the program cannot take a value."""
     problems = changes.problems([o.key for o in program.config.outcomes])
     if problems:
@@ -38,7 +38,7 @@ def check(program: lookup.ConfiguredProgram, changes: whatif.Changes) -> None:
     responses=NOT_FOUND,
 )
 async def run_what_if(
-    key: str, changes: whatif.Changes, session: SessionDep, config: ConfigDep, _: ViewerDep
+    key: str, changes: whatif.ScenarioChanges, session: SessionDep, config: ConfigDep, _: ViewerDep
 ) -> whatif.WhatIfResult:
     program = await lookup.get_program(session, config, key)
     check(program, changes)
@@ -70,7 +70,7 @@ async def save_scenario(
     program = await lookup.get_program(session, config, key)
     check(program, entry)
     now = datetime.now(UTC)
-    changes = whatif.Changes.model_validate(entry.model_dump(exclude={"name"}))
+    changes = whatif.ScenarioChanges.model_validate(entry.model_dump(exclude={"name"}))
     result = await whatif.what_if(session, program, changes, now=now)
     saved = await whatif.save(
         session, program.id, entry.name, changes, result, now=now, by=principal.name

@@ -7,7 +7,7 @@ gets a plain 403 page. Errors on pages are pages; under ``/api`` they stay JSON.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.programs.lookup import StoredReads
 from app.web.api import errors
 from app.web.auth import Principal, Role
 from app.web.cache import ResponseCache
@@ -58,6 +59,23 @@ class PageContext:
         )
         csrf.remember(self.request, response)
         return response
+
+    def render_kept(
+        self,
+        name: str,
+        context: Callable[[], dict[str, Any]],
+        *,
+        reads: StoredReads,
+        program_id: int,
+        inputs: Hashable,
+    ) -> Response:
+        """A page whose blocks depend on ``inputs`` alone: rendered once for them and kept
+        in ``reads`` (compared equal, never stale); the layout around them per request."""
+        parts = reads.find(program_id, name, inputs)
+        if parts is None:
+            parts = self.renderer.parts(name, context())
+            reads.keep(program_id, name, inputs, parts)
+        return self.render("kept.html", {"parts": {"head": "", **parts}})
 
     async def cached(self, build: Callable[[], Awaitable[Response]]) -> Response:
         """The page from the short-lived cache, per address and viewer (never with forms)."""

@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app.programs import dependency_map, documents, lookup, portfolio
+from app.programs.lookup import StoredReads
 from app.render.depmap import dependency_map_svg
 from app.store import records
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import item_url, items_url
 
@@ -66,21 +68,35 @@ def sort_late(rows: Sequence[LateRow], by: LateOrder, descending: bool) -> list[
     return present + absent
 
 
+def _drawn(
+    reads: StoredReads, program_id: int, drawn: dependency_map.DependencyMap, name: str
+) -> Markup:
+    """The map's drawing, drawn once for the same boxes and arrows."""
+    title = f"{name}: dependencies by {drawn.level}"
+    inputs = (tuple(drawn.nodes), tuple(drawn.edges), title)
+    svg: Markup | None = reads.find(program_id, "dependencies.svg", inputs)
+    if svg is None:
+        svg = dependency_map_svg(drawn.nodes, drawn.edges, title=title)
+        reads.keep(program_id, "dependencies.svg", inputs, svg)
+    return svg
+
+
 @router.get("/programs/{key}/dependencies", name="dependencies_page")
 async def dependencies_page(
     key: str,
     page: PageDep,
     session: SessionDep,
     config: ConfigDep,
+    reads: ReadsDep,
     level: Annotated[dependency_map.Level, Query()] = "epic",
     sort: Annotated[LateOrder, Query()] = "due",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        deps = await lookup.read_dependencies(session, config, key)
+        program = await lookup.get_program(session, config, key, reads)
+        deps = await lookup.read_dependencies(session, config, key, reads)
         across = await portfolio.read_dependencies(
-            session, config, now=datetime.now(UTC), program=key
+            session, config, now=datetime.now(UTC), program=key, reads=reads
         )
         # What this program waits on first, then what waits on it.
         across.dependencies.sort(key=lambda d: key not in d.to.programs)
@@ -92,20 +108,16 @@ async def dependencies_page(
 
         drawn = await dependency_map.build(session, deps, level, href=members)
         projects = await records.project_names(session)
-        svg = (
-            None
-            if drawn.too_many
-            else dependency_map_svg(
-                drawn.nodes, drawn.edges, title=f"{program.config.name}: dependencies by {level}"
-            )
-        )
-        return page.render(
+        stored = await lookup.stored_digest(session, program.id, "dependencies")
+        return page.render_kept(
             "dependencies.html",
-            {
+            lambda: {
                 "program": program.config,
                 "deps": deps,
                 "map": drawn,
-                "svg": svg,
+                "svg": None
+                if drawn.too_many
+                else _drawn(reads, program.id, drawn, program.config.name),
                 "levels": dependency_map.LEVELS,
                 "late": sort_late(late_rows(deps), sort, order == "desc"),
                 "columns": COLUMNS,
@@ -121,6 +133,19 @@ async def dependencies_page(
                 "across": across,
                 "owners": {p.key: (p.name, p.owner) for p in config.programs},
             },
+            reads=reads,
+            program_id=program.id,
+            # The stored map, the portfolio's part of it, and what the page adds: names.
+            inputs=(
+                stored,
+                across.model_dump_json(),
+                level,
+                sort,
+                order,
+                tuple(drawn.nodes),
+                tuple(drawn.edges),
+                tuple(sorted(projects.items())),
+            ),
         )
 
     return await page.cached(build)

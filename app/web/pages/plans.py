@@ -9,13 +9,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app.programs import documents, lookup, plans, portfolio
 from app.programs.documents import portfolio as across
+from app.programs.lookup import StoredReads
 from app.render.gantt import GanttLink, gantt_svg
 from app.render.timeline import ZOOMS, Diamond, GanttBar, GanttGroup, GanttSection, Zoom
-from app.web.deps import ConfigDep, SessionDep
+from app.web.deps import ConfigDep, ReadsDep, SessionDep
 from app.web.pages.context import PageDep
 from app.web.pages.links import external, item_url, items_url
 from rollup import figures
@@ -126,33 +128,47 @@ def _gantt_bar(bar: documents.RoadmapBar, found: documents.Roadmap, program: str
     )
 
 
+def _drawn(
+    reads: StoredReads,
+    program_id: int,
+    groups: list[GanttGroup],
+    links: list[GanttLink],
+    title: str,
+    today: date,
+    zoom: Zoom,
+) -> Markup:
+    """The roadmap's drawing, drawn once for the same bars, links, day and zoom."""
+    inputs = (tuple(groups), tuple(links), title, today, zoom)
+    svg: Markup | None = reads.find(program_id, "roadmap.svg", inputs)
+    if svg is None:
+        svg = gantt_svg(groups, links, title=title, today=today, zoom=zoom)
+        reads.keep(program_id, "roadmap.svg", inputs, svg)
+    return svg
+
+
 @router.get("/programs/{key}/roadmap", name="roadmap_page")
 async def roadmap_page(
     key: str,
     page: PageDep,
     session: SessionDep,
     config: ConfigDep,
+    reads: ReadsDep,
     zoom: Annotated[Zoom, Query()] = "fit",
     baseline: Annotated[date | None, Query()] = None,
 ) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
+        program = await lookup.get_program(session, config, key, reads)
         found = await plans.read_roadmap(session, config, key, baseline_on=baseline)
-        groups, links = gantt_groups(found, key)
         today = found.as_of or datetime.now(program.zone).date()
-        return page.render(
+        title = f"{program.config.name}: roadmap " + (
+            "around today" if zoom == "fit" else f"by {zoom}"
+        )
+        return page.render_kept(
             "roadmap.html",
-            {
+            lambda: {
                 "program": program.config,
                 "roadmap": found,
-                "svg": gantt_svg(
-                    groups,
-                    links,
-                    title=f"{program.config.name}: roadmap "
-                    + ("around today" if zoom == "fit" else f"by {zoom}"),
-                    today=today,
-                    zoom=zoom,
-                ),
+                "svg": _drawn(reads, program.id, *gantt_groups(found, key), title, today, zoom),
                 "zoom": zoom,
                 "zooms": ZOOMS,
                 "baseline": baseline,
@@ -162,6 +178,9 @@ async def roadmap_page(
                 "item_url": item_url,
                 "external": external,
             },
+            reads=reads,
+            program_id=program.id,
+            inputs=(found.model_dump_json(), zoom, baseline, today),
         )
 
     return await page.cached(build)
@@ -199,12 +218,14 @@ def elsewhere(found: across.PortfolioPeople, program: str) -> dict[str, Elsewher
 
 @router.get("/programs/{key}/resources", name="resources_page")
 async def resources_page(
-    key: str, page: PageDep, session: SessionDep, config: ConfigDep
+    key: str, page: PageDep, session: SessionDep, config: ConfigDep, reads: ReadsDep
 ) -> Response:
     async def build() -> Response:
-        program = await lookup.get_program(session, config, key)
-        found = await plans.read_resources(session, config, key)
-        people = await portfolio.read_people(session, config, now=datetime.now(UTC), program=key)
+        program = await lookup.get_program(session, config, key, reads)
+        found = await plans.read_resources(session, config, key, reads)
+        people = await portfolio.read_people(
+            session, config, now=datetime.now(UTC), program=key, reads=reads
+        )
         return page.render(
             "resources.html",
             {

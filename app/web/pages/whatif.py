@@ -27,7 +27,9 @@ def form_of(values: Mapping[str, str], outcomes: list[str]) -> dict[str, str]:
     return {n: values[n].strip() for n in names if values.get(n, "").strip()}
 
 
-def changes_of(form: Mapping[str, str], outcomes: list[str]) -> tuple[whatif.Changes, list[str]]:
+def changes_of(
+    form: Mapping[str, str], outcomes: list[str]
+) -> tuple[whatif.ScenarioChanges, list[str]]:
     """The changes a form asks for, and what it got wrong (in words)."""
     problems: list[str] = []
     data: dict[str, Any] = {
@@ -44,10 +46,10 @@ def changes_of(form: Mapping[str, str], outcomes: list[str]) -> tuple[whatif.Cha
             except ValueError:
                 problems.append(f"target of {key}: a date such as 2027-03-31")
     try:
-        changes = whatif.Changes.model_validate(data)
+        changes = whatif.ScenarioChanges.model_validate(data)
     except ValidationError as exc:
         problems += [f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()]
-        return whatif.Changes(), problems
+        return whatif.ScenarioChanges(), problems
     problems += [f"{f}: {m}" for f, m in changes.problems(outcomes)]
     return changes, problems
 

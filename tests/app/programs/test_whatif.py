@@ -52,7 +52,9 @@ async def test_what_if_equals_the_forecast_of_the_edited_program(
     sessionmaker: async_sessionmaker[AsyncSession], seeded: int
 ) -> None:
     config = data.config()
-    changes = whatif.Changes(remove_keys=["WEB-1", "PAY-6"], targets={"fast-pay": NEW_TARGET})
+    changes = whatif.ScenarioChanges(
+        remove_keys=["WEB-1", "PAY-6"], targets={"fast-pay": NEW_TARGET}
+    )
     async with session_scope(sessionmaker) as session:
         program = await lookup.get_program(session, config, "checkout")
         stored = await lookup.read_status(session, config, "checkout", now=data.NOW)
@@ -85,7 +87,10 @@ async def test_what_if_stores_nothing(
         items = await session.scalar(select(func.count()).select_from(ItemRow))
         program = await lookup.get_program(session, config, "checkout")
         await whatif.what_if(
-            session, program, whatif.Changes(add_items=50, remove_keys=["PAY-1"]), now=data.NOW
+            session,
+            program,
+            whatif.ScenarioChanges(add_items=50, remove_keys=["PAY-1"]),
+            now=data.NOW,
         )
     async with session_scope(sessionmaker) as session:
         assert await session.scalar(select(ProgramStatusRow.computed_at)) == before
@@ -99,13 +104,13 @@ async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
     async with session_scope(sessionmaker) as session:
         program = await lookup.get_program(session, config, "checkout")
         more = await whatif.what_if(
-            session, program, whatif.Changes(add_items={"fast-pay": 30}), now=data.NOW
+            session, program, whatif.ScenarioChanges(add_items={"fast-pay": 30}), now=data.NOW
         )
         slower = await whatif.what_if(
-            session, program, whatif.Changes(pace_factor={"fast-pay": 0.5}), now=data.NOW
+            session, program, whatif.ScenarioChanges(pace_factor={"fast-pay": 0.5}), now=data.NOW
         )
         faster = await whatif.what_if(
-            session, program, whatif.Changes(pace_factor=2.0), now=data.NOW
+            session, program, whatif.ScenarioChanges(pace_factor=2.0), now=data.NOW
         )
     assert more.added == {"fast-pay": 30, "web": 0}
     base = more.before.outcomes["fast-pay"]

@@ -254,7 +254,7 @@ async def test_scenarios_kept_in_the_week_are_in_the_decision_section(
     async with session_scope(sessionmaker) as session:
         program = await lookup.get_program(session, cfg, "checkout")
         for name, at in ((history.HOSTILE, history.SECOND), ("Too early", history.FIRST)):
-            changes = whatif.Changes(remove_keys=["WEB-1"])
+            changes = whatif.ScenarioChanges(remove_keys=["WEB-1"])
             result = await whatif.what_if(session, program, changes, now=at)
             await whatif.save(session, program.id, name, changes, result, now=at, by="pm")
     row = await _generate(sessionmaker, cfg)
