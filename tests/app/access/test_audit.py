@@ -30,6 +30,9 @@ async def test_risk_register_changes_are_recorded_with_before_and_after(org: Org
     assert changed.status_code == 200, changed.text
     assert (await org.client.delete(url, headers=ADMIN)).status_code == 204
 
+    page = await org.client.get("/audit?what=risk", headers={**ADMIN, "Accept": "text/html"})
+    assert "impact: 4 → 5" in page.text
+    assert "owner: — → Bo Chen" in page.text
     entries = await _log(org, what="risk", program="platform")
     assert [e["action"] for e in entries] == ["risk.delete", "risk.update", "risk.create"]
     assert {e["actor"] for e in entries} == {"ops"}
@@ -74,10 +77,13 @@ async def test_the_log_filters_by_who_what_and_time(org: Org) -> None:
     assert await _log(org, since=later) == []
     assert len(await _log(org, until=later)) == 2
     assert (await org.client.get("/api/audit", headers=VIEWER_A)).status_code == 403
-    page = await org.client.get("/audit?what=risk", headers={**ADMIN, "Accept": "text/html"})
-    assert page.status_code == 200
+    page = await org.client.get(
+        "/audit?who=&what=risk&program=&since=2026-01-01T00:00&until=",
+        headers={**ADMIN, "Accept": "text/html"},
+    )
+    assert page.status_code == 200, page.text
     assert "risk.create" in page.text
-    assert "Vault API audit by Bo Chen" in page.text
+    assert "title: Vault API audit by Bo Chen" in page.text
 
 
 def test_secret_fields_are_never_kept() -> None:
