@@ -102,8 +102,9 @@ programs:
         assert outcome.status == "succeeded"  # the data is stored whatever the roll-up does
         assert state.rollups.sources == {"acme-jira"}
         assert await program_statuses(committed_engine) == 0
-        for _ in range(100):
-            if await program_statuses(committed_engine):
+        for _ in range(200):
+            # The roll-up is stored, then its sources are settled: wait for both.
+            if await program_statuses(committed_engine) and not state.rollups.sources:
                 break
             await asyncio.sleep(0.05)
         assert await program_statuses(committed_engine) == 1
