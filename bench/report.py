@@ -50,13 +50,38 @@ def machine() -> str:
     )
 
 
-def write_results(sections: list[Section], path: Path) -> None:
+@dataclass(frozen=True, slots=True)
+class Run:
+    """When and on what a run began: the figures mean little without the machine's load."""
+
+    mode: str
+    at: datetime
+    cpus: int
+    load: tuple[float, float, float]
+
+    @classmethod
+    def starting(cls, mode: str) -> Run:
+        return cls(mode, datetime.now(UTC), os.cpu_count() or 0, os.getloadavg())
+
+    def describe(self) -> str:
+        one, five, fifteen = self.load
+        return (
+            f"{self.mode} run started {self.at:%Y-%m-%d %H:%M} UTC on {machine()}; "
+            f"load average at start {one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min) "
+            f"on {self.cpus} CPUs"
+        )
+
+
+def write_results(sections: list[Section], path: Path, run: Run) -> None:
+    one, five, fifteen = os.getloadavg()
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"A {run.describe()}; at the end {one:.2f} / {five:.2f} / {fifteen:.2f}.",
         "",
-        "Each figure stands beside its target and a baseline measured in the same run.",
+        "Each figure stands beside its target and a baseline measured in the same run. A load "
+        "average above the CPU count means other work shared the machine: every figure is "
+        "then pessimistic, and ratios measured side by side are the more telling.",
         "",
     ]
     for section in sections:

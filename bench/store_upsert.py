@@ -1,7 +1,8 @@
 """Bulk newer-wins upsert throughput against a row-by-row ORM baseline, same data, same run.
 
-Target: the store writes at least 10,000 items/s on SQLite (a 100k-item full sync must
-not be bound by its writes), and the bulk path beats the row-by-row baseline by ≥ 10×.
+Target: the store writes at least 30,000 items/s on SQLite and on PostgreSQL (a 100k-item
+full sync must not be bound by its writes), and the bulk path beats the row-by-row
+baseline by ≥ 10×.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from vocabulary import ItemKind, StatusCategory
 
 N_ITEMS = 20_000
 N_BASELINE = 2_000
+TARGET = 30_000
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
 
@@ -101,8 +103,8 @@ async def run() -> Section:
                 f"{name} insert",
                 bulk,
                 "items/s",
-                target="≥ 10,000 items/s",
-                met=bulk >= 10_000,
+                target="≥ 30,000 items/s",
+                met=bulk >= TARGET,
                 baseline=f"{baseline:,.0f} items/s row-by-row",
                 note=f"{bulk / baseline:.1f}× baseline",
             )
@@ -112,8 +114,8 @@ async def run() -> Section:
                 f"{name} newer-wins update",
                 update,
                 "items/s",
-                target="≥ 10,000 items/s",
-                met=update >= 10_000,
+                target="≥ 30,000 items/s",
+                met=update >= TARGET,
             )
         )
     return section

@@ -128,7 +128,7 @@ def pace_days(
     pace = pace_of(inputs)
     growth = growth_of(inputs, options)
     drawn = drift(
-        pace.draw(draws.normal[0], draws.uniform[0], draws.uniform[4]),
+        pace.draw(draws.normal[0], draws.uniform[0], draws.uniform[4]) * inputs.pace_factor,
         inputs.remaining,
         draws.normal[3],
     )

@@ -38,6 +38,8 @@ class Inputs:
     """Net scope added per week from the snapshots (None: not modelled)."""
     chain_days: tuple[float, ...] = ()
     """When dependency chains end, at ``CHAIN_QUANTILES`` (days after ``as_of``)."""
+    pace_factor: float = 1.0
+    """What the drawn pace is multiplied by: 1 but in a what-if scenario."""
 
     @property
     def remaining(self) -> float:
@@ -64,7 +66,7 @@ def _history_of(data: Mapping[str, Any]) -> History:
 
 def to_data(inputs: Inputs) -> dict[str, Any]:
     """Inputs as plain JSON data."""
-    return {
+    data: dict[str, Any] = {
         "as_of": inputs.as_of.isoformat(),
         "target": inputs.target.isoformat() if inputs.target else None,
         "scope": inputs.scope,
@@ -76,6 +78,9 @@ def to_data(inputs: Inputs) -> dict[str, Any]:
         "growth": None if inputs.growth is None else _history_data(inputs.growth),
         "chain_days": list(inputs.chain_days),
     }
+    if inputs.pace_factor != 1.0:
+        data["pace_factor"] = inputs.pace_factor
+    return data
 
 
 def from_data(data: Mapping[str, Any]) -> Inputs:
@@ -93,4 +98,5 @@ def from_data(data: Mapping[str, Any]) -> Inputs:
         unit_dispersion=float(data.get("unit_dispersion", 1.0)),
         growth=None if growth is None else _history_of(growth),
         chain_days=tuple(float(d) for d in data.get("chain_days", ())),
+        pace_factor=float(data.get("pace_factor", 1.0)),
     )

@@ -136,6 +136,8 @@ class Outcome:
     selectors: tuple[Selector, ...] = ()
     owner: str | None = None
     """Who answers for the outcome: owns its risks that no single item causes."""
+    pace_factor: float = 1.0
+    """What its forecast multiplies the pace its history shows by (a what-if's change)."""
 
 
 @dataclass(frozen=True, slots=True)

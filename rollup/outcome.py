@@ -124,6 +124,7 @@ def inputs_for(
         unrefined=expected_work(epics, scope.index, scope.split(), outcome.basis) if epics else 0.0,
         unit_dispersion=size_dispersion(list(sizes.values())) if sizes else 1.0,
         growth=growth,
+        pace_factor=outcome.pace_factor,
     )
 
 

@@ -1,7 +1,7 @@
 """Documents written only when they changed: a digest per stored document, and a
 revision per program that counts the changes (readers keep what they parsed per revision).
 
-Revision ID: 3f7a9c2d5e18
+Revision ID: b7d4e2a9c610
 Revises: 9a3c5e7f1b24
 Create Date: 2026-12-01 20:00:00
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "3f7a9c2d5e18"
+revision: str = "b7d4e2a9c610"
 down_revision: str | None = "9a3c5e7f1b24"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

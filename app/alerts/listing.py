@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
+from app.programs import access
 from app.programs.lookup import get_program
 from app.reports.schemas import Delivery
 from app.store.tables import AlertRow, ProgramRow
@@ -58,6 +59,8 @@ async def list_alerts(
     if key is not None:
         program = await get_program(session, config, key)
         stmt = stmt.where(AlertRow.program_id == program.id)
+    elif hidden := access.hidden_keys(config):
+        stmt = stmt.where(ProgramRow.key.not_in(sorted(hidden)))
     rows = await session.execute(
         stmt.order_by(AlertRow.raised_at.desc(), AlertRow.id.desc()).limit(limit)
     )

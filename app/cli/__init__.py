@@ -20,6 +20,8 @@ from app.sync import SyncOutcome
 from app.telemetry.logs import configure_logging
 from vocabulary import RunStatus
 
+__all__ = ["cli", "main"]
+
 cli = typer.Typer(
     name="throughline",
     help="Program status rolled up from Jira and Asana.",
@@ -35,6 +37,11 @@ fake_cli = typer.Typer(
 cli.add_typer(fake_cli, name="fake")
 webhooks_cli = typer.Typer(help="Webhooks from the trackers.", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
+tokens_cli = typer.Typer(
+    help="Named API tokens kept in the database (beside those in the configuration).",
+    no_args_is_help=True,
+)
+cli.add_typer(tokens_cli, name="tokens")
 
 log = logging.getLogger("throughline")
 
@@ -129,6 +136,71 @@ def db_upgrade(revision: str = "head") -> None:
     settings = _settings(None)
     migrations.upgrade(settings.database_url, revision)
     typer.echo(f"database migrated to {revision}")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who or what holds it, e.g. ci-dashboard.")],
+    role: Annotated[str, typer.Option(help="viewer or admin.")] = "viewer",
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", "-g", help="A group it belongs to (repeat for more)."),
+    ] = None,
+    expires_in: Annotated[
+        str | None, typer.Option(help="How long it lives: 90d, 12h (default: no expiry).")
+    ] = "90d",
+) -> None:
+    """Make a named token and print it once; only its digest is kept."""
+    from app.cli import tokens as tokens_cmd
+    from app.config.models import parse_duration
+    from app.store.api_tokens import TokenError
+
+    if role not in ("viewer", "admin"):
+        typer.echo("--role is viewer or admin", err=True)
+        raise typer.Exit(2)
+    try:
+        lifetime = parse_duration(expires_in) if expires_in and expires_in != "never" else None
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    settings = _settings(None)
+    migrations.upgrade(settings.database_url)
+    try:
+        token = asyncio.run(
+            tokens_cmd.create(settings, name=name, role=role, groups=group or [], lifetime=lifetime)
+        )
+    except TokenError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+    typer.echo(f"token {name!r} ({role}) made; it is shown only now.", err=True)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """Every named token: name, role, groups and whether it is live (never the token)."""
+    from app.cli import tokens as tokens_cmd
+
+    settings = _settings(None)
+    migrations.upgrade(settings.database_url)
+    for line in asyncio.run(tokens_cmd.listing(settings)):
+        typer.echo(line)
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """End a named token at once (it stays listed, as revoked)."""
+    from app.cli import tokens as tokens_cmd
+    from app.store.api_tokens import TokenError
+
+    settings = _settings(None)
+    migrations.upgrade(settings.database_url)
+    try:
+        asyncio.run(tokens_cmd.revoke(settings, name))
+    except TokenError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"token {name!r} revoked")
 
 
 @cli.command("sync")

@@ -79,7 +79,6 @@ sources:
     sync_every: {sync_every}
 programs:
   - key: checkout
-    owner: Amara Okafor
     name: Checkout v2
     owner: Dana Whitaker
     timezone: Europe/Berlin
@@ -108,7 +107,6 @@ programs:
         match:
           - {{source: {JIRA_SOURCE}, projects: [RISK]}}
   - key: mobile
-    owner: Hana Sato
     name: Mobile app relaunch
     owner: Leo Marsh
     timezone: America/New_York
@@ -131,7 +129,6 @@ programs:
         match:
           - {{source: {ASANA_SOURCE}, projects: ["{gid["design"]}"]}}
   - key: onboarding
-    owner: Julia Novak
     name: Self-serve onboarding
     owner: Maya Ito
     timezone: Europe/London

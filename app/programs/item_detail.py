@@ -7,16 +7,18 @@ import zoneinfo
 from datetime import UTC, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
-from app.programs import documents, items, lookup, membership
+from app.programs import access, documents, items, lookup, membership
 from app.store.tables import ItemRow, LinkRow, ProgramItemRow, ProgramRow, SourceRow, TransitionRow
 
 
-async def _find(session: AsyncSession, source: str, key: str) -> Any:
-    """The item's row (a live one before a tombstone), with the list's columns and more."""
+async def _find(session: AsyncSession, config: ThroughlineConfig, source: str, key: str) -> Any:
+    """The item's row (a live one before a tombstone), with the list's columns and more;
+    ``NotFound`` also for an item only a restricted program the reader may not see holds."""
+    seen = await items.visible_clause(session, config)
     row = (
         await session.execute(
             items.with_project_names(
@@ -30,6 +32,7 @@ async def _find(session: AsyncSession, source: str, key: str) -> Any:
                 ).join(SourceRow, SourceRow.id == ItemRow.source_id)
             )
             .where(SourceRow.name == source, ItemRow.key == key)
+            .where(seen if seen is not None else true())
             .order_by(ItemRow.deleted, ItemRow.id.desc())
             .limit(1)
         )
@@ -51,7 +54,7 @@ async def _memberships(
     feeds, flags = [], []
     for program_key, facet, name in rows:
         program = config.program(program_key)
-        if program is None:
+        if program is None or not access.can_see(program):
             continue
         if facet == membership.CHECK:
             flags.append(documents.Flag(program=program_key, check=name))
@@ -69,8 +72,11 @@ async def _memberships(
     return feeds, flags
 
 
-async def _links(session: AsyncSession, source: str, key: str) -> list[documents.LinkedItem]:
-    """Both directions, each pair once (a link both ends report is stored twice)."""
+async def _links(
+    session: AsyncSession, config: ThroughlineConfig, source: str, key: str
+) -> tuple[list[documents.LinkedItem], int]:
+    """Both directions, each pair once (a link both ends report is stored twice), and how
+    many links lead to items the reader may not see (counted, never named)."""
     rows = await session.execute(
         select(
             LinkRow.from_source,
@@ -92,6 +98,7 @@ async def _links(session: AsyncSession, source: str, key: str) -> list[documents
         (source, key)
     }
     known: dict[tuple[str, str], tuple[str, str | None, str]] = {}
+    restricted: set[tuple[str, str]] = set()
     if others:
         found = await session.execute(
             select(SourceRow.name, ItemRow.key, ItemRow.title, ItemRow.url, ItemRow.status_category)
@@ -101,10 +108,20 @@ async def _links(session: AsyncSession, source: str, key: str) -> list[documents
             )
         )
         known = {(s, k): (t, u, c) for s, k, t, u, c in found}
+        seen = await items.visible_clause(session, config)
+        if seen is not None:
+            shown = await session.execute(
+                select(SourceRow.name, ItemRow.key)
+                .join(SourceRow, SourceRow.id == ItemRow.source_id)
+                .where(tuple_(SourceRow.name, ItemRow.key).in_(sorted(others)), seen)
+            )
+            restricted = set(known) - {(s, k) for s, k in shown}
     linked = []
     for (fs, fk, ts, tk), link_type in sorted(pairs.items()):
         outgoing = (fs, fk) == (source, key)
         other = (ts, tk) if outgoing else (fs, fk)
+        if other in restricted:
+            continue
         title, url, category = known.get(other, (None, None, None))
         linked.append(
             documents.LinkedItem(
@@ -118,7 +135,7 @@ async def _links(session: AsyncSession, source: str, key: str) -> list[documents
                 cross_tracker=other[0] != source,
             )
         )
-    return linked
+    return linked, len(restricted)
 
 
 async def read_item(
@@ -131,16 +148,19 @@ async def read_item(
 ) -> documents.ItemDetail:
     """An item's page. Times are in ``program``'s zone, else in the zone of the only
     program it feeds, else in UTC."""
-    item = await _find(session, source, key)
+    item = await _find(session, config, source, key)
     feeds, flags = await _memberships(session, config, item.source_id, item.key)
     zone_name = "UTC"
     chosen = config.program(program) if program else None
+    if chosen is not None and not access.can_see(chosen):
+        chosen = None
     if chosen is not None:
         zone_name = chosen.timezone
     elif len({f.program for f in feeds}) == 1:
         found = config.program(feeds[0].program)
         zone_name = found.timezone if found else "UTC"
     zone: tzinfo = UTC if zone_name == "UTC" else zoneinfo.ZoneInfo(zone_name)
+    linked, restricted = await _links(session, config, source, item.key)
     history = await session.scalars(
         select(TransitionRow)
         .where(
@@ -166,7 +186,8 @@ async def read_item(
         issue_type=item.issue_type,
         components=list(item.components or ()),
         timezone=zone_name,
-        links=await _links(session, source, item.key),
+        links=linked,
+        restricted_links=restricted,
         history=[
             documents.StatusChange(
                 at=t.at.astimezone(zone),

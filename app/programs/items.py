@@ -23,9 +23,16 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
-from app.programs import documents, lookup, membership
+from app.programs import access, documents, lookup, membership
 from app.store.engine import session_scope
-from app.store.tables import MAX_ROW_ID, ItemRow, ProgramItemRow, ProjectRow, SourceRow
+from app.store.tables import (
+    MAX_ROW_ID,
+    ItemRow,
+    ProgramItemRow,
+    ProgramRow,
+    ProjectRow,
+    SourceRow,
+)
 
 MAX_LIMIT = 500
 EXPORT_BATCH = 1_000
@@ -120,6 +127,26 @@ COLUMNS = (
 )
 
 
+async def visible_clause(session: AsyncSession, config: ThroughlineConfig) -> Any | None:
+    """A condition on ``ItemRow`` that keeps only items the current reader may see: those
+    behind no restricted program's figures, or also behind a program they see. None when
+    they see every program."""
+    hidden = access.hidden_keys(config)
+    if not hidden:
+        return None
+    ids = dict((await session.execute(select(ProgramRow.key, ProgramRow.id))).all())
+
+    def member(program_ids: list[int]) -> Any:
+        return exists().where(
+            ProgramItemRow.program_id.in_(program_ids),
+            ProgramItemRow.source_id == ItemRow.source_id,
+            ProgramItemRow.key == ItemRow.key,
+        )
+
+    hidden_ids = [i for k, i in ids.items() if k in hidden]
+    return or_(~member(hidden_ids), member([i for k, i in ids.items() if k not in hidden]))
+
+
 def with_project_names(stmt: Any) -> Any:
     """A select of ``COLUMNS`` joined to the projects' names (an item's project may have
     none yet)."""
@@ -136,6 +163,9 @@ async def _statement(
     stmt = with_project_names(
         select(*COLUMNS).join(SourceRow, SourceRow.id == ItemRow.source_id)
     ).where(ItemRow.deleted.is_(query.deleted))
+    seen = await visible_clause(session, config)
+    if seen is not None:
+        stmt = stmt.where(seen)
     zone: tzinfo = UTC
     if query.program is not None:
         program = await lookup.get_program(session, config, query.program)

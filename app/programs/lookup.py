@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig, ThroughlineConfig
-from app.programs import documents, risks
+from app.programs import access, documents, risks
 from app.store.tables import (
     OutcomeStatusRow,
     PortfolioDocumentRow,
@@ -85,9 +85,10 @@ class StoredReads:
 async def get_program(
     session: AsyncSession, config: ThroughlineConfig, key: str, reads: StoredReads | None = None
 ) -> ConfiguredProgram:
-    """A configured program and its row id, or ``NotFound``."""
+    """A configured program and its row id, or ``NotFound`` (also for a program the
+    current reader may not see: to them it does not exist)."""
     program_config = config.program(key)
-    if program_config is None:
+    if program_config is None or not access.can_see(program_config):
         raise NotFound(f"There is no program {key!r}.")
     program_id = reads.program_ids.get(key) if reads is not None else None
     if program_id is None:
@@ -200,7 +201,7 @@ async def _summaries(
             )
         ).all()
     )
-    programs = [p for p in config.programs if p.key in rows]
+    programs = [p for p in access.visible(config.programs) if p.key in rows]
     stored = dict(
         (
             await session.execute(

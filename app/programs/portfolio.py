@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GoalConfig, ProgramConfig, ThroughlineConfig
-from app.programs import lookup, risks
+from app.programs import access, lookup, portfolio_access, risks
 from app.programs.documents import portfolio as out
 from app.programs.documents.build import load
 from app.programs.documents.program import ProgramStatus
@@ -962,10 +962,16 @@ async def _document(
     raise TypeError(f"no portfolio document is a {model.__name__}")
 
 
+def _restricted(config: ThroughlineConfig) -> portfolio_access.Restricted:
+    return portfolio_access.restricted(config, access.hidden_keys(config))
+
+
 async def read_portfolio(
     session: AsyncSession, config: ThroughlineConfig, *, now: datetime
 ) -> out.Portfolio:
-    return await _document(session, config, out.Portfolio, now=now)
+    """The portfolio as the current reader may see it."""
+    found = await _document(session, config, out.Portfolio, now=now)
+    return portfolio_access.portfolio(found, _restricted(config))
 
 
 def goal_of(found: out.Portfolio, key: str) -> out.GoalStatus:
@@ -991,7 +997,10 @@ async def read_dependencies(
     reads: StoredReads | None = None,
 ) -> out.PortfolioDependencies:
     """Dependencies between programs; with ``program``, those it waits on or holds up."""
-    found = await _document(session, config, out.PortfolioDependencies, now=now, reads=reads)
+    found = portfolio_access.dependencies(
+        await _document(session, config, out.PortfolioDependencies, now=now, reads=reads),
+        _restricted(config),
+    )
     if program is None:
         return found
     return found.model_copy(
@@ -1003,6 +1012,7 @@ async def read_dependencies(
             "outcome_links": [
                 o for o in found.outcome_links if program in (o.from_.program, o.to.program)
             ],
+            "restricted": [r for r in found.restricted if r.program == program],
         }
     )
 
@@ -1016,7 +1026,10 @@ async def read_people(
     reads: StoredReads | None = None,
 ) -> out.PortfolioPeople:
     """People across programs; with ``program``, those with open work in it."""
-    found = await _document(session, config, out.PortfolioPeople, now=now, reads=reads)
+    stored = await _document(session, config, out.PortfolioPeople, now=now, reads=reads)
+    hidden = access.hidden_keys(config)
+    held = portfolio_access.hidden_items(stored, portfolio_access.restricted(config, hidden))
+    found = portfolio_access.people(stored, portfolio_access.restricted(config, hidden, held))
     if program is None:
         return found
     return found.model_copy(

@@ -49,7 +49,7 @@ from rollup import outlook
 from rollup.graph import DependencyGraph
 from rollup.inputs import Inputs
 from rollup.mapping import ItemIndex
-from rollup.model import Dependency, SnapshotPoint, WorkItem
+from rollup.model import Dependency, Program, SnapshotPoint, WorkItem
 from rollup.status import ProgramRollup, evaluate
 from rollup.trend import Trend, baselines
 
@@ -90,7 +90,7 @@ def affected_programs(
 
 
 @dataclass(frozen=True, slots=True)
-class _Loaded:
+class Loaded:
     items: list[WorkItem]
     dependencies: list[Dependency]
     program_ids: dict[str, int]
@@ -141,7 +141,7 @@ async def recompute(
         chosen = affected_programs(config, widened, programs)
         if not chosen:
             return result
-        loaded = await _load(session, chosen, now=now)
+        loaded = await load(session, chosen, now=now)
     missing = [p.key for p in chosen if p.key not in loaded.program_ids]
     if missing:
         log.warning("programs %s have no row yet (configuration not applied); skipped", missing)
@@ -188,9 +188,7 @@ def _local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
-async def _load(
-    session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime
-) -> _Loaded:
+async def load(session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime) -> Loaded:
     names = await loading.source_names(session)
     ids = {name: i for i, name in names.items()}
     wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
@@ -221,7 +219,7 @@ async def _load(
             since=as_of - timedelta(days=reach),
             baseline_on=program.baseline,
         )
-    return _Loaded(items, dependencies, program_ids, points, ids)
+    return Loaded(items, dependencies, program_ids, points, ids)
 
 
 @contextmanager
@@ -241,15 +239,48 @@ def frozen_heap() -> Iterator[None]:
 
 
 def _compute(
-    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+    chosen: Sequence[ProgramConfig], loaded: Loaded, now: datetime, staff: plans.Staff
 ) -> list[_Computed]:
     """Every roll-up and its documents: pure computation, run off the event loop."""
     with frozen_heap():
         return _compute_all(chosen, loaded, now, staff)
 
 
+def trend_of(config: ProgramConfig, loaded: Loaded, as_of: date) -> Trend:
+    """The program's snapshots before ``as_of`` (today's is about to be rewritten)."""
+    recent, base, kept = loaded.points[config.key]
+    return Trend.of(
+        [p for p in recent if p.on < as_of],
+        baselines(base, config.baseline),
+        {k: v for k, v in kept.items() if k[1] < as_of},
+    )
+
+
+def evaluate_program(
+    config: ProgramConfig,
+    program: Program,
+    index: ItemIndex,
+    graph: DependencyGraph,
+    trend: Trend,
+    now: datetime,
+) -> ProgramRollup:
+    """The roll-up of one program as every recomputation (and every what-if) runs it: in
+    its time zone, with the generator its key and configured seed make."""
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    return evaluate(
+        program,
+        index,
+        graph,
+        trend,
+        as_of=now.astimezone(zone).date(),
+        zone=zone,
+        rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+        now=now,
+    )
+
+
 def _compute_all(
-    chosen: Sequence[ProgramConfig], loaded: _Loaded, now: datetime, staff: plans.Staff
+    chosen: Sequence[ProgramConfig], loaded: Loaded, now: datetime, staff: plans.Staff
 ) -> list[_Computed]:
     index = ItemIndex(loaded.items)
     graph = DependencyGraph(loaded.dependencies, index)
@@ -257,23 +288,8 @@ def _compute_all(
     for config in chosen:
         zone = zoneinfo.ZoneInfo(config.timezone)
         as_of = now.astimezone(zone).date()
-        recent, base, kept = loaded.points[config.key]
-        # Today's snapshot is about to be rewritten; the trend looks at the days before.
-        trend = Trend.of(
-            [p for p in recent if p.on < as_of],
-            baselines(base, config.baseline),
-            {k: v for k, v in kept.items() if k[1] < as_of},
-        )
-        rollup = evaluate(
-            loading.to_program(config),
-            index,
-            graph,
-            trend,
-            as_of=as_of,
-            zone=zone,
-            rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
-            now=now,
-        )
+        trend = trend_of(config, loaded, as_of)
+        rollup = evaluate_program(config, loading.to_program(config), index, graph, trend, now)
         history = {key: list(points) for key, points in trend.by_key.items()}
         status = documents.program_out(
             rollup, timezone=config.timezone, computed_at=now, history=history

@@ -21,7 +21,8 @@ from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents, risk_history
-from app.store.tables import MAX_ROW_ID, RiskEventRow, RiskRow
+from app.store.audit import record_audit
+from app.store.tables import MAX_ROW_ID, ProgramRow, RiskEventRow, RiskRow
 from rollup import overrides
 from rollup.model import ItemRef
 from rollup.risk import ISSUE_RULES, MITIGATIONS, DerivedRisk, RiskRule, severity_of
@@ -394,8 +395,31 @@ async def create(
         changes=risk_history.diff({}, added),
         at=now,
     )
-    await session.flush()
+    await _audit(session, risk, "risk.create", by=by, before=None, after=_as_seen(risk), now=now)
     return risk
+
+
+async def _audit(
+    session: AsyncSession,
+    risk: RiskRow,
+    action: str,
+    *,
+    by: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    program = await session.scalar(select(ProgramRow.key).where(ProgramRow.id == risk.program_id))
+    await record_audit(
+        session,
+        actor=by,
+        action=action,
+        program=program,
+        subject=f"risk {risk.id}",
+        before=before,
+        after=after,
+        now=now,
+    )
 
 
 _COLUMN = {"outcome": "outcome_key"}
@@ -429,6 +453,7 @@ async def update(
         risk.override_by, risk.override_at = by, now
     risk_history.record(session, risk, by=by, action=risk_history.CHANGED, changes=changed, at=now)
     await session.flush()
+    await _audit(session, risk, "risk.update", by=by, before=before, after=_as_seen(risk), now=now)
     return risk
 
 
@@ -461,5 +486,6 @@ async def delete(session: AsyncSession, risk: RiskRow, *, now: datetime, by: str
     gone = risk_history.diff(held, dict.fromkeys(held))
     risk_history.record(session, risk, by=by, action=risk_history.REMOVED, changes=gone, at=now)
     await session.flush()
+    await _audit(session, risk, "risk.delete", by=by, before=_as_seen(risk), after=None, now=now)
     await session.delete(risk)
     await session.flush()

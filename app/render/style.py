@@ -17,4 +17,11 @@ line.tl-today{stroke:#9ca3af;stroke-width:1;stroke-dasharray:3 3}
 text.tl-today{fill:#5b6370}
 line.tl-target{stroke:#dc2626;stroke-width:1.5}
 text.tl-target{fill:#b91c1c}
+.tl-band-todo{fill:#cbd5e1}.tl-band-in_progress{fill:#f59e0b;fill-opacity:.75}
+.tl-band-done{fill:#2563eb;fill-opacity:.75}
+.tl-dot{fill:#2563eb;fill-opacity:.7}.tl-dot-late{fill:#dc2626}
+.tl-bar-a{fill:#2563eb}.tl-bar-b{fill:#f59e0b}.tl-bar-neg{fill:#dc2626}
+.tl-ref{stroke:#6b7280;stroke-width:1;stroke-dasharray:4 3}
+path.tl-trend{stroke:#111827;stroke-width:1.5;stroke-dasharray:2 3;fill:none}
+path.tl-wip{stroke:#f59e0b;stroke-width:2.5;fill:none}
 """

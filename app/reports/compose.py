@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import changes as change_service
-from app.programs import documents, snapshots
+from app.programs import documents, snapshots, whatif
 from app.programs.lookup import ConfiguredProgram, NotFound
 from app.render.templates import ago, moment
 from app.reports import executive, explained
@@ -350,11 +350,34 @@ async def _assemble(
             *await _source_alerts(session, program.id, taken_at),
         ],
     )
+    if report.risk_register is not None:
+        start = report.period_start or current.on - timedelta(days=6)
+        report.risk_register.scenarios = await _scenarios(session, program, start, current.on)
     unit = "items" if report.standing.progress.basis == "count" else "points"
     report.quiet = executive.quiet(
         len(changes.completed) if changes else None, report.history, unit
     )
     return report
+
+
+async def _scenarios(
+    session: AsyncSession, program: ConfiguredProgram, start: date, end: date
+) -> list[out.ScenarioLine]:
+    """The what-if scenarios kept in the program's days ``start`` to ``end``, oldest first."""
+    zone = program.zone
+    found = []
+    for saved in reversed((await whatif.list_scenarios(session, program.id)).scenarios):
+        on = saved.saved_at.astimezone(zone).date()
+        if start <= on <= end:
+            found.append(
+                out.ScenarioLine(
+                    name=saved.name,
+                    summary=saved.result.summary,
+                    saved_on=on,
+                    saved_by=saved.saved_by,
+                )
+            )
+    return found
 
 
 def _freeze_risk_titles(

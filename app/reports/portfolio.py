@@ -78,6 +78,34 @@ class PortfolioDigest(BaseModel):
     cross_program: list[CrossDependency] = Field(
         default=[], description="Late dependencies between programs"
     )
+    restricted_dependencies: int = Field(
+        default=0,
+        description="Late dependencies on (or of) programs the reader may not see, not named",
+    )
+
+
+def seen_by(digest: PortfolioDigest, hidden: frozenset[str]) -> PortfolioDigest:
+    """The digest without the programs in ``hidden``: their lines dropped, and late
+    dependencies that involve them counted, never named."""
+    if not hidden:
+        return digest
+    cross = [
+        c
+        for c in digest.cross_program
+        if c.waiting_program not in hidden and c.blocking_program not in hidden
+    ]
+    involving = [
+        c
+        for c in digest.cross_program
+        if (c.waiting_program in hidden) != (c.blocking_program in hidden)
+    ]
+    return digest.model_copy(
+        update={
+            "programs": [p for p in digest.programs if p.key not in hidden],
+            "cross_program": cross,
+            "restricted_dependencies": digest.restricted_dependencies + len(involving),
+        }
+    )
 
 
 async def _line(
@@ -178,7 +206,7 @@ def _cross(
     return found
 
 
-def _links(public_url: str | None, week: str) -> dict[str, str]:
+def links_of(public_url: str | None, week: str) -> dict[str, str]:
     if not public_url:
         return {}
     base = public_url.rstrip("/")
@@ -260,7 +288,7 @@ async def generate(
     if row is None:
         row = DigestRow(week=str(week), deliveries=[])
         session.add(row)
-    links = _links(public_url, str(week))
+    links = links_of(public_url, str(week))
     row.generated_at = now
     row.data = digest.model_dump(mode="json")
     row.html = html(digest, links)
@@ -302,7 +330,7 @@ async def deliver(
             entries.setdefault(name, {"channel": name, "target": name, "status": "pending"})
         due = [n for n, e in entries.items() if n in available and is_due(e, now)]
         row.deliveries = list(entries.values())
-        links = _links(public_url, row.week)
+        links = links_of(public_url, row.week)
         prepared = message(PortfolioDigest.model_validate(row.data), row.html, links)
     if not due:
         return {}

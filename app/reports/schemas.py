@@ -239,12 +239,23 @@ class Decision(_Out):
     source: Literal["notes", "register"]
 
 
+class ScenarioLine(_Out):
+    """A what-if scenario someone kept during the week: what the change would do."""
+
+    name: str
+    summary: str = Field(description='"If we defer PAY-1, P(on time) rises from 34 % to 81 %."')
+    saved_on: date
+    saved_by: str | None = None
+
+
 class RiskRegister(_Out):
     """Top risks, issues (risks that happened) and the decisions needed, apart."""
 
     risks: list[RiskLine] = []
     issues: list[RiskLine] = []
     decisions: list[Decision] = []
+    scenarios: list[ScenarioLine] = []
+    """What-if scenarios kept during the week, to decide on."""
     open: int = 0
 
 

@@ -19,6 +19,7 @@ from app.programs.lookup import ConfiguredProgram, NotFound, get_program
 from app.reports import compose, executive, render
 from app.reports import schemas as out
 from app.reports.weeks import Week
+from app.store.audit import record_audit
 from app.store.tables import ReportRow
 from vocabulary import DeliveryStatus
 
@@ -200,8 +201,10 @@ async def save_notes(
     *,
     now: datetime,
     public_url: str | None = None,
+    by: str = "system",
 ) -> tuple[out.NotesOut, bool]:
-    """Store the program manager's notes for a week, before or after its report.
+    """Store the program manager's notes for a week, before or after its report (``by``:
+    who, for the audit log).
 
     A generated report is re-rendered with them; in review mode, notes on a generated
     report release its delivery. Returns the notes' state and whether a channel waits.
@@ -211,6 +214,7 @@ async def save_notes(
     if row is None:
         row = ReportRow(program_id=program.id, week=str(week), deliveries=[], data={})
         session.add(row)
+    before = {"notes": row.notes, "released": row.released_at is not None}
     row.notes = notes.strip() or None
     row.notes_updated_at = now
     waiting = False
@@ -219,6 +223,16 @@ async def save_notes(
         if program.config.report.review and row.notes and row.released_at is None:
             waiting = release(row, program, now=now)
     await session.flush()
+    await record_audit(
+        session,
+        actor=by,
+        action="report.notes",
+        program=key,
+        subject=str(week),
+        before=before,
+        after={"notes": row.notes, "released": row.released_at is not None},
+        now=now,
+    )
     return notes_out(row, program), waiting
 
 
@@ -236,12 +250,29 @@ def notes_out(row: ReportRow, program: ConfiguredProgram) -> out.NotesOut:
 
 
 async def release_report(
-    session: AsyncSession, config: ThroughlineConfig, key: str, week: Week, *, now: datetime
+    session: AsyncSession,
+    config: ThroughlineConfig,
+    key: str,
+    week: Week,
+    *,
+    now: datetime,
+    by: str = "system",
 ) -> tuple[out.NotesOut, bool]:
     """An explicit send: release the report (review or not) and queue unsent channels."""
     program, row = await get_report(session, config, key, week)
+    before = {"released_at": row.released_at}
     waiting = release(row, program, now=now)
     await session.flush()
+    await record_audit(
+        session,
+        actor=by,
+        action="report.release",
+        program=key,
+        subject=str(week),
+        before=before,
+        after={"released_at": row.released_at, "channels_waiting": waiting},
+        now=now,
+    )
     return notes_out(row, program), waiting
 
 

@@ -7,16 +7,17 @@ older than the stored one changes nothing, so pulls and pushes may arrive in any
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.store import bulk
 from app.store.tables import (
     ItemRow,
     LinkRow,
@@ -118,6 +119,117 @@ def item_row(source_id: int, item: TrackerItem, now: datetime) -> dict[str, Any]
     }
 
 
+ITEM_COLUMNS = (
+    "source_id",
+    "external_id",
+    "key",
+    "url",
+    "title",
+    "kind",
+    "issue_type",
+    "hierarchy_level",
+    "status",
+    "status_category",
+    "project",
+    "projects",
+    "section",
+    "parent_key",
+    "assignee",
+    "assignee_email",
+    "estimate",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "start_on",
+    "due_on",
+    "labels",
+    "components",
+    "fix_versions",
+    "custom_fields",
+    "deleted",
+    "deleted_at",
+    "synced_at",
+)
+"""The columns ``item_values`` fills, in its order: every column but the id."""
+
+
+def item_values(
+    source_id: int, item: TrackerItem, now: datetime, *, postgres: bool
+) -> tuple[Any, ...]:
+    """``item_row`` as the bulk statement binds it, in ``ITEM_COLUMNS`` order (hot: one
+    call per stored item): JSON-ready values on PostgreSQL, SQLite's own text on SQLite."""
+    if postgres:
+        stamp: Callable[[datetime | None], Any] = bulk.utc
+        day: Callable[[date | None], Any] = _same
+        as_json: Callable[[Any], Any] = bulk.json_text
+        deleted: Any = False
+    else:
+        stamp, day, as_json, deleted = bulk.sqlite_datetime, bulk.sqlite_date, bulk.json_text, 0
+    return (
+        source_id,
+        item.external_id,
+        item.key,
+        item.url,
+        item.title,
+        str(item.kind),
+        item.issue_type,
+        item.hierarchy_level,
+        item.status,
+        str(item.status_category),
+        item.project,
+        as_json(list(item.projects)),
+        item.section,
+        item.parent_key,
+        item.assignee,
+        item.assignee_email,
+        item.estimate,
+        stamp(item.created_at),
+        stamp(item.updated_at),
+        stamp(item.resolved_at),
+        day(item.start_on),
+        day(item.due_on),
+        as_json(list(item.labels)),
+        as_json(list(item.components)),
+        as_json(list(item.fix_versions)),
+        as_json(dict(item.custom_fields)),
+        deleted,
+        None,
+        stamp(now),
+    )
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _bulk_table(session: AsyncSession, table: Any, columns: Sequence[str]) -> bulk.BulkTable:
+    postgres = _is_postgres(session)
+    key = (table.name, postgres)
+    found = _BULK_TABLES.get(key)
+    if found is None:
+        found = _BULK_TABLES[key] = bulk.BulkTable(table, tuple(columns), postgres)
+    return found
+
+
+_BULK_TABLES: dict[tuple[str, bool], bulk.BulkTable] = {}
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _newer_wins(target: bulk.BulkTable) -> str:
+    kept = ("source_id", "external_id")
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in target.columns if c not in kept)
+    false = "false" if target.postgres else "0"
+    return (
+        f"ON CONFLICT (source_id, external_id) DO UPDATE SET {assignments} "
+        "WHERE excluded.updated_at > item.updated_at "
+        f"OR (excluded.updated_at = item.updated_at AND item.deleted IS {false}) "
+        "RETURNING external_id"
+    )
+
+
 async def upsert_items(
     session: AsyncSession, source_id: int, items: Sequence[TrackerItem], *, now: datetime
 ) -> set[str]:
@@ -132,20 +244,43 @@ async def upsert_items(
         seen = latest.get(item.external_id)
         if seen is None or item.updated_at >= seen.updated_at:
             latest[item.external_id] = item
-    rows = [item_row(source_id, item, now) for item in latest.values()]
-    if not rows:
+    if not latest:
         return set()
-    stmt = _insert(session, ItemRow.__table__)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "external_id"],
-        set_={c: excluded[c] for c in rows[0] if c not in ("source_id", "external_id")},
-        where=or_(
-            excluded.updated_at > ItemRow.updated_at,
-            and_(excluded.updated_at == ItemRow.updated_at, ItemRow.deleted.is_(False)),
-        ),
-    ).returning(ItemRow.external_id)
-    return set(await _execute_many(session, stmt, rows))
+    target = _bulk_table(session, ItemRow.__table__, ITEM_COLUMNS)
+    rows = [item_values(source_id, i, now, postgres=target.postgres) for i in latest.values()]
+    connection = await session.connection()
+    return set(await bulk.insert_rows(connection, target, rows, _newer_wins))
+
+
+def _ignore_duplicates(returning: str | None) -> Callable[[bulk.BulkTable], str]:
+    def tail(_: bulk.BulkTable) -> str:
+        return "ON CONFLICT DO NOTHING" + (f" RETURNING {returning}" if returning else "")
+
+    return tail
+
+
+LINK_COLUMNS = (
+    "origin_source_id",
+    "origin_external_id",
+    "origin_updated_at",
+    "from_source",
+    "from_key",
+    "to_source",
+    "to_key",
+    "kind",
+    "link_type",
+)
+TRANSITION_COLUMNS = (
+    "source_id",
+    "item_external_id",
+    "external_id",
+    "at",
+    "from_status",
+    "to_status",
+    "from_category",
+    "to_category",
+    "author",
+)
 
 
 async def _execute_many(
@@ -165,36 +300,40 @@ async def _execute_many(
     return returned
 
 
+_DELETE_LINKS = (
+    "DELETE FROM link USING unnest(%b::text[]) AS given(id) CROSS JOIN LATERAL ("
+    "SELECT id FROM link WHERE origin_source_id = %s AND origin_external_id = given.id "
+    "OFFSET 0) AS found WHERE link.id = found.id",
+    "DELETE FROM link WHERE origin_source_id = ? AND origin_external_id IN {ids}",
+)
+
+
 async def replace_links(session: AsyncSession, source_id: int, items: Iterable[TrackerItem]) -> int:
     """Make each given item's stored links exactly the set its record lists."""
     items = list(items)
     if not items:
         return 0
-    for chunk in _chunks([i.external_id for i in items]):
-        await session.execute(
-            delete(LinkRow).where(
-                LinkRow.origin_source_id == source_id, LinkRow.origin_external_id.in_(chunk)
-            )
-        )
+    connection = await session.connection()
+    await bulk.for_each_id(connection, _DELETE_LINKS, (source_id,), [i.external_id for i in items])
+    target = _bulk_table(session, LinkRow.__table__, LINK_COLUMNS)
+    stamp = bulk.utc if target.postgres else bulk.sqlite_datetime
     rows = [
-        {
-            "origin_source_id": source_id,
-            "origin_external_id": item.external_id,
-            "origin_updated_at": item.updated_at,
-            "from_source": link.from_source,
-            "from_key": link.from_key,
-            "to_source": link.to_source,
-            "to_key": link.to_key,
-            "kind": link.kind,
-            "link_type": link.link_type,
-        }
+        (
+            source_id,
+            item.external_id,
+            stamp(item.updated_at),
+            link.from_source,
+            link.from_key,
+            link.to_source,
+            link.to_key,
+            link.kind,
+            link.link_type,
+        )
         for item in items
         for link in item.links
     ]
     if rows:
-        await _execute_many(
-            session, _insert(session, LinkRow.__table__).on_conflict_do_nothing(), rows
-        )
+        await bulk.insert_rows(connection, target, rows, _ignore_duplicates(None))
     return len(rows)
 
 
@@ -202,29 +341,27 @@ async def insert_transitions(
     session: AsyncSession, source_id: int, items: Iterable[TrackerItem]
 ) -> int:
     """Record status history; a transition already stored (same history id) is left as is."""
+    target = _bulk_table(session, TransitionRow.__table__, TRANSITION_COLUMNS)
+    stamp = bulk.utc if target.postgres else bulk.sqlite_datetime
     rows = [
-        {
-            "source_id": source_id,
-            "item_external_id": item.external_id,
-            "external_id": t.external_id,
-            "at": t.at,
-            "from_status": t.from_status,
-            "to_status": t.to_status,
-            "from_category": str(t.from_category) if t.from_category else None,
-            "to_category": str(t.to_category) if t.to_category else None,
-            "author": t.author,
-        }
+        (
+            source_id,
+            item.external_id,
+            t.external_id,
+            stamp(t.at),
+            t.from_status,
+            t.to_status,
+            str(t.from_category) if t.from_category else None,
+            str(t.to_category) if t.to_category else None,
+            t.author,
+        )
         for item in items
         for t in item.transitions or ()
     ]
     if not rows:
         return 0
-    stmt = (
-        _insert(session, TransitionRow.__table__)
-        .on_conflict_do_nothing()
-        .returning(TransitionRow.id)
-    )
-    return len(await _execute_many(session, stmt, rows))
+    connection = await session.connection()
+    return len(await bulk.insert_rows(connection, target, rows, _ignore_duplicates("id")))
 
 
 async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequence[Deletion]) -> int:
@@ -273,21 +410,20 @@ async def lift_tombstones(
     the tombstone came from a read that fell short. A tombstone set after the read began
     (a deletion that arrived meanwhile) stands.
     """
-    count = 0
-    for chunk in _chunks(sorted(set(external_ids))):
-        result = await session.execute(
-            update(ItemRow)
-            .where(
-                ItemRow.source_id == source_id,
-                ItemRow.external_id.in_(chunk),
-                ItemRow.deleted.is_(True),
-                or_(ItemRow.deleted_at.is_(None), ItemRow.deleted_at < before),
-            )
-            .values(deleted=False, deleted_at=None)
-            .returning(ItemRow.id)
-        )
-        count += len(result.all())
-    return count
+    connection = await session.connection()
+    before_bound = bulk.utc(before) if _is_postgres(session) else bulk.sqlite_datetime(before)
+    ids = sorted(set(external_ids))
+    return await bulk.for_each_id(connection, _LIFT_TOMBSTONES, (source_id, before_bound), ids)
+
+
+_LIFT_TOMBSTONES = (
+    "UPDATE item SET deleted = false, deleted_at = NULL FROM unnest(%b::text[]) AS given(id) "
+    "CROSS JOIN LATERAL (SELECT id FROM item WHERE source_id = %s AND external_id = given.id "
+    "OFFSET 0) AS found WHERE item.id = found.id AND item.deleted IS true "
+    "AND (item.deleted_at IS NULL OR item.deleted_at < %s) RETURNING item.id",
+    "UPDATE item SET deleted = 0, deleted_at = NULL WHERE source_id = ? AND deleted IS 1 "
+    "AND (deleted_at IS NULL OR deleted_at < ?) AND external_id IN {ids} RETURNING id",
+)
 
 
 async def upsert_project_statuses(

@@ -672,3 +672,63 @@ class WebSessionRow(Base):
     """Derived from the token signed in with: a rotated token no longer matches."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScenarioRow(Base):
+    """A what-if scenario someone saved by name, with the answer it had when saved: the
+    weekly report's decision section quotes it."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    changes: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """The request as given: add_items, remove_keys, pace_factor, targets."""
+    result: Mapped[JSONDict] = mapped_column(JSON, default=dict)
+    """Before and after, and the sentence that says it."""
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    saved_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class AuditRow(Base):
+    """One change made through the service (``app.store.audit``): who, when, what, and the
+    thing before and after. Never holds a secret: values are cleaned before they land."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_actor_at", "actor", "at"),
+        Index("ix_audit_event_action_at", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    """The token's name or the signed-in person (``cli`` for the command line)."""
+    action: Mapped[str] = mapped_column(String(64))
+    """What was done, as ``thing.verb``: ``risk.create``, ``report.notes``, ``token.revoke``."""
+    program: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(256), default="")
+    """Which one: a risk id, a week, a source, a token's name."""
+    before: Mapped[JSONDict | None] = mapped_column(JSON)
+    after: Mapped[JSONDict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiTokenRow(Base):
+    """A named API token made with ``throughline tokens create``: only its SHA-256 digest is
+    kept (tokens are 256-bit random strings, so a plain digest is safe), with its role,
+    groups and expiry. Revoking keeps the row (the audit log names it) and ends its use."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

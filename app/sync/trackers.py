@@ -129,7 +129,9 @@ JIRA = TrackerKind(
     name="jira",
     connector=_jira_connector,
     requests_per_second=lambda source: source.requests_per_second,
-    scope_concurrency=lambda source: 4,
+    # Every project's sweep is one sequential page chain: reading eight at once keeps the
+    # bulk loads fed (the chunk slots, shared by all projects, still bound memory).
+    scope_concurrency=lambda source: max(4, source.max_in_flight // 2),
     silent_after=timedelta(days=1),
     expiring_webhooks=lambda source: source.webhook is not None and source.webhook.allow_unsigned,
 )

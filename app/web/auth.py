@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from app.config import ServerConfig, resolve_secret
+from app.programs.access import Audience
 
 
 class Role(IntEnum):
@@ -30,6 +31,15 @@ class Role(IntEnum):
 class Principal:
     name: str
     role: Role
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def audience(self) -> Audience:
+        """Which programs they see: every one as an admin, else those open to every viewer
+        and those that name their groups or their name."""
+        if self.role >= Role.ADMIN:
+            return Audience(everything=True)
+        return Audience(names=frozenset({self.name, *self.groups}))
 
 
 ANONYMOUS_ADMIN = Principal(name="anonymous (auth: none)", role=Role.ADMIN)
@@ -48,9 +58,8 @@ class TokenRegistry:
         if self.enabled:
             for token in server.tokens:
                 secret = resolve_secret(token.token_env, environ).get_secret_value()
-                self._tokens.append(
-                    (_digest(secret), Principal(token.name, Role[token.role.upper()]))
-                )
+                principal = Principal(token.name, Role[token.role.upper()], frozenset(token.groups))
+                self._tokens.append((_digest(secret), principal))
 
     def authenticate(self, presented: str | None) -> Principal | None:
         """The principal for a token, or None; ``auth: none`` makes everyone an admin."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
+from app.programs import access
+
 MAX_ENTRIES = 512
 
 
@@ -62,9 +64,13 @@ class ResponseCache:
         self._generation += 1
 
     async def get(self, key: Hashable, build: Callable[[], Awaitable[Response]]) -> Response:
-        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept)."""
+        """The cached response for ``key``, or the one ``build`` makes (only 200s are kept).
+
+        Kept apart per audience: readers who may see other programs never share an answer.
+        """
         if self.seconds <= 0:
             return await build()
+        key = (access.current(), key)
         if self._version is not None:
             await self._follow_version()
         found = self._stored.get(key)

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ThroughlineConfig
 from app.config.settings import Settings
+from app.programs import access
 from app.programs.lookup import StoredReads
 from app.runtime.state import AppState
-from app.store import web_sessions
+from app.store import api_tokens, web_sessions
 from app.store.engine import session_scope
 from app.web.auth import Principal, Role, TokenRegistry
 from app.web.cache import ResponseCache
@@ -116,11 +117,21 @@ async def authenticate(request: Request) -> Principal | None:
     """Who sent a request: a Bearer token first, else the session cookie's sign-in.
 
     A wrong Bearer token counts against the client's address (``FailedTokens``); past
-    the limit, its tokens are refused with 429 unchecked.
+    the limit, its tokens are refused with 429 unchecked. The programs the rest of the
+    request may see are theirs from here on (``app.programs.access``).
     """
     known = getattr(request.state, "principal", _UNKNOWN)
+    found: Principal | None
     if known is not _UNKNOWN:
-        return known  # type: ignore[return-value]
+        found = known  # type: ignore[assignment]
+    else:
+        found = await _identify(request)
+        request.state.principal = found
+    access.admit(found.audience if found is not None else access.PUBLIC)
+    return found
+
+
+async def _identify(request: Request) -> Principal | None:
     tokens = tokens_of(request)
     token = _bearer(request)
     found: Principal | None
@@ -128,13 +139,22 @@ async def authenticate(request: Request) -> Principal | None:
         found = tokens.authenticate(None)
     elif token is not None:
         check_throttle(request)
-        found = tokens.authenticate(token)
+        found = tokens.authenticate(token) or await _stored_token(request, token)
         if found is None:
             failed_tokens_of(request).failed(client_of(request))
     else:
         found = await _signed_in(request, tokens)
-    request.state.principal = found
     return found
+
+
+async def _stored_token(request: Request, token: str) -> Principal | None:
+    """A named token made with ``throughline tokens create``, while live."""
+    state: AppState = request.app.state.throughline
+    async with session_scope(state.read_sessionmaker) as session:
+        row = await api_tokens.find(session, token, now=datetime.now(UTC))
+    if row is None:
+        return None
+    return Principal(row.name, Role[row.role.upper()], frozenset(row.groups or ()))
 
 
 async def _signed_in(request: Request, tokens: TokenRegistry) -> Principal | None:

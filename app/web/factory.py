@@ -19,20 +19,24 @@ from app.runtime.lifecycle import service_state
 from app.runtime.state import AppState
 from app.web import csv_export, pages
 from app.web.api import alerts as alerts_api
+from app.web.api import audit as audit_api
 from app.web.api import digests as digests_api
 from app.web.api import errors, ops, sources
+from app.web.api import flow as flow_api
 from app.web.api import items as items_api
 from app.web.api import plans as plans_api
 from app.web.api import portfolio as portfolio_api
 from app.web.api import programs as programs_api
 from app.web.api import reports as reports_api
 from app.web.api import webhooks as webhooks_api
+from app.web.api import whatif as whatif_api
 from app.web.auth import TokenRegistry
 from app.web.fastpath import WebhookFastPath
 from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
 from app.web.metrics_listener import metrics_listener
 from app.web.origins import Hosts, SameOrigin, TrustedHosts
 from app.web.pages import reports as reports_views
+from app.web.redact import RedactRestricted
 from app.web.throttle import FailedTokens
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,8 @@ def create_app(
     app.include_router(ops.router)
     if settings.role == "server":
         app.include_router(programs_api.router)
+        app.include_router(flow_api.router)
+        app.include_router(whatif_api.router)
         app.include_router(plans_api.router)
         app.include_router(portfolio_api.router)
         app.include_router(items_api.router)
@@ -92,6 +98,7 @@ def create_app(
         app.include_router(reports_api.router)
         app.include_router(webhooks_api.router)
         app.include_router(alerts_api.router)
+        app.include_router(audit_api.router)
         app.include_router(digests_api.router)
         app.include_router(reports_views.router)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
@@ -106,6 +113,7 @@ def create_app(
     if settings.role == "server":
         # After the API's handler: a page's invalid request is a page, the API's stays JSON.
         pages.install(app, settings)
+    app.add_middleware(RedactRestricted)
     app.add_middleware(RejectNul)
     app.add_middleware(LimitBody, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(BodyDeadline, seconds=settings.server.body_timeout_seconds)

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.programs import access
 from app.telemetry import logs
 
 MESSAGE = "The address contains a NUL character (%00), which is never valid here."
@@ -69,7 +70,9 @@ class RequestId:
 
         token = logs.request_id_var.set(request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            # Until the request is authenticated, it sees only programs open to everyone.
+            with access.seen_by(access.PUBLIC):
+                await self.app(scope, receive, send_with_id)
         finally:
             logs.request_id_var.reset(token)
 

@@ -35,7 +35,7 @@ from connectors.base import (
 )
 from connectors.http import TrackerClient
 from connectors.jira.mapping import parse_issue
-from connectors.jira.schemas import IssueRaw
+from connectors.jira.schemas import IssueRaw, decode_issue_page
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class BulkReader:
         response = await self._client.post(
             "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ids, "fields": list(fields)}
         )
-        issues, warnings, errors, seen = parse_bulk(response, self._client.source)
+        issues, warnings, errors, seen = parse_bulk(response, self._client.source, fields)
         errored = {k: v for k, v in errors.items() if k in ids}
         # An id Jira names in issueErrors although we asked by key cannot be matched: that
         # key counts as missing and is read one by one, which comes to the same.
@@ -215,15 +215,20 @@ def _unread(id_or_key: str, exc: Exception) -> SyncWarning:
 
 
 def parse_bulk(
-    response: httpx.Response, source: str
+    response: httpx.Response, source: str, fields: Sequence[str] = ()
 ) -> tuple[list[IssueRaw], list[SyncWarning], dict[str, str], set[str]]:
     """A page's issues, warnings for broken ones, ``issueErrors`` by id, and every id and
-    key (upper case) the page answered for; issue by issue only if one issue is broken."""
-    try:
-        page = _BULK_PAGE.validate_json(response.content)
-    except ValidationError:
-        pass
-    else:
+    key (upper case) the page answered for; issue by issue only if one issue is broken.
+
+    ``fields`` are the fields asked for, so that custom ones are kept by the fast decoder.
+    """
+    page: BulkPage | None = decode_issue_page(response.content, fields)  # type: ignore[assignment]
+    if page is None:
+        try:
+            page = _BULK_PAGE.validate_json(response.content)
+        except ValidationError:
+            page = None
+    if page is not None:
         errors = {
             str(e.get("id")): e.get("errorMessage", "") for e in page.get("issueErrors") or []
         }

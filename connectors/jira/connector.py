@@ -35,7 +35,7 @@ from connectors.jira import datacenter, jql
 from connectors.jira.bulk import BulkReader
 from connectors.jira.mapping import Site, to_item
 from connectors.jira.pipeline import chunked, pipeline
-from connectors.jira.schemas import CHANGELOG_PAGE_ADAPTER, ID_PAGE_ADAPTER, History, IssueRaw
+from connectors.jira.schemas import History, IssueRaw, decode_changelogs, decode_ids
 from connectors.jira.site import discover_site
 from connectors.pagination import StartAtPaginator, TokenPaginator, decode_json, iter_pages
 
@@ -166,7 +166,7 @@ class JiraConnector:
         ids: set[str] = set()
         pages = datacenter.pages(self.client, scope, fields=["id"], expand=False, since=None)
         async for response, _ in pages:
-            ids.update(i["id"] for i in ID_PAGE_ADAPTER.validate_json(response.content)["issues"])
+            ids.update(i["id"] for i in decode_ids(response.content)["issues"])
         return frozenset(ids)
 
     async def fetch_items(self, keys: Sequence[str]) -> Page:
@@ -212,7 +212,7 @@ class JiraConnector:
             method="POST",
             json={"jql": query, "fields": ["id"], "maxResults": ID_PAGE},
             paginator=TokenPaginator(),
-            decode=ID_PAGE_ADAPTER.validate_json,
+            decode=decode_ids,
         ):
             yield [i["id"] for i in page["issues"]]
 
@@ -242,7 +242,7 @@ class JiraConnector:
             method="POST",
             json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 1000},
             paginator=TokenPaginator(),
-            decode=CHANGELOG_PAGE_ADAPTER.validate_json,
+            decode=decode_changelogs,
         ):
             for log in page["issueChangeLogs"]:
                 found.setdefault(log["issueId"], []).extend(log["changeHistories"])

@@ -20,7 +20,7 @@ from connectors.http import TrackerClient
 from connectors.jira import jql
 from connectors.jira.bulk import parse_bulk
 from connectors.jira.mapping import Site, parse_issue
-from connectors.jira.schemas import ID_PAGE_ADAPTER, IssueRaw, complete
+from connectors.jira.schemas import IssueRaw, complete, decode_ids
 from connectors.pagination import StartAtPaginator
 
 DC_PAGE = 1_000
@@ -43,7 +43,7 @@ async def search(
     async for response, last_id in pages(
         client, scope, fields=fields, expand=True, since=since, after=after
     ):
-        issues, warnings, _, _ = parse_bulk(response, client.source)
+        issues, warnings, _, _ = parse_bulk(response, client.source, fields)
         cut = [i["id"] for i in issues if not _has_full_history(i)]
         fuller = await asyncio.gather(*(get_issue(client, key, fields) for key in cut))
         replaced = {issue["id"]: issue for issue in fuller if issue is not None}
@@ -69,7 +69,7 @@ async def pages(
         paginator = StartAtPaginator()
         while True:
             response = await client.post("/rest/api/2/search", json=body)
-            id_page = ID_PAGE_ADAPTER.validate_json(response.content)
+            id_page = decode_ids(response.content)
             ids = id_page["issues"]
             if ids:
                 after = int(ids[-1]["id"])

@@ -6,9 +6,13 @@ Center v2 differ in users and rich text, not in what is declared here).
 
 from __future__ import annotations
 
+import functools
+import typing
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NotRequired
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
@@ -203,3 +207,68 @@ class ServerInfo(_Raw):
     baseUrl: str | None = None
     deploymentType: str | None = None
     version: str | None = None
+
+
+# Fast decoding. msgspec decodes a page straight into these TypedDicts about eight times
+# faster than pydantic (17 vs 130 µs an issue, measured on the fake's bulk pages), which
+# is most of a full sync's CPU. It keeps only declared keys, so the custom fields a
+# request named are declared per field list. Anything it refuses (a malformed issue, a
+# shape it reads differently) goes to the pydantic adapters, which stay the reference:
+# they name the broken issue and the reason.
+
+
+def _hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind, include_extras=True)
+
+
+class _IssueError(TypedDict):
+    id: NotRequired[str]
+    errorMessage: NotRequired[str]
+
+
+_typed_dict: Any = TypedDict
+"""Called with names and types known only at run time (a site's custom fields)."""
+
+
+@functools.lru_cache(maxsize=32)
+def page_type(extra_fields: tuple[str, ...]) -> Any:
+    """A page of issues whose ``fields`` also hold ``extra_fields`` (custom fields), kept as
+    they came; ``issueErrors`` as bulk fetch gives it."""
+    known = _hints(IssueFields)
+    extras = {name: NotRequired[Any] for name in extra_fields if name not in known}
+    fields = _typed_dict("IssueFields", {**known, **extras})
+    issue = _typed_dict("IssueRaw", {**_hints(IssueRaw), "fields": fields})
+    errors = NotRequired[list[_IssueError]]
+    return _typed_dict("IssuePage", {"issues": list[issue], "issueErrors": errors})  # type: ignore[valid-type]
+
+
+@functools.lru_cache(maxsize=32)
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(kind, strict=False)
+
+
+def decode_issue_page(content: bytes, extra_fields: Sequence[str]) -> dict[str, Any] | None:
+    """A page of issues decoded fast, or None when the fast decoder refuses it."""
+    try:
+        page: dict[str, Any] = _decoder(page_type(tuple(extra_fields))).decode(content)
+    except msgspec.DecodeError:
+        return None
+    return page
+
+
+def decode_ids(content: bytes) -> IdPage:
+    """A page read for its ids (``ID_PAGE_ADAPTER``, fast when the page is well formed)."""
+    try:
+        page: IdPage = _decoder(IdPage).decode(content)
+    except msgspec.DecodeError:
+        return ID_PAGE_ADAPTER.validate_json(content)
+    return page
+
+
+def decode_changelogs(content: bytes) -> ChangelogPage:
+    """A page of bulk changelogs (``CHANGELOG_PAGE_ADAPTER``, fast when well formed)."""
+    try:
+        page: ChangelogPage = _decoder(ChangelogPage).decode(content)
+    except msgspec.DecodeError:
+        return CHANGELOG_PAGE_ADAPTER.validate_json(content)
+    return page

@@ -417,6 +417,7 @@ ITEM_DETAIL: dict[str, Any] = {
             "cross_tracker": False,
         }
     ],
+    "restricted_links": 0,
     "history": [
         {
             "at": "2026-11-10T09:02:44+01:00",

@@ -104,6 +104,9 @@ class ItemDetail(_Out):
     components: list[str]
     timezone: str = Field(description="The zone the times are shown in")
     links: list[LinkedItem]
+    restricted_links: int = Field(
+        default=0, description="Links to items in programs the reader may not see (not named)"
+    )
     history: list[StatusChange] = Field(description="Status changes, oldest first")
     feeds: list[Feeds] = Field(description="The outcomes whose figures count this item")
     flags: list[Flag] = Field(description="Data-quality checks that flagged this item")

@@ -253,6 +253,9 @@ class GoalStatus(_Stored):
     confidence: Confidence
     movement: GoalMovement | None = None
     contributors: list[GoalContributor] = []
+    restricted_contributors: int = Field(
+        default=0, description="Contributors in programs the reader may not see (not named)"
+    )
     key_results: list[KeyResult] = []
 
 
@@ -361,6 +364,13 @@ class ProgramEdge(_Out):
     late: int
 
 
+class RestrictedWork(_Out):
+    program: str = Field(description="A program the reader sees")
+    direction: Literal["waits_on", "holds_up"]
+    count: int = Field(description="Items (or outcomes) in programs the reader may not see")
+    text: str
+
+
 class PortfolioDependencies(_Stored):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [examples.DEPENDENCIES]}
@@ -371,6 +381,9 @@ class PortfolioDependencies(_Stored):
     edges: list[ProgramEdge] = Field(description="Dependencies rolled up between programs")
     dependencies: list[CrossDependency]
     outcome_links: list[OutcomeLink] = []
+    restricted: list[RestrictedWork] = Field(
+        default=[], description="Work in programs the reader may not see, counted per program"
+    )
 
 
 class PersonFlag(_Out):

@@ -100,6 +100,7 @@ GOAL: dict[str, Any] = {
             "computed": True,
         },
     ],
+    "restricted_contributors": 0,
     "key_results": [
         {
             "key": "progress",
@@ -259,6 +260,14 @@ DEPENDENCIES: dict[str, Any] = {
             "late": True,
             "reason": "due_after_needed",
             "detail": "Pay in one click targets 19 Jan 2027, after App 5.0 needs it by 20 Dec 2026",
+        }
+    ],
+    "restricted": [
+        {
+            "program": "checkout",
+            "direction": "waits_on",
+            "count": 2,
+            "text": "2 items in a restricted program",
         }
     ],
 }

@@ -1,5 +1,6 @@
 """The weekly portfolio digest: every program on one page (JSON and the standalone HTML
-page). Reads need a viewer token."""
+page). Reads need a viewer token; a reader who may not see some programs gets the digest
+without them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
+from app.programs import access
 from app.reports import portfolio
-from app.web.deps import SessionDep, ViewerDep
+from app.web.deps import SessionDep, StateDep, ViewerDep
 from app.web.reports import WeekPath, parse_week
 
 router = APIRouter(tags=["reports"])
@@ -24,10 +26,11 @@ async def list_digests(session: SessionDep, _: ViewerDep) -> dict[str, list[str]
 
 @router.get("/api/digests/{week}", summary="A week's portfolio digest", responses=NOT_FOUND)
 async def read_digest(
-    week: WeekPath, session: SessionDep, _: ViewerDep
+    week: WeekPath, session: SessionDep, state: StateDep, _: ViewerDep
 ) -> portfolio.PortfolioDigest:
     row = await portfolio.get(session, parse_week(week))
-    return portfolio.PortfolioDigest.model_validate(row.data)
+    found = portfolio.PortfolioDigest.model_validate(row.data)
+    return portfolio.seen_by(found, access.hidden_keys(state.config))
 
 
 @router.get(
@@ -36,6 +39,15 @@ async def read_digest(
     include_in_schema=False,
     responses=NOT_FOUND,
 )
-async def digest_page(week: WeekPath, session: SessionDep, _: ViewerDep) -> Response:
+async def digest_page(
+    week: WeekPath, session: SessionDep, state: StateDep, _: ViewerDep
+) -> Response:
     row = await portfolio.get(session, parse_week(week))
-    return HTMLResponse(row.html)
+    hidden = access.hidden_keys(state.config)
+    if not hidden:
+        return HTMLResponse(row.html)
+    # Written for everyone: rendered again without what this reader may not see.
+    found = portfolio.seen_by(portfolio.PortfolioDigest.model_validate(row.data), hidden)
+    return HTMLResponse(
+        portfolio.html(found, portfolio.links_of(state.settings.server.public_url, row.week))
+    )

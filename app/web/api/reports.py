@@ -17,6 +17,13 @@ from app.reports import schemas as out
 from app.web.deps import AdminDep, ConfigDep, SessionDep, StateDep, ViewerDep
 from app.web.reports import WeekPath, parse_week, schedule_delivery
 
+
+class MarkdownResponse(PlainTextResponse):
+    """A report as Markdown, documented as such in the OpenAPI document."""
+
+    media_type = "text/markdown"
+
+
 router = APIRouter(prefix="/api/programs", tags=["reports"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such program or report"}}
@@ -49,7 +56,7 @@ async def preview_report(
 @router.get(
     "/{key}/reports/preview.md",
     summary="The current week so far, as Markdown",
-    response_class=PlainTextResponse,
+    response_class=MarkdownResponse,
     responses=NOT_FOUND,
 )
 async def preview_report_markdown(
@@ -61,20 +68,20 @@ async def preview_report_markdown(
     )
     links = service.preview_links(key, base=public_url.rstrip("/")) if public_url else {}
     markdown = render.markdown(report, links=links)
-    return PlainTextResponse(markdown, media_type="text/markdown; charset=utf-8")
+    return MarkdownResponse(markdown)
 
 
 @router.get(
     "/{key}/reports/{week}.md",
     summary="A weekly report as Markdown",
-    response_class=PlainTextResponse,
+    response_class=MarkdownResponse,
     responses=NOT_FOUND,
 )
 async def read_report_markdown(
     key: str, week: WeekPath, session: SessionDep, config: ConfigDep, _: ViewerDep
 ) -> Response:
     _program, row = await service.get_report(session, config, key, parse_week(week))
-    return PlainTextResponse(row.markdown or "", media_type="text/markdown; charset=utf-8")
+    return MarkdownResponse(row.markdown or "")
 
 
 @router.get(
@@ -110,7 +117,7 @@ async def write_notes(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> out.NotesOut:
     """Before the week's report is written the notes wait for it; after, the report is
     re-rendered with them, and in review mode its delivery goes out."""
@@ -123,6 +130,7 @@ async def write_notes(
         body.notes,
         now=datetime.now(UTC),
         public_url=state.settings.server.public_url,
+        by=principal.name,
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)
@@ -140,11 +148,11 @@ async def send_report(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> out.NotesOut:
     parsed = parse_week(week)
     notes, waiting = await service.release_report(
-        session, state.config, key, parsed, now=datetime.now(UTC)
+        session, state.config, key, parsed, now=datetime.now(UTC), by=principal.name
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from app.runtime import syncs
 from app.store import records
+from app.store.audit import record_audit
 from app.store.tables import SyncRunRow
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
 from app.web.sources import list_source_status
@@ -101,7 +102,7 @@ async def list_sources(session: SessionDep, state: StateDep, _: ViewerDep) -> So
     responses={404: {"description": "No such source"}, 409: {"description": "Already syncing"}},
 )
 async def start_source_sync(
-    name: str, state: StateDep, _: AdminDep, full: bool = False
+    name: str, state: StateDep, session: SessionDep, principal: AdminDep, full: bool = False
 ) -> SyncStartedOut:
     try:
         await state.syncs.start_sync(name, full=full)
@@ -111,6 +112,9 @@ async def start_source_sync(
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"A sync of {name!r} is already running."
         ) from None
+    await record_audit(
+        session, actor=principal.name, action="sync.start", subject=name, after={"full": full}
+    )
     return SyncStartedOut(source=name, full=full)
 
 

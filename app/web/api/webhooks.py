@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.runtime.state import AppState
 from app.store import records
+from app.store.audit import record_audit
 from app.store.tables import MAX_ROW_ID, SourceRow, WebhookEventRow
 from app.web.auth import Role
 from app.web.deps import AdminDep, SessionDep, StateDep, ViewerDep
@@ -131,7 +132,7 @@ async def replay_webhook_event(
     event_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     session: SessionDep,
     state: StateDep,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> WebhookEventOut:
     event = await session.get(WebhookEventRow, event_id)
     if event is None:
@@ -140,8 +141,18 @@ async def replay_webhook_event(
         raise HTTPException(
             status.HTTP_409_CONFLICT, "A rejected delivery is not tracker JSON: nothing to apply."
         )
+    before = {"state": event.state, "attempts": event.attempts}
     await inbox.replay(session, event_id, now=datetime.now(UTC))
     source = await session.get(SourceRow, event.source_id)
+    await session.refresh(event)
+    await record_audit(
+        session,
+        actor=principal.name,
+        action="webhook.replay",
+        subject=f"event {event_id} ({source.name if source else '?'})",
+        before=before,
+        after={"state": event.state, "attempts": event.attempts},
+    )
     intake_of(state).wakeup.set()
     return _out(event, source.name if source else "?", raw=True)
 

@@ -17,10 +17,12 @@ from app.web.cache import ResponseCache
 from app.web.pages import (
     alerts,
     assets,
+    audit,
     context,
     csrf,
     dependencies,
     docs,
+    flow,
     goals,
     items,
     plans,
@@ -29,6 +31,7 @@ from app.web.pages import (
     risks,
     signin,
     sources,
+    whatif,
 )
 from app.web.pages.blanks import BlankMeansAny
 from app.web.pages.render import Renderer
@@ -52,13 +55,16 @@ def install(app: FastAPI, settings: Settings) -> None:
         portfolio,
         goals,
         program,
+        flow,
         dependencies,
         plans,
         risks,
         items,
         sources,
         alerts,
+        audit,
         docs,
+        whatif,
     ):
         app.include_router(module.router)
     app.add_exception_handler(context.SignInRequired, context.sign_in_required)

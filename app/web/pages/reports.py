@@ -65,7 +65,7 @@ async def report_notes_form(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> Response:
     csrf.verify(request, csrf_token)
     parsed = parse_week(week)
@@ -77,6 +77,7 @@ async def report_notes_form(
         notes,
         now=datetime.now(UTC),
         public_url=state.settings.server.public_url,
+        by=principal.name,
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)
@@ -92,12 +93,12 @@ async def report_send_form(
     session: SessionDep,
     state: StateDep,
     tasks: BackgroundTasks,
-    _: AdminDep,
+    principal: AdminDep,
 ) -> Response:
     csrf.verify(request, csrf_token)
     parsed = parse_week(week)
     _notes, waiting = await service.release_report(
-        session, state.config, key, parsed, now=datetime.now(UTC)
+        session, state.config, key, parsed, now=datetime.now(UTC), by=principal.name
     )
     if waiting:
         schedule_delivery(tasks, state, key, parsed)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.programs import lookup
 from app.runtime import syncs
 from app.store import records
+from app.store.audit import record_audit
 from app.web.deps import SessionDep, StateDep
 from app.web.pages import csrf
 from app.web.pages.context import AdminPageDep, PageDep
@@ -45,7 +46,9 @@ async def sources_page(page: PageDep, session: SessionDep, state: StateDep) -> R
 
 
 @router.post("/sources/{name}/sync", name="sync_source_now")
-async def sync_source_now(name: str, page: AdminPageDep, state: StateDep) -> Response:
+async def sync_source_now(
+    name: str, page: AdminPageDep, state: StateDep, session: SessionDep
+) -> Response:
     form = await page.request.form()
     csrf.verify(page.request, form.get(csrf.FIELD))
     try:
@@ -53,5 +56,9 @@ async def sync_source_now(name: str, page: AdminPageDep, state: StateDep) -> Res
     except syncs.UnknownSource:
         raise lookup.NotFound(f"There is no source {name!r}.") from None
     except syncs.SyncAlreadyRunning:
-        pass  # the running sync picks up the same changes: the page shows it running
+        # The running sync picks up the same changes: the page shows it running.
+        return RedirectResponse(f"/sources?started={name}", status_code=303)
+    await record_audit(
+        session, actor=page.viewer.name, action="sync.start", subject=name, after={"full": False}
+    )
     return RedirectResponse(f"/sources?started={name}", status_code=303)

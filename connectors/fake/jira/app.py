@@ -33,7 +33,8 @@ from connectors.fake.jira.data import generate
 from connectors.fake.jira.faults import Faults, rate_limited_headers
 from connectors.fake.jira.jql import JqlError, Query, parse
 from connectors.fake.jira.model import Issue, JiraData
-from connectors.fake.jira.render import Renderer
+from connectors.fake.jira.render import Renderer, requested_fields
+from connectors.fake.jira.rendered import RenderedCache
 from connectors.fake.jira.webhooks import Emitter
 from connectors.fake.jira.wire import (
     ApiError,
@@ -79,6 +80,7 @@ class FakeJira:
         self.requests: dict[str, int] = {}
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
+        self._rendered = RenderedCache(data)
         self.webhooks = Emitter(self, transport=webhook_transport)
         self._app = Starlette(
             routes=self._routes()
@@ -168,6 +170,19 @@ class FakeJira:
             for end in ends:
                 self.webhooks.issue_event("jira:issue_updated", end)
 
+    def render_ahead(self, request: Request, fields: Iterable[str]) -> int:
+        """Render every visible issue, as a bulk fetch of ``fields`` shows it, and every
+        history, so that a client reading the site is served bytes rendered beforehand (as
+        a real site's cost is not its client's); return how many issues were rendered."""
+        renderer = self.renderer(request, version="3" if self.cloud else "2")
+        wanted = requested_fields(list(fields), ["*navigable"])
+        issues = [i for i in self.data.issues.values() if self.visible(i)]
+        for issue in issues:
+            renderer.issue_json(issue, wanted, changelog_cap=search.BULK_CHANGELOG_CAP)
+            for history in issue.histories:
+                renderer.history_json(history)
+        return len(issues)
+
     def visible(self, issue: Issue) -> bool:
         """Whether the API user may see the issue (project permission, issue security)."""
         return issue.project.key not in self.hidden_projects and issue.id not in self.hidden_issues
@@ -223,7 +238,8 @@ class FakeJira:
                 refusal = await self._fault()
                 if refusal is not None:
                     return refusal
-                return JSONResponse(await handler(request))
+                answer = await handler(request)
+                return answer if isinstance(answer, Response) else JSONResponse(answer)
             except ApiError as exc:
                 return error(exc.status, *exc.messages, headers=exc.headers)
             except JqlError as exc:
@@ -269,11 +285,14 @@ class FakeJira:
                 return error(429, "Rate limit exceeded.", headers=headers)
         return None
 
-    def renderer(self, request: Request) -> Renderer:
-        version = request.path_params.get("version", "2")
+    def renderer(self, request: Request, *, version: str | None = None) -> Renderer:
+        version = version or request.path_params.get("version", "2")
         api = "3" if self.cloud and version == "3" else "2"
         base = str(request.base_url).rstrip("/")
-        return Renderer(self.data, base, self.cloud, api, self.zone, self.visible)
+        view = (frozenset(self.hidden_projects), frozenset(self.hidden_issues))
+        return Renderer(
+            self.data, base, self.cloud, api, self.zone, self.visible, self._rendered, view
+        )
 
     # Endpoints ------------------------------------------------------------------------
 

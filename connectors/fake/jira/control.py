@@ -75,8 +75,13 @@ def routes(fake: FakeJira) -> list[Route]:
                 setattr(plan, name, {str(v) for v in body[name]})
         return Response(status_code=204)
 
+    async def render_ahead(request: Request) -> Response:
+        body = await request.json()
+        return JSONResponse({"rendered": fake.render_ahead(request, body["fields"])})
+
     return [
         Route("/_fake/stats", stats),
+        Route("/_fake/render-ahead", render_ahead, methods=["POST"]),
         Route("/_fake/issues", create, methods=["POST"]),
         Route("/_fake/issues/{key:str}", change, methods=["PATCH", "DELETE"]),
         Route("/_fake/issues/{key:str}/move", move, methods=["POST"]),

@@ -6,7 +6,7 @@ writes them, so a client that forgets to convert to UTC is caught.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from connectors.fake.jira.model import (
     Status,
     User,
 )
+from connectors.fake.jira.rendered import RenderedCache, dumps
 
 ALL = frozenset({"*all"})
 NAVIGABLE = (
@@ -125,6 +126,37 @@ class Renderer:
     visible: Callable[[Issue], bool] = lambda _: True
     """Links to issues the user cannot see are left out; a parent is shown regardless
     (what a real site shows of a parent in a hidden project is unverified)."""
+    cache: RenderedCache | None = None
+    view: Hashable = None
+    """What else decides what is shown (the hidden projects and issues), part of the key
+    under which renderings are kept."""
+
+    def issue_json(
+        self,
+        issue: Issue,
+        fields: frozenset[str],
+        *,
+        changelog_cap: int | None = None,
+        expand_changelog: bool = False,
+    ) -> bytes:
+        """``issue`` as JSON bytes, rendered once per change of the site."""
+
+        def render() -> dict[str, Any]:
+            return self.issue(
+                issue, fields, changelog_cap=changelog_cap, expand_changelog=expand_changelog
+            )
+
+        if self.cache is None:
+            return dumps(render())
+        key = ("issue", issue.id, self.base_url, self.api, fields, changelog_cap)
+        return self.cache.get((*key, expand_changelog, self.view), render)
+
+    def history_json(self, history: History) -> bytes:
+        """A history entry as JSON bytes, rendered once per change of the site."""
+        if self.cache is None:
+            return dumps(self.history(history))
+        key = ("history", history.id, self.api, self.view)
+        return self.cache.get(key, lambda: self.history(history))
 
     @property
     def custom(self) -> dict[str, tuple[str, str, str, str]]:

@@ -14,10 +14,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from connectors.fake.jira.faults import take
 from connectors.fake.jira.model import Issue
 from connectors.fake.jira.render import requested_fields
+from connectors.fake.jira.rendered import json_response, raw_array
 from connectors.fake.jira.wire import (
     ApiError,
     as_list,
@@ -51,7 +53,7 @@ HEAVY_EXPANDS = {
 MULTI_VALUED = {"comment", "worklog", "attachment"}
 
 
-async def search_jql(fake: FakeJira, request: Request) -> dict[str, Any]:
+async def search_jql(fake: FakeJira, request: Request) -> Response:
     if not fake.cloud:
         raise ApiError(404, "null for uri: " + request.url.path)
     params = await params_of(request)
@@ -77,21 +79,16 @@ async def search_jql(fake: FakeJira, request: Request) -> dict[str, Any]:
     more = start + size < len(issues)
     expand = str(params.get("expand") or "")
     renderer = fake.renderer(request)
-    body: dict[str, Any] = {
-        "issues": [
-            renderer.issue(
-                i,
-                fields,
-                changelog_cap=SEARCH_CHANGELOG_CAP,
-                expand_changelog="changelog" in expand,
-            )
-            for i in page
-        ],
-        "isLast": not more,
-    }
+    rendered = raw_array(
+        renderer.issue_json(
+            i, fields, changelog_cap=SEARCH_CHANGELOG_CAP, expand_changelog="changelog" in expand
+        )
+        for i in page
+    )
+    body: list[tuple[str, Any]] = [("issues", rendered), ("isLast", not more)]
     if more:
-        body["nextPageToken"] = encode_token(text, keys[start + size - 1])
-    return body
+        body.append(("nextPageToken", encode_token(text, keys[start + size - 1])))
+    return json_response(body)
 
 
 async def search(fake: FakeJira, request: Request) -> dict[str, Any]:
@@ -124,7 +121,7 @@ async def search(fake: FakeJira, request: Request) -> dict[str, Any]:
     }
 
 
-async def bulkfetch(fake: FakeJira, request: Request) -> dict[str, Any]:
+async def bulkfetch(fake: FakeJira, request: Request) -> Response:
     if not fake.cloud:
         raise ApiError(404, "null for uri: " + request.url.path)
     body = await json_of(request)
@@ -154,21 +151,19 @@ async def bulkfetch(fake: FakeJira, request: Request) -> dict[str, Any]:
         elif not take(faults.left_out, ident):
             found[issue.id] = issue
     renderer = fake.renderer(request)
-    return {
-        "issues": [
-            renderer.issue(
-                found[i],
-                fields,
-                changelog_cap=BULK_CHANGELOG_CAP,
-                expand_changelog="changelog" in expand,
-            )
-            for i in sorted(found)
-        ],
-        "issueErrors": errors,
-    }
+    issues = raw_array(
+        renderer.issue_json(
+            found[i],
+            fields,
+            changelog_cap=BULK_CHANGELOG_CAP,
+            expand_changelog="changelog" in expand,
+        )
+        for i in sorted(found)
+    )
+    return json_response([("issues", issues), ("issueErrors", errors)])
 
 
-async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
+async def changelogs(fake: FakeJira, request: Request) -> Response:
     if not fake.cloud:
         raise ApiError(404, "null for uri: " + request.url.path)
     body = await json_of(request)
@@ -193,15 +188,16 @@ async def changelogs(fake: FakeJira, request: Request) -> dict[str, Any]:
     remaining = [e for e in entries if after is None or e[0] > after]
     page = remaining[:size]
     renderer = fake.renderer(request)
-    grouped: dict[int, list[dict[str, Any]]] = {}
+    grouped: dict[int, list[bytes]] = {}
     for (_, issue_id, _), history in page:
-        grouped.setdefault(issue_id, []).append(renderer.history(history))
-    result: dict[str, Any] = {
-        "issueChangeLogs": [{"issueId": str(i), "changeHistories": h} for i, h in grouped.items()]
-    }
+        grouped.setdefault(issue_id, []).append(renderer.history_json(history))
+    logs = raw_array(
+        b'{"issueId":"%d","changeHistories":%s}' % (i, raw_array(h)) for i, h in grouped.items()
+    )
+    result: list[tuple[str, Any]] = [("issueChangeLogs", logs)]
     if len(remaining) > size:
-        result["nextPageToken"] = encode_token(marker, page[-1][0])
-    return result
+        result.append(("nextPageToken", encode_token(marker, page[-1][0])))
+    return json_response(result)
 
 
 async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.programs import lookup, whatif
 from app.programs.recompute import recompute
 from app.render.templates import moment
 from app.reports import compose, service
@@ -244,3 +245,26 @@ async def test_a_stale_source_is_a_warning_at_the_top(
     assert report.warnings[0].startswith("jira had not synced for 3 days")
     assert row.html is not None
     assert row.html.index("Check the data first") < row.html.index("Summary")
+
+
+async def test_scenarios_kept_in_the_week_are_in_the_decision_section(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    cfg = await history.build(sessionmaker)
+    async with session_scope(sessionmaker) as session:
+        program = await lookup.get_program(session, cfg, "checkout")
+        for name, at in ((history.HOSTILE, history.SECOND), ("Too early", history.FIRST)):
+            changes = whatif.Changes(remove_keys=["WEB-1"])
+            result = await whatif.what_if(session, program, changes, now=at)
+            await whatif.save(session, program.id, name, changes, result, now=at, by="pm")
+    row = await _generate(sessionmaker, cfg)
+    report = service.assemble(row, public_url=None, key="checkout")
+    assert report.risk_register is not None
+    (kept,) = report.risk_register.scenarios
+    assert kept.name == history.HOSTILE
+    assert kept.summary.startswith("If we defer WEB-1 (Title of WEB-1), ")
+    assert row.html is not None
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row.html
+    assert "<script>" not in row.html
+    assert row.markdown is not None
+    assert kept.summary in row.markdown

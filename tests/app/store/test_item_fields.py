@@ -46,6 +46,16 @@ def test_the_write_path_writes_every_column_but_the_row_id() -> None:
     assert set(row) == _columns() - {"id"}
 
 
+def test_the_bulk_write_binds_the_same_columns_as_the_row() -> None:
+    assert set(records.ITEM_COLUMNS) == _columns() - {"id"}
+    row = records.item_row(7, make_item("PAY-1"), T0)
+    values = records.item_values(7, make_item("PAY-1"), T0, postgres=True)
+    bound = dict(zip(records.ITEM_COLUMNS, values, strict=True))
+    assert {c: bound[c] for c in ("key", "title", "updated_at", "synced_at")} == {
+        c: row[c] for c in ("key", "title", "updated_at", "synced_at")
+    }
+
+
 def test_the_roll_up_reads_every_stored_column_it_does_not_declare_unread() -> None:
     stored = _columns() - ROW_ONLY - NOT_ROLLED_UP
     assert _fields(WorkItem) == stored | DERIVED_FOR_ROLLUP | FROM_HISTORY

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -131,6 +131,73 @@ class TestDeletion:
         session.expire_all()
         item = await _item(session, "PAY-1")
         assert (item.deleted, item.deleted_at) == (False, None)
+
+    async def test_every_field_reads_back_as_written(self, session: AsyncSession) -> None:
+        source = await make_source(session)
+        item = make_item(
+            "PAY-1",
+            projects=("PAY", "WEB"),
+            labels=("ünïcode", "b"),
+            components=("api",),
+            fix_versions=("1.0",),
+            custom_fields=(("team", "Payments"), ("area", "Checkout")),
+            created_at=T0 - timedelta(days=3),
+            resolved_at=(T0 + timedelta(hours=5)).astimezone(timezone(timedelta(hours=13))),
+            start_on=date(2026, 10, 1),
+            due_on=date(2026, 12, 24),
+            estimate=2.5,
+            hierarchy_level=0,
+            assignee="Ana",
+            assignee_email="ana@example.com",
+            parent_key="PAY-0",
+            section="Doing",
+            issue_type="Story",
+        )
+        expected = records.item_row(source.id, item, T0)
+        await records.upsert_items(session, source.id, [item], now=T0)
+        session.expire_all()
+        row = await _item(session, "PAY-1")
+        stored = {column: getattr(row, column) for column in expected}
+        assert stored == expected | {"kind": item.kind, "status_category": item.status_category}
+        assert list(row.custom_fields) == ["team", "area"]
+
+    @pytest.mark.parametrize("level", [2**40, 2**70], ids=["past-int4", "past-int64"])
+    async def test_a_value_the_database_refuses_fails_as_the_records_fault(
+        self, session: AsyncSession, backend: str, level: int
+    ) -> None:
+        if backend == "sqlite" and level < 2**63:
+            pytest.skip("SQLite's integers are 64-bit")
+        source = await make_source(session)
+        item = make_item("PAY-1", hierarchy_level=level)
+        with pytest.raises(Exception) as failure:  # noqa: PT011 (whichever layer refuses)
+            async with session.begin_nested():
+                await records.upsert_items(session, source.id, [item], now=T0)
+        assert records.is_record_fault(failure.value)
+
+
+class TestLiftTombstones:
+    async def test_a_later_read_lifts_a_tombstone_set_before_it(
+        self, session: AsyncSession
+    ) -> None:
+        source = await make_source(session)
+        await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        await records.mark_deleted(session, source.id, [Deletion("jira", "id-PAY-1", T0)])
+        lifted = await records.lift_tombstones(
+            session, source.id, ["id-PAY-1", "id-PAY-9"], before=T0 + timedelta(minutes=1)
+        )
+        assert lifted == 1
+        session.expire_all()
+        item = await _item(session, "PAY-1")
+        assert (item.deleted, item.deleted_at) == (False, None)
+
+    async def test_a_tombstone_set_after_the_read_began_stands(self, session: AsyncSession) -> None:
+        source = await make_source(session)
+        await records.upsert_items(session, source.id, [make_item("PAY-1")], now=T0)
+        later = T0 + timedelta(minutes=5)
+        await records.mark_deleted(session, source.id, [Deletion("jira", "id-PAY-1", later)])
+        assert await records.lift_tombstones(session, source.id, ["id-PAY-1"], before=T0) == 0
+        session.expire_all()
+        assert (await _item(session, "PAY-1")).deleted is True
 
 
 class TestLinksAndHistory:

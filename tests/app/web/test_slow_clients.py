@@ -116,7 +116,14 @@ def read_answer(sock: socket.socket, timeout: float) -> bytes:
             received += chunk
     except TimeoutError:
         pass
+    except ConnectionResetError:
+        # The server answered and closed while the client was still sending: the kernel
+        # resets such a connection, and may drop the answer before it is read.
+        received += RESET
     return received
+
+
+RESET = b"<reset>"
 
 
 def status_of(answer: bytes) -> int:
@@ -255,6 +262,10 @@ async def test_half_sent_webhook_uploads_take_a_bounded_number_of_slots(
                 "/webhooks/jira/jira", content=body, headers={"X-Hub-Signature": signed(body)}
             )
     statuses = sorted(status_of(a) for a in answers)
-    assert statuses == [408] * 4 + [503] * 8
+    # Four take a slot and wait out the body timeout; the other eight are turned away at
+    # once (a busy answer, or a reset if the kernel dropped it: the sender retries either way).
+    assert statuses.count(408) == 4, answers
+    turned_away = [a for a in answers if status_of(a) != 408]
+    assert all(status_of(a) == 503 or a.endswith(RESET) for a in turned_away), turned_away
     assert all(b"retry-after: 5" in a.lower() for a in answers if status_of(a) == 503)
     assert after.status_code == 200

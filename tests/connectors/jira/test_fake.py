@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ from jira import JIRA
 
 from connectors.fake.jira import FakeJira
 from connectors.fake.jira.data import HOSTILE_TITLES, generate
+from connectors.fake.jira.model import Issue
+from connectors.fake.jira.render import Renderer
 from connectors.fake.jira.search import REMOVED_SEARCH
 from connectors.fake.server import serve_in_thread
 from tests.jira_fakes import ANCHOR, EMAIL, TOKEN, make_fake
@@ -338,3 +341,55 @@ def test_short_read_faults_can_be_set_over_the_control_api() -> None:
         {"10003"},
     )
     assert faults.search_lag == 30
+
+
+class TestPreRendering:
+    """Issues are rendered once per change of the site, not once per request."""
+
+    def test_a_second_read_serves_the_same_bytes_without_rendering_again(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake = make_fake(120)
+        renders: list[int] = []
+        original = Renderer.issue
+
+        def counting(self: Renderer, issue: Issue, *args: object, **kwargs: Any) -> Any:
+            renders.append(issue.id)
+            return original(self, issue, *args, **kwargs)
+
+        monkeypatch.setattr(Renderer, "issue", counting)
+        ids = [str(i) for i in sorted(fake.data.issues)[:50]]
+        body = {"issueIdsOrKeys": ids, "fields": ["summary", "status", "updated"]}
+        with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+            first = http.post("/rest/api/3/issue/bulkfetch", json=body)
+            second = http.post("/rest/api/3/issue/bulkfetch", json=body)
+            assert first.content == second.content
+            assert len(renders) == 50
+            key = first.json()["issues"][0]["key"]
+            fake.edit(key, summary="Renamed after the first read")
+            third = http.post("/rest/api/3/issue/bulkfetch", json=body).json()
+        assert third["issues"][0]["fields"]["summary"] == "Renamed after the first read"
+        assert len(renders) == 100
+        assert first.headers["content-type"] == "application/json"
+
+    def test_rendering_ahead_leaves_nothing_to_render_when_the_client_reads(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake = make_fake(120)
+        fields = ["summary", "status", "updated"]
+        ids = [str(i) for i in sorted(fake.data.issues)[:100]]
+        with serve_in_thread(fake) as base, httpx.Client(base_url=base, auth=AUTH) as http:
+            ahead = http.post("/_fake/render-ahead", json={"fields": fields}).json()
+            renders: list[int] = []
+            original = Renderer.issue
+
+            def counting(self: Renderer, issue: Issue, *args: object, **kwargs: Any) -> Any:
+                renders.append(issue.id)
+                return original(self, issue, *args, **kwargs)
+
+            monkeypatch.setattr(Renderer, "issue", counting)
+            body = {"issueIdsOrKeys": ids, "fields": fields}
+            answer = http.post("/rest/api/3/issue/bulkfetch", json=body).json()
+        assert ahead == {"rendered": len(fake.data.issues)}
+        assert len(answer["issues"]) == 100
+        assert renders == []

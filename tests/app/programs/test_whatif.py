@@ -1,0 +1,121 @@
+"""What-if through the service: the answer equals what a recomputation of the equivalently
+edited program stores, and nothing stored changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import parse_config
+from app.programs import lookup, whatif
+from app.programs.documents import ProgramStatus
+from app.programs.recompute import recompute
+from app.store import catalog, records
+from app.store.engine import session_scope
+from app.store.tables import ItemRow, ProgramStatusRow
+from connectors.base import Deletion
+from tests.app import rollup_data as data
+
+NEW_TARGET = data.TARGET - timedelta(days=25)
+
+
+@pytest.fixture
+async def seeded(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with session_scope(sessionmaker) as session:
+        await catalog.apply_config(session, data.config(), now=data.NOW)
+        source_id = await data.seed(session)
+    await recompute(sessionmaker, data.config(), now=data.NOW)
+    return source_id
+
+
+def side_of(status: ProgramStatus) -> whatif.Side:
+    def figures(f: object) -> whatif.Figures:
+        return whatif.Figures(
+            p50=f.p50,  # type: ignore[attr-defined]
+            p85=f.p85,  # type: ignore[attr-defined]
+            p95=f.p95,  # type: ignore[attr-defined]
+            probability_on_time=f.probability_on_time,  # type: ignore[attr-defined]
+            basis=f.basis,  # type: ignore[attr-defined]
+            remaining=round(f.remaining, 2),  # type: ignore[attr-defined]
+        )
+
+    return whatif.Side(
+        program=figures(status.forecast),
+        outcomes={o.key: figures(o.forecast) for o in status.outcomes},
+    )
+
+
+async def test_what_if_equals_the_forecast_of_the_edited_program(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    changes = whatif.Changes(remove_keys=["WEB-1", "PAY-6"], targets={"fast-pay": NEW_TARGET})
+    async with session_scope(sessionmaker) as session:
+        program = await lookup.get_program(session, config, "checkout")
+        stored = await lookup.read_status(session, config, "checkout", now=data.NOW)
+        result = await whatif.what_if(session, program, changes, now=data.NOW)
+    assert result.before == side_of(stored)
+    assert result.removed == ["PAY-6", "WEB-1"]
+
+    # The same change made for real: the items gone from the tracker, the target moved.
+    edited = parse_config(data.CONFIG.replace(data.TARGET.isoformat(), NEW_TARGET.isoformat()))
+    async with session_scope(sessionmaker) as session:
+        ids = dict((await session.execute(select(ItemRow.key, ItemRow.external_id))).all())
+        gone = [Deletion("jira", ids[k], data.NOW) for k in ("WEB-1", "PAY-6")]
+        await records.mark_deleted(session, seeded, gone)
+    await recompute(sessionmaker, edited, now=data.NOW)
+    async with session_scope(sessionmaker) as session:
+        recomputed = await lookup.read_status(session, edited, "checkout", now=data.NOW)
+    assert result.after == side_of(recomputed)
+    # Deferring the open web work leaves only Pay in one click to forecast.
+    assert result.before.program.basis == "insufficient_history"
+    assert result.after.program.basis == "monte_carlo"
+    assert result.after.outcomes["fast-pay"].probability_on_time is not None
+
+
+async def test_what_if_stores_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    async with session_scope(sessionmaker) as session:
+        before = await session.scalar(select(ProgramStatusRow.computed_at))
+        items = await session.scalar(select(func.count()).select_from(ItemRow))
+        program = await lookup.get_program(session, config, "checkout")
+        await whatif.what_if(
+            session, program, whatif.Changes(add_items=50, remove_keys=["PAY-1"]), now=data.NOW
+        )
+    async with session_scope(sessionmaker) as session:
+        assert await session.scalar(select(ProgramStatusRow.computed_at)) == before
+        assert await session.scalar(select(func.count()).select_from(ItemRow)) == items
+
+
+async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    async with session_scope(sessionmaker) as session:
+        program = await lookup.get_program(session, config, "checkout")
+        more = await whatif.what_if(
+            session, program, whatif.Changes(add_items={"fast-pay": 30}), now=data.NOW
+        )
+        slower = await whatif.what_if(
+            session, program, whatif.Changes(pace_factor={"fast-pay": 0.5}), now=data.NOW
+        )
+        faster = await whatif.what_if(
+            session, program, whatif.Changes(pace_factor=2.0), now=data.NOW
+        )
+    assert more.added == {"fast-pay": 30, "web": 0}
+    base = more.before.outcomes["fast-pay"]
+    assert more.after.outcomes["fast-pay"].remaining == base.remaining + 30
+    assert base.p85 is not None
+    for changed in (more, slower):
+        later = changed.after.outcomes["fast-pay"].p85
+        assert later is not None
+        assert later > base.p85
+    quick = faster.after.outcomes["fast-pay"].p85
+    assert quick is not None
+    assert quick < base.p85
+    assert "work 2× as fast" in faster.summary

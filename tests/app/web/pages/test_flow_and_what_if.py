@@ -1,0 +1,64 @@
+"""The flow and what-if pages: their charts and tables, the form, saving a scenario."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.app.web.pages.conftest import HTML
+
+
+async def test_the_flow_page_draws_every_chart_with_its_table(site: httpx.AsyncClient) -> None:
+    response = await site.get("/programs/checkout/flow")
+    assert response.status_code == 200
+    html = response.text
+    assert html.count('<svg class="tl-chart tl-flow"') == 7
+    assert html.count("<details>") == 7
+    for table in ("cfd", "cycle_times", "throughput", "aging", "wip", "net_flow"):
+        assert f"table={table}" in html
+    assert "Cycle time: local days" in html
+    assert "finished without ever being in progress" in html
+
+
+async def test_the_program_page_links_flow_and_offers_the_what_if_form(
+    site: httpx.AsyncClient,
+) -> None:
+    html = (await site.get("/programs/checkout")).text
+    assert 'href="/programs/checkout/flow"' in html
+    assert 'action="/programs/checkout/what-if"' in html
+
+
+async def test_the_what_if_page_shows_before_and_after(site: httpx.AsyncClient) -> None:
+    response = await site.get(
+        "/programs/checkout/what-if",
+        params={"remove_keys": "WEB-1", "add_items": "2", "target_fast-pay": "2027-02-01"},
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert "If we defer WEB-1" in html
+    assert "P85 before" in html
+
+
+async def test_the_what_if_page_says_what_it_cannot_take(site: httpx.AsyncClient) -> None:
+    response = await site.get(
+        "/programs/checkout/what-if", params={"pace_factor": "0", "target_web": "soon"}
+    )
+    assert response.status_code == 422
+    assert "a factor between 0.05 and 20" in response.text
+    assert "target of web" in response.text
+
+
+async def test_a_scenario_saved_on_the_page_is_listed(site: httpx.AsyncClient) -> None:
+    page = await site.get("/programs/checkout/what-if", params={"remove_keys": "WEB-1"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    saved = await site.post(
+        "/programs/checkout/scenarios",
+        data={"csrf_token": token.group(1), "remove_keys": "WEB-1", "name": "No web <b>"},
+        headers=HTML,
+    )
+    assert saved.status_code == 303
+    listed = (await site.get("/programs/checkout/what-if")).text
+    assert "No web &lt;b&gt;" in listed
+    assert "If we defer WEB-1" in listed
