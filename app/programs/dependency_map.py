@@ -18,6 +18,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.programs import documents
+from app.programs.lookup import StoredReads
 from app.render.depmap import MapEdge, MapNode
 from app.store import records
 from app.store.tables import ItemRow, SourceRow
@@ -80,8 +81,43 @@ async def build(
     level: Level,
     *,
     href: Callable[[Sequence[documents.DependencyNode]], str],
+    kept: Kept | None = None,
 ) -> DependencyMap:
-    """The map's boxes and arrows at ``level``; ``href`` links a box to its items."""
+    """The map's boxes and arrows at ``level``; ``href`` links a box to its items.
+
+    With ``kept`` (the reads' store, the program's row id and the stored map's digest),
+    the grouping is made once per stored map and the drawing once per stored map and
+    names: ``href`` must then depend on the program alone.
+    """
+    digest = (kept.program_id, level, kept.digest) if kept is not None else None
+    grouped: tuple[dict[str, Group], dict[str, str]] | None = (
+        kept.reads.find(kept.program_id, "map.groups", digest) if kept is not None else None
+    )
+    if grouped is None:
+        grouped = _grouped(deps, level)
+        if kept is not None:
+            kept.reads.keep(kept.program_id, "map.groups", digest, grouped)
+    groups, by_key = grouped
+    names = await _names(session, level, groups)
+    inputs = (digest, tuple(sorted(names.items())))
+    found: DependencyMap | None = (
+        kept.reads.find(kept.program_id, "map", inputs) if kept is not None else None
+    )
+    if found is None:
+        found = _drawn(deps, level, groups, by_key, names, href)
+        if kept is not None:
+            kept.reads.keep(kept.program_id, "map", inputs, found)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    reads: StoredReads
+    program_id: int
+    digest: str | None
+
+
+def _grouped(deps: documents.Dependencies, level: Level) -> tuple[dict[str, Group], dict[str, str]]:
     group_of = _group_of(level)
     groups: dict[str, Group] = {}
     by_key: dict[str, str] = {}
@@ -89,7 +125,17 @@ async def build(
         gid = group_of(node)
         groups.setdefault(gid, Group(gid, gid.split("/", 1)[1])).members.append(node)
         by_key[node.key] = gid
-    names = await _names(session, level, groups)
+    return groups, by_key
+
+
+def _drawn(
+    deps: documents.Dependencies,
+    level: Level,
+    groups: dict[str, Group],
+    by_key: dict[str, str],
+    names: dict[str, str],
+    href: Callable[[Sequence[documents.DependencyNode]], str],
+) -> DependencyMap:
     critical = {by_key[k] for k in deps.critical_path if k in by_key}
     cyclic = {by_key[k] for cycle in deps.cycles for k in cycle if k in by_key}
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])

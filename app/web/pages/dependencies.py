@@ -106,9 +106,11 @@ async def dependencies_page(
                 return item_url(nodes[0].source, nodes[0].key, key)
             return items_url(program=key, keys=[n.key for n in nodes][:200])
 
-        drawn = await dependency_map.build(session, deps, level, href=members)
-        projects = await records.project_names(session)
         stored = await lookup.stored_digest(session, program.id, "dependencies")
+        drawn = await dependency_map.build(
+            session, deps, level, href=members, kept=dependency_map.Kept(reads, program.id, stored)
+        )
+        projects = await records.project_names(session)
         return page.render_kept(
             "dependencies.html",
             lambda: {
