@@ -17,11 +17,18 @@ import hashlib
 import hmac
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth
+from authlib.deprecate import AuthlibDeprecationWarning
+
+with warnings.catch_warnings():
+    # Authlib 1.9 prefers the "httpx2" distribution and warns on every start when it falls
+    # back to httpx, which it still fully supports; the warning tells an operator nothing.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth
 
 from app.config import OidcConfig, resolve_secret
 from app.web.auth import Principal, Role
