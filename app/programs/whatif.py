@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import ProgramConfig
 from app.programs import loading, lookup, recompute
 from app.store.audit import record_audit
-from app.store.tables import ProgramRow, ScenarioRow
+from app.store.tables import MAX_ROW_ID, ProgramRow, ScenarioRow
 from rollup import whatif
 from rollup.figures import day
 from rollup.forecast import Forecast
@@ -330,6 +330,8 @@ async def delete_scenario(
     session: AsyncSession, program_id: int, scenario_id: int, *, by: str = "system"
 ) -> bool:
     """Forget a saved scenario (recorded in the audit log); False when there is none."""
+    if not 0 < scenario_id <= MAX_ROW_ID:
+        return False  # past any row: none such, without asking a database that cannot say
     row = await session.scalar(
         select(ScenarioRow).where(
             ScenarioRow.program_id == program_id, ScenarioRow.id == scenario_id

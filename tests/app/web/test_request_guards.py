@@ -274,6 +274,11 @@ class TestOutOfRangeNumbers:
         page = await open_site.get(f"/programs/checkout/risks/{huge}/edit")
         assert (api.status_code, delete.status_code, page.status_code) == (404, 404, 404)
 
+    async def test_a_scenario_id_past_any_row_is_a_404(self, open_site: httpx.AsyncClient) -> None:
+        for huge in (2**70, -(2**60), 2**31):
+            gone = await open_site.delete(f"/api/programs/checkout/scenarios/{huge}")
+            assert gone.status_code == 404, (huge, gone.text)
+
     async def test_a_cursor_past_any_row_is_a_422_naming_the_cursor(
         self, open_site: httpx.AsyncClient
     ) -> None:
