@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import calendar
 import re
-import zoneinfo
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.config.fields import TimeZoneName
 from rollup.model import RagPolicy
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -157,22 +157,13 @@ class OutcomeDependencyConfig(_Model):
 
 
 class PortfolioConfig(_Model):
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     """The zone the portfolio's days (a goal's today, its history) are counted in."""
     wip_limit: int | None = Field(default=None, ge=1)
     """Items in progress per person across every program before they are over-allocated
     (default: their team's ``wip_limit``, else ``resources.wip_limit``)."""
     max_programs: int = Field(default=2, ge=1)
     """Programs a person can have open work in before they are spread too thin."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a known time zone") from exc
-        return value
 
 
 Location = tuple[str | int, ...]

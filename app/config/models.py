@@ -7,7 +7,6 @@ reports problems with file and line.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Literal
@@ -20,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.config.cron import crontab_trigger
+from app.config.fields import CronExpression, TimeZoneName
 from app.config.goals import GoalConfig, OutcomeDependencyConfig, PortfolioConfig
 from rollup.model import ForecastOptions, RagPolicy, RiskThresholds
 from vocabulary import StatusCategory
@@ -327,21 +326,12 @@ class DeliveryConfig(_Model):
 
 
 class ReportConfig(_Model):
-    cron: str = "0 8 * * MON"
+    cron: CronExpression = "0 8 * * MON"
     """When the weekly report is written, in the program's time zone (weekdays as in
     crontab: 0 or 7 is Sunday, or names such as MON)."""
     review: bool = False
     """Hold delivery until the program manager has written notes or pressed send."""
     deliver: DeliveryConfig = DeliveryConfig()
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
-        return value
 
 
 class WebhookOutConfig(_Model):
@@ -372,7 +362,7 @@ class AlertsConfig(_Model):
     """A derived risk opening with probability × impact at least this (10: high) is an alert."""
     quiet_hours: str | None = None
     """``22:00-07:00`` in the program's time zone: alerts wait until it ends."""
-    digest: str | None = None
+    digest: CronExpression | None = None
     """A cron expression (program's zone): alerts are gathered and sent together then,
     instead of at once."""
     repeat_after: Duration = timedelta(days=1)
@@ -392,43 +382,15 @@ class AlertsConfig(_Model):
             raise ValueError(f"{value!r} is not a span of hours like 22:00-07:00")
         return value
 
-    @field_validator("digest")
-    @classmethod
-    def _digest(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
-        return value
-
 
 class DigestConfig(_Model):
     """The weekly portfolio digest: every program on one page, for the person above the
     program managers, on its own schedule."""
 
-    cron: str = "0 9 * * MON"
-    timezone: str = "UTC"
+    cron: CronExpression = "0 9 * * MON"
+    timezone: TimeZoneName = "UTC"
     title: str = "Portfolio"
     deliver: DeliveryConfig = DeliveryConfig()
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            crontab_trigger(value, zoneinfo.ZoneInfo("UTC"))
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid cron expression ({exc})") from exc
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a known time zone") from exc
-        return value
 
 
 Escalation = Literal["amber", "red", "off"]
@@ -502,7 +464,7 @@ class ProgramConfig(_Model):
     name: str
     owner: str | None = Field(default=None, min_length=1, max_length=256)
     """The program manager: owns the derived risks no item or outcome owner answers for."""
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     progress_basis: Literal["count", "estimate"] = "count"
     baseline: date | None = None
     report: ReportConfig = ReportConfig()
@@ -514,15 +476,6 @@ class ProgramConfig(_Model):
     visible_to: tuple[str, ...] = ()
     """Groups (or token names) that may see the program; empty: every viewer. Admins see
     every program."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a known time zone") from exc
-        return value
 
     @model_validator(mode="after")
     def _rules_can_fire(self) -> ProgramConfig:

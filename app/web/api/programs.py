@@ -50,7 +50,7 @@ async def list_programs(
     async def build() -> Response:
         return _json(await lookup.list_programs(session, config, now=datetime.now(UTC)))
 
-    # Statuses are the same for every reader: one cached answer serves them all.
+    # One cached answer serves every reader who may see the same programs (the cache keys it so).
     return await cache.get(("api", "programs"), build)
 
 
