@@ -128,7 +128,8 @@ def pace_days(
     pace = pace_of(inputs)
     growth = growth_of(inputs, options)
     drawn = drift(
-        pace.draw(draws.normal[0], draws.uniform[0], draws.uniform[4]) * inputs.pace_factor,
+        pace.draw(draws.normal[0], draws.uniform[0], draws.uniform[4]) * inputs.pace_factor
+        + inputs.pace_added,
         inputs.remaining,
         draws.normal[3],
     )

@@ -40,6 +40,8 @@ class Inputs:
     """When dependency chains end, at ``CHAIN_QUANTILES`` (days after ``as_of``)."""
     pace_factor: float = 1.0
     """What the drawn pace is multiplied by: 1 but in a what-if scenario."""
+    pace_added: float = 0.0
+    """Work per week added to the drawn pace (after the factor): 0 but in a what-if."""
 
     @property
     def remaining(self) -> float:
@@ -80,6 +82,8 @@ def to_data(inputs: Inputs) -> dict[str, Any]:
     }
     if inputs.pace_factor != 1.0:
         data["pace_factor"] = inputs.pace_factor
+    if inputs.pace_added:
+        data["pace_added"] = inputs.pace_added
     return data
 
 
@@ -99,4 +103,5 @@ def from_data(data: Mapping[str, Any]) -> Inputs:
         growth=None if growth is None else _history_of(growth),
         chain_days=tuple(float(d) for d in data.get("chain_days", ())),
         pace_factor=float(data.get("pace_factor", 1.0)),
+        pace_added=float(data.get("pace_added", 0.0)),
     )

@@ -138,6 +138,9 @@ class Outcome:
     """Who answers for the outcome: owns its risks that no single item causes."""
     pace_factor: float = 1.0
     """What its forecast multiplies the pace its history shows by (a what-if's change)."""
+    pace_added: float = 0.0
+    """Work per week, in its basis's unit, that its forecast adds to every trial's pace: a
+    team a what-if adds at a stated pace."""
 
 
 @dataclass(frozen=True, slots=True)

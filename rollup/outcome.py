@@ -125,6 +125,7 @@ def inputs_for(
         unit_dispersion=size_dispersion(list(sizes.values())) if sizes else 1.0,
         growth=growth,
         pace_factor=outcome.pace_factor,
+        pace_added=outcome.pace_added,
     )
 
 

@@ -4,32 +4,70 @@ Nothing here touches a tracker or the stored roll-up. The program is loaded as a
 recomputation loads it and evaluated twice by ``recompute.evaluate_program`` — as it
 stands, and as ``rollup.whatif.apply`` edits it — with the same seed, so the answer is
 what a recomputation of the edited program would say.
+
+Asking again costs one evaluation: a process keeps the last few programs it loaded
+(``Prepared``), each with its roll-up as it stands, for as long as the store says their
+data is the same (``data_stamp``). A what-if is stated as of the stored roll-up's moment
+when that is today's (so its "before" is the roll-up the program page shows, and the same
+question asked twice gets the same answer), else as of the moment asked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
 import zoneinfo
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import ProgramConfig
-from app.programs import loading, lookup, recompute
+from app.programs import loading, lookup, plans, recompute
 from app.store.audit import record_audit
-from app.store.tables import MAX_ROW_ID, ProgramRow, ScenarioRow
-from rollup import whatif
+from app.store.tables import MAX_ROW_ID, ItemRow, LinkRow, ProgramRow, ProgramStatusRow, ScenarioRow
+from rollup import people, whatif
 from rollup.figures import day
 from rollup.forecast import Forecast
 from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
+from rollup.model import Program
 from rollup.status import ProgramRollup
+from rollup.trend import Trend
 
 MAX_ADDED = 100_000
 MAX_REMOVED = 10_000
+MAX_TEAMS = 20
+MAX_TEAM_PACE = 10_000.0
+CACHED_PROGRAMS = 4
+"""Programs a process keeps loaded for what-ifs (each: its items and one roll-up)."""
+
+
+class NewTeam(BaseModel):
+    """A team to add: like an existing team, or at a stated pace."""
+
+    name: str = Field(min_length=1, max_length=64, description="What to call the team")
+    like: str | None = Field(
+        None,
+        description="A configured team's key: the new team works where that one does, at "
+        "`factor` of its pace",
+    )
+    factor: float = Field(1.0, description="With `like`: its pace as a multiple of that team's")
+    pace_items_per_week: float | None = Field(
+        None, description="Without `like`: the items it finishes a week"
+    )
+    outcomes: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="With a pace: the outcomes it works on (all with work left if none), "
+        "its pace split by their work left",
+    )
 
 
 class ScenarioChanges(BaseModel):
@@ -46,19 +84,27 @@ class ScenarioChanges(BaseModel):
         description="Items or epics to defer: they and their open work leave the program",
     )
     pace_factor: float | dict[str, float] = Field(
-        1.0, description="The pace multiplied by this: for the program, or per outcome key"
+        1.0,
+        description="The pace multiplied by this: for the program, or per team key (that "
+        "team's share of each outcome's recent throughput moves; an outcome key there "
+        "moves that outcome's whole pace)",
+    )
+    add_teams: list[NewTeam] = Field(
+        default_factory=list,
+        max_length=MAX_TEAMS,
+        description="Teams to add, each like an existing team or at a pace in items a week",
     )
     targets: dict[str, date] = Field(
         default_factory=dict, description="New target dates by outcome key"
     )
 
-    def problems(self, outcomes: list[str]) -> list[tuple[str, str]]:
-        """(field, message) for each value this program cannot take."""
+    def problems(self, outcomes: list[str], teams: Collection[str] = ()) -> list[tuple[str, str]]:
+        """(field, message) for each value this program cannot take (``teams``: the
+        configured teams' keys)."""
         found = []
         known = set(outcomes)
         named: dict[str, Mapping[str, object]] = {
             "add_items": self.add_items if isinstance(self.add_items, dict) else {},
-            "pace_factor": self.pace_factor if isinstance(self.pace_factor, dict) else {},
             "targets": self.targets,
         }
         for name, mapping in named.items():
@@ -67,6 +113,21 @@ class ScenarioChanges(BaseModel):
                 found.append(
                     (name, f"unknown outcome(s) {', '.join(unknown)}; known: {', '.join(outcomes)}")
                 )
+        paced = self.pace_factor if isinstance(self.pace_factor, dict) else {}
+        unknown = sorted(set(paced) - known - set(teams))
+        if unknown:
+            found.append(
+                (
+                    "pace_factor",
+                    f"unknown team(s) or outcome(s) {', '.join(unknown)}; teams: "
+                    f"{', '.join(sorted(teams)) or 'none configured'}; outcomes: "
+                    f"{', '.join(outcomes)}",
+                )
+            )
+        both = sorted(set(paced) & known & set(teams))
+        if both:
+            found.append(("pace_factor", f"{', '.join(both)} names both a team and an outcome"))
+        found += self._team_problems(known, set(teams))
         counts = self.add_items.values() if isinstance(self.add_items, dict) else [self.add_items]
         if any(c < 0 for c in counts) or sum(counts) > MAX_ADDED:
             found.append(("add_items", f"between 0 and {MAX_ADDED:,} items"))
@@ -79,7 +140,45 @@ class ScenarioChanges(BaseModel):
             found.append(("remove_keys", "keys of 1 to 64 characters"))
         return found
 
-    def scenario(self) -> whatif.Scenario:
+    def _team_problems(self, outcomes: set[str], teams: set[str]) -> list[tuple[str, str]]:
+        found = []
+        names = [t.name.strip() for t in self.add_teams]
+        if len(set(names)) < len(names) or not all(names):
+            found.append(("add_teams", "each team a different, non-blank name"))
+        for n, team in enumerate(self.add_teams):
+            where = f"add_teams.{n}"
+            if (team.like is None) == (team.pace_items_per_week is None):
+                found.append((where, "either like (a team's key) or pace_items_per_week"))
+                continue
+            if team.like is not None:
+                if team.like not in teams:
+                    found.append(
+                        (
+                            f"{where}.like",
+                            f"unknown team {team.like}; teams: "
+                            f"{', '.join(sorted(teams)) or 'none configured'}",
+                        )
+                    )
+                if not 0.05 <= team.factor <= 20:
+                    found.append((f"{where}.factor", "a factor between 0.05 and 20"))
+                if team.outcomes:
+                    found.append(
+                        (f"{where}.outcomes", f"a team like {team.like} works where it does")
+                    )
+                continue
+            pace = team.pace_items_per_week or 0.0
+            if not 0 < pace <= MAX_TEAM_PACE:
+                found.append(
+                    (f"{where}.pace_items_per_week", f"more than 0, at most {MAX_TEAM_PACE:,.0f}")
+                )
+            unknown = sorted(set(team.outcomes) - outcomes)
+            if unknown:
+                found.append((f"{where}.outcomes", f"unknown outcome(s) {', '.join(unknown)}"))
+        return found
+
+    def scenario(self, outcomes: Collection[str] = ()) -> whatif.Scenario:
+        """The scenario in the roll-up's terms; ``outcomes`` tells a per-outcome pace
+        factor from a team's."""
         spread = self.add_items if isinstance(self.add_items, int) else 0
         per = self.add_items if isinstance(self.add_items, dict) else {}
         pace = self.pace_factor if isinstance(self.pace_factor, float | int) else 1.0
@@ -89,7 +188,18 @@ class ScenarioChanges(BaseModel):
             add_per_outcome=per,
             remove_keys=tuple(self.remove_keys),
             pace_factor=float(pace),
-            pace_factors={k: float(v) for k, v in factors.items()},
+            pace_factors={k: float(v) for k, v in factors.items() if k in outcomes},
+            team_factors={k: float(v) for k, v in factors.items() if k not in outcomes},
+            added_teams=tuple(
+                whatif.AddedTeam(
+                    name=t.name.strip(),
+                    like=t.like,
+                    factor=float(t.factor),
+                    pace=None if t.pace_items_per_week is None else float(t.pace_items_per_week),
+                    outcomes=tuple(t.outcomes),
+                )
+                for t in self.add_teams
+            ),
             targets=dict(self.targets),
         )
 
@@ -150,9 +260,16 @@ def side_of(rollup: ProgramRollup) -> Side:
     )
 
 
-def describe(changes: ScenarioChanges, config: ProgramConfig, titles: Mapping[str, str]) -> str:
-    """The scenario in words: "defer PAY-1 (3-D Secure) and add 20 items"."""
+def describe(
+    changes: ScenarioChanges,
+    config: ProgramConfig,
+    titles: Mapping[str, str],
+    teams: Mapping[str, str] | None = None,
+) -> str:
+    """The scenario in words: "defer PAY-1 (3-D Secure) and add 20 items" (``teams``: the
+    configured teams' names by key)."""
     names = {o.key: o.name for o in config.outcomes}
+    team_names = teams or {}
     parts = []
     if changes.remove_keys:
         shown = [f"{k} ({titles[k]})" if k in titles else k for k in changes.remove_keys[:3]]
@@ -163,9 +280,24 @@ def describe(changes: ScenarioChanges, config: ProgramConfig, titles: Mapping[st
     elif isinstance(changes.add_items, dict):
         parts += [f"add {n} items to {names[k]}" for k, n in changes.add_items.items() if n]
     if isinstance(changes.pace_factor, dict):
-        parts += [f"work {f:g}× as fast on {names[k]}" for k, f in changes.pace_factor.items()]
+        parts += [
+            f"work {f:g}× as fast on {names[k]}"
+            if k in names
+            else f"{team_names.get(k, k)} works {f:g}× as fast"
+            for k, f in changes.pace_factor.items()
+        ]
     elif changes.pace_factor != 1.0:
         parts.append(f"work {changes.pace_factor:g}× as fast")
+    for team in changes.add_teams:
+        if team.like is not None:
+            like = team_names.get(team.like, team.like)
+            pace = "" if team.factor == 1.0 else f" at {team.factor:g}× its pace"
+            parts.append(f"add a team like {like}{pace} ({team.name})")
+        else:
+            on = " on " + ", ".join(names[k] for k in team.outcomes) if team.outcomes else ""
+            parts.append(
+                f"add a team of {team.pace_items_per_week:g} items a week{on} ({team.name})"
+            )
     parts += [f"move {names[k]}'s target to {day(d)}" for k, d in changes.targets.items()]
     if not parts:
         return "change nothing"
@@ -204,31 +336,157 @@ def summary(what: str, before: Side, after: Side, names: Mapping[str, str]) -> s
     return f"If we {what}, the forecast does not change (P85 {day(after.program.p85)})."
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A program loaded for what-ifs, and its roll-up as it stands at one moment."""
+
+    loaded: recompute.Loaded
+    program: Program
+    index: ItemIndex
+    graph: DependencyGraph
+    stands: dict[datetime, tuple[Trend, ProgramRollup]] = field(default_factory=dict)
+    """The roll-up as it stands, by the moment it is stated at (the last one only)."""
+
+    @classmethod
+    def of(cls, config: ProgramConfig, loaded: recompute.Loaded) -> Prepared:
+        index = ItemIndex(loaded.items)
+        return cls(
+            loaded, loading.to_program(config), index, DependencyGraph(loaded.dependencies, index)
+        )
+
+    def standing(self, config: ProgramConfig, moment: datetime) -> tuple[Trend, ProgramRollup]:
+        """The trend and the roll-up as of ``moment``, computed once."""
+        found = self.stands.get(moment)
+        if found is None:
+            as_of = moment.astimezone(zoneinfo.ZoneInfo(config.timezone)).date()
+            trend = recompute.trend_of(config, self.loaded, as_of)
+            rollup = recompute.evaluate_program(
+                config, self.program, self.index, self.graph, trend, moment
+            )
+            found = trend, rollup
+            self.stands = {moment: found}
+        return found
+
+
+class PreparedCache:
+    """The last ``size`` programs loaded for what-ifs, each under what its data was."""
+
+    def __init__(self, size: int = CACHED_PROGRAMS) -> None:
+        self.size = size
+        self._found: OrderedDict[tuple[str, str], tuple[Any, Prepared]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], stamp: Any) -> Prepared | None:
+        with self._lock:
+            found = self._found.get(key)
+            if found is None or found[0] != stamp:
+                return None
+            self._found.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, str], stamp: Any, prepared: Prepared) -> None:
+        with self._lock:
+            self._found[key] = (stamp, prepared)
+            self._found.move_to_end(key)
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+PREPARED = PreparedCache()
+
+
+def _fingerprint(config: ProgramConfig) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+
+
+async def data_stamp(session: AsyncSession, program_id: int) -> tuple[Any, ...]:
+    """What changes whenever what a what-if loads does: the program's last roll-up, and
+    the items and links stored (how many, how many deleted, the latest write of each)."""
+    computed = (
+        await session.execute(
+            select(ProgramStatusRow.computed_at, ProgramStatusRow.revision).where(
+                ProgramStatusRow.program_id == program_id
+            )
+        )
+    ).one_or_none()
+    items = (
+        await session.execute(
+            select(
+                func.count(ItemRow.id),
+                func.sum(cast(ItemRow.deleted, Integer)),
+                func.max(ItemRow.synced_at),
+                func.max(ItemRow.deleted_at),
+            )
+        )
+    ).one()
+    links = (
+        await session.execute(select(func.count(LinkRow.id), func.max(LinkRow.origin_updated_at)))
+    ).one()
+    return (None if computed is None else tuple(computed), tuple(items), tuple(links))
+
+
+def moment_of(computed_at: datetime | None, now: datetime, timezone: str) -> datetime:
+    """The moment a what-if is stated at: the stored roll-up's, when it is of the same
+    day and not later than ``now``; else ``now``."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    if (
+        computed_at is not None
+        and computed_at <= now
+        and computed_at.astimezone(zone).date() == now.astimezone(zone).date()
+    ):
+        return computed_at
+    return now
+
+
+def _team_of(rollup: ProgramRollup, staff: plans.Staff) -> dict[tuple[str, str], str | None]:
+    """Each contributor's team (None: in no configured team, or nobody's)."""
+    units = {c.item.ref: c.item for o in rollup.outcomes for c in o.progress.contributors}
+    directory = people.match(people.identities(units.values()), staff.known, staff.teams)
+    found: dict[tuple[str, str], str | None] = {}
+    for ref, item in units.items():
+        person = directory.person_of(item)
+        found[ref] = None if person is None else person.team
+    return found
+
+
 def compare(
-    config: ProgramConfig, loaded: recompute.Loaded, changes: ScenarioChanges, now: datetime
+    config: ProgramConfig,
+    prepared: Prepared,
+    changes: ScenarioChanges,
+    moment: datetime,
+    staff: plans.Staff | None = None,
 ) -> WhatIfResult:
     """Before and after: pure computation, run off the event loop."""
+    staff = staff or plans.Staff()
+    outcome_keys = [o.key for o in config.outcomes]
+    loaded = prepared.loaded
     with recompute.frozen_heap():
-        program = loading.to_program(config)
-        index = ItemIndex(loaded.items)
-        graph = DependencyGraph(loaded.dependencies, index)
-        as_of = now.astimezone(zoneinfo.ZoneInfo(config.timezone)).date()
-        trend = recompute.trend_of(config, loaded, as_of)
-        before = recompute.evaluate_program(config, program, index, graph, trend, now)
-        scenario = changes.scenario()
-        edited, items = whatif.apply(program, loaded.items, scenario, now=now)
-        edited_index = ItemIndex(items)
-        after = recompute.evaluate_program(
-            config,
-            edited,
-            edited_index,
-            DependencyGraph(loaded.dependencies, edited_index),
-            trend,
-            now,
+        trend, before = prepared.standing(config, moment)
+        as_of = before.as_of
+        scenario = changes.scenario(outcome_keys)
+        teams = None
+        if scenario.by_team:
+            team_of = _team_of(before, staff)
+            teams = whatif.team_pace(
+                before,
+                lambda item: team_of.get(item.ref),
+                zoneinfo.ZoneInfo(config.timezone),
+            )
+        edited, items = whatif.apply(
+            prepared.program, loaded.items, scenario, now=moment, teams=teams
         )
+        same = len(items) == len(loaded.items) and not scenario.remove_keys
+        index = prepared.index if same else ItemIndex(items)
+        graph = prepared.graph if same else DependencyGraph(loaded.dependencies, index)
+        after = recompute.evaluate_program(config, edited, index, graph, trend, moment)
     kept = {i.ref for i in items}
     removed = sorted(i.key for i in loaded.items if i.ref not in kept)
-    titles = {i.key: i.title for i in loaded.items if i.key in set(changes.remove_keys)}
+    wanted = set(changes.remove_keys)
+    titles = {i.key: i.title for i in loaded.items if i.key in wanted}
     sides = side_of(before), side_of(after)
     return WhatIfResult(
         program=config.key,
@@ -236,14 +494,32 @@ def compare(
         before=sides[0],
         after=sides[1],
         removed=removed,
-        added=whatif.added_per_outcome(program, scenario),
+        added=whatif.added_per_outcome(prepared.program, scenario),
         summary=summary(
-            describe(changes, config, titles),
+            describe(changes, config, titles, {t.key: t.name for t in staff.teams}),
             sides[0],
             sides[1],
             {o.key: o.name for o in config.outcomes},
         ),
     )
+
+
+async def prepare(
+    session: AsyncSession, program: lookup.ConfiguredProgram, *, now: datetime
+) -> tuple[Prepared, datetime]:
+    """The program loaded for what-ifs (kept while its data stays the same), and the
+    moment a what-if asked at ``now`` is stated at."""
+    stamp = await data_stamp(session, program.id)
+    computed_at = stamp[0][0] if stamp[0] is not None else None
+    moment = moment_of(computed_at, now, program.config.timezone)
+    key = (program.config.key, _fingerprint(program.config))
+    day_ = moment.astimezone(program.zone).date()
+    prepared = PREPARED.get(key, (stamp, day_))
+    if prepared is None:
+        loaded = await recompute.load(session, [program.config], now=moment)
+        prepared = await asyncio.to_thread(Prepared.of, program.config, loaded)
+        PREPARED.put(key, (stamp, day_), prepared)
+    return prepared, moment
 
 
 async def what_if(
@@ -252,10 +528,13 @@ async def what_if(
     changes: ScenarioChanges,
     *,
     now: datetime,
+    staff: plans.Staff | None = None,
 ) -> WhatIfResult:
-    """The program's forecast before and after ``changes``, as of ``now``."""
-    loaded = await recompute.load(session, [program.config], now=now)
-    return await asyncio.to_thread(compare, program.config, loaded, changes, now)
+    """The program's forecast before and after ``changes``, as of ``now`` (or of the
+    stored roll-up, when it is today's: ``moment_of``); ``staff`` says who is in which
+    team, for changes to a team's pace."""
+    prepared, moment = await prepare(session, program, now=now)
+    return await asyncio.to_thread(compare, program.config, prepared, changes, moment, staff)
 
 
 def saved_of(row: ScenarioRow) -> SavedScenario:

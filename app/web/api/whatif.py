@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
-from app.programs import lookup, whatif
+from app.config import ThroughlineConfig
+from app.programs import lookup, plans, whatif
 from app.web.deps import AdminDep, ConfigDep, ResponseCacheDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/programs", tags=["what-if"])
@@ -23,9 +24,13 @@ class NamedChanges(whatif.ScenarioChanges):
     name: str = Field(min_length=1, max_length=128, description="What to call the scenario")
 
 
-def check(program: lookup.ConfiguredProgram, changes: whatif.ScenarioChanges) -> None:
+def check(
+    program: lookup.ConfiguredProgram, changes: whatif.ScenarioChanges, config: ThroughlineConfig
+) -> None:
     """A 422 naming the field when the program cannot take a value."""
-    problems = changes.problems([o.key for o in program.config.outcomes])
+    problems = changes.problems(
+        [o.key for o in program.config.outcomes], [t.key for t in config.teams]
+    )
     if problems:
         raise RequestValidationError(
             [{"loc": ("body", f), "msg": m, "type": "value_error"} for f, m in problems]
@@ -41,8 +46,10 @@ async def run_what_if(
     key: str, changes: whatif.ScenarioChanges, session: SessionDep, config: ConfigDep, _: ViewerDep
 ) -> whatif.WhatIfResult:
     program = await lookup.get_program(session, config, key)
-    check(program, changes)
-    return await whatif.what_if(session, program, changes, now=datetime.now(UTC))
+    check(program, changes, config)
+    return await whatif.what_if(
+        session, program, changes, now=datetime.now(UTC), staff=plans.Staff.of(config)
+    )
 
 
 @router.get("/{key}/scenarios", summary="Saved what-if scenarios", responses=NOT_FOUND)
@@ -68,10 +75,10 @@ async def save_scenario(
     principal: AdminDep,
 ) -> whatif.SavedScenario:
     program = await lookup.get_program(session, config, key)
-    check(program, entry)
+    check(program, entry, config)
     now = datetime.now(UTC)
     changes = whatif.ScenarioChanges.model_validate(entry.model_dump(exclude={"name"}))
-    result = await whatif.what_if(session, program, changes, now=now)
+    result = await whatif.what_if(session, program, changes, now=now, staff=plans.Staff.of(config))
     saved = await whatif.save(
         session, program.id, entry.name, changes, result, now=now, by=principal.name
     )
