@@ -50,6 +50,16 @@ class Figures:
     """Epics with nothing under them yet, counted in the forecast at the split rate."""
     finished_on: date | None = None
 
+    @property
+    def done_late(self) -> bool:
+        target = self.outcome.target
+        return (
+            self.forecast.basis is ForecastBasis.DONE
+            and self.finished_on is not None
+            and target is not None
+            and self.finished_on > target
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OutcomeRollup:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Protocol
 
 import numpy as np
 
@@ -19,15 +20,29 @@ from rollup import forecast as fc
 from rollup.figures import OnTime, program_on_time
 from rollup.forecast import Forecast, ForecastBasis
 from rollup.history import weekly_history
-from rollup.model import WorkItem
-from rollup.outcome import OutcomeRollup, finished_on
+from rollup.model import Outcome, WorkItem
+from rollup.outcome import finished_on
 from rollup.pace import FloatArray
 from rollup.scope import ProgramScope
 
 
+class Part(Protocol):
+    """What the program's forecast reads of an outcome: its roll-up, or only its figures
+    (a what-if's)."""
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+    @property
+    def forecast(self) -> Forecast: ...
+
+    @property
+    def done_late(self) -> bool: ...
+
+
 def program_forecast(
     scope: ProgramScope,
-    outcomes: Sequence[OutcomeRollup],
+    outcomes: Sequence[Part],
     units: Sequence[WorkItem],
     target: date | None,
 ) -> tuple[Forecast, OnTime]:
@@ -78,7 +93,7 @@ def program_forecast(
     return forecast, program_on_time(shown, covered, left_out)
 
 
-def _left_out_because(part: OutcomeRollup, open_parts: Sequence[OutcomeRollup]) -> str | None:
+def _left_out_because(part: Part, open_parts: Sequence[Part]) -> str | None:
     if part.forecast.basis is ForecastBasis.NO_WORK:
         return "no work"
     if part.done_late:

@@ -27,15 +27,21 @@ the forecast the edited program would get, to the trial.
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
-from rollup.forecast import ForecastBasis
+from rollup.forecast import Forecast, ForecastBasis
+from rollup.graph import DependencyGraph
 from rollup.history import day_start
+from rollup.mapping import ItemIndex
 from rollup.model import ItemRef, Program, ProgressBasis, Selector, WorkItem
-from rollup.status import ProgramRollup
+from rollup.outcome import Figures, measure
+from rollup.program_forecast import program_forecast
+from rollup.scope import scope_program
+from rollup.trend import Trend
 from vocabulary import ItemKind, StatusCategory
 
 ADDED_SOURCE = "what-if"
@@ -106,19 +112,55 @@ class TeamPace:
         return done.get(team, 0.0) / total if total > 0 else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Forecasts:
+    """A program's forecasts without the rest of its roll-up: what a what-if compares."""
+
+    program: Program
+    as_of: date
+    forecast: Forecast
+    outcomes: tuple[Figures, ...]
+
+
+def forecasts(
+    program: Program,
+    index: ItemIndex,
+    graph: DependencyGraph,
+    trend: Trend,
+    *,
+    as_of: date,
+    zone: tzinfo,
+    rng: random.Random,
+    now: datetime | None = None,
+) -> Forecasts:
+    """The program's and its outcomes' forecasts exactly as ``rollup.status.evaluate``
+    makes them with the same arguments (the same generators, so the same trials), without
+    the colours, risks and explanations a roll-up adds."""
+    scope = scope_program(program, index, graph, trend, as_of=as_of, zone=zone, now=now)
+    seed = rng.getrandbits(64)
+    figures = tuple(
+        measure(scope, o, random.Random(f"{seed}:{o.key}"))  # noqa: S311 (simulation)
+        for o in program.outcomes
+    )
+    units = list(dict.fromkeys(c.item.ref for f in figures for c in f.progress.contributors))
+    target = max((o.target for o in program.outcomes if o.target is not None), default=None)
+    forecast, _ = program_forecast(scope, figures, scope.items(units), target)
+    return Forecasts(program, as_of, forecast, figures)
+
+
 def team_pace(
-    rollup: ProgramRollup, team_of: Callable[[WorkItem], str | None], zone: tzinfo
+    found: Forecasts, team_of: Callable[[WorkItem], str | None], zone: tzinfo
 ) -> TeamPace:
-    """Each outcome's recent throughput by team, from a roll-up of the program."""
+    """Each outcome's recent throughput by team, from the program's forecasts."""
     finished: dict[str, dict[str | None, float]] = {}
     left: dict[str, float] = {}
     unit: dict[str, float] = {}
-    by_estimate = rollup.program.basis is ProgressBasis.ESTIMATE
-    for part in rollup.outcomes:
+    for part in found.outcomes:
         forecast = part.forecast
         if forecast.basis is not ForecastBasis.MONTE_CARLO or forecast.inputs is None:
             continue
         key = part.outcome.key
+        by_estimate = part.outcome.basis is ProgressBasis.ESTIMATE
         history = forecast.inputs.history
         start = day_start(history.starts[0], zone) if history.starts else None
         done: dict[str | None, float] = defaultdict(float)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import threading
 import zoneinfo
 from collections import OrderedDict
@@ -38,7 +39,6 @@ from rollup.forecast import Forecast
 from rollup.graph import DependencyGraph
 from rollup.mapping import ItemIndex
 from rollup.model import Program
-from rollup.status import ProgramRollup
 from rollup.trend import Trend
 
 MAX_ADDED = 100_000
@@ -253,10 +253,33 @@ def figures_of(forecast: Forecast) -> Figures:
     )
 
 
-def side_of(rollup: ProgramRollup) -> Side:
+def side_of(found: whatif.Forecasts) -> Side:
     return Side(
-        program=figures_of(rollup.forecast),
-        outcomes={o.outcome.key: figures_of(o.forecast) for o in rollup.outcomes},
+        program=figures_of(found.forecast),
+        outcomes={o.outcome.key: figures_of(o.forecast) for o in found.outcomes},
+    )
+
+
+def forecasts_of(
+    config: ProgramConfig,
+    program: Program,
+    index: ItemIndex,
+    graph: DependencyGraph,
+    trend: Trend,
+    moment: datetime,
+) -> whatif.Forecasts:
+    """The forecasts ``recompute.evaluate_program`` makes of the program at ``moment``:
+    in its time zone, with the generator its key and configured seed make."""
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    return whatif.forecasts(
+        program,
+        index,
+        graph,
+        trend,
+        as_of=moment.astimezone(zone).date(),
+        zone=zone,
+        rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
+        now=moment,
     )
 
 
@@ -311,11 +334,18 @@ def _pct(p: float | None) -> str:
 def _moved(before: Figures, after: Figures) -> str | None:
     """How one forecast moved, in words (None: it did not)."""
     b, a = before.probability_on_time, after.probability_on_time
+    moves = before.p85 != after.p85
     if b is not None and a is not None:
-        if a == b:
-            return f"P(on time) stays at {_pct(b)}"
-        return f"P(on time) {'rises' if a > b else 'falls'} from {_pct(b)} to {_pct(a)}"
-    if before.p85 != after.p85:
+        if _pct(a) != _pct(b):
+            return f"P(on time) {'rises' if a > b else 'falls'} from {_pct(b)} to {_pct(a)}"
+        if moves:
+            # The chance as said does not move (to the per cent): the date does.
+            return (
+                f"P(on time) stays at {_pct(b)} and P85 moves from {day(before.p85)} "
+                f"to {day(after.p85)}"
+            )
+        return f"P(on time) stays at {_pct(b)}"
+    if moves:
         return f"P85 moves from {day(before.p85)} to {day(after.p85)}"
     return None
 
@@ -344,8 +374,8 @@ class Prepared:
     program: Program
     index: ItemIndex
     graph: DependencyGraph
-    stands: dict[datetime, tuple[Trend, ProgramRollup]] = field(default_factory=dict)
-    """The roll-up as it stands, by the moment it is stated at (the last one only)."""
+    stands: dict[datetime, tuple[Trend, whatif.Forecasts]] = field(default_factory=dict)
+    """The forecasts as the program stands, by the moment they are of (the last only)."""
 
     @classmethod
     def of(cls, config: ProgramConfig, loaded: recompute.Loaded) -> Prepared:
@@ -354,16 +384,14 @@ class Prepared:
             loaded, loading.to_program(config), index, DependencyGraph(loaded.dependencies, index)
         )
 
-    def standing(self, config: ProgramConfig, moment: datetime) -> tuple[Trend, ProgramRollup]:
-        """The trend and the roll-up as of ``moment``, computed once."""
+    def standing(self, config: ProgramConfig, moment: datetime) -> tuple[Trend, whatif.Forecasts]:
+        """The trend and the forecasts as of ``moment``, computed once."""
         found = self.stands.get(moment)
         if found is None:
             as_of = moment.astimezone(zoneinfo.ZoneInfo(config.timezone)).date()
             trend = recompute.trend_of(config, self.loaded, as_of)
-            rollup = recompute.evaluate_program(
-                config, self.program, self.index, self.graph, trend, moment
-            )
-            found = trend, rollup
+            forecasts = forecasts_of(config, self.program, self.index, self.graph, trend, moment)
+            found = trend, forecasts
             self.stands = {moment: found}
         return found
 
@@ -442,9 +470,9 @@ def moment_of(computed_at: datetime | None, now: datetime, timezone: str) -> dat
     return now
 
 
-def _team_of(rollup: ProgramRollup, staff: plans.Staff) -> dict[tuple[str, str], str | None]:
+def _team_of(forecasts: whatif.Forecasts, staff: plans.Staff) -> dict[tuple[str, str], str | None]:
     """Each contributor's team (None: in no configured team, or nobody's)."""
-    units = {c.item.ref: c.item for o in rollup.outcomes for c in o.progress.contributors}
+    units = {c.item.ref: c.item for o in forecasts.outcomes for c in o.progress.contributors}
     directory = people.match(people.identities(units.values()), staff.known, staff.teams)
     found: dict[tuple[str, str], str | None] = {}
     for ref, item in units.items():
@@ -482,7 +510,7 @@ def compare(
         same = len(items) == len(loaded.items) and not scenario.remove_keys
         index = prepared.index if same else ItemIndex(items)
         graph = prepared.graph if same else DependencyGraph(loaded.dependencies, index)
-        after = recompute.evaluate_program(config, edited, index, graph, trend, moment)
+        after = forecasts_of(config, edited, index, graph, trend, moment)
     kept = {i.ref for i in items}
     removed = sorted(i.key for i in loaded.items if i.ref not in kept)
     wanted = set(changes.remove_keys)
@@ -512,7 +540,8 @@ async def prepare(
     stamp = await data_stamp(session, program.id)
     computed_at = stamp[0][0] if stamp[0] is not None else None
     moment = moment_of(computed_at, now, program.config.timezone)
-    key = (program.config.key, _fingerprint(program.config))
+    bind = session.get_bind()
+    key = (f"{bind.engine.url!r}:{program.id}", _fingerprint(program.config))
     day_ = moment.astimezone(program.zone).date()
     prepared = PREPARED.get(key, (stamp, day_))
     if prepared is None:

@@ -162,3 +162,12 @@ def test_the_summary_says_what_moved(
     before: whatif.Side, after: whatif.Side, expected: str
 ) -> None:
     assert whatif.summary("defer PAY-1", before, after, {"pay": "Pay"}) == expected
+
+
+def test_a_chance_that_rounds_the_same_is_said_to_stay_and_the_date_to_move() -> None:
+    before = whatif.Side(program=_figures(0.001, 10), outcomes={})
+    after = whatif.Side(program=_figures(0.004, 3), outcomes={})
+    assert whatif.summary("defer PAY-1", before, after, {}) == (
+        "If we defer PAY-1, P(on time) stays at 0 % and P85 moves from 30 Nov 2026 "
+        "to 23 Nov 2026."
+    )
