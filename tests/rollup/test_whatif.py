@@ -12,7 +12,17 @@ import pytest
 from rollup.model import ForecastOptions, Policy, Program, Selector, WorkItem
 from rollup.status import ProgramRollup, evaluate
 from rollup.trend import Trend
-from rollup.whatif import ADDED_SOURCE, Scenario, added_per_outcome, apply, removed
+from rollup.whatif import (
+    ADDED_SOURCE,
+    AddedTeam,
+    Scenario,
+    TeamPace,
+    added_per_outcome,
+    apply,
+    forecasts,
+    removed,
+    team_pace,
+)
 from tests.rollup.builders import AS_OF, NOW, doing, done, item, outcome, program, steady_history
 from tests.rollup.builders import world as build_world
 from vocabulary import ItemKind
@@ -135,3 +145,108 @@ def test_pace_factor_speeds_the_trials() -> None:
 def test_an_empty_scenario_is_empty() -> None:
     assert Scenario().empty
     assert not Scenario(targets={"pay": AS_OF}).empty
+
+
+# Teams: in PAY's steady history "bo" (team b) finished the first item of every week and
+# "ana" (team a) the other two; WEB's was finished by "cy", in no team.
+TEAMS = {"ana": "a", "bo": "b"}
+
+
+def _team_items() -> list[WorkItem]:
+    pay = [
+        replace(i, assignee="bo") if (int(i.key.split("-")[1]) - 100) % 3 == 0 else i
+        for i in steady_history("PAY")
+    ]
+    web = [replace(i, assignee="cy") for i in steady_history("WEB")]
+    open_work = [item(f"PAY-{n}") for n in range(1, 9)] + [item(f"WEB-{n}") for n in range(1, 5)]
+    return [*pay, *web, *open_work]
+
+
+def _two_outcomes(**pay: object) -> Program:
+    target = AS_OF + timedelta(days=30)
+    return program(
+        outcome("pay", PAY, target=target, **pay), outcome("web", WEB, target=target), policy=FAST
+    )
+
+
+def _teams(chosen: Program, items: list[WorkItem]) -> TeamPace:
+    index, graph = build_world(items)
+    found = forecasts(
+        chosen, index, graph, Trend(), as_of=AS_OF, zone=UTC, rng=random.Random(7), now=NOW
+    )
+    return team_pace(found, lambda i: TEAMS.get(i.assignee or ""), UTC)
+
+
+def _outcome_forecasts(chosen: Program, items: list[WorkItem]) -> list[object]:
+    found = _evaluate(chosen, items)
+    return [found.forecast, *(o.forecast for o in found.outcomes)]
+
+
+def test_forecasts_alone_are_the_roll_ups_to_the_trial() -> None:
+    chosen, items = _two_outcomes(), _team_items()
+    index, graph = build_world(items)
+    alone = forecasts(chosen, index, graph, Trend(), as_of=AS_OF, zone=UTC, rng=random.Random(7))
+    whole = _evaluate(chosen, items)
+    assert alone.forecast == whole.forecast
+    assert [o.forecast for o in alone.outcomes] == [o.forecast for o in whole.outcomes]
+
+
+def test_each_outcome_s_throughput_is_split_by_team() -> None:
+    teams = _teams(_two_outcomes(), _team_items())
+    assert teams.share("pay", "a") == pytest.approx(2 / 3)
+    assert teams.share("pay", "b") == pytest.approx(1 / 3)
+    assert teams.share("web", "a") == 0.0
+    assert teams.left == {"pay": 8.0, "web": 4.0}
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        # Team a did two thirds of PAY's work: 2.5 times as fast makes PAY twice as fast.
+        Scenario(team_factors={"a": 2.5}),
+        # A second team b (a third of PAY's work) at three times b's pace: the same.
+        Scenario(added_teams=(AddedTeam("New", like="b", factor=3.0),)),
+    ],
+    ids=["team-factor", "team-like-another"],
+)
+def test_a_team_s_pace_forecasts_as_the_outcome_edited_by_hand(scenario: Scenario) -> None:
+    chosen, items = _two_outcomes(), _team_items()
+    edited, edited_items = apply(chosen, items, scenario, now=NOW, teams=_teams(chosen, items))
+    by_hand = _two_outcomes(pace_factor=2.0)
+    assert [o.pace_factor for o in edited.outcomes] == pytest.approx([2.0, 1.0])
+    ours = _outcome_forecasts(edited, edited_items)
+    theirs = _outcome_forecasts(by_hand, items)
+    assert ours == theirs
+    assert ours != _outcome_forecasts(chosen, items)
+
+
+def test_a_team_at_a_stated_pace_adds_it_to_every_trial() -> None:
+    chosen, items = _two_outcomes(), _team_items()
+    teams = _teams(chosen, items)
+    on_pay = Scenario(added_teams=(AddedTeam("New", pace=6.0, outcomes=("pay",)),))
+    edited, _ = apply(chosen, items, on_pay, now=NOW, teams=teams)
+    assert _outcome_forecasts(edited, items) == _outcome_forecasts(
+        _two_outcomes(pace_added=6.0), items
+    )
+    # Without outcomes named, the pace goes where the work is: PAY has 8 left, WEB 4.
+    spread, _ = apply(
+        chosen,
+        items,
+        replace(on_pay, added_teams=(AddedTeam("New", pace=6.0),)),
+        now=NOW,
+        teams=teams,
+    )
+    assert [o.pace_added for o in spread.outcomes] == pytest.approx([4.0, 2.0])
+    before = _evaluate(chosen, items).outcomes[0].forecast
+    after = _evaluate(edited, items).outcomes[0].forecast
+    assert before.p50 is not None and before.p50.on is not None
+    assert after.p50 is not None and after.p50.on is not None
+    assert after.p50.on < before.p50.on
+
+
+def test_a_team_that_never_worked_on_an_outcome_leaves_it_alone() -> None:
+    chosen, items = _two_outcomes(), _team_items()
+    edited, _ = apply(
+        chosen, items, Scenario(team_factors={"a": 0.5}), now=NOW, teams=_teams(chosen, items)
+    )
+    assert [o.pace_factor for o in edited.outcomes] == pytest.approx([2 / 3, 1.0])
