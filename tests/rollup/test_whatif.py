@@ -239,8 +239,10 @@ def test_a_team_at_a_stated_pace_adds_it_to_every_trial() -> None:
     assert [o.pace_added for o in spread.outcomes] == pytest.approx([4.0, 2.0])
     before = _evaluate(chosen, items).outcomes[0].forecast
     after = _evaluate(edited, items).outcomes[0].forecast
-    assert before.p50 is not None and before.p50.on is not None
-    assert after.p50 is not None and after.p50.on is not None
+    assert before.p50 is not None
+    assert before.p50.on is not None
+    assert after.p50 is not None
+    assert after.p50.on is not None
     assert after.p50.on < before.p50.on
 
 
