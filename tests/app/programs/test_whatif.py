@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import parse_config
-from app.programs import lookup, whatif
+from app.programs import lookup, plans, whatif
 from app.programs.documents import ProgramStatus
 from app.programs.recompute import recompute
 from app.store import catalog, records
@@ -126,6 +126,40 @@ async def test_more_scope_and_a_slower_pace_never_make_it_earlier(
     assert "work 2× as fast" in faster.summary
 
 
+TEAMS = """
+teams:
+  - {key: payments, name: "Payments <b>&", members: [ana]}
+"""
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        whatif.ScenarioChanges(pace_factor={"payments": 2.0}),
+        whatif.ScenarioChanges(add_teams=[whatif.NewTeam(name="<i>Twin</i>", like="payments")]),
+    ],
+    ids=["team-factor", "team-like-payments"],
+)
+async def test_a_team_s_pace_equals_the_outcomes_it_carries_sped_up(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int, changes: whatif.ScenarioChanges
+) -> None:
+    """Ana, of Payments, finished all of "Pay in one click"'s recent work and nobody
+    finished enough of the web's to forecast: twice Payments' pace (or a second Payments)
+    is that outcome's pace doubled."""
+    config = parse_config(data.CONFIG + TEAMS)
+    staff = plans.Staff.of(config)
+    async with session_scope(sessionmaker) as session:
+        program = await lookup.get_program(session, config, "checkout")
+        by_team = await whatif.what_if(session, program, changes, now=data.NOW, staff=staff)
+        by_outcome = await whatif.what_if(
+            session, program, whatif.ScenarioChanges(pace_factor={"fast-pay": 2.0}), now=data.NOW
+        )
+    assert by_team.before == by_outcome.before
+    assert by_team.after == by_outcome.after
+    assert by_team.after.outcomes["fast-pay"] != by_team.before.outcomes["fast-pay"]
+    assert "Payments <b>&" in by_team.summary or "<i>Twin</i>" in by_team.summary
+
+
 def _figures(p: float | None, p85: int | None = None) -> whatif.Figures:
     return whatif.Figures(
         p50=None,
@@ -168,6 +202,5 @@ def test_a_chance_that_rounds_the_same_is_said_to_stay_and_the_date_to_move() ->
     before = whatif.Side(program=_figures(0.001, 10), outcomes={})
     after = whatif.Side(program=_figures(0.004, 3), outcomes={})
     assert whatif.summary("defer PAY-1", before, after, {}) == (
-        "If we defer PAY-1, P(on time) stays at 0 % and P85 moves from 30 Nov 2026 "
-        "to 23 Nov 2026."
+        "If we defer PAY-1, P(on time) stays at 0 % and P85 moves from 30 Nov 2026 to 23 Nov 2026."
     )

@@ -57,3 +57,42 @@ async def test_scenarios_are_saved_listed_replaced_and_deleted(api: httpx.AsyncC
     assert (await api.get("/api/programs/checkout/scenarios", headers=VIEWER)).json() == {
         "scenarios": []
     }
+
+
+async def test_a_team_s_pace_names_what_it_cannot_take(api: httpx.AsyncClient) -> None:
+    bad = await api.post(
+        "/api/programs/checkout/what-if",
+        json={
+            "pace_factor": {"nobody": 1.5, "web": -1},
+            "add_teams": [
+                {"name": "Like", "like": "nobody"},
+                {"name": "Both", "like": "x", "pace_items_per_week": 3},
+                {"name": "Slow", "pace_items_per_week": 0, "outcomes": ["nope"]},
+            ],
+        },
+        headers=VIEWER,
+    )
+    assert bad.status_code == 422
+    found = {".".join(map(str, e["loc"][1:])): e["msg"] for e in bad.json()["detail"]}
+    assert set(found) == {
+        "pace_factor",
+        "add_teams.0.like",
+        "add_teams.1",
+        "add_teams.2.pace_items_per_week",
+        "add_teams.2.outcomes",
+    }
+    assert "unknown team(s) or outcome(s) nobody" in bad.text
+    assert "none configured" in bad.text
+
+
+async def test_an_added_team_moves_the_forecast(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/api/programs/checkout/what-if",
+        json={"add_teams": [{"name": "Contractors", "pace_items_per_week": 5}]},
+        headers=VIEWER,
+    )
+    assert response.status_code == 200, response.text
+    found = response.json()
+    before, after = found["before"]["outcomes"]["fast-pay"], found["after"]["outcomes"]["fast-pay"]
+    assert after["p85"] < before["p85"]
+    assert "add a team of 5 items a week (Contractors)" in found["summary"]
