@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from sqlalchemy import Integer, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,42 @@ MAX_TEAMS = 20
 MAX_TEAM_PACE = 10_000.0
 CACHED_PROGRAMS = 4
 """Programs a process keeps loaded for what-ifs (each: its items and one roll-up)."""
+
+CHANGES_EXAMPLES: list[JsonValue] = [
+    {"remove_keys": ["PAY-12"], "add_items": 20, "pace_factor": 0.9},
+    {
+        "add_items": {"fast-pay": 10},
+        "pace_factor": {"payments": 1.25},
+        "add_teams": [
+            {"name": "Second payments team", "like": "payments", "factor": 0.5},
+            {"name": "Contractors", "pace_items_per_week": 4, "outcomes": ["web"]},
+        ],
+        "targets": {"fast-pay": "2027-03-31"},
+    },
+]
+"""Request bodies: for the program, and by team with teams added (``payments`` being a
+configured team's key)."""
+
+_FIGURES: dict[str, JsonValue] = {
+    "p50": "2027-02-19",
+    "p85": "2027-03-12",
+    "p95": "2027-03-26",
+    "probability_on_time": 0.34,
+    "basis": "monte_carlo",
+    "remaining": 48.0,
+}
+RESULT_EXAMPLE: dict[str, JsonValue] = {
+    "program": "checkout",
+    "as_of": "2026-11-20",
+    "before": {"program": _FIGURES, "outcomes": {"fast-pay": _FIGURES}},
+    "after": {
+        "program": _FIGURES | {"p85": "2027-02-26", "probability_on_time": 0.81},
+        "outcomes": {"fast-pay": _FIGURES | {"p85": "2027-02-26", "probability_on_time": 0.81}},
+    },
+    "removed": ["PAY-12", "PAY-13"],
+    "added": {"fast-pay": 0},
+    "summary": "If we defer PAY-12 (3-D Secure), P(on time) rises from 34 % to 81 %.",
+}
 
 
 class NewTeam(BaseModel):
@@ -72,6 +108,8 @@ class NewTeam(BaseModel):
 
 class ScenarioChanges(BaseModel):
     """What a scenario changes; every field may be left out."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": CHANGES_EXAMPLES})
 
     add_items: int | dict[str, int] = Field(
         0,
@@ -219,6 +257,8 @@ class Side(BaseModel):
 
 
 class WhatIfResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [RESULT_EXAMPLE]})
+
     program: str
     as_of: date
     before: Side
@@ -306,7 +346,7 @@ def describe(
         parts += [
             f"work {f:g}× as fast on {names[k]}"
             if k in names
-            else f"{team_names.get(k, k)} works {f:g}× as fast"
+            else f"have {team_names.get(k, k)} work {f:g}× as fast"
             for k, f in changes.pace_factor.items()
         ]
     elif changes.pace_factor != 1.0:

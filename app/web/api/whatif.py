@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.config import ThroughlineConfig
 from app.programs import lookup, plans, whatif
@@ -21,6 +21,16 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 
 
 class NamedChanges(whatif.ScenarioChanges):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Defer 3-D Secure", **e}
+                for e in whatif.CHANGES_EXAMPLES
+                if isinstance(e, dict)
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=128, description="What to call the scenario")
 
 

@@ -119,6 +119,7 @@ async def program_page(
                     session, program.id, program.config, program.zone
                 ),
                 "items_url": items_url,
+                "teams": {t.key: t.name for t in config.teams},
             },
         )
 

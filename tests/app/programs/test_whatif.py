@@ -204,3 +204,11 @@ def test_a_chance_that_rounds_the_same_is_said_to_stay_and_the_date_to_move() ->
     assert whatif.summary("defer PAY-1", before, after, {}) == (
         "If we defer PAY-1, P(on time) stays at 0 % and P85 moves from 30 Nov 2026 to 23 Nov 2026."
     )
+
+
+def test_the_openapi_examples_are_what_the_api_takes_and_gives() -> None:
+    config = parse_config(data.CONFIG + TEAMS).programs[0]
+    for example in whatif.CHANGES_EXAMPLES:
+        changes = whatif.ScenarioChanges.model_validate(example)
+        assert changes.problems([o.key for o in config.outcomes], ["payments"]) == []
+    whatif.WhatIfResult.model_validate(whatif.RESULT_EXAMPLE)
