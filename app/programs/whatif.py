@@ -407,15 +407,25 @@ def summary(what: str, before: Side, after: Side, names: Mapping[str, str]) -> s
 
 
 @dataclass(slots=True)
+class Standing:
+    """The program as it stands at one moment: its trend, and its forecasts once
+    computed (or, when the stored roll-up is of that moment, its figures as stored)."""
+
+    trend: Trend
+    forecasts: whatif.Forecasts | None = None
+    stored: Side | None = None
+
+
+@dataclass(slots=True)
 class Prepared:
-    """A program loaded for what-ifs, and its roll-up as it stands at one moment."""
+    """A program loaded for what-ifs, and how it stands at the last moment asked."""
 
     loaded: recompute.Loaded
     program: Program
     index: ItemIndex
     graph: DependencyGraph
-    stands: dict[datetime, tuple[Trend, whatif.Forecasts]] = field(default_factory=dict)
-    """The forecasts as the program stands, by the moment they are of (the last only)."""
+    stands: dict[datetime, Standing] = field(default_factory=dict)
+    """By the moment it is of (the last one only)."""
 
     @classmethod
     def of(cls, config: ProgramConfig, loaded: recompute.Loaded) -> Prepared:
@@ -424,16 +434,23 @@ class Prepared:
             loaded, loading.to_program(config), index, DependencyGraph(loaded.dependencies, index)
         )
 
-    def standing(self, config: ProgramConfig, moment: datetime) -> tuple[Trend, whatif.Forecasts]:
-        """The trend and the forecasts as of ``moment``, computed once."""
+    def standing(self, config: ProgramConfig, moment: datetime) -> Standing:
+        """How the program stands at ``moment`` (its trend made once)."""
         found = self.stands.get(moment)
         if found is None:
             as_of = moment.astimezone(zoneinfo.ZoneInfo(config.timezone)).date()
-            trend = recompute.trend_of(config, self.loaded, as_of)
-            forecasts = forecasts_of(config, self.program, self.index, self.graph, trend, moment)
-            found = trend, forecasts
+            found = Standing(recompute.trend_of(config, self.loaded, as_of))
             self.stands = {moment: found}
         return found
+
+    def forecasts(self, config: ProgramConfig, moment: datetime) -> whatif.Forecasts:
+        """The program's forecasts as it stands at ``moment``, computed once."""
+        standing = self.standing(config, moment)
+        if standing.forecasts is None:
+            standing.forecasts = forecasts_of(
+                config, self.program, self.index, self.graph, standing.trend, moment
+            )
+        return standing.forecasts
 
 
 class PreparedCache:
@@ -472,8 +489,9 @@ def _fingerprint(config: ProgramConfig) -> str:
 
 
 async def data_stamp(session: AsyncSession, program_id: int) -> tuple[Any, ...]:
-    """What changes whenever what a what-if loads does: the program's last roll-up, and
-    the items and links stored (how many, how many deleted, the latest write of each)."""
+    """What changes whenever what a what-if loads does: the program's last roll-up (when
+    it was computed, and its revision), and the items and links stored (how many, how
+    many deleted, the latest write of each)."""
     computed = (
         await session.execute(
             select(ProgramStatusRow.computed_at, ProgramStatusRow.revision).where(
@@ -495,6 +513,46 @@ async def data_stamp(session: AsyncSession, program_id: int) -> tuple[Any, ...]:
         await session.execute(select(func.count(LinkRow.id), func.max(LinkRow.origin_updated_at)))
     ).one()
     return (None if computed is None else tuple(computed), tuple(items), tuple(links))
+
+
+async def stored_side(
+    session: AsyncSession, program: lookup.ConfiguredProgram, stamp: tuple[Any, ...]
+) -> Side | None:
+    """The stored roll-up's figures, when it is current: computed after the program was
+    last configured and after the last write of an item, of the configured outcomes."""
+    if stamp[0] is None:
+        return None
+    computed_at = stamp[0][0]
+    written = [w for w in stamp[1][2:] if w is not None]
+    if any(w > computed_at for w in written):
+        return None
+    row = (
+        await session.execute(
+            select(ProgramRow.updated_at, ProgramStatusRow.status)
+            .join(ProgramStatusRow, ProgramStatusRow.program_id == ProgramRow.id)
+            .where(ProgramRow.id == program.id)
+        )
+    ).one_or_none()
+    if row is None or row.updated_at > computed_at:
+        return None
+    status = row.status
+    outcomes = {o.get("key"): o.get("forecast") for o in status.get("outcomes", ())}
+    if list(outcomes) != [o.key for o in program.config.outcomes]:
+        return None
+    try:
+        return Side(
+            program=_stored_figures(status["forecast"]),
+            outcomes={k: _stored_figures(f) for k, f in outcomes.items()},
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # a document of another shape: the forecast is run instead
+
+
+def _stored_figures(forecast: Mapping[str, Any]) -> Figures:
+    return Figures.model_validate(
+        {k: forecast[k] for k in ("p50", "p85", "p95", "probability_on_time", "basis")}
+        | {"remaining": round(float(forecast["remaining"]), 2)}
+    )
 
 
 def moment_of(computed_at: datetime | None, now: datetime, timezone: str) -> datetime:
@@ -528,37 +586,39 @@ def compare(
     moment: datetime,
     staff: plans.Staff | None = None,
 ) -> WhatIfResult:
-    """Before and after: pure computation, run off the event loop."""
+    """Before and after: pure computation, run off the event loop. The "before" is the
+    stored roll-up's when ``prepare`` found it current (the same forecast, not run again),
+    unless a team's pace changes: that needs the work behind each outcome's figures."""
     staff = staff or plans.Staff()
     outcome_keys = [o.key for o in config.outcomes]
     loaded = prepared.loaded
+    zone = zoneinfo.ZoneInfo(config.timezone)
     with recompute.frozen_heap():
-        trend, before = prepared.standing(config, moment)
-        as_of = before.as_of
+        standing = prepared.standing(config, moment)
         scenario = changes.scenario(outcome_keys)
+        before = standing.stored
         teams = None
-        if scenario.by_team:
-            team_of = _team_of(before, staff)
-            teams = whatif.team_pace(
-                before,
-                lambda item: team_of.get(item.ref),
-                zoneinfo.ZoneInfo(config.timezone),
-            )
+        if before is None or scenario.by_team:
+            found = prepared.forecasts(config, moment)
+            before = side_of(found)
+            if scenario.by_team:
+                team_of = _team_of(found, staff)
+                teams = whatif.team_pace(found, lambda item: team_of.get(item.ref), zone)
         edited, items = whatif.apply(
             prepared.program, loaded.items, scenario, now=moment, teams=teams
         )
         same = len(items) == len(loaded.items) and not scenario.remove_keys
         index = prepared.index if same else ItemIndex(items)
         graph = prepared.graph if same else DependencyGraph(loaded.dependencies, index)
-        after = forecasts_of(config, edited, index, graph, trend, moment)
+        after = forecasts_of(config, edited, index, graph, standing.trend, moment)
     kept = {i.ref for i in items}
     removed = sorted(i.key for i in loaded.items if i.ref not in kept)
     wanted = set(changes.remove_keys)
     titles = {i.key: i.title for i in loaded.items if i.key in wanted}
-    sides = side_of(before), side_of(after)
+    sides = before, side_of(after)
     return WhatIfResult(
         program=config.key,
-        as_of=as_of,
+        as_of=after.as_of,
         before=sides[0],
         after=sides[1],
         removed=removed,
@@ -588,6 +648,10 @@ async def prepare(
         loaded = await recompute.load(session, [program.config], now=moment)
         prepared = await asyncio.to_thread(Prepared.of, program.config, loaded)
         PREPARED.put(key, (stamp, day_), prepared)
+    if computed_at is not None and moment == computed_at:
+        standing = prepared.standing(program.config, moment)
+        if standing.stored is None and standing.forecasts is None:
+            standing.stored = await stored_side(session, program, stamp)
     return prepared, moment
 
 

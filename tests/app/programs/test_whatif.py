@@ -212,3 +212,32 @@ def test_the_openapi_examples_are_what_the_api_takes_and_gives() -> None:
         changes = whatif.ScenarioChanges.model_validate(example)
         assert changes.problems([o.key for o in config.outcomes], ["payments"]) == []
     whatif.WhatIfResult.model_validate(whatif.RESULT_EXAMPLE)
+
+
+async def test_the_stored_roll_up_is_the_before_while_it_is_current(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: int
+) -> None:
+    config = data.config()
+    changes = whatif.ScenarioChanges(add_items=5)
+    async with session_scope(sessionmaker) as session:
+        program = await lookup.get_program(session, config, "checkout")
+        prepared, moment = await whatif.prepare(session, program, now=data.NOW + timedelta(hours=2))
+        first = await whatif.what_if(session, program, changes, now=data.NOW + timedelta(hours=3))
+    # Asked later the same day, the answer is as of the stored roll-up's moment...
+    assert moment == data.NOW
+    stored = prepared.standing(program.config, moment).stored
+    assert stored is not None
+    # ...whose figures are what the forecasts, run again, say.
+    assert whatif.side_of(prepared.forecasts(program.config, moment)) == stored
+    assert first.before == stored
+
+    # A later sync stores more finished work: until the roll-up is recomputed, the
+    # what-if loads the data again and runs its own "before".
+    async with session_scope(sessionmaker) as session:
+        await data.seed_more(session, data.NOW + timedelta(hours=1))
+    async with session_scope(sessionmaker) as session:
+        again = await whatif.what_if(session, program, changes, now=data.NOW + timedelta(hours=3))
+        prepared_again, _ = await whatif.prepare(session, program, now=data.NOW)
+    assert prepared_again is not prepared
+    assert prepared_again.standing(program.config, moment).stored is None
+    assert again.before.outcomes["fast-pay"].remaining == stored.outcomes["fast-pay"].remaining - 1
