@@ -46,7 +46,9 @@ MAX_REMOVED = 10_000
 MAX_TEAMS = 20
 MAX_TEAM_PACE = 10_000.0
 CACHED_PROGRAMS = 4
-"""Programs a process keeps loaded for what-ifs (each: its items and one roll-up)."""
+"""Programs a process keeps loaded for what-ifs (each: its items and its forecasts)..."""
+CACHED_ITEMS = 250_000
+"""...and the items they may hold between them (the last loaded is kept whatever its size)."""
 
 CHANGES_EXAMPLES: list[JsonValue] = [
     {"remove_keys": ["PAY-12"], "add_items": 20, "pace_factor": 0.9},
@@ -454,10 +456,11 @@ class Prepared:
 
 
 class PreparedCache:
-    """The last ``size`` programs loaded for what-ifs, each under what its data was."""
+    """The last ``size`` programs loaded for what-ifs (holding ``items`` at most between
+    them), each under what its data was: a program whose data changed is loaded again."""
 
-    def __init__(self, size: int = CACHED_PROGRAMS) -> None:
-        self.size = size
+    def __init__(self, size: int = CACHED_PROGRAMS, items: int = CACHED_ITEMS) -> None:
+        self.size, self.items = size, items
         self._found: OrderedDict[tuple[str, str], tuple[Any, Prepared]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -473,7 +476,10 @@ class PreparedCache:
         with self._lock:
             self._found[key] = (stamp, prepared)
             self._found.move_to_end(key)
-            while len(self._found) > self.size:
+            while len(self._found) > 1 and (
+                len(self._found) > self.size
+                or sum(len(p.loaded.items) for _, p in self._found.values()) > self.items
+            ):
                 self._found.popitem(last=False)
 
     def clear(self) -> None:

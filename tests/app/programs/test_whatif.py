@@ -12,12 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import parse_config
 from app.programs import lookup, plans, whatif
 from app.programs.documents import ProgramStatus
-from app.programs.recompute import recompute
+from app.programs.recompute import Loaded, recompute
 from app.store import catalog, records
 from app.store.engine import session_scope
 from app.store.tables import ItemRow, ProgramStatusRow
 from connectors.base import Deletion
+from rollup.graph import DependencyGraph
+from rollup.mapping import ItemIndex
+from rollup.model import Program
 from tests.app import rollup_data as data
+from tests.rollup.builders import item as data_item_of
 
 NEW_TARGET = data.TARGET - timedelta(days=25)
 
@@ -241,3 +245,26 @@ async def test_the_stored_roll_up_is_the_before_while_it_is_current(
     assert prepared_again is not prepared
     assert prepared_again.standing(program.config, moment).stored is None
     assert again.before.outcomes["fast-pay"].remaining == stored.outcomes["fast-pay"].remaining - 1
+
+
+def test_the_programs_kept_loaded_are_bounded_by_count_and_items() -> None:
+    def kept(n_items: int) -> whatif.Prepared:
+        loaded = Loaded([data_item_of(f"PAY-{n}") for n in range(n_items)], [], {}, {}, {})
+        return whatif.Prepared(
+            loaded, Program("p", "P"), ItemIndex([]), DependencyGraph([], ItemIndex([]))
+        )
+
+    cache = whatif.PreparedCache(size=2, items=10)
+    first, second, third = kept(4), kept(4), kept(4)
+    cache.put(("db", "a"), 1, first)
+    cache.put(("db", "b"), 1, second)
+    assert cache.get(("db", "a"), 1) is first
+    assert cache.get(("db", "a"), 2) is None  # its data changed
+    cache.put(("db", "c"), 1, third)  # "b" was used least recently
+    assert cache.get(("db", "b"), 1) is None
+    assert cache.get(("db", "c"), 1) is third
+    huge = kept(11)
+    cache.put(("db", "d"), 1, huge)  # over the items: only the newest stays
+    assert cache.get(("db", "a"), 1) is None
+    assert cache.get(("db", "c"), 1) is None
+    assert cache.get(("db", "d"), 1) is huge
