@@ -234,6 +234,11 @@ async def test_the_stored_roll_up_is_the_before_while_it_is_current(
     # ...whose figures are what the forecasts, run again, say.
     assert whatif.side_of(prepared.forecasts(program.config, moment)) == stored
     assert first.before == stored
+    # The same question asked again later that day (nothing loaded again): the same answer.
+    async with session_scope(sessionmaker) as session:
+        later = await whatif.what_if(session, program, changes, now=data.NOW + timedelta(hours=5))
+    assert later == first
+    assert later.after != later.before
 
     # A later sync stores more finished work: until the roll-up is recomputed, the
     # what-if loads the data again and runs its own "before".
