@@ -52,13 +52,7 @@ class Figures:
 
     @property
     def done_late(self) -> bool:
-        target = self.outcome.target
-        return (
-            self.forecast.basis is ForecastBasis.DONE
-            and self.finished_on is not None
-            and target is not None
-            and self.finished_on > target
-        )
+        return done_late(self.outcome, self.forecast, self.finished_on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +73,18 @@ class OutcomeRollup:
 
     @property
     def done_late(self) -> bool:
-        target = self.outcome.target
-        return (
-            self.forecast.basis is ForecastBasis.DONE
-            and self.finished_on is not None
-            and target is not None
-            and self.finished_on > target
-        )
+        return done_late(self.outcome, self.forecast, self.finished_on)
+
+
+def done_late(outcome: Outcome, forecast: Forecast, finished: date | None) -> bool:
+    """Whether the outcome's work is all done, and was finished after its target."""
+    target = outcome.target
+    return (
+        forecast.basis is ForecastBasis.DONE
+        and finished is not None
+        and target is not None
+        and finished > target
+    )
 
 
 def finished_on(units: Sequence[WorkItem], zone: tzinfo) -> date | None:
