@@ -496,13 +496,13 @@ def _fingerprint(config: ProgramConfig) -> str:
 
 async def data_stamp(session: AsyncSession, program_id: int) -> tuple[Any, ...]:
     """What changes whenever what a what-if loads does: the program's last roll-up (when
-    it was computed, and its revision), and the items and links stored (how many, how
-    many deleted, the latest write of each)."""
+    it was computed, its revision, when the program was last configured), and the items
+    and links stored (how many, how many deleted, the latest write of each)."""
     computed = (
         await session.execute(
-            select(ProgramStatusRow.computed_at, ProgramStatusRow.revision).where(
-                ProgramStatusRow.program_id == program_id
-            )
+            select(ProgramStatusRow.computed_at, ProgramStatusRow.revision, ProgramRow.updated_at)
+            .join(ProgramRow, ProgramRow.id == ProgramStatusRow.program_id)
+            .where(ProgramStatusRow.program_id == program_id)
         )
     ).one_or_none()
     items = (
@@ -521,27 +521,23 @@ async def data_stamp(session: AsyncSession, program_id: int) -> tuple[Any, ...]:
     return (None if computed is None else tuple(computed), tuple(items), tuple(links))
 
 
-async def stored_side(
-    session: AsyncSession, program: lookup.ConfiguredProgram, stamp: tuple[Any, ...]
-) -> Side | None:
-    """The stored roll-up's figures, when it is current: computed after the program was
-    last configured and after the last write of an item, of the configured outcomes."""
+def current_at(stamp: tuple[Any, ...]) -> datetime | None:
+    """When the stored roll-up was computed, if it is current: computed after the program
+    was last configured and after the last write or deletion of an item (None if not)."""
     if stamp[0] is None:
         return None
-    computed_at = stamp[0][0]
-    written = [w for w in stamp[1][2:] if w is not None]
-    if any(w > computed_at for w in written):
+    computed_at, _, configured_at = stamp[0]
+    written = [w for w in (configured_at, *stamp[1][2:]) if w is not None]
+    return None if any(w > computed_at for w in written) else computed_at
+
+
+async def stored_side(session: AsyncSession, program: lookup.ConfiguredProgram) -> Side | None:
+    """The stored roll-up's figures (None when they are not of the configured outcomes)."""
+    status = await session.scalar(
+        select(ProgramStatusRow.status).where(ProgramStatusRow.program_id == program.id)
+    )
+    if status is None:
         return None
-    row = (
-        await session.execute(
-            select(ProgramRow.updated_at, ProgramStatusRow.status)
-            .join(ProgramStatusRow, ProgramStatusRow.program_id == ProgramRow.id)
-            .where(ProgramRow.id == program.id)
-        )
-    ).one_or_none()
-    if row is None or row.updated_at > computed_at:
-        return None
-    status = row.status
     outcomes = {o.get("key"): o.get("forecast") for o in status.get("outcomes", ())}
     if list(outcomes) != [o.key for o in program.config.outcomes]:
         return None
@@ -562,8 +558,8 @@ def _stored_figures(forecast: Mapping[str, Any]) -> Figures:
 
 
 def moment_of(computed_at: datetime | None, now: datetime, timezone: str) -> datetime:
-    """The moment a what-if is stated at: the stored roll-up's, when it is of the same
-    day and not later than ``now``; else ``now``."""
+    """The moment a what-if is stated at: the current stored roll-up's (``current_at``),
+    when it is of the same day and not later than ``now``; else ``now``."""
     zone = zoneinfo.ZoneInfo(timezone)
     if (
         computed_at is not None
@@ -644,7 +640,7 @@ async def prepare(
     """The program loaded for what-ifs (kept while its data stays the same), and the
     moment a what-if asked at ``now`` is stated at."""
     stamp = await data_stamp(session, program.id)
-    computed_at = stamp[0][0] if stamp[0] is not None else None
+    computed_at = current_at(stamp)
     moment = moment_of(computed_at, now, program.config.timezone)
     bind = session.get_bind()
     key = (f"{bind.engine.url!r}:{program.id}", _fingerprint(program.config))
@@ -657,7 +653,7 @@ async def prepare(
     if computed_at is not None and moment == computed_at:
         standing = prepared.standing(program.config, moment)
         if standing.stored is None and standing.forecasts is None:
-            standing.stored = await stored_side(session, program, stamp)
+            standing.stored = await stored_side(session, program)
     return prepared, moment
 
 

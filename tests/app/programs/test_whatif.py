@@ -246,9 +246,14 @@ async def test_the_stored_roll_up_is_the_before_while_it_is_current(
         await data.seed_more(session, data.NOW + timedelta(hours=1))
     async with session_scope(sessionmaker) as session:
         again = await whatif.what_if(session, program, changes, now=data.NOW + timedelta(hours=3))
-        prepared_again, _ = await whatif.prepare(session, program, now=data.NOW)
+        prepared_again, moment_again = await whatif.prepare(
+            session, program, now=data.NOW + timedelta(hours=3)
+        )
+    # The stored roll-up is not current: the answer is as of the moment asked.
     assert prepared_again is not prepared
-    assert prepared_again.standing(program.config, moment).stored is None
+    assert moment_again == data.NOW + timedelta(hours=3)
+    assert prepared_again.standing(program.config, moment_again).stored is None
+    assert again.before != first.before
     assert again.before.outcomes["fast-pay"].remaining == stored.outcomes["fast-pay"].remaining - 1
 
 
