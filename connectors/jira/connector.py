@@ -82,7 +82,6 @@ class JiraConnector:
         estimate_field: str | None = None,
         dependency_link_types: Sequence[str] = ("Blocks",),
         chunks_in_flight: int = 4,
-        try_wide_batches: bool = True,
     ) -> None:
         self.client = client
         self.source = client.source
@@ -96,7 +95,7 @@ class JiraConnector:
         self._chunk_slots = asyncio.Semaphore(max(1, chunks_in_flight))
         self._site: tuple[Site, bool] | None = None
         self._site_lock = asyncio.Lock()
-        self._bulk = BulkReader(client, try_wide=try_wide_batches)
+        self._bulk = BulkReader(client)
 
     async def site(self) -> tuple[Site, bool]:
         """The site's field ids and statuses, and whether it is Cloud; asked once."""
