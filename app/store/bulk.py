@@ -19,6 +19,7 @@ value the database refuses (too long, out of range) fails the batch as it did be
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -61,10 +62,11 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     (microseconds always written, as SQLAlchemy does)."""
     if value is None:
         return None
-    # Records carry UTC already (the connectors convert): no conversion for those.
+    # Records carry UTC already (the connectors convert): no conversion for those, and
+    # their text ends in "+00:00", which is cut off rather than the zone taken out first.
     moment = value if value.tzinfo is UTC else utc(value)
     assert moment is not None
-    text = moment.replace(tzinfo=None).isoformat(" ")
+    text = moment.isoformat(" ")[:-6]
     return text if moment.microsecond else text + ".000000"
 
 
@@ -111,7 +113,7 @@ class BulkTable:
     def params(self, rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         if self.postgres:
             return (orjson.dumps(rows).decode(),)
-        return tuple(value for row in rows for value in row)
+        return tuple(itertools.chain.from_iterable(rows))
 
 
 def sqlite_batches(count: int, most: int) -> list[tuple[int, int]]:
