@@ -267,7 +267,11 @@ async def test_tasks_are_rendered_once_per_change_and_every_change_shows(
 
     monkeypatch.setattr(render, "task", counted)
     project = first_project(fake)
-    params: dict[str, str | int] = {"project": project, "limit": 100, "opt_fields": "name,num_subtasks,assignee.name"}
+    params: dict[str, str | int] = {
+        "project": project,
+        "limit": 100,
+        "opt_fields": "name,num_subtasks,assignee.name",
+    }
 
     async def listing() -> bytes:
         response = await http.get("/tasks", params=params)

@@ -196,9 +196,7 @@ async def test_a_429_storm_from_the_rate_limiter_completes() -> None:
     ("fault", "why"),
     [("left_out", "a short answer"), ("issue_errors", "an issueErrors entry")],
 )
-async def test_an_issue_a_bulk_fetch_answered_short_for_is_read_again(
-    fault: str, why: str
-) -> None:
+async def test_an_issue_a_bulk_fetch_answered_short_for_is_read_again(fault: str, why: str) -> None:
     fake = make_fake(400)
     first = str(min(i.id for i in fake.data.issues.values() if i.project.key == "PAY"))
     setattr(fake.faults, fault, {first: 1})
