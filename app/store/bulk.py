@@ -161,6 +161,26 @@ async def insert_rows(
     return returned
 
 
+async def count_inserted(
+    connection: AsyncConnection,
+    bulk: BulkTable,
+    rows: Sequence[tuple[Any, ...]],
+    tail: Callable[[BulkTable], str],
+) -> int:
+    """Insert ``rows`` as ``insert_rows`` does (``tail`` without ``RETURNING``); return how
+    many rows the statements inserted, as the driver counts them, without sending back a
+    value per row."""
+    count = 0
+    suffix = tail(bulk)
+    for start, stop in bulk.batches(len(rows)):
+        chunk = rows[start:stop]
+        result = await connection.exec_driver_sql(
+            bulk.insert(len(chunk), suffix), bulk.params(chunk)
+        )
+        count += max(0, int(result.rowcount or 0))
+    return count
+
+
 async def for_each_id(
     connection: AsyncConnection,
     statements: tuple[str, str],

@@ -374,7 +374,7 @@ async def insert_transitions(
     if not rows:
         return 0
     connection = await session.connection()
-    return len(await bulk.insert_rows(connection, target, rows, _ignore_duplicates("id")))
+    return await bulk.count_inserted(connection, target, rows, _ignore_duplicates(None))
 
 
 async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequence[Deletion]) -> int:
