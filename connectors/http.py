@@ -97,7 +97,14 @@ def _rate_limit_reset(response: httpx.Response, *, now: datetime | None) -> floa
 
 
 class RateLimiter:
-    """Paces calls to at most ``rate`` per second (evenly spaced, a small burst allowed)."""
+    """Paces calls to at most ``rate`` per second (evenly spaced, a small burst allowed).
+
+    A slot is taken only when it is due, by the caller about to send: a caller that wakes
+    late (the event loop was busy parsing a page) takes the next slot then, instead of one
+    reserved before it slept. Slots reserved ahead would all fall due together after such
+    a stall and leave at once, a burst the tracker's own limiter answers with 429s; taken
+    when due, no stall lets more than ``burst`` go out together.
+    """
 
     def __init__(
         self,
@@ -114,13 +121,15 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        async with self._lock:
-            now = self._clock()
-            earliest = now - self._interval * (self._burst - 1)
-            start = max(self._next, earliest)
-            self._next = start + self._interval
-            wait = start - now
-        if wait > 0:
+        while True:
+            async with self._lock:
+                now = self._clock()
+                earliest = now - self._interval * (self._burst - 1)
+                start = max(self._next, earliest)
+                wait = start - now
+                if wait <= 0:
+                    self._next = start + self._interval
+                    return
             await self._sleep(wait)
 
 
@@ -140,13 +149,15 @@ class Pacing:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.in_flight = asyncio.Semaphore(max_in_flight)
-        # A tenth of a second's worth of burst: when the event loop was busy (parsing a
-        # page, binding a batch), the slots it missed are caught up instead of lost, and no
-        # second ever carries more than the rate plus that tenth.
+        # A twentieth of a second's worth of burst: when the event loop was busy (parsing
+        # a page, binding a batch), the slots it missed are caught up instead of lost, and
+        # no second ever carries more than the rate plus that twentieth. The tracker's own
+        # limiter allows about a tenth (Jira's burst limiter); the other half is room for
+        # requests that reach it closer together than they left (its latency varies).
         self.limiter = (
             RateLimiter(
                 requests_per_second,
-                burst=max(1, round(requests_per_second / 10)),
+                burst=max(1, round(requests_per_second / 20)),
                 sleep=sleep,
             )
             if requests_per_second
@@ -227,9 +238,11 @@ class TrackerClient:
         pause = pacing.paused_until - time.monotonic()
         if pause > 0:
             await self._sleep(pause)
-        if pacing.limiter is not None:
-            await pacing.limiter.acquire()
         async with pacing.in_flight:
+            # The rate's slot is taken last, just before sending: taken before waiting for
+            # an in-flight slot, requests held there would leave together once freed.
+            if pacing.limiter is not None:
+                await pacing.limiter.acquire()
             self.stats.requests += 1
             try:
                 response = await self.http.request(method, path, **kwargs)

@@ -19,6 +19,7 @@ value the database refuses (too long, out of range) fails the batch as it did be
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -61,10 +62,11 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     (microseconds always written, as SQLAlchemy does)."""
     if value is None:
         return None
-    # Records carry UTC already (the connectors convert): no conversion for those.
+    # Records carry UTC already (the connectors convert): no conversion for those, and
+    # their text ends in "+00:00", which is cut off rather than the zone taken out first.
     moment = value if value.tzinfo is UTC else utc(value)
     assert moment is not None
-    text = moment.replace(tzinfo=None).isoformat(" ")
+    text = moment.isoformat(" ")[:-6]
     return text if moment.microsecond else text + ".000000"
 
 
@@ -111,7 +113,7 @@ class BulkTable:
     def params(self, rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         if self.postgres:
             return (orjson.dumps(rows).decode(),)
-        return tuple(value for row in rows for value in row)
+        return tuple(itertools.chain.from_iterable(rows))
 
 
 def sqlite_batches(count: int, most: int) -> list[tuple[int, int]]:
@@ -157,6 +159,26 @@ async def insert_rows(
         if result.returns_rows:
             returned.extend(result.scalars())
     return returned
+
+
+async def count_inserted(
+    connection: AsyncConnection,
+    bulk: BulkTable,
+    rows: Sequence[tuple[Any, ...]],
+    tail: Callable[[BulkTable], str],
+) -> int:
+    """Insert ``rows`` as ``insert_rows`` does (``tail`` without ``RETURNING``); return how
+    many rows the statements inserted, as the driver counts them, without sending back a
+    value per row."""
+    count = 0
+    suffix = tail(bulk)
+    for start, stop in bulk.batches(len(rows)):
+        chunk = rows[start:stop]
+        result = await connection.exec_driver_sql(
+            bulk.insert(len(chunk), suffix), bulk.params(chunk)
+        )
+        count += max(0, int(result.rowcount or 0))
+    return count
 
 
 async def for_each_id(

@@ -156,46 +156,59 @@ ITEM_COLUMNS = (
 def item_values(
     source_id: int, item: TrackerItem, now: datetime, *, postgres: bool
 ) -> tuple[Any, ...]:
-    """``item_row`` as the bulk statement binds it, in ``ITEM_COLUMNS`` order (hot: one
-    call per stored item): JSON-ready values on PostgreSQL, SQLite's own text on SQLite."""
+    """``item_row`` as the bulk statement binds it, in ``ITEM_COLUMNS`` order: JSON-ready
+    values on PostgreSQL, SQLite's own text on SQLite."""
+    return item_rows(source_id, [item], now, postgres=postgres)[0]
+
+
+def item_rows(
+    source_id: int, items: Iterable[TrackerItem], now: datetime, *, postgres: bool
+) -> list[tuple[Any, ...]]:
+    """``item_values`` of many items (hot: one row per stored item), what is the same for
+    every row (the sync's time, the converters) worked out once."""
     if postgres:
         stamp: Callable[[datetime | None], Any] = bulk.utc
         day: Callable[[date | None], Any] = _same
-        as_json: Callable[[Any], Any] = bulk.json_text
         deleted: Any = False
     else:
-        stamp, day, as_json, deleted = bulk.sqlite_datetime, bulk.sqlite_date, bulk.json_text, 0
-    return (
-        source_id,
-        item.external_id,
-        item.key,
-        item.url,
-        item.title,
-        str(item.kind),
-        item.issue_type,
-        item.hierarchy_level,
-        item.status,
-        str(item.status_category),
-        item.project,
-        as_json(list(item.projects)),
-        item.section,
-        item.parent_key,
-        item.assignee,
-        item.assignee_email,
-        item.estimate,
-        stamp(item.created_at),
-        stamp(item.updated_at),
-        stamp(item.resolved_at),
-        day(item.start_on),
-        day(item.due_on),
-        as_json(list(item.labels)),
-        as_json(list(item.components)),
-        as_json(list(item.fix_versions)),
-        as_json(dict(item.custom_fields)),
-        deleted,
-        None,
-        stamp(now),
-    )
+        stamp, day, deleted = bulk.sqlite_datetime, bulk.sqlite_date, 0
+    as_json = bulk.json_text
+    empty = as_json([])
+    synced = stamp(now)
+    return [
+        (
+            source_id,
+            item.external_id,
+            item.key,
+            item.url,
+            item.title,
+            str(item.kind),
+            item.issue_type,
+            item.hierarchy_level,
+            item.status,
+            str(item.status_category),
+            item.project,
+            as_json(list(item.projects)) if item.projects else empty,
+            item.section,
+            item.parent_key,
+            item.assignee,
+            item.assignee_email,
+            item.estimate,
+            stamp(item.created_at),
+            stamp(item.updated_at),
+            stamp(item.resolved_at),
+            day(item.start_on),
+            day(item.due_on),
+            as_json(list(item.labels)) if item.labels else empty,
+            as_json(list(item.components)) if item.components else empty,
+            as_json(list(item.fix_versions)) if item.fix_versions else empty,
+            as_json(dict(item.custom_fields)),
+            deleted,
+            None,
+            synced,
+        )
+        for item in items
+    ]
 
 
 def _same(value: T) -> T:
@@ -247,7 +260,7 @@ async def upsert_items(
     if not latest:
         return set()
     target = _bulk_table(session, ItemRow.__table__, ITEM_COLUMNS)
-    rows = [item_values(source_id, i, now, postgres=target.postgres) for i in latest.values()]
+    rows = item_rows(source_id, latest.values(), now, postgres=target.postgres)
     connection = await session.connection()
     return set(await bulk.insert_rows(connection, target, rows, _newer_wins))
 
@@ -361,7 +374,7 @@ async def insert_transitions(
     if not rows:
         return 0
     connection = await session.connection()
-    return len(await bulk.insert_rows(connection, target, rows, _ignore_duplicates("id")))
+    return await bulk.count_inserted(connection, target, rows, _ignore_duplicates(None))
 
 
 async def mark_deleted(session: AsyncSession, source_id: int, deletions: Sequence[Deletion]) -> int:

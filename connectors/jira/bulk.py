@@ -9,9 +9,9 @@ out. A missing id is therefore not a deleted one, and an errored id is not a mis
   ``GET /issue/{id}``; one that still fails becomes an ``UNREAD`` warning (kept as stored);
 - an id left out of the answer is asked for by ``GET /issue/{id}``: a 404 confirms it is
   gone, anything else returns it or leaves it unread;
-- batches hold the documented 100 ids. Some sites accept 1,000 for a narrow field list: a
-  1,000-id batch is tried once per run and kept only if the site answers it in full; a 400,
-  a short answer or any ``issueErrors`` on it means 100 for the rest of the run.
+- batches hold the documented 100 ids, never more: some sites accept 1,000 for a narrow,
+  single-valued field list, but ours has links, labels, components and versions, and a
+  refused wider batch would cost a round trip before every run's first page.
 """
 
 from __future__ import annotations
@@ -40,10 +40,7 @@ from connectors.jira.schemas import IssueRaw, decode_issue_page
 log = logging.getLogger(__name__)
 
 DOCUMENTED_BATCH = 100
-"""The limit the official document states for every field list."""
-WIDE_BATCH = 1_000
-"""What newer sites accept for a narrow, single-valued field list: used only once a site
-has answered such a batch in full on this run."""
+"""The limit the official document states: "You can request up to 100 issues"."""
 RETRY_BATCH = 10
 """Errored ids are asked again this many at a time before being read one by one."""
 
@@ -80,31 +77,17 @@ class _Answer:
 
 
 class BulkReader:
-    """Reads issues by id or key for one run, keeping the batch size the site accepted."""
+    """Reads issues by id or key, the documented hundred a call."""
 
-    def __init__(self, client: TrackerClient, *, try_wide: bool = True) -> None:
+    def __init__(self, client: TrackerClient) -> None:
         self._client = client
-        self._wide: bool | None = None if try_wide else False
-        self._probe = asyncio.Lock()
-
-    @property
-    def batch_size(self) -> int:
-        return WIDE_BATCH if self._wide else DOCUMENTED_BATCH
 
     async def read(self, ids: Sequence[str], fields: Sequence[str]) -> Details:
         """Every asked-for issue that exists, warnings for those that could not be read."""
         pending = list(dict.fromkeys(ids))
-        answers: list[_Answer] = []
-        if self._wide is None and len(pending) > DOCUMENTED_BATCH:
-            async with self._probe:
-                if self._wide is None:
-                    probe, pending = pending[:WIDE_BATCH], pending[WIDE_BATCH:]
-                    answer = await self._probe_wide(probe, fields)
-                    if answer is None:
-                        pending = probe + pending
-                    else:
-                        answers.append(answer)
-        answers += await self._in_batches(pending, fields)
+        size = DOCUMENTED_BATCH
+        batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+        answers = await asyncio.gather(*(self._bulkfetch(b, fields) for b in batches))
         details = Details()
         errors: dict[str, str] = {}
         missing: list[str] = []
@@ -118,41 +101,6 @@ class BulkReader:
         if missing:
             await self._one_by_one(missing, {}, fields, details)
         return details
-
-    async def _probe_wide(self, ids: list[str], fields: Sequence[str]) -> _Answer | None:
-        """Ask for a wide batch once; None when the site refused it (400)."""
-        try:
-            answer = await self._bulkfetch(ids, fields)
-        except TrackerRequestError as exc:
-            if exc.status_code != 400:
-                raise
-            self._narrow(f"refused {len(ids)} issues a call ({exc})")
-            return None
-        if answer.errors or answer.missing:
-            self._narrow(
-                f"answered {len(ids)} issues a call short ({len(answer.errors)} errored, "
-                f"{len(answer.missing)} left out)"
-            )
-        else:
-            self._wide = True
-        return answer
-
-    def _narrow(self, why: str) -> None:
-        self._wide = False
-        log.info(
-            "%s: bulk fetch %s; %d a call from now on", self._client.source, why, DOCUMENTED_BATCH
-        )
-
-    async def _in_batches(self, ids: list[str], fields: Sequence[str]) -> list[_Answer]:
-        size = self.batch_size
-        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-        try:
-            return list(await asyncio.gather(*(self._bulkfetch(b, fields) for b in batches)))
-        except TrackerRequestError as exc:
-            if exc.status_code != 400 or size <= DOCUMENTED_BATCH:
-                raise
-            self._narrow(f"refused {size} issues a call ({exc})")
-            return await self._in_batches(ids, fields)
 
     async def _retry(self, errors: dict[str, str], fields: Sequence[str], into: Details) -> None:
         """Errored ids: once more in small batches, then one by one."""

@@ -66,6 +66,8 @@ ID_PAGE = 5_000
 """Ids per sweep page: the documented maximum when only ``id`` is requested."""
 HISTORY_BATCH = 1_000
 """Issues per ``/changelog/bulkfetch`` (its documented maximum) and per stored page."""
+MAP_SLICE = 100
+"""Issues mapped between two turns of the event loop."""
 
 
 class JiraConnector:
@@ -82,7 +84,6 @@ class JiraConnector:
         estimate_field: str | None = None,
         dependency_link_types: Sequence[str] = ("Blocks",),
         chunks_in_flight: int = 4,
-        try_wide_batches: bool = True,
     ) -> None:
         self.client = client
         self.source = client.source
@@ -96,7 +97,7 @@ class JiraConnector:
         self._chunk_slots = asyncio.Semaphore(max(1, chunks_in_flight))
         self._site: tuple[Site, bool] | None = None
         self._site_lock = asyncio.Lock()
-        self._bulk = BulkReader(client, try_wide=try_wide_batches)
+        self._bulk = BulkReader(client)
 
     async def site(self) -> tuple[Site, bool]:
         """The site's field ids and statuses, and whether it is Cloud; asked once."""
@@ -231,8 +232,16 @@ class JiraConnector:
         details, histories = await asyncio.gather(
             self._bulk.read(ids, fields), self._changelogs(ids)
         )
-        page = _page(scope, details.issues, details.warnings, site, histories)
-        return Page(scope, page.items, _deletions(details.gone, self.source), page.warnings)
+        items: list[TrackerItem] = []
+        warnings = details.warnings
+        for start in range(0, len(details.issues), MAP_SLICE):
+            # Mapping a thousand issues at once would hold the event loop for a tenth of
+            # a second, and the requests due meanwhile would lose their turn at the rate.
+            await asyncio.sleep(0)
+            part = _page(scope, details.issues[start : start + MAP_SLICE], [], site, histories)
+            items += part.items
+            warnings += part.warnings
+        return Page(scope, items, _deletions(details.gone, self.source), warnings)
 
     async def _changelogs(self, ids: list[str]) -> dict[str, list[History]]:
         found: dict[str, list[History]] = {i: [] for i in ids}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import random
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -16,11 +19,16 @@ BASE = "https://tracker.test"
 
 
 class Sleeps:
-    def __init__(self) -> None:
+    """Records each sleep; with ``clock``, a sleep moves that clock on as time would."""
+
+    def __init__(self, clock: list[float] | None = None) -> None:
         self.calls: list[float] = []
+        self._clock = clock
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        if self._clock is not None:
+            self._clock[0] += seconds
 
 
 def make_client(sleep: Sleeps, **kwargs: object) -> TrackerClient:
@@ -149,11 +157,12 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 
 async def test_rate_limiter_spaces_calls_evenly() -> None:
     now = [0.0]
-    sleeps = Sleeps()
+    sleeps = Sleeps(now)
     limiter = RateLimiter(10, clock=lambda: now[0], sleep=sleeps)
     for _ in range(5):
         await limiter.acquire()
-    assert sleeps.calls == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert sleeps.calls == pytest.approx([0.1, 0.1, 0.1, 0.1])
+    assert now[0] == pytest.approx(0.4)
 
 
 def test_a_429_without_retry_after_waits_until_the_rate_limit_reset() -> None:
@@ -166,8 +175,28 @@ def test_a_429_without_retry_after_waits_until_the_rate_limit_reset() -> None:
 
 
 async def test_pacing_with_a_burst_lets_missed_slots_go_at_once_then_spaces_the_rest() -> None:
-    sleeps = Sleeps()
-    limiter = RateLimiter(10, burst=3, clock=lambda: 100.0, sleep=sleeps)
+    now = [100.0]
+    sleeps = Sleeps(now)
+    limiter = RateLimiter(10, burst=3, clock=lambda: now[0], sleep=sleeps)
     for _ in range(5):
         await limiter.acquire()
-    assert [round(w, 2) for w in sleeps.calls] == [0.1, 0.2]
+    assert [round(w, 2) for w in sleeps.calls] == [0.1, 0.1]
+
+
+async def test_pacing_after_a_stall_lets_no_more_than_the_burst_go_at_once() -> None:
+    """Callers that waited through a stall of the event loop (a page being parsed) do not
+    all leave when it ends: each takes a slot when it is due, the burst at most at once."""
+    limiter = RateLimiter(100, burst=2)
+    sent: list[float] = []
+
+    async def call() -> None:
+        await limiter.acquire()
+        sent.append(time.monotonic())
+
+    waiting = [asyncio.create_task(call()) for _ in range(8)]
+    await asyncio.sleep(0)  # the first two went at once; the rest sleep on their slots
+    time.sleep(0.3)  # noqa: ASYNC251  (the stall: every slot asked for falls due meanwhile)
+    await asyncio.gather(*waiting)
+    sent.sort()
+    # In any 5 ms, the burst and no more (slots are 10 ms apart).
+    assert max(bisect.bisect_right(sent, t + 0.005) - i for i, t in enumerate(sent)) <= 2

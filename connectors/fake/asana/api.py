@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.fake.asana import render
+from connectors.fake.asana import render, rendered
 from connectors.fake.asana.envelope import ApiError, fields_of
 from connectors.fake.asana.model import Task
 from connectors.fake.asana.webhooks import HandshakeFailed, event_body
@@ -154,7 +154,7 @@ def sections(fake: FakeAsana, request: Request) -> dict[str, Any]:
         return fake.page(request, found.sections, lambda s: render.section(fake.world, s))
 
 
-def _task_listing(fake: FakeAsana, request: Request, gids: Iterable[str]) -> dict[str, Any]:
+def _task_listing(fake: FakeAsana, request: Request, gids: Iterable[str]) -> Response:
     """Tasks in order, filtered by ``modified_since`` and ``completed_since``."""
     modified_since = _when(request, "modified_since")
     completed_since = _when(request, "completed_since")
@@ -179,22 +179,22 @@ def _task_listing(fake: FakeAsana, request: Request, gids: Iterable[str]) -> dic
             ):
                 continue
             chosen.append(found)
-        return fake.page(request, chosen, lambda t: render.task(world, t))
+        return fake.task_page(request, chosen)
 
 
-def project_tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def project_tasks(fake: FakeAsana, request: Request) -> Response:
     found = _get(fake.world.projects, request.path_params["gid"])
     return _task_listing(fake, request, list(found.tasks))
 
 
-def section_tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def section_tasks(fake: FakeAsana, request: Request) -> Response:
     gid = request.path_params["gid"]
     _get(fake.world.sections, gid)
     with fake.world.lock:
         return _task_listing(fake, request, fake.world.section_tasks(gid))
 
 
-def tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def tasks(fake: FakeAsana, request: Request) -> Response:
     params = request.query_params
     world = fake.world
     with world.lock:
@@ -210,35 +210,30 @@ def tasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
         return _task_listing(fake, request, gids)
 
 
-def task(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def task(fake: FakeAsana, request: Request) -> Response:
     """One task: the complete record, or exactly the ``opt_fields`` asked for."""
     with fake.world.lock:
         found = _get(fake.world.tasks, request.path_params["gid"])
-        record = render.task(fake.world, found)
-        if fields_of(request) is None:
-            return {"data": render.full(record)}
-        return _single(fake, request, record)
+        fields = request.query_params.get("opt_fields") or rendered.FULL
+        return rendered.single_response(fake.rendered.task(found, fields))
 
 
-def _related(
-    fake: FakeAsana, request: Request, pick: Callable[[Task], list[str]]
-) -> dict[str, Any]:
+def _related(fake: FakeAsana, request: Request, pick: Callable[[Task], list[str]]) -> Response:
     world = fake.world
     with world.lock:
         found = _get(world.tasks, request.path_params["gid"])
-        related = ordered(pick(found), world.tasks)
-        return fake.page(request, related, lambda t: render.task(world, t))
+        return fake.task_page(request, ordered(pick(found), world.tasks))
 
 
-def subtasks(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def subtasks(fake: FakeAsana, request: Request) -> Response:
     return _related(fake, request, lambda t: t.subtasks)
 
 
-def dependencies(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def dependencies(fake: FakeAsana, request: Request) -> Response:
     return _related(fake, request, lambda t: t.dependencies)
 
 
-def dependents(fake: FakeAsana, request: Request) -> dict[str, Any]:
+def dependents(fake: FakeAsana, request: Request) -> Response:
     return _related(fake, request, lambda t: t.dependents)
 
 

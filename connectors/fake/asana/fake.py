@@ -22,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from connectors.fake.asana import api, control, pages
+from connectors.fake.asana import api, control, pages, rendered
 from connectors.fake.asana.data import generate
 from connectors.fake.asana.envelope import ApiError, fields_of
 from connectors.fake.asana.faults import Faults, QuotaWindow
+from connectors.fake.asana.model import Task
 from connectors.fake.asana.render import UnknownField, select
 from connectors.fake.asana.webhooks import Deliverer
 from connectors.fake.asana.world import World
@@ -74,6 +75,7 @@ class FakeAsana:
             routes=[*api.routes(self), *control.routes(self), *pages.routes(self)]
         )
         self.world.keep_event = self._keep_event
+        self.rendered = rendered.RenderedTasks(self.world)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -165,11 +167,24 @@ class FakeAsana:
     ) -> dict[str, Any]:
         """One page of a listing with ``next_page``, or all of it when no limit was sent."""
         tree = fields_of(request)
+        chosen, after = self._paged(request, records)
+        return {"data": [select(render(r), tree) for r in chosen], **after}
+
+    def task_page(self, request: Request, tasks: Sequence[Task]) -> Response:
+        """``page`` of tasks, from their pre-rendered JSON (``rendered``)."""
+        fields = request.query_params.get("opt_fields") or None
+        chosen, after = self._paged(request, tasks)
+        return rendered.data_response((self.rendered.task(t, fields) for t in chosen), **after)
+
+    def _paged(
+        self, request: Request, records: Sequence[Any]
+    ) -> tuple[Sequence[Any], dict[str, Any]]:
+        """The records of the page asked for, and what follows ``data`` in its answer."""
         params = request.query_params
         if "limit" not in params:
             if len(records) > UNPAGINATED_MAX:
                 raise ApiError(400, TOO_LARGE)
-            return {"data": [select(render(r), tree) for r in records]}
+            return records, {}
         limit = _int(params["limit"], "limit")
         if not 1 <= limit <= 100:
             raise ApiError(400, "limit: Must be between 1 and 100")
@@ -179,9 +194,8 @@ class FakeAsana:
         cap = self.faults.too_large
         if cap is not None and len(records) > cap and end > cap:
             raise ApiError(400, TRUNCATED)
-        body: dict[str, Any] = {"data": [select(render(r), tree) for r in records[start:end]]}
-        body["next_page"] = self._next_page(request, listing, end) if end < len(records) else None
-        return body
+        following = self._next_page(request, listing, end) if end < len(records) else None
+        return records[start:end], {"next_page": following}
 
     def _offset_start(self, offset: str | None, listing: str) -> int:
         if offset is None:

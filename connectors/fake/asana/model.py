@@ -7,21 +7,39 @@ from datetime import date, datetime
 from typing import Any
 
 
+class Changes:
+    """How many times a record of any fake Asana world was changed: pre-rendered task
+    JSON (``connectors.fake.asana.rendered``) is kept only while this stays the same."""
+
+    count = 0
+
+
+class _Record:
+    """A record whose every assignment counts as a change (tests and the demo change
+    records directly, as well as through ``World``'s methods)."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        Changes.count += 1
+
+
 @dataclass(slots=True)
-class User:
+class User(_Record):
     gid: str
     name: str
     email: str
 
 
 @dataclass(slots=True)
-class Team:
+class Team(_Record):
     gid: str
     name: str
 
 
 @dataclass(slots=True)
-class Section:
+class Section(_Record):
     gid: str
     name: str
     project: str
@@ -29,7 +47,7 @@ class Section:
 
 
 @dataclass(slots=True)
-class CustomField:
+class CustomField(_Record):
     gid: str
     name: str
     type: str
@@ -39,13 +57,13 @@ class CustomField:
 
 
 @dataclass(slots=True)
-class Tag:
+class Tag(_Record):
     gid: str
     name: str
 
 
 @dataclass(slots=True)
-class Project:
+class Project(_Record):
     gid: str
     name: str
     team: str
@@ -59,7 +77,7 @@ class Project:
 
 
 @dataclass(slots=True)
-class Portfolio:
+class Portfolio(_Record):
     gid: str
     name: str
     owner: str
@@ -79,7 +97,7 @@ class StatusUpdate:
 
 
 @dataclass(slots=True)
-class Task:
+class Task(_Record):
     gid: str
     name: str
     created_at: datetime

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.fake.asana.model import (
+    Changes,
     CustomField,
     Event,
     Portfolio,
@@ -161,6 +162,7 @@ class World:
             for other in task.dependents:
                 self.tasks[other].dependencies.remove(gid)
             del self.tasks[gid]
+            Changes.count += 1  # no record was assigned to, yet others' renderings change
 
     def move_task(self, gid: str, to_project: str, *, from_project: str | None = None) -> None:
         """Take a task out of a project (or all of them) and into another.

@@ -81,6 +81,9 @@ class FakeJira:
         self._hooks: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._results: dict[str, tuple[int, list[tuple[int, ...]], list[Issue]]] = {}
         self._rendered = RenderedCache(data)
+        self.changelog_orders: dict[tuple[str, frozenset[str]], tuple[int, list[Any]]] = {}
+        """The histories a ``/changelog/bulkfetch`` chain pages through, in page order, by
+        the ids asked for: its later pages are a bisection, not a re-sort."""
         self.webhooks = Emitter(self, transport=webhook_transport)
         self._app = Starlette(
             routes=self._routes()
@@ -171,14 +174,17 @@ class FakeJira:
                 self.webhooks.issue_event("jira:issue_updated", end)
 
     def render_ahead(self, request: Request, fields: Iterable[str]) -> int:
-        """Render every visible issue, as a bulk fetch of ``fields`` shows it, and every
-        history, so that a client reading the site is served bytes rendered beforehand (as
-        a real site's cost is not its client's); return how many issues were rendered."""
+        """Render every visible issue, as a bulk fetch of ``fields`` shows it and as an
+        id sweep of ``/search/jql`` does, and every history, so that a client reading the
+        site is served bytes rendered beforehand (as a real site's cost is not its
+        client's); return how many issues were rendered."""
         renderer = self.renderer(request, version="3" if self.cloud else "2")
         wanted = requested_fields(list(fields), ["*navigable"])
         issues = [i for i in self.data.issues.values() if self.visible(i)]
+        ids = frozenset({"id"})
         for issue in issues:
             renderer.issue_json(issue, wanted, changelog_cap=search.BULK_CHANGELOG_CAP)
+            renderer.issue_json(issue, ids, changelog_cap=search.SEARCH_CHANGELOG_CAP)
             for history in issue.histories:
                 renderer.history_json(history)
         return len(issues)
@@ -375,13 +381,17 @@ class FakeJira:
     def parse(self, text: str) -> Query:
         return parse(text, data=self.data, zone=self.zone, now=datetime.now(UTC))
 
+    def stamp(self) -> int:
+        """What a cached answer depends on: the site's version and what the user sees."""
+        return hash((self.data.version, *sorted(self.hidden_projects), -1, *self.hidden_issues))
+
     def evaluate(self, text: str) -> tuple[list[tuple[int, ...]], list[Issue]]:
         """The sorted matches of a query and their sort keys, cached until the site changes.
 
         Paging a query page by page then costs a bisection, not a re-evaluation: without
         it a 100,000-issue site spends its time re-sorting rather than answering.
         """
-        stamp = hash((self.data.version, *sorted(self.hidden_projects), -1, *self.hidden_issues))
+        stamp = self.stamp()
         cached = self._results.get(text)
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]

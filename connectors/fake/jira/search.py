@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from connectors.fake.jira.faults import take
-from connectors.fake.jira.model import Issue
+from connectors.fake.jira.model import History, Issue
 from connectors.fake.jira.render import requested_fields
 from connectors.fake.jira.rendered import json_response, raw_array
 from connectors.fake.jira.wire import (
@@ -42,6 +42,8 @@ DC_CAP, DC_WINDOW = 1_000, 10_000
 BULK_CAP, BULK_NARROW_CAP, CHANGELOG_ISSUES, CHANGELOG_PAGE = 100, 1_000, 1_000, 1_000
 SEARCH_CHANGELOG_CAP, BULK_CHANGELOG_CAP = 20, 40
 RECONCILE_CAP = 50
+CHANGELOG_ORDERS = 64
+"""Sorted history lists kept for paging changelog chains (one per chain in progress)."""
 HEAVY_EXPANDS = {
     "changelog",
     "editmeta",
@@ -172,20 +174,13 @@ async def changelogs(fake: FakeJira, request: Request) -> Response:
     if not wanted or len(wanted) > CHANGELOG_ISSUES or len(field_ids) > 10:
         raise ApiError(400, f"Provide 1 to {CHANGELOG_ISSUES} issues and at most 10 field ids.")
     size = max(1, min(int(body.get("maxResults") or CHANGELOG_PAGE), CHANGELOG_PAGE))
-    issues = {
-        i.id: i for key in wanted if (i := fake.data.get(key)) is not None and fake.visible(i)
-    }
-    entries = sorted(
-        ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
-        for issue_id, issue in issues.items()
-        for h in issue.histories
-        if not field_ids or h.field in field_ids
-    )
     marker = ",".join(wanted)
+    entries = _changelog_order(fake, wanted, marker, frozenset(field_ids))
     after = decode_token(body.get("nextPageToken"), marker)
     # The position is the whole sort key: histories of several issues may share a time,
     # and a page boundary between them must skip none.
-    remaining = [e for e in entries if after is None or e[0] > after]
+    start = 0 if after is None else bisect.bisect_right(entries, after, key=lambda e: e[0])
+    remaining = entries[start:]
     page = remaining[:size]
     renderer = fake.renderer(request)
     grouped: dict[int, list[bytes]] = {}
@@ -198,6 +193,33 @@ async def changelogs(fake: FakeJira, request: Request) -> Response:
     if len(remaining) > size:
         result.append(("nextPageToken", encode_token(marker, page[-1][0])))
     return json_response(result)
+
+
+def _changelog_order(
+    fake: FakeJira, wanted: list[str], marker: str, field_ids: frozenset[str]
+) -> list[tuple[tuple[int, int, int], History]]:
+    """The histories of the asked-for issues in page order, sorted once per change of the
+    site for each set of ids (a chain's later pages reuse it)."""
+    stamp = fake.stamp()
+    cached = fake.changelog_orders.get((marker, field_ids))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    issues = {
+        i.id: i for key in wanted if (i := fake.data.get(key)) is not None and fake.visible(i)
+    }
+    entries = sorted(
+        (
+            ((int(h.at.timestamp() * 1_000_000), issue_id, h.id), h)
+            for issue_id, issue in issues.items()
+            for h in issue.histories
+            if not field_ids or h.field in field_ids
+        ),
+        key=lambda e: e[0],
+    )
+    if len(fake.changelog_orders) >= CHANGELOG_ORDERS:
+        fake.changelog_orders.pop(next(iter(fake.changelog_orders)))
+    fake.changelog_orders[(marker, field_ids)] = (stamp, entries)
+    return entries
 
 
 async def issue(fake: FakeJira, request: Request) -> dict[str, Any]:

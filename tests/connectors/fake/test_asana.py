@@ -249,3 +249,51 @@ def test_the_same_seed_builds_the_same_workspace() -> None:
     assert generate(500, seed=10).tasks.keys() != one.tasks.keys() or [
         t.name for t in generate(500, seed=10).tasks.values()
     ] != [t.name for t in one.tasks.values()]
+
+
+async def test_tasks_are_rendered_once_per_change_and_every_change_shows(
+    fake: FakeAsana, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listings are put together from task JSON rendered once; a change of any kind (a
+    method of the world, a record assigned to directly, a deletion) is served at once."""
+    from connectors.fake.asana import render
+
+    rendered: list[str] = []
+    real = render.task
+
+    def counted(world: Any, task: Any) -> dict[str, Any]:
+        rendered.append(task.gid)
+        return real(world, task)
+
+    monkeypatch.setattr(render, "task", counted)
+    project = first_project(fake)
+    params: dict[str, str | int] = {
+        "project": project,
+        "limit": 100,
+        "opt_fields": "name,num_subtasks,assignee.name",
+    }
+
+    async def listing() -> bytes:
+        response = await http.get("/tasks", params=params)
+        assert response.status_code == 200
+        return response.content
+
+    first = await listing()
+    assert len(rendered) == len(json.loads(first)["data"])
+    again = await listing()
+    assert again.split(b',"next_page"')[0] == first.split(b',"next_page"')[0]
+    assert len(rendered) == len(json.loads(first)["data"]), "nothing rendered again"
+
+    world = fake.world
+    one, two = fake.world.projects[project].tasks[:2]
+    world.edit_task(one, name="Renamed by a method")
+    world.tasks[two].name = "Renamed directly"
+    parent = next(t for t in world.tasks.values() if t.subtasks and project in t.projects)
+    world.delete_task(parent.subtasks[0])
+    body = {t["gid"]: t for t in json.loads(await listing())["data"]}
+    assert body[one]["name"] == "Renamed by a method"
+    assert body[two]["name"] == "Renamed directly"
+    assert body[parent.gid]["num_subtasks"] == len(parent.subtasks)
+    single = (await http.get(f"/tasks/{one}")).json()["data"]
+    assert single["name"] == "Renamed by a method"
+    assert "custom_fields" in single
