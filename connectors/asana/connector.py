@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from connectors.asana import events
+from connectors.asana import events, history
 from connectors.asana.listing import ListingTooLarge, as_completed, iter_records, list_all
 from connectors.asana.mapping import (
     Home,
@@ -29,16 +30,19 @@ from connectors.asana.mapping import (
     to_item,
     to_status,
 )
-from connectors.asana.schemas import Named, PortfolioItem, StatusUpdate, Task
+from connectors.asana.schemas import Named, PortfolioItem, StatusUpdate, Story, Task
 from connectors.base import (
     ConnectorDataError,
+    ConnectorError,
     Deletion,
     FetchStats,
     Page,
     ProjectStatus,
     SyncWarning,
+    TrackerAuthError,
     TrackerItem,
     TrackerRequestError,
+    WarningKind,
 )
 from connectors.http import TrackerClient
 
@@ -79,6 +83,7 @@ class AsanaConnector:
         estimate_field: str | None = None,
         reference_field: str | None = None,
         max_listings: int = 8,
+        status_history: bool = True,
     ) -> None:
         self._client = client
         self.source = client.source
@@ -92,6 +97,8 @@ class AsanaConnector:
             reference_field=reference_field,
         )
         self._max_listings = max_listings
+        self._status_history = status_history
+        self._boards: dict[str, frozenset[str] | None] = {}
         self._scopes: tuple[str, ...] | None = None
 
     async def scopes(self) -> Sequence[str]:
@@ -150,7 +157,8 @@ class AsanaConnector:
         # for their changes and re-lists only under parents that moved between projects.
         moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
         expand = None if full else moved
-        async for page in self._list_project(scope, None if full else since, listed, expand):
+        pages = self._list_project(scope, None if full else since, listed, expand, since)
+        async for page in pages:
             yield Page(
                 scope,
                 page.items,
@@ -212,7 +220,8 @@ class AsanaConnector:
                 deletions.append(Deletion(self.source, gid, datetime.now(UTC)))
             else:
                 items.append(outcome)
-        return Page(scopes[0] if scopes else "", items, deletions, warnings)
+        items, unread = await self._with_history(items, None)
+        return Page(scopes[0] if scopes else "", items, deletions, [*warnings, *unread])
 
     async def _reread(self, gid: str) -> tuple[str, TrackerItem | SyncWarning | None]:
         raw = await self._get_task(gid, TASK_FIELDS)
@@ -224,6 +233,71 @@ class AsanaConnector:
             return gid, to_item(task, self._rules, home) if home is not None else None
         except (ValidationError, ConnectorDataError) as exc:
             return gid, SyncWarning(gid, _reason(exc))
+
+    async def _with_history(
+        self, items: list[TrackerItem], since: datetime | None
+    ) -> tuple[list[TrackerItem], list[SyncWarning]]:
+        """The items, those changed at or after ``since`` (all when None) with the status
+        history their stories record.
+
+        A task whose stories cannot be read stays as listed, its stored history untouched,
+        with a warning: ``UNREAD`` (the scope's cursor holds, so the next sync reads them
+        again) unless the token may not read stories at all.
+        """
+        wanted = [i for i in items if since is None or i.updated_at >= since]
+        if not self._status_history or not wanted:
+            return items, []
+        for project in dict.fromkeys(i.project for i in wanted if i.project):
+            await self._board(project)
+        read: dict[str, TrackerItem] = {}
+        warnings: list[SyncWarning] = []
+        async for outcome in as_completed(
+            (self._history_of(i) for i in wanted), limit=self._max_listings
+        ):
+            if isinstance(outcome, SyncWarning):
+                warnings.append(outcome)
+            else:
+                read[outcome.external_id] = outcome
+        return [read.get(i.external_id, i) for i in items], warnings
+
+    async def _history_of(self, item: TrackerItem) -> TrackerItem | SyncWarning:
+        path = f"/tasks/{item.external_id}/stories"
+        try:
+            records = await list_all(self._client, path, {"opt_fields": history.STORY_FIELDS})
+        except TrackerAuthError as exc:
+            reason = f"status history not read (the token needs stories:read): {exc}"
+            return SyncWarning(item.key, reason[:500])
+        except TrackerRequestError as exc:
+            if exc.status_code == 404:
+                return item  # gone since it was listed: the events or the census say so
+            return SyncWarning(item.key, f"status history not read: {exc}"[:500], WarningKind.UNREAD)
+        except ConnectorError as exc:
+            return SyncWarning(item.key, f"status history not read: {exc}"[:500], WarningKind.UNREAD)
+        self.stats.extra["story_listings"] = self.stats.extra.get("story_listings", 0) + 1
+        try:
+            stories = [Story.model_validate(r) for r in records]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            return SyncWarning(item.key, f"malformed story: {where}: {first['msg']}"[:500])
+        board = self._boards.get(item.project) if item.project else None
+        return replace(item, transitions=history.transitions(item, stories, self._rules, board))
+
+    async def _board(self, project: str) -> None:
+        """Remember the section gids of a project (once per connector): a section move
+        counts only on the home project's board."""
+        if project in self._boards:
+            return
+        try:
+            records = await list_all(
+                self._client, f"/projects/{project}/sections", {"opt_fields": "name"}
+            )
+        except TrackerRequestError:
+            self._boards[project] = None
+            return
+        self._boards[project] = frozenset(
+            str(r["gid"]) for r in records if isinstance(r, dict) and "gid" in r
+        )
 
     async def _home(self, task: Task) -> Home | None:
         """Where a task is counted, walking up from a subtask; None when out of every scope."""
@@ -296,10 +370,16 @@ class AsanaConnector:
             yield records
 
     async def _list_project(
-        self, scope: str, since: datetime | None, listed: set[str], expand: set[str] | None
+        self,
+        scope: str,
+        since: datetime | None,
+        listed: set[str],
+        expand: set[str] | None,
+        changed_since: datetime | None,
     ) -> AsyncIterator[Page]:
         """Pages of items of a project with the subtasks of the parents in ``expand`` (all
-        when None); ``listed`` collects every gid seen."""
+        when None), each changed at or after ``changed_since`` (all when None) with its
+        status history; ``listed`` collects every gid seen."""
         async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
             items: list[TrackerItem] = []
             warnings: list[SyncWarning] = []
@@ -323,6 +403,8 @@ class AsanaConnector:
                         warnings.append(entry)
                     else:
                         items.append(entry)
+            items, unread = await self._with_history(items, changed_since)
+            warnings += unread
             listed.update(i.external_id for i in items)
             listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)
             yield Page(scope, items, warnings=warnings, project_names=tuple(sorted(names.items())))
