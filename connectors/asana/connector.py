@@ -267,12 +267,11 @@ class AsanaConnector:
         except TrackerAuthError as exc:
             reason = f"status history not read (the token needs stories:read): {exc}"
             return SyncWarning(item.key, reason[:500])
-        except TrackerRequestError as exc:
-            if exc.status_code == 404:
-                return item  # gone since it was listed: the events or the census say so
-            return SyncWarning(item.key, f"status history not read: {exc}"[:500], WarningKind.UNREAD)
         except ConnectorError as exc:
-            return SyncWarning(item.key, f"status history not read: {exc}"[:500], WarningKind.UNREAD)
+            if isinstance(exc, TrackerRequestError) and exc.status_code == 404:
+                return item  # gone since it was listed: the events or the census say so
+            reason = f"status history not read, read again next sync: {exc}"
+            return SyncWarning(item.key, reason[:500], WarningKind.UNREAD)
         self.stats.extra["story_listings"] = self.stats.extra.get("story_listings", 0) + 1
         try:
             stories = [Story.model_validate(r) for r in records]

@@ -11,7 +11,9 @@ projects moves in both boards).
 
 A task created straight into a started or done section has no story for it: its first
 state gets a transition of its own (id ``created``) at its creation, or at the
-``added_to_project`` story of its home project when it joined later.
+``added_to_project`` story of its home project when it joined later. Its first section is
+the old section of its first move, or its section now when it never moved (moves seen
+only on boards that cannot be told apart leave it unknown, and nothing is inferred).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def transitions(
 
     moves = [s for s in ordered if s.resource_subtype == SECTION_CHANGED and on_board(s)]
     toggles = [s for s in ordered if s.resource_subtype in (MARKED_COMPLETE, MARKED_INCOMPLETE)]
+    unplaced = not moves and any(s.resource_subtype == SECTION_CHANGED for s in ordered)
     first_section = (
         (moves[0].old_section.name if moves[0].old_section else None) if moves else item.section
     )
@@ -95,7 +98,7 @@ def transitions(
         item.created_at,
     )
     category = state.category(rules.sections)
-    if category != StatusCategory.TODO and joined is not None:
+    if category != StatusCategory.TODO and joined is not None and not unplaced:
         found.append(
             Transition(FIRST_STATE_ID, joined.astimezone(UTC), state.status(), to_category=category)
         )

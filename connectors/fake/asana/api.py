@@ -239,6 +239,7 @@ def stories(fake: FakeAsana, request: Request) -> dict[str, Any]:
     """A task's stories, oldest first: comments and the changes Asana wrote down."""
     gid = request.path_params["gid"]
     world = fake.world
+    fake.stats["story_listings"] += 1
     if gid in fake.faults.story_errors:
         raise ApiError(500, "Server Error")
     with world.lock:
