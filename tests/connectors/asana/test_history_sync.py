@@ -137,5 +137,6 @@ async def test_a_reread_by_gid_carries_the_history(asana: Harness) -> None:
         s.gid for s in map(world.stories.get, world.tasks[gid].stories)
         if s is not None and s.resource_subtype == "section_changed"
     ]  # fmt: skip
-    assert moves and set(moves) <= {t.external_id for t in item.transitions}
+    assert moves
+    assert set(moves) <= {t.external_id for t in item.transitions}
     assert item.transitions[-1].to_category == StatusCategory.DONE
