@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -84,6 +84,7 @@ class AsanaConnector:
         reference_field: str | None = None,
         max_listings: int = 8,
         status_history: bool = True,
+        history_window: timedelta | None = None,
     ) -> None:
         self._client = client
         self.source = client.source
@@ -98,6 +99,7 @@ class AsanaConnector:
         )
         self._max_listings = max_listings
         self._status_history = status_history
+        self._history_window = history_window
         self._boards: dict[str, frozenset[str] | None] = {}
         self._scopes: tuple[str, ...] | None = None
 
@@ -157,7 +159,17 @@ class AsanaConnector:
         # for their changes and re-lists only under parents that moved between projects.
         moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
         expand = None if full else moved
-        pages = self._list_project(scope, None if full else since, listed, expand, since)
+        history_since, named = since, frozenset[str]()
+        if since is None and token is not None and not changes.expired:
+            # A listing of everything while the event stream is intact (the periodic
+            # repair): histories the events say changed, and those of tasks changed
+            # within the window (an event can be lost); not every task's again.
+            named = frozenset(changes.touched)
+            window = self._history_window
+            history_since = datetime.now(UTC) - window if window is not None else None
+        pages = self._list_project(
+            scope, None if full else since, listed, expand, (history_since, named)
+        )
         async for page in pages:
             yield Page(
                 scope,
@@ -235,16 +247,18 @@ class AsanaConnector:
             return gid, SyncWarning(gid, _reason(exc))
 
     async def _with_history(
-        self, items: list[TrackerItem], since: datetime | None
+        self, items: list[TrackerItem], since: datetime | None, named: frozenset[str] = frozenset()
     ) -> tuple[list[TrackerItem], list[SyncWarning]]:
-        """The items, those changed at or after ``since`` (all when None) with the status
-        history their stories record.
+        """The items, those changed at or after ``since`` (all when None) or ``named`` with
+        the status history their stories record.
 
         A task whose stories cannot be read stays as listed, its stored history untouched,
         with a warning: ``UNREAD`` (the scope's cursor holds, so the next sync reads them
         again) unless the token may not read stories at all.
         """
-        wanted = [i for i in items if since is None or i.updated_at >= since]
+        wanted = [
+            i for i in items if since is None or i.updated_at >= since or i.external_id in named
+        ]
         if not self._status_history or not wanted:
             return items, []
         for project in dict.fromkeys(i.project for i in wanted if i.project):
@@ -374,11 +388,11 @@ class AsanaConnector:
         since: datetime | None,
         listed: set[str],
         expand: set[str] | None,
-        changed_since: datetime | None,
+        history: tuple[datetime | None, frozenset[str]],
     ) -> AsyncIterator[Page]:
         """Pages of items of a project with the subtasks of the parents in ``expand`` (all
-        when None), each changed at or after ``changed_since`` (all when None) with its
-        status history; ``listed`` collects every gid seen."""
+        when None), with the status history of those ``history`` names (see
+        ``_with_history``); ``listed`` collects every gid seen."""
         async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
             items: list[TrackerItem] = []
             warnings: list[SyncWarning] = []
@@ -402,7 +416,7 @@ class AsanaConnector:
                         warnings.append(entry)
                     else:
                         items.append(entry)
-            items, unread = await self._with_history(items, changed_since)
+            items, unread = await self._with_history(items, *history)
             warnings += unread
             listed.update(i.external_id for i in items)
             listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)

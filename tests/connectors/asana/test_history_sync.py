@@ -5,6 +5,8 @@ The expectations come from the fake's own stories, not through the connector's m
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.store.engine import session_scope
@@ -96,6 +98,22 @@ async def test_a_later_sync_reads_the_stories_of_changed_tasks_only(asana: Harne
     assert outcome.items_seen >= len(asana.expected())
     assert 1 <= fake.stats["story_listings"] - before < len(asana.expected()) // 4
     assert (await transitions(asana))[gid][-1].to_category == StatusCategory.IN_PROGRESS
+
+
+async def test_the_periodic_full_listing_reads_only_recent_histories(asana: Harness) -> None:
+    await asana.sync(full=True)
+    fake, world = asana.fake, asana.fake.world
+    project = world.projects[asana.projects[0]]
+    gid = next(g for g in project.tasks if not world.tasks[g].completed)
+    world.clock.advance(60)
+    world.edit_task(gid, section=project.sections[-1], completed=True)
+    before = fake.stats["story_listings"]
+    outcome = await asana.sync(full=True, history_window=timedelta(days=8))
+    assert outcome.status == "succeeded", outcome.errors
+    assert outcome.items_seen >= len(asana.expected())
+    # The generated history ended months ago: only the task changed since is read.
+    assert fake.stats["story_listings"] - before == 1
+    assert (await transitions(asana))[gid][-1].to_category == StatusCategory.DONE
 
 
 async def test_an_unreadable_history_keeps_the_task_warns_and_holds_the_cursor(
