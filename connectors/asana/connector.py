@@ -7,6 +7,10 @@ subtasks only under tasks that have them, re-reads what the events name and the 
 did not return, and ends with the new sync token. When the stream cannot say what changed
 (first round, or its token expired), the project is read in full and the round ends with a
 census of its ids, so the caller can tombstone what disappeared.
+
+Each task on a board that changed since the cursor (all of them on a first round) also
+has its stories read (``GET /tasks/{gid}/stories``, one listing a task), which become its
+status history (``history``): a request per changed task, paced like every other.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from connectors.base import (
     TrackerAuthError,
     TrackerItem,
     TrackerRequestError,
+    Transition,
     WarningKind,
 )
 from connectors.http import TrackerClient
@@ -101,6 +106,8 @@ class AsanaConnector:
         self._status_history = status_history
         self._history_window = history_window
         self._boards: dict[str, frozenset[str] | None] = {}
+        self._histories: dict[str, tuple[Transition, ...]] = {}
+        """Histories read in this job, by gid: a task in two projects is read once."""
         self._scopes: tuple[str, ...] | None = None
 
     async def scopes(self) -> Sequence[str]:
@@ -252,12 +259,17 @@ class AsanaConnector:
         """The items, those changed at or after ``since`` (all when None) or ``named`` with
         the status history their stories record.
 
-        A task whose stories cannot be read stays as listed, its stored history untouched,
-        with a warning: ``UNREAD`` (the scope's cursor holds, so the next sync reads them
-        again) unless the token may not read stories at all.
+        A task on no board of its home project (a subtask) has no section to move through:
+        its completion time is all its stories could add, and the record has it already,
+        so its stories are not read. A task whose stories cannot be read stays as listed,
+        its stored history untouched, with a warning: ``UNREAD`` (the scope's cursor
+        holds, so the next sync reads them again) unless the token may not read stories.
         """
         wanted = [
-            i for i in items if since is None or i.updated_at >= since or i.external_id in named
+            i
+            for i in items
+            if i.section is not None
+            and (since is None or i.updated_at >= since or i.external_id in named)
         ]
         if not self._status_history or not wanted:
             return items, []
@@ -275,6 +287,9 @@ class AsanaConnector:
         return [read.get(i.external_id, i) for i in items], warnings
 
     async def _history_of(self, item: TrackerItem) -> TrackerItem | SyncWarning:
+        known = self._histories.get(item.external_id)
+        if known is not None:
+            return replace(item, transitions=known)
         path = f"/tasks/{item.external_id}/stories"
         try:
             records = await list_all(self._client, path, {"opt_fields": history.STORY_FIELDS})
@@ -294,7 +309,9 @@ class AsanaConnector:
             where = ".".join(map(str, first["loc"]))
             return SyncWarning(item.key, f"malformed story: {where}: {first['msg']}"[:500])
         board = self._boards.get(item.project) if item.project else None
-        return replace(item, transitions=history.transitions(item, stories, self._rules, board))
+        found = history.transitions(item, stories, self._rules, board)
+        self._histories[item.external_id] = found
+        return replace(item, transitions=found)
 
     async def _board(self, project: str) -> None:
         """Remember the section gids of a project (once per connector): a section move
