@@ -15,6 +15,7 @@ status history (``history``): a request per changed task, paced like every other
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
@@ -106,7 +107,8 @@ class AsanaConnector:
         self._status_history = status_history
         self._history_window = history_window
         self._boards: dict[str, frozenset[str] | None] = {}
-        self._histories: dict[str, tuple[Transition, ...]] = {}
+        self._histories: dict[str, asyncio.Future[tuple[Transition, ...] | SyncWarning | None]]
+        self._histories = {}
         """Histories read in this job, by gid: a task in two projects is read once."""
         self._scopes: tuple[str, ...] | None = None
 
@@ -287,9 +289,20 @@ class AsanaConnector:
         return [read.get(i.external_id, i) for i in items], warnings
 
     async def _history_of(self, item: TrackerItem) -> TrackerItem | SyncWarning:
-        known = self._histories.get(item.external_id)
-        if known is not None:
-            return replace(item, transitions=known)
+        """The item with its history, read once a job: a task in two configured projects
+        is listed by both (often at once), and both wait on the same read."""
+        reading = self._histories.get(item.external_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_history(item))
+            self._histories[item.external_id] = reading
+        # Shielded: a listing that stops early must not cancel a read another one awaits.
+        outcome = await asyncio.shield(reading)
+        if isinstance(outcome, SyncWarning):
+            return outcome
+        return item if outcome is None else replace(item, transitions=outcome)
+
+    async def _read_history(self, item: TrackerItem) -> tuple[Transition, ...] | SyncWarning | None:
+        """The transitions a task's stories record; None when the task is gone (404)."""
         path = f"/tasks/{item.external_id}/stories"
         try:
             records = await list_all(self._client, path, {"opt_fields": history.STORY_FIELDS})
@@ -298,7 +311,7 @@ class AsanaConnector:
             return SyncWarning(item.key, reason[:500])
         except ConnectorError as exc:
             if isinstance(exc, TrackerRequestError) and exc.status_code == 404:
-                return item  # gone since it was listed: the events or the census say so
+                return None  # gone since it was listed: the events or the census say so
             reason = f"status history not read, read again next sync: {exc}"
             return SyncWarning(item.key, reason[:500], WarningKind.UNREAD)
         self.stats.extra["story_listings"] = self.stats.extra.get("story_listings", 0) + 1
@@ -309,9 +322,7 @@ class AsanaConnector:
             where = ".".join(map(str, first["loc"]))
             return SyncWarning(item.key, f"malformed story: {where}: {first['msg']}"[:500])
         board = self._boards.get(item.project) if item.project else None
-        found = history.transitions(item, stories, self._rules, board)
-        self._histories[item.external_id] = found
-        return replace(item, transitions=found)
+        return history.transitions(item, stories, self._rules, board)
 
     async def _board(self, project: str) -> None:
         """Remember the section gids of a project (once per connector): a section move
