@@ -416,10 +416,10 @@ class AsanaConnector:
         since: datetime | None,
         listed: set[str],
         expand: set[str] | None,
-        history: tuple[datetime | None, frozenset[str]],
+        wanted_history: tuple[datetime | None, frozenset[str]],
     ) -> AsyncIterator[Page]:
         """Pages of items of a project with the subtasks of the parents in ``expand`` (all
-        when None), with the status history of those ``history`` names (see
+        when None), with the status history of those ``wanted_history`` names (see
         ``_with_history``); ``listed`` collects every gid seen."""
         async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
             items: list[TrackerItem] = []
@@ -444,7 +444,7 @@ class AsanaConnector:
                         warnings.append(entry)
                     else:
                         items.append(entry)
-            items, unread = await self._with_history(items, *history)
+            items, unread = await self._with_history(items, *wanted_history)
             warnings += unread
             listed.update(i.external_id for i in items)
             listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)
