@@ -175,6 +175,9 @@ class AsanaSourceConfig(_SourceBase):
     full_listing_every: Duration = timedelta(days=7)
     """How often every task and subtask is listed in full: Asana's events are at-most-once
     and its sync tokens die within a day, so a listing repairs what an event missed."""
+    status_history: bool = True
+    """Read the stories of changed tasks for their status history (section moves and
+    completion), which gives Asana work cycle times: a request per changed task."""
 
     @field_validator("full_listing_every", mode="before")
     @classmethod

@@ -103,6 +103,10 @@ def _asana_connector(source: SourceConfig, tracker: TrackerClient) -> Connector:
         estimate_field=source.estimate_field,
         reference_field=source.reference_field,
         max_listings=source.max_in_flight,
+        status_history=source.status_history,
+        # The periodic full listing reads the histories of tasks changed since the one
+        # before it (a day's margin), not of every task again.
+        history_window=source.full_listing_every + timedelta(days=1),
     )
 
 

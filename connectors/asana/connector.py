@@ -7,18 +7,24 @@ subtasks only under tasks that have them, re-reads what the events name and the 
 did not return, and ends with the new sync token. When the stream cannot say what changed
 (first round, or its token expired), the project is read in full and the round ends with a
 census of its ids, so the caller can tombstone what disappeared.
+
+Each task on a board that changed since the cursor (all of them on a first round) also
+has its stories read (``GET /tasks/{gid}/stories``, one listing a task), which become its
+status history (``history``): a request per changed task, paced like every other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from connectors.asana import events
+from connectors.asana import events, history
 from connectors.asana.listing import ListingTooLarge, as_completed, iter_records, list_all
 from connectors.asana.mapping import (
     Home,
@@ -29,16 +35,20 @@ from connectors.asana.mapping import (
     to_item,
     to_status,
 )
-from connectors.asana.schemas import Named, PortfolioItem, StatusUpdate, Task
+from connectors.asana.schemas import Named, PortfolioItem, StatusUpdate, Story, Task
 from connectors.base import (
     ConnectorDataError,
+    ConnectorError,
     Deletion,
     FetchStats,
     Page,
     ProjectStatus,
     SyncWarning,
+    TrackerAuthError,
     TrackerItem,
     TrackerRequestError,
+    Transition,
+    WarningKind,
 )
 from connectors.http import TrackerClient
 
@@ -79,6 +89,8 @@ class AsanaConnector:
         estimate_field: str | None = None,
         reference_field: str | None = None,
         max_listings: int = 8,
+        status_history: bool = True,
+        history_window: timedelta | None = None,
     ) -> None:
         self._client = client
         self.source = client.source
@@ -92,6 +104,12 @@ class AsanaConnector:
             reference_field=reference_field,
         )
         self._max_listings = max_listings
+        self._status_history = status_history
+        self._history_window = history_window
+        self._boards: dict[str, frozenset[str] | None] = {}
+        self._histories: dict[str, asyncio.Future[tuple[Transition, ...] | SyncWarning | None]]
+        self._histories = {}
+        """Histories read in this job, by gid: a task in two projects is read once."""
         self._scopes: tuple[str, ...] | None = None
 
     async def scopes(self) -> Sequence[str]:
@@ -150,7 +168,18 @@ class AsanaConnector:
         # for their changes and re-lists only under parents that moved between projects.
         moved = {g for g, action in changes.touched.items() if action in ("added", "removed")}
         expand = None if full else moved
-        async for page in self._list_project(scope, None if full else since, listed, expand):
+        history_since, named = since, frozenset[str]()
+        if since is None and token is not None and not changes.expired:
+            # A listing of everything while the event stream is intact (the periodic
+            # repair): histories the events say changed, and those of tasks changed
+            # within the window (an event can be lost); not every task's again.
+            named = frozenset(changes.touched)
+            window = self._history_window
+            history_since = datetime.now(UTC) - window if window is not None else None
+        pages = self._list_project(
+            scope, None if full else since, listed, expand, (history_since, named)
+        )
+        async for page in pages:
             yield Page(
                 scope,
                 page.items,
@@ -212,7 +241,8 @@ class AsanaConnector:
                 deletions.append(Deletion(self.source, gid, datetime.now(UTC)))
             else:
                 items.append(outcome)
-        return Page(scopes[0] if scopes else "", items, deletions, warnings)
+        items, unread = await self._with_history(items, None)
+        return Page(scopes[0] if scopes else "", items, deletions, [*warnings, *unread])
 
     async def _reread(self, gid: str) -> tuple[str, TrackerItem | SyncWarning | None]:
         raw = await self._get_task(gid, TASK_FIELDS)
@@ -224,6 +254,91 @@ class AsanaConnector:
             return gid, to_item(task, self._rules, home) if home is not None else None
         except (ValidationError, ConnectorDataError) as exc:
             return gid, SyncWarning(gid, _reason(exc))
+
+    async def _with_history(
+        self, items: list[TrackerItem], since: datetime | None, named: frozenset[str] = frozenset()
+    ) -> tuple[list[TrackerItem], list[SyncWarning]]:
+        """The items, those changed at or after ``since`` (all when None) or ``named`` with
+        the status history their stories record.
+
+        A task on no board of its home project (a subtask) has no section to move through:
+        its completion time is all its stories could add, and the record has it already,
+        so its stories are not read. A task whose stories cannot be read stays as listed,
+        its stored history untouched, with a warning: ``UNREAD`` (the scope's cursor
+        holds, so the next sync reads them again) unless the token may not read stories.
+        """
+        wanted = [
+            i
+            for i in items
+            if i.section is not None
+            and (since is None or i.updated_at >= since or i.external_id in named)
+        ]
+        if not self._status_history or not wanted:
+            return items, []
+        for project in dict.fromkeys(i.project for i in wanted if i.project):
+            await self._board(project)
+        read: dict[str, TrackerItem] = {}
+        warnings: list[SyncWarning] = []
+        async for outcome in as_completed(
+            (self._history_of(i) for i in wanted), limit=self._max_listings
+        ):
+            if isinstance(outcome, SyncWarning):
+                warnings.append(outcome)
+            else:
+                read[outcome.external_id] = outcome
+        return [read.get(i.external_id, i) for i in items], warnings
+
+    async def _history_of(self, item: TrackerItem) -> TrackerItem | SyncWarning:
+        """The item with its history, read once a job: a task in two configured projects
+        is listed by both (often at once), and both wait on the same read."""
+        reading = self._histories.get(item.external_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_history(item))
+            self._histories[item.external_id] = reading
+        # Shielded: a listing that stops early must not cancel a read another one awaits.
+        outcome = await asyncio.shield(reading)
+        if isinstance(outcome, SyncWarning):
+            return outcome
+        return item if outcome is None else replace(item, transitions=outcome)
+
+    async def _read_history(self, item: TrackerItem) -> tuple[Transition, ...] | SyncWarning | None:
+        """The transitions a task's stories record; None when the task is gone (404)."""
+        path = f"/tasks/{item.external_id}/stories"
+        try:
+            records = await list_all(self._client, path, {"opt_fields": history.STORY_FIELDS})
+        except TrackerAuthError as exc:
+            reason = f"status history not read (the token needs stories:read): {exc}"
+            return SyncWarning(item.key, reason[:500])
+        except ConnectorError as exc:
+            if isinstance(exc, TrackerRequestError) and exc.status_code == 404:
+                return None  # gone since it was listed: the events or the census say so
+            reason = f"status history not read, read again next sync: {exc}"
+            return SyncWarning(item.key, reason[:500], WarningKind.UNREAD)
+        self.stats.extra["story_listings"] = self.stats.extra.get("story_listings", 0) + 1
+        try:
+            stories = [Story.model_validate(r) for r in records]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            return SyncWarning(item.key, f"malformed story: {where}: {first['msg']}"[:500])
+        board = self._boards.get(item.project) if item.project else None
+        return history.transitions(item, stories, self._rules, board)
+
+    async def _board(self, project: str) -> None:
+        """Remember the section gids of a project (once per connector): a section move
+        counts only on the home project's board."""
+        if project in self._boards:
+            return
+        try:
+            records = await list_all(
+                self._client, f"/projects/{project}/sections", {"opt_fields": "name"}
+            )
+        except TrackerRequestError:
+            self._boards[project] = None
+            return
+        self._boards[project] = frozenset(
+            str(r["gid"]) for r in records if isinstance(r, dict) and "gid" in r
+        )
 
     async def _home(self, task: Task) -> Home | None:
         """Where a task is counted, walking up from a subtask; None when out of every scope."""
@@ -296,10 +411,16 @@ class AsanaConnector:
             yield records
 
     async def _list_project(
-        self, scope: str, since: datetime | None, listed: set[str], expand: set[str] | None
+        self,
+        scope: str,
+        since: datetime | None,
+        listed: set[str],
+        expand: set[str] | None,
+        wanted_history: tuple[datetime | None, frozenset[str]],
     ) -> AsyncIterator[Page]:
         """Pages of items of a project with the subtasks of the parents in ``expand`` (all
-        when None); ``listed`` collects every gid seen."""
+        when None), with the status history of those ``wanted_history`` names (see
+        ``_with_history``); ``listed`` collects every gid seen."""
         async for records in self._project_records(scope, since, {"opt_fields": TASK_FIELDS}):
             items: list[TrackerItem] = []
             warnings: list[SyncWarning] = []
@@ -323,6 +444,8 @@ class AsanaConnector:
                         warnings.append(entry)
                     else:
                         items.append(entry)
+            items, unread = await self._with_history(items, *wanted_history)
+            warnings += unread
             listed.update(i.external_id for i in items)
             listed.update(r["gid"] for r in records if isinstance(r, dict) and "gid" in r)
             yield Page(scope, items, warnings=warnings, project_names=tuple(sorted(names.items())))

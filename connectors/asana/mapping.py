@@ -46,7 +46,7 @@ MAX_CUSTOM_VALUE_CHARS = 512
 MAX_TAGS = 64
 
 
-def _norm(name: str) -> str:
+def normalise(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
@@ -54,9 +54,9 @@ def section_categories(
     configured: Mapping[str, Sequence[str]],
 ) -> dict[str, StatusCategory]:
     """Normalised section name → category: the defaults, overridden by the configuration."""
-    table = {_norm(n): category for category, names in DEFAULT_SECTIONS.items() for n in names}
+    table = {normalise(n): category for category, names in DEFAULT_SECTIONS.items() for n in names}
     for category, names in configured.items():
-        table.update({_norm(n): StatusCategory(category) for n in names})
+        table.update({normalise(n): StatusCategory(category) for n in names})
     return table
 
 
@@ -177,17 +177,17 @@ def _category(task: Task, section: str | None, rules: MappingRules) -> StatusCat
         return StatusCategory.DONE
     if section is None:
         return StatusCategory.TODO
-    return rules.sections.get(_norm(section), StatusCategory.TODO)
+    return rules.sections.get(normalise(section), StatusCategory.TODO)
 
 
 def _find_field(fields: Iterable[CustomFieldValue], wanted: str | None) -> CustomFieldValue | None:
-    names = (_norm(wanted),) if wanted else DEFAULT_ESTIMATE_FIELDS
+    names = (normalise(wanted),) if wanted else DEFAULT_ESTIMATE_FIELDS
     for custom in fields:
         if wanted and custom.gid == wanted:
             return custom
     for name in names:
         for custom in fields:
-            if custom.name and _norm(custom.name) == name:
+            if custom.name and normalise(custom.name) == name:
                 return custom
     return None
 

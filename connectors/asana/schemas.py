@@ -122,3 +122,20 @@ class EventsPage(_Raw):
     data: list[Event] = Field(default_factory=list)
     sync: str
     has_more: bool = False
+
+
+class Story(_Raw):
+    """One story of a task (``GET /tasks/{gid}/stories`` with ``STORY_FIELDS``).
+
+    Only ``section_changed`` stories carry ``old_section``/``new_section`` and only
+    project stories (``added_to_project``) carry ``project``; the document marks them
+    *Conditional*. Section records are compact: they do not name their project.
+    """
+
+    gid: Gid
+    created_at: datetime
+    resource_subtype: str | None = None
+    created_by: Named | None = None
+    old_section: Named | None = None
+    new_section: Named | None = None
+    project: Named | None = None

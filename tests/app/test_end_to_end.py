@@ -140,3 +140,40 @@ async def test_a_quiet_sync_recomputes_only_when_the_day_has_turned(world: World
     )
     assert later is not None
     assert later.programs == ["checkout"]
+
+
+async def test_asana_section_moves_give_the_program_cycle_times(world: World) -> None:
+    """Asana work is timed from its stories: first move into a started section to its last
+    finish, a re-opened task counted once to its final finish."""
+    fake = world.asana.world
+    project = fake.projects[world.asana_project]
+    doing = next(s for s in project.sections if fake.sections[s].name == "In progress")
+    done = project.sections[-1]
+    first, second = [
+        g
+        for g in project.tasks
+        if fake.tasks[g].memberships == [(project.gid, project.sections[0])]
+        and not fake.tasks[g].completed
+    ][:2]
+    day = 86_400
+
+    def at(days_ago: int, gid: str, **changes: Any) -> None:
+        fake.clock.offset = -days_ago * day
+        fake.edit_task(gid, **changes)
+
+    at(10, first, section=doing)
+    at(7, first, section=done, completed=True)
+    at(12, second, section=doing)
+    at(9, second, section=done, completed=True)
+    at(8, second, completed=False, section=doing)
+    at(5, second, section=done, completed=True)
+    fake.clock.offset = 0
+    await world.sync_all()
+    found = await world.get("/api/programs/checkout/flow?outcome=launch")
+    timed = {c["key"]: c["days"] for c in found["cycle_times"]}
+    assert timed[first] == 4
+    assert timed[second] == 8
+    # The generated history (spring 2026) times Asana work too, re-opened tasks included.
+    year = await world.get("/api/programs/checkout/flow?outcome=launch&weeks=104")
+    asana_keys = set(project.tasks)
+    assert len([c for c in year["cycle_times"] if c["key"] in asana_keys]) > 5

@@ -44,6 +44,7 @@ def routes(fake: FakeAsana) -> list[Route]:
         ("/tasks", tasks, "GET"),
         ("/tasks/{gid}", task, "GET"),
         ("/tasks/{gid}/subtasks", subtasks, "GET"),
+        ("/tasks/{gid}/stories", stories, "GET"),
         ("/tasks/{gid}/dependencies", dependencies, "GET"),
         ("/tasks/{gid}/dependents", dependents, "GET"),
         ("/portfolios", portfolios, "GET"),
@@ -227,6 +228,19 @@ def _related(fake: FakeAsana, request: Request, pick: Callable[[Task], list[str]
 
 def subtasks(fake: FakeAsana, request: Request) -> Response:
     return _related(fake, request, lambda t: t.subtasks)
+
+
+def stories(fake: FakeAsana, request: Request) -> dict[str, Any]:
+    """A task's stories, oldest first: comments and the changes Asana wrote down."""
+    gid = request.path_params["gid"]
+    world = fake.world
+    fake.stats["story_listings"] += 1
+    if gid in fake.faults.story_errors:
+        raise ApiError(500, "Server Error")
+    with world.lock:
+        found = _get(world.tasks, gid)
+        chosen = [world.stories[s] for s in found.stories]
+        return fake.page(request, chosen, lambda s: render.story(world, s))
 
 
 def dependencies(fake: FakeAsana, request: Request) -> Response:

@@ -87,6 +87,7 @@ def generate(
     _portfolios(world)
     _tasks(world, rng, tasks, subtask_share, jira_url)
     _status_updates(world, rng)
+    _histories(world, random.Random(seed * 7_919 + 17))
     world.events.clear()
     return world
 
@@ -285,3 +286,55 @@ def _update(gid: str, project: str, status_type: str, author: str, at: datetime)
     return StatusUpdate(
         gid, project, status_type, f"Week update: {words}", f"We are {words}.", author, at
     )
+
+
+REOPEN_SHARE = 0.12
+"""Finished tasks that were re-opened once (moved back a section) before finishing again."""
+
+
+def _histories(world: World, rng: random.Random) -> None:
+    """Stories for every task, consistent with where it is now: a top-level task walked
+    through its project's sections one by one, from its creation to its last change
+    (when it reached the section it is in), and was marked complete when it finished;
+    some finished ones were re-opened and finished again; a task completed outside the
+    last section was just marked complete. Drawn from their own generator (and after
+    every other record), so the rest of the world is what it was without them."""
+    for task in list(world.tasks.values()):
+        if not task.memberships:
+            if task.completed and task.completed_at is not None:
+                world.write_story(task, "marked_complete", "marked complete", task.completed_at)
+            continue
+        project_gid, section = task.memberships[0]
+        sections = world.projects[project_gid].sections
+        path = sections[: sections.index(section) + 1]
+        span = (task.modified_at - task.created_at).total_seconds()
+        steps = len(path) - 1
+        reopened = task.completed and section == sections[-1] and steps >= 2
+        reopened = reopened and rng.random() < REOPEN_SHARE
+        moves = steps + (2 if reopened else 0)
+        times = sorted(rng.uniform(0.05, 0.95) * span for _ in range(max(0, moves - 1)))
+        stamps = [to_millis(task.created_at + timedelta(seconds=t)) for t in times]
+        stamps.append(task.modified_at)
+        for before, after, when in zip(path, path[1:], stamps, strict=False):
+            _move(world, task, before, after, when)
+        if reopened:
+            last, back = path[-1], path[-2]
+            _mark(world, task, True, stamps[steps - 1])
+            _mark(world, task, False, stamps[steps])
+            _move(world, task, last, back, stamps[steps])
+            _move(world, task, back, last, stamps[steps + 1])
+        if task.completed and task.completed_at is not None:
+            _mark(world, task, True, task.completed_at)
+
+
+def _move(world: World, task: Task, before: str, after: str, at: datetime) -> None:
+    name = world.sections[after].name
+    world.write_story(
+        task, "section_changed", f"moved this Task to {name}", at,
+        author=task.assignee, old_section=before, new_section=after,
+    )  # fmt: skip
+
+
+def _mark(world: World, task: Task, done: bool, at: datetime) -> None:
+    subtype = "marked_complete" if done else "marked_incomplete"
+    world.write_story(task, subtype, subtype.replace("_", " "), at, author=task.assignee)

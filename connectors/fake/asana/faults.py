@@ -35,6 +35,8 @@ class Faults:
     """A listing this long answers 400 "too large" on the page that reaches it."""
     edit_every: int = 0
     """Every n-th task listing request edits a task first (edit-while-syncing); 0 = off."""
+    story_errors: list[str] = field(default_factory=list)
+    """Task gids whose story listings answer 500 (a history that cannot be read)."""
     drop_events: int = 0
     """The next N events of any kind (changes, stories, deletions) are lost: never in the
     Events API, never delivered. Asana designs its events for at-most-once delivery."""

@@ -122,10 +122,34 @@ class Task(_Record):
     tags: list[str] = field(default_factory=list)
     touched_at: datetime | None = None
     """Last change of properties *or associations* (what ``modified_since`` compares)."""
+    stories: list[str] = field(default_factory=list)
+    """The task's stories, oldest first (``GET /tasks/{gid}/stories`` order)."""
 
     @property
     def projects(self) -> list[str]:
         return [project for project, _ in self.memberships]
+
+
+@dataclass(slots=True)
+class Story:
+    """What happened to a task: a comment, or a change Asana wrote down itself.
+
+    ``resource_subtype`` is Asana's word: ``comment_added``, ``section_changed`` (with
+    ``old_section``/``new_section``), ``marked_complete``, ``marked_incomplete``,
+    ``added_to_project``/``removed_from_project`` (with ``project``).
+    """
+
+    gid: str
+    task: str
+    resource_subtype: str
+    created_at: datetime
+    created_by: str | None
+    text: str
+    old_section: str | None = None
+    new_section: str | None = None
+    project: str | None = None
+    rendered: dict[str, Any] | None = None
+    """The full record, rendered once: a story never changes."""
 
 
 @dataclass(slots=True)

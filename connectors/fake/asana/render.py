@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from connectors.fake.asana.model import CustomField, Project, Section, StatusUpdate, Task, User
+from connectors.fake.asana.model import (
+    CustomField,
+    Project,
+    Section,
+    StatusUpdate,
+    Story,
+    Task,
+    User,
+)
 from connectors.fake.asana.world import World
 
 FieldTree = dict[str, "FieldTree"]
@@ -20,6 +28,7 @@ COMPACT: dict[str, tuple[str, ...]] = {
     "project": ("gid", "resource_type", "name"),
     "section": ("gid", "resource_type", "name"),
     "status_update": ("gid", "resource_type", "title", "resource_subtype"),
+    "story": ("gid", "resource_type", "created_at", "created_by", "resource_subtype", "text"),
     "default": ("gid", "resource_type", "name"),
 }
 
@@ -222,3 +231,43 @@ def status_update(world: World, found: StatusUpdate) -> dict[str, Any]:
             "name": parent.name if parent else None,
         },
     }
+
+
+STORY_CONDITIONAL = ("old_section", "new_section", "project")
+"""Fields only some stories carry (*Conditional* in the document): asked of a story
+without them, they are left out, not refused."""
+
+
+def story(world: World, found: Story) -> dict[str, Any]:
+    """A story in full (``StoryResponse``'s fields the fake knows), rendered once."""
+    if found.rendered is not None:
+        return found.rendered
+    record: dict[str, Any] = {
+        "gid": found.gid,
+        "resource_type": "story",
+        "created_at": when(found.created_at),
+        "created_by": user(world, found.created_by),
+        "resource_subtype": found.resource_subtype,
+        "text": found.text,
+        "type": "comment" if found.resource_subtype == "comment_added" else "system",
+        "is_edited": False,
+        "is_pinned": False,
+        "target": task_compact(world, found.task) if found.task in world.tasks else None,
+        "_optional": STORY_CONDITIONAL,
+    }
+    for name in ("old_section", "new_section"):
+        gid = getattr(found, name)
+        if gid is not None and gid in world.sections:
+            record[name] = {
+                "gid": gid,
+                "resource_type": "section",
+                "name": world.sections[gid].name,
+            }
+    if found.project is not None and found.project in world.projects:
+        record["project"] = {
+            "gid": found.project,
+            "resource_type": "project",
+            "name": world.projects[found.project].name,
+        }
+    found.rendered = record
+    return record

@@ -21,6 +21,7 @@ from connectors.fake.asana.model import (
     Project,
     Section,
     StatusUpdate,
+    Story,
     Tag,
     Task,
     Team,
@@ -72,8 +73,8 @@ class World:
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     keep_event: Callable[[], bool] = lambda: True
     """Asked before each event is recorded: False loses it (the fake's at-most-once)."""
-    stories: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Story gid → (task gid, text): comments people leave on tasks and subtasks."""
+    stories: dict[str, Story] = field(default_factory=dict)
+    """Every story by gid: comments people leave, and the changes Asana writes down."""
 
     def new_gid(self) -> str:
         self.next_gid += 1
@@ -128,10 +129,20 @@ class World:
             for key, value in changes.items():
                 if key == "section":
                     project = self.sections[value].project
+                    old = next((s for p, s in task.memberships if p == project), None)
                     task.memberships = [
                         (p, value if p == project else s) for p, s in task.memberships
                     ]
+                    if old != value:
+                        name = self.sections[value].name
+                        self.write_story(
+                            task, "section_changed", f"moved this Task to {name}", now,
+                            old_section=old, new_section=value,
+                        )  # fmt: skip
                 elif key == "completed":
+                    if bool(value) != task.completed:
+                        done = "marked_complete" if value else "marked_incomplete"
+                        self.write_story(task, done, done.replace("_", " "), now)
                     task.completed = bool(value)
                     task.completed_at = now if value else None
                 elif key == "points":
@@ -175,6 +186,10 @@ class World:
             for project in [from_project] if from_project else task.projects:
                 self.projects[project].tasks.remove(gid)
                 task.memberships = [(p, s) for p, s in task.memberships if p != project]
+                self.write_story(
+                    task, "removed_from_project", "removed this task", self.clock.now(),
+                    project=project,
+                )  # fmt: skip
                 self._record("removed", task, parent=project, parent_type="project")
             self._join(task, to_project, None)
 
@@ -182,11 +197,33 @@ class World:
         """Comment on a task: a story is added, and the task's ``modified_at`` moves."""
         with self.lock:
             task = self.tasks[gid]
-            story = self.new_gid()
-            self.stories[story] = (gid, text)
-            task.modified_at = task.touched_at = self.clock.now()
+            now = self.clock.now()
+            story = self.write_story(task, "comment_added", text, now, author=self.actor)
+            task.modified_at = task.touched_at = now
             self._record("added", task, story=story)
             return story
+
+    def write_story(
+        self,
+        task: Task,
+        subtype: str,
+        text: str,
+        at: datetime,
+        *,
+        author: str | None = None,
+        old_section: str | None = None,
+        new_section: str | None = None,
+        project: str | None = None,
+    ) -> str:
+        """Write a story down on a task (as Asana does for each change it records)."""
+        with self.lock:
+            gid = self.new_gid()
+            self.stories[gid] = Story(
+                gid, task.gid, subtype, at, author or self.actor, text,
+                old_section=old_section, new_section=new_section, project=project,
+            )  # fmt: skip
+            task.stories.append(gid)
+            return gid
 
     def add_dependency(self, gid: str, depends_on: str) -> None:
         with self.lock:
@@ -213,6 +250,10 @@ class World:
         task.memberships.append((project, chosen))
         self.projects[project].tasks.append(task.gid)
         task.touched_at = self.clock.now()
+        name = self.projects[project].name
+        self.write_story(
+            task, "added_to_project", f"added to {name}", task.touched_at, project=project
+        )
         self._record("added", task, parent=project, parent_type="project")
 
     def _record(

@@ -53,3 +53,14 @@ async def test_every_demo_page_and_report_show_each_figure_as_the_api_states_it(
     assert tally["pages"] >= 3 * 9
     assert tally["figures"] >= 60, tally
     assert tally["links"] >= 40, tally
+
+
+async def test_the_demos_asana_work_has_cycle_times_from_its_board_moves(demo: Demo) -> None:
+    """The mobile program is all Asana: its flow times work from the section moves the
+    organisation made over its six months (stories), not only from completion."""
+    async with httpx.AsyncClient(base_url=demo.url, timeout=30) as client:
+        found = (await client.get("/api/programs/mobile/flow", params={"weeks": 26})).json()
+    assert found["cycle_time"]["count"] >= 20, found["cycle_time"]
+    assert found["cycle_time"]["p85"] > found["cycle_time"]["p50"] >= 2
+    assert len(found["done_without_start"]) < found["cycle_time"]["count"]
+    assert any(row["wip"] > 0 for row in found["wip_daily"])

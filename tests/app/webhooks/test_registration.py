@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import parse_config
 from app.config.settings import WebhookSettings
 from app.store.engine import make_sessionmaker, session_scope
-from app.store.tables import ItemRow, WebhookSubscriptionRow
+from app.store.tables import ItemRow, TransitionRow, WebhookSubscriptionRow
 from app.sync import pull
 from app.webhooks import register
 from connectors.fake.asana import FakeAsana, generate
@@ -80,6 +80,13 @@ sources:
             gone = asana.world.projects[project].tasks[1]
             asana.edit_task(gid, name="Renamed in Asana")
             asana.delete_task(gone)
+            # A move on the board reaches the status history through the same re-read.
+            moved = asana.world.projects[project].tasks[2]
+            sections = asana.world.projects[project].sections
+            now_in = asana.world.tasks[moved].memberships[0][1]
+            target = next(s for s in sections[2:4] if s != now_in)
+            asana.edit_task(moved, section=target)
+            story = asana.world.tasks[moved].stories[-1]
 
             async def applied() -> bool:
                 async with session_scope(sessionmaker) as session:
@@ -89,8 +96,16 @@ sources:
                     deleted = await session.scalar(
                         select(ItemRow).where(ItemRow.external_id == gone)
                     )
+                    history = await session.scalar(
+                        select(TransitionRow).where(
+                            TransitionRow.item_external_id == moved,
+                            TransitionRow.external_id == story,
+                        )
+                    )
                 return bool(
-                    renamed is not None
+                    history is not None
+                    and history.to_status == asana.world.sections[target].name
+                    and renamed is not None
                     and renamed.title == "Renamed in Asana"
                     and deleted is not None
                     and deleted.deleted

@@ -297,3 +297,40 @@ async def test_tasks_are_rendered_once_per_change_and_every_change_shows(
     single = (await http.get(f"/tasks/{one}")).json()["data"]
     assert single["name"] == "Renamed by a method"
     assert "custom_fields" in single
+
+
+async def test_a_tasks_stories_are_paged_compact_by_default_and_cut_to_the_fields_asked(
+    fake: FakeAsana, http: httpx.AsyncClient
+) -> None:
+    world = fake.world
+    project = world.projects[first_project(fake)]
+    gid = next(g for g in project.tasks if world.tasks[g].memberships[0][1] == project.sections[-1])
+    for n in range(7):
+        fake.comment(gid, f"note {n}")
+    path = f"/tasks/{gid}/stories"
+    compact = (await http.get(path)).json()["data"]
+    assert [s["gid"] for s in compact] == world.tasks[gid].stories  # oldest first
+    assert set(compact[0]) == {
+        "gid", "resource_type", "created_at", "created_by", "resource_subtype", "text"
+    }  # fmt: skip
+    fields = "resource_subtype,created_at,old_section.name,new_section.name,project"
+    params: dict[str, Any] = {"opt_fields": fields, "limit": 4}
+    seen: list[dict[str, Any]] = []
+    while True:
+        body = (await http.get(path, params=params)).json()
+        seen += body["data"]
+        if body["next_page"] is None:
+            break
+        params["offset"] = body["next_page"]["offset"]
+    assert [s["gid"] for s in seen] == world.tasks[gid].stories
+    moves = [s for s in seen if s["resource_subtype"] == "section_changed"]
+    assert moves
+    assert set(moves[0]) == {"gid", "resource_subtype", "created_at", "old_section", "new_section"}
+    assert set(moves[0]["new_section"]) == {"gid", "name"}
+    comment = next(s for s in seen if s["resource_subtype"] == "comment_added")
+    assert "new_section" not in comment  # conditional: only on the stories that have it
+    assert [s["resource_subtype"] for s in seen][-7:] == ["comment_added"] * 7
+    assert (await http.get("/tasks/1/stories")).status_code == 404
+    assert (await http.get(path, params={"opt_fields": "nwe_section"})).status_code == 400
+    fake.faults.story_errors = [gid]
+    assert (await http.get(path)).status_code == 500
