@@ -450,3 +450,41 @@ async def load_points(
     rows = recent.all()
     kept = {(r.outcome_key, r.taken_on): found for r in rows if (found := kept_inputs(r))}
     return [to_point(r) for r in rows], candidates, kept
+
+
+def _history_of_each(facets: Facets) -> Any:
+    """Items with their first start and last completion looked up item by item (for a few
+    items: ``_with_history`` summarises a whole source's history first)."""
+
+    def first(category: str, chosen: Any) -> Any:
+        return (
+            select(chosen(TransitionRow.at))
+            .where(
+                TransitionRow.source_id == ItemRow.source_id,
+                TransitionRow.item_external_id == ItemRow.external_id,
+                TransitionRow.to_category == category,
+            )
+            .scalar_subquery()
+        )
+
+    return select(
+        ItemRow.source_id,
+        *_ITEM_COLUMNS,
+        *facets.columns(),
+        first("in_progress", func.min).label("started_at"),
+        first("done", func.max).label("done_at"),
+    )
+
+
+async def load_items_where(
+    session: AsyncSession,
+    names: Mapping[int, str],
+    source_id: int,
+    condition: Any,
+    facets: Facets = Facets(),
+) -> list[WorkItem]:
+    """Live items of one source that ``condition`` (on ``ItemRow``) chooses."""
+    stmt = _history_of_each(facets).where(
+        ItemRow.source_id == source_id, ItemRow.deleted.is_(False), condition
+    )
+    return [to_work_item(names[source_id], row) for row in await session.execute(stmt)]
