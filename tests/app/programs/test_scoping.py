@@ -4,7 +4,6 @@ the ones a recomputation of everything gives."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -28,7 +27,7 @@ LATER = NOW + timedelta(hours=1)
 @pytest.fixture
 async def stored(
     sessionmaker: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[tuple[ThroughlineConfig, list[TrackerItem], int]]:
+) -> tuple[ThroughlineConfig, list[TrackerItem], int]:
     """Ten programs of five projects each (P0–P49: program pN reads P5N…P5N+4), with
     epics, histories and links across projects, recomputed the day before (so that a
     recomputation of today has yesterday's snapshot as its baseline, whichever ran first)."""
@@ -39,7 +38,7 @@ async def stored(
         await catalog.apply_config(session, cfg, now=NOW)
         await session.commit()
     await recompute(sessionmaker, cfg, now=NOW - timedelta(days=1))
-    yield cfg, items, source.id
+    return cfg, items, source.id
 
 
 def _linked(items: list[TrackerItem]) -> set[str]:
