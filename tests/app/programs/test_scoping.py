@@ -66,7 +66,7 @@ async def _touched(
 
 async def _stored(
     sessionmaker: async_sessionmaker[AsyncSession],
-) -> dict[str, tuple[int, dict[str, str], dict[str, str]]]:
+) -> dict[str, tuple[int, dict[str, str], dict[str, str | None]]]:
     """Program → (revision, document digests, outcome digests)."""
     async with sessionmaker() as session:
         rows = await session.execute(
@@ -79,7 +79,7 @@ async def _stored(
                 OutcomeStatusRow, OutcomeStatusRow.program_id == ProgramRow.id
             )
         )
-        by_program: dict[str, dict[str, str]] = {}
+        by_program: dict[str, dict[str, str | None]] = {}
         for program, outcome, found in outcomes:
             by_program.setdefault(program, {})[outcome] = found
         return {k: (r, d or {}, by_program.get(k, {})) for k, r, d in rows}
