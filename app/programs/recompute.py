@@ -143,7 +143,7 @@ async def recompute(
         widened = (
             None if sources is None else {*sources, *await loading.linked_sources(session, sources)}
         )
-        if changed is not None:
+        if changed is not None and sum(map(len, changed.values())) <= scoping.SCOPED_UP_TO:
             touched = await scoping.touched_programs(session, config, changed)
             programs = touched if programs is None else touched & set(programs)
         chosen = affected_programs(config, widened, programs)

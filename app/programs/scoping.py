@@ -33,6 +33,10 @@ from rollup.model import ItemRef, WorkItem
 
 _CHUNK = 500
 
+SCOPED_UP_TO = 5_000
+"""Changes of more items than this recompute every program reading their sources: telling
+which programs so many items touch costs more than it saves."""
+
 Changed = Mapping[str, Collection[str]]
 """Source name → keys of the items a sync or a webhook batch stored."""
 
