@@ -235,9 +235,7 @@ def _forecast_baseline(section: Section, values: list[WorkItem], cfg: Throughlin
     observed weeks) and a plain loop per trial."""
     outcome = cfg.programs[0].outcomes[0]
     units = [
-        v
-        for v in values
-        if v.project == outcome.match[0].projects[0] and v.kind is ItemKind.STORY
+        v for v in values if v.project == outcome.match[0].projects[0] and v.kind is ItemKind.STORY
     ]
     history = weekly_history(units, as_of=TODAY, zone=UTC, weeks=12, now=NOW)
     remaining = sum(1 for u in units if not u.done)
