@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.programs import scoping
-from app.programs.recompute import recompute
+from app.programs.recompute import recompute, refresh_rollups
 from app.store import catalog, records
-from app.store.tables import OutcomeStatusRow, ProgramRow, ProgramStatusRow
+from app.store.tables import OutcomeStatusRow, ProgramItemRow, ProgramRow, ProgramStatusRow
 from bench.rollup import NOW, SOURCE, config, dataset
-from connectors.base import Page, TrackerItem
+from connectors.base import Deletion, Page, TrackerItem
 from tests.builders import make_source
 from vocabulary import StatusCategory
 
@@ -189,3 +189,47 @@ async def test_a_dependency_onto_a_changed_item_of_another_program_refreshes_the
     await recompute(sessionmaker, cfg, now=LATER)
     after = await _stored(sessionmaker)
     assert {k: after[k] for k in touched} == {k: scoped[k] for k in touched}
+
+
+async def test_a_deleted_item_named_by_its_tracker_id_touches_the_program_it_counted_in(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stored: tuple[ThroughlineConfig, list[TrackerItem], int],
+) -> None:
+    cfg, items, source_id = stored
+    gone = next(
+        i
+        for i in items
+        if i.project == "P31" and i.key not in _linked(items) and i.parent_key is not None
+    )
+    async with sessionmaker() as session:
+        deletion = Deletion(SOURCE, gone.external_id, LATER)
+        await records.save_page(session, source_id, Page("change", [], [deletion]), now=LATER)
+        keys = await scoping.keys_of(session, source_id, [gone.external_id])
+        await session.commit()
+    assert keys == [gone.key]
+    assert await _touched(sessionmaker, cfg, set(keys)) == {"p6"}
+
+    result = await refresh_rollups(
+        sessionmaker, cfg, {SOURCE}, changed=True, keys={SOURCE: set(keys)}, now=LATER
+    )
+
+    assert result is not None
+    assert result.programs == ["p6"]
+    async with sessionmaker() as session:
+        assert gone.key not in set(
+            await session.scalars(
+                select(ProgramItemRow.key).where(ProgramItemRow.source_id == source_id)
+            )
+        )
+
+
+async def test_items_a_sync_stored_are_named_by_when_they_were_stored(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stored: tuple[ThroughlineConfig, list[TrackerItem], int],
+) -> None:
+    _, items, source_id = stored
+    changed = [dataclasses.replace(i, updated_at=LATER) for i in items[:3]]
+    await _save(sessionmaker, source_id, changed)
+    async with sessionmaker() as session:
+        found = await scoping.keys_synced_since(session, source_id, LATER)
+    assert sorted(found) == sorted(i.key for i in changed)
