@@ -452,30 +452,6 @@ async def load_points(
     return [to_point(r) for r in rows], candidates, kept
 
 
-def _history_of_each(facets: Facets) -> Any:
-    """Items with their first start and last completion looked up item by item (for a few
-    items: ``_with_history`` summarises a whole source's history first)."""
-
-    def first(category: str, chosen: Any) -> Any:
-        return (
-            select(chosen(TransitionRow.at))
-            .where(
-                TransitionRow.source_id == ItemRow.source_id,
-                TransitionRow.item_external_id == ItemRow.external_id,
-                TransitionRow.to_category == category,
-            )
-            .scalar_subquery()
-        )
-
-    return select(
-        ItemRow.source_id,
-        *_ITEM_COLUMNS,
-        *facets.columns(),
-        first("in_progress", func.min).label("started_at"),
-        first("done", func.max).label("done_at"),
-    )
-
-
 async def load_items_where(
     session: AsyncSession,
     names: Mapping[int, str],
@@ -483,8 +459,38 @@ async def load_items_where(
     condition: Any,
     facets: Facets = Facets(),
 ) -> list[WorkItem]:
-    """Live items of one source that ``condition`` (on ``ItemRow``) chooses."""
-    stmt = _history_of_each(facets).where(
-        ItemRow.source_id == source_id, ItemRow.deleted.is_(False), condition
+    """Live items of one source that ``condition`` (on ``ItemRow``) chooses, with their
+    status history summarised for those items alone (``load_items`` summarises a whole
+    source's)."""
+    rows = (
+        await session.execute(
+            select(ItemRow.source_id, *_ITEM_COLUMNS, *facets.columns(), ItemRow.external_id).where(
+                ItemRow.source_id == source_id, ItemRow.deleted.is_(False), condition
+            )
+        )
+    ).all()
+    found = await session.execute(
+        select(
+            TransitionRow.item_external_id,
+            func.min(case((TransitionRow.to_category == "in_progress", TransitionRow.at))),
+            func.max(case((TransitionRow.to_category == "done", TransitionRow.at))),
+        )
+        .join(
+            ItemRow,
+            and_(
+                ItemRow.source_id == TransitionRow.source_id,
+                ItemRow.external_id == TransitionRow.item_external_id,
+            ),
+        )
+        .where(
+            TransitionRow.source_id == source_id,
+            ItemRow.source_id == source_id,
+            ItemRow.deleted.is_(False),
+            condition,
+        )
+        .group_by(TransitionRow.item_external_id)
     )
-    return [to_work_item(names[source_id], row) for row in await session.execute(stmt)]
+    history = {external_id: (started, done) for external_id, started, done in found}
+    name = names[source_id]
+    none: tuple[Any, Any] = (None, None)
+    return [to_work_item(name, (*row[:-1], *history.get(str(row[-1]), none))) for row in rows]

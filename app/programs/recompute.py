@@ -212,20 +212,20 @@ async def load(
     ids = {name: i for i, name in names.items()}
     wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
     facets = loading.Facets.of(chosen)
-    some = await scoping.load_items(session, names, chosen, wanted, facets) if scoped else None
+    dependencies = await loading.load_dependencies(session, wanted)
+    some = (
+        await scoping.load_items(session, names, chosen, wanted, facets, dependencies)
+        if scoped
+        else None
+    )
     if some is None:
         items = await loading.load_items(
             session, names, [ids[s] for s in sorted(wanted) if s in ids], facets
         )
-        dependencies = await loading.load_dependencies(session, wanted)
     else:
         items = some
         refs = {i.ref for i in items}
-        dependencies = [
-            d
-            for d in await loading.load_dependencies(session, wanted)
-            if d.before in refs or d.after in refs
-        ]
+        dependencies = [d for d in dependencies if d.before in refs or d.after in refs]
     loaded = {i.ref for i in items}
     elsewhere = {
         r

@@ -29,9 +29,10 @@ from app.config import ProgramConfig, ThroughlineConfig
 from app.programs import loading
 from app.store.tables import ItemRow, LinkRow, ProgramItemRow, ProgramRow
 from rollup.mapping import ItemIndex
-from rollup.model import ItemRef, WorkItem
+from rollup.model import Dependency, ItemRef, WorkItem
 
-_CHUNK = 500
+_CHUNK = 4_000
+"""Keys per IN list: few round trips, well under SQLite's and PostgreSQL's parameter limits."""
 
 SCOPED_UP_TO = 5_000
 """Changes of more items than this recompute every program reading their sources: telling
@@ -221,6 +222,18 @@ def _selects(
 # --- Loading only what the chosen programs need ------------------------------------------
 
 
+def _reached(links: Mapping[ItemRef, list[ItemRef]], refs: Iterable[ItemRef]) -> set[ItemRef]:
+    """Every item joined to ``refs`` by ``links``, however far (refs included)."""
+    found = set(refs)
+    stack = list(found)
+    while stack:
+        for other in links.get(stack.pop(), ()):
+            if other not in found:
+                found.add(other)
+                stack.append(other)
+    return found
+
+
 def _projects_of(
     chosen: Sequence[ProgramConfig], sources: Iterable[str]
 ) -> dict[str, set[str]] | None:
@@ -254,6 +267,7 @@ async def load_items(
     chosen: Sequence[ProgramConfig],
     sources: Collection[str],
     facets: loading.Facets,
+    dependencies: Iterable[Dependency],
 ) -> list[WorkItem] | None:
     """The items the roll-ups of ``chosen`` read, when they can be told without loading
     their sources whole (None: load the sources).
@@ -261,7 +275,8 @@ async def load_items(
     The seed is every item of the projects the programs' selectors name; then, until
     nothing new turns up: the children of seed items and of linked items (containers,
     subtasks), every item linked to them however far (dependency chains and the
-    dependency map), and the ancestors of all of them (epics, for grouping). The roll-up
+    dependency map: along ``dependencies``), and the ancestors of all of them (epics, for
+    grouping). The roll-up
     of a chosen program over these items is the one it has over the whole store.
     """
     ids = {name: i for i, name in names.items()}
@@ -271,6 +286,10 @@ async def load_items(
     for source in projects:
         if await _multi_homed(session, ids[source]):
             return None
+    links: dict[ItemRef, list[ItemRef]] = {}
+    for dependency in dependencies:
+        links.setdefault(dependency.before, []).append(dependency.after)
+        links.setdefault(dependency.after, []).append(dependency.before)
     loaded: dict[ItemRef, WorkItem] = {}
 
     async def fetch(source: str, condition: object) -> list[WorkItem]:
@@ -289,9 +308,14 @@ async def load_items(
         for source, keys in _by_source(i.ref for i in down).items():
             if source not in ids:
                 continue
+            # Children in the seed's projects are loaded already.
+            elsewhere = or_(
+                ItemRow.project.is_(None),
+                ItemRow.project.not_in(sorted(projects.get(source, ()))),
+            )
             for chunk in _chunks(keys):
-                reached += await fetch(source, ItemRow.parent_key.in_(chunk))
-        ends = await linked(session, (i.ref for i in down))
+                reached += await fetch(source, and_(ItemRow.parent_key.in_(chunk), elsewhere))
+        ends = _reached(links, (i.ref for i in down))
         for source, keys in _by_source(r for r in ends if r not in loaded).items():
             if source not in ids:
                 continue
