@@ -40,7 +40,6 @@ from bench.databases import backends, scratch_database
 from bench.report import Figure, Section
 from connectors.base import LinkRef, Page, TrackerItem, Transition
 from rollup import forecast as fc
-from rollup import model
 from rollup.graph import DependencyGraph
 from rollup.history import elapsed_share, weekly_history
 from rollup.inputs import Inputs
@@ -170,9 +169,9 @@ def work_items(items: Sequence[TrackerItem]) -> tuple[list[WorkItem], list[Depen
                 source=i.source,
                 key=i.key,
                 title=i.title,
-                kind=model.ItemKind(i.kind.value),
+                kind=ItemKind(i.kind.value),
                 status=i.status,
-                status_category=model.StatusCategory(i.status_category.value),
+                status_category=StatusCategory(i.status_category.value),
                 updated_at=i.updated_at,
                 url=i.url,
                 project=i.project,
@@ -236,9 +235,7 @@ def _forecast_baseline(section: Section, values: list[WorkItem], cfg: Throughlin
     observed weeks) and a plain loop per trial."""
     outcome = cfg.programs[0].outcomes[0]
     units = [
-        v
-        for v in values
-        if v.project == outcome.match[0].projects[0] and v.kind is model.ItemKind.STORY
+        v for v in values if v.project == outcome.match[0].projects[0] and v.kind is ItemKind.STORY
     ]
     history = weekly_history(units, as_of=TODAY, zone=UTC, weeks=12, now=NOW)
     remaining = sum(1 for u in units if not u.done)

@@ -46,9 +46,16 @@ class ItemIndex:
         self._facets: dict[tuple[str, str], dict[str, set[ItemRef]]] = {}
         self._by_source: dict[str, list[WorkItem]] = defaultdict(list)
         self._epics: dict[ItemRef, ItemRef | None] = {}
+        # One pass, inlined: it runs once per item of the store.
+        by_ref, children, by_source = self.items, self.children, self._by_source
         for item in items:
-            if not item.deleted:
-                self._add(item)
+            if item.deleted:
+                continue
+            by_ref[item.ref] = item
+            by_source[item.source].append(item)
+            parent = item.parent_ref
+            if parent is not None:
+                children[parent].append(item.ref)
         containers = {
             parent
             for parent, kids in self.children.items()
@@ -66,13 +73,6 @@ class ItemIndex:
             for ref, item in self.items.items()
             if item.kind is ItemKind.SUBTASK and item.parent_ref is not None
         }
-
-    def _add(self, item: WorkItem) -> None:
-        ref = item.ref
-        self.items[ref] = item
-        self._by_source[item.source].append(item)
-        if item.parent_ref is not None:
-            self.children[item.parent_ref].append(ref)
 
     def _facet(self, source: str, facet: str) -> dict[str, set[ItemRef]]:
         """Value → items of one source, for one facet (built on first use)."""

@@ -295,7 +295,12 @@ def judge_outcome(
         basis=outcome.basis,
         late_critical=late_items(late, selected),
         overdue_milestones=tuple(
-            sorted(r for r in selected if is_overdue_milestone(scope.index.items[r], scope.as_of))
+            sorted(
+                r
+                for r in selected
+                if (i := scope.index.items[r]).kind is ItemKind.MILESTONE
+                and is_overdue_milestone(i, scope.as_of)
+            )
         ),
         stale=tuple(i.ref for i in facts.stale),
         in_progress=sum(

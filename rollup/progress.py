@@ -58,7 +58,12 @@ def _own_estimate(ref: ItemRef, index: ItemIndex) -> float | None:
 
 def estimates(units: Sequence[ItemRef], index: ItemIndex) -> dict[ItemRef, tuple[float, bool]]:
     """Each unit's estimate and whether it was imputed from the median of its siblings."""
-    known = {ref: _own_estimate(ref, index) for ref in units}
+    items = index.items
+    known: dict[ItemRef, float | None] = {}
+    for ref in units:
+        own = items[ref].estimate
+        # ``_own_estimate``, with its common case (an estimate of its own) inlined.
+        known[ref] = own if own is not None and own >= 0 else _own_estimate(ref, index)
     by_parent: dict[ItemRef | None, list[float]] = defaultdict(list)
     for ref, value in known.items():
         if value is not None:

@@ -450,3 +450,47 @@ async def load_points(
     rows = recent.all()
     kept = {(r.outcome_key, r.taken_on): found for r in rows if (found := kept_inputs(r))}
     return [to_point(r) for r in rows], candidates, kept
+
+
+async def load_items_where(
+    session: AsyncSession,
+    names: Mapping[int, str],
+    source_id: int,
+    condition: Any,
+    facets: Facets = Facets(),
+) -> list[WorkItem]:
+    """Live items of one source that ``condition`` (on ``ItemRow``) chooses, with their
+    status history summarised for those items alone (``load_items`` summarises a whole
+    source's)."""
+    rows = (
+        await session.execute(
+            select(ItemRow.source_id, *_ITEM_COLUMNS, *facets.columns(), ItemRow.external_id).where(
+                ItemRow.source_id == source_id, ItemRow.deleted.is_(False), condition
+            )
+        )
+    ).all()
+    found = await session.execute(
+        select(
+            TransitionRow.item_external_id,
+            func.min(case((TransitionRow.to_category == "in_progress", TransitionRow.at))),
+            func.max(case((TransitionRow.to_category == "done", TransitionRow.at))),
+        )
+        .join(
+            ItemRow,
+            and_(
+                ItemRow.source_id == TransitionRow.source_id,
+                ItemRow.external_id == TransitionRow.item_external_id,
+            ),
+        )
+        .where(
+            TransitionRow.source_id == source_id,
+            ItemRow.source_id == source_id,
+            ItemRow.deleted.is_(False),
+            condition,
+        )
+        .group_by(TransitionRow.item_external_id)
+    )
+    history = {external_id: (started, done) for external_id, started, done in found}
+    name = names[source_id]
+    none: tuple[Any, Any] = (None, None)
+    return [to_work_item(name, (*row[:-1], *history.get(str(row[-1]), none))) for row in rows]

@@ -37,6 +37,7 @@ from app.programs import (
     portfolio,
     record,
     risks,
+    scoping,
     snapshots,
     watch,
 )
@@ -121,14 +122,18 @@ async def recompute(
     now: datetime,
     sources: Collection[str] | None = None,
     programs: Collection[str] | None = None,
+    changed: scoping.Changed | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> RecomputeResult:
     """Recompute and store the roll-ups of every program that selects from ``sources``
     (or from a source whose items are linked to theirs).
 
-    ``sources=None`` recomputes every program; ``programs`` limits it to those keys. Pass
-    the service's read-only sessions as ``read_sessionmaker`` so loading does not hold
-    SQLite's write lock.
+    ``sources=None`` recomputes every program; ``programs`` limits it to those keys, and
+    ``changed`` (the keys of the items a sync or a webhook batch stored, by source) to the
+    programs those items touch (``scoping``). A recomputation of some of the programs
+    reading a source loads only their items and what those need. Pass the service's
+    read-only sessions as ``read_sessionmaker`` so loading does not hold SQLite's write
+    lock.
     """
     result = RecomputeResult()
     started = time.perf_counter()
@@ -138,10 +143,15 @@ async def recompute(
         widened = (
             None if sources is None else {*sources, *await loading.linked_sources(session, sources)}
         )
+        if changed is not None and sum(map(len, changed.values())) <= scoping.SCOPED_UP_TO:
+            touched = await scoping.touched_programs(session, config, changed)
+            programs = touched if programs is None else touched & set(programs)
         chosen = affected_programs(config, widened, programs)
         if not chosen:
             return result
-        loaded = await load(session, chosen, now=now)
+        wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
+        some = len(chosen) < len(affected_programs(config, wanted))
+        loaded = await load(session, chosen, now=now, scoped=some)
     missing = [p.key for p in chosen if p.key not in loaded.program_ids]
     if missing:
         log.warning("programs %s have no row yet (configuration not applied); skipped", missing)
@@ -188,15 +198,34 @@ def _local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
-async def load(session: AsyncSession, chosen: Sequence[ProgramConfig], *, now: datetime) -> Loaded:
+async def load(
+    session: AsyncSession,
+    chosen: Sequence[ProgramConfig],
+    *,
+    now: datetime,
+    scoped: bool = False,
+) -> Loaded:
+    """What the roll-ups of ``chosen`` read. ``scoped``: only their items and what those
+    need (``scoping.load_items``) rather than every item of their sources — for a few of
+    the programs reading a source."""
     names = await loading.source_names(session)
     ids = {name: i for i, name in names.items()}
     wanted = {m.source for p in chosen for o in p.outcomes for m in o.match}
     facets = loading.Facets.of(chosen)
-    items = await loading.load_items(
-        session, names, [ids[s] for s in sorted(wanted) if s in ids], facets
-    )
     dependencies = await loading.load_dependencies(session, wanted)
+    some = (
+        await scoping.load_items(session, names, chosen, wanted, facets, dependencies)
+        if scoped
+        else None
+    )
+    if some is None:
+        items = await loading.load_items(
+            session, names, [ids[s] for s in sorted(wanted) if s in ids], facets
+        )
+    else:
+        items = some
+        refs = {i.ref for i in items}
+        dependencies = [d for d in dependencies if d.before in refs or d.after in refs]
     loaded = {i.ref for i in items}
     elsewhere = {
         r
@@ -458,12 +487,14 @@ async def refresh_rollups(
     sources: set[str],
     *,
     changed: bool,
+    keys: scoping.Changed | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     metrics: Metrics | None = None,
     now: datetime | None = None,
     pending: PendingRollups | None = None,
 ) -> RecomputeResult | None:
-    """Recompute the programs that read ``sources`` after their data changed.
+    """Recompute the programs that read ``sources`` after their data changed: with
+    ``keys`` (the items the change stored, by source), only the programs those touch.
 
     Without a change, the roll-ups are still recomputed once a day: forecasts and
     overdue dates move with the calendar even when nobody touches a ticket. With
@@ -472,7 +503,7 @@ async def refresh_rollups(
     """
     now = now or datetime.now(UTC)
     if pending is not None and sources & pending.sources:
-        changed = True
+        changed, keys = True, None  # a failed recompute of these sources is owed whole
     if not changed and not await _rollups_stale(
         read_sessionmaker or sessionmaker, config, sources, now
     ):
@@ -480,7 +511,12 @@ async def refresh_rollups(
     started = time.perf_counter()
     try:
         result = await recompute(
-            sessionmaker, config, now=now, sources=sources, read_sessionmaker=read_sessionmaker
+            sessionmaker,
+            config,
+            now=now,
+            sources=sources,
+            changed=keys if changed else None,
+            read_sessionmaker=read_sessionmaker,
         )
     except Exception:
         if pending is None:

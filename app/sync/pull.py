@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import sync
 from app.config import ThroughlineConfig
-from app.programs import recompute
+from app.programs import recompute, scoping
 from app.programs.pending import PendingRollups
 from app.store import catalog, records
 from app.store.engine import session_scope
@@ -80,6 +80,7 @@ async def sync_source(
 
     It takes no lock: callers that may race another process hold ``locks.source_key``.
     """
+    since = datetime.now(UTC)
     async with _connected(sessionmaker, config, name, environ, pool) as (
         source,
         source_id,
@@ -99,11 +100,17 @@ async def sync_source(
         # A full sync is a bulk load: give the planner statistics before the roll-up reads.
         async with session_scope(sessionmaker) as session:
             await records.refresh_statistics(session)
+    keys = None
+    if not full and outcome.counts.items and not outcome.counts.deleted:
+        # An incremental sync recomputes the programs its stored items touch.
+        async with session_scope(read_sessionmaker or sessionmaker) as session:
+            keys = {name: await scoping.keys_synced_since(session, source_id, since)}
     await recompute.refresh_rollups(
         sessionmaker,
         config,
         {name},
         changed=_changed(outcome),
+        keys=keys,
         read_sessionmaker=read_sessionmaker,
         metrics=metrics,
         pending=pending,

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ThroughlineConfig
 from app.config.settings import WebhookSettings
-from app.programs import recompute
+from app.programs import recompute, scoping
 from app.programs.pending import PendingRollups
 from app.store import records
 from app.store.engine import session_scope
@@ -56,6 +56,8 @@ class _Applied:
     source: str
     events: int
     changed_at: list[datetime]
+    keys: set[str] = field(default_factory=set)
+    """The items stored (their keys): only the programs they touch are recomputed."""
 
 
 class _Refused(Exception):
@@ -70,7 +72,10 @@ def _merged(source: str, outcomes: Sequence[_Applied]) -> _Applied | None:
     if not outcomes:
         return None
     return _Applied(
-        source, sum(o.events for o in outcomes), [at for o in outcomes for at in o.changed_at]
+        source,
+        sum(o.events for o in outcomes),
+        [at for o in outcomes for at in o.changed_at],
+        {k for o in outcomes for k in o.keys},
     )
 
 
@@ -345,7 +350,14 @@ class WebhookWorker:
             histogram = self._metrics.webhook_freshness_seconds.labels(name, "store")
             for at in changed_at:
                 histogram.observe(max(0.0, (stored - at).total_seconds()))
-        return _Applied(name, count, changed_at) if count else None
+        if not count:
+            return None
+        keys = {i.key for i in page.items} | set(
+            await scoping.keys_of(
+                session, source_id, [*(d.external_id for d in page.deletions), *plan.undeleted]
+            )
+        )
+        return _Applied(name, count, changed_at, keys)
 
     async def _settle_failed(
         self, session: AsyncSession, name: str, errors: Mapping[int, str], now: datetime
@@ -375,6 +387,7 @@ class WebhookWorker:
             into = merged.setdefault(outcome.source, _Applied(outcome.source, 0, []))
             into.events += outcome.events
             into.changed_at.extend(outcome.changed_at)
+            into.keys |= outcome.keys
         applied = list(merged.values())
         sources = set(merged)
         started = time.perf_counter()
@@ -383,6 +396,7 @@ class WebhookWorker:
             self._config,
             sources,
             changed=True,
+            keys={o.source: o.keys for o in applied},
             read_sessionmaker=self._read_sessionmaker,
             metrics=self._metrics,
             pending=self._pending,
