@@ -244,16 +244,14 @@ class FlowData:
     def in_order(self) -> FlowData:
         """The same data with its moves grouped by item, in time order within each."""
         ranked = np.lexsort((self.move_at, self.move_item))
+        statuses = self.has_statuses
         return replace(
             self,
             move_item=self.move_item[ranked],
             move_at=self.move_at[ranked],
             move_category=self.move_category[ranked],
-            **(
-                {"move_status": self.move_status[ranked], "move_from": self.move_from[ranked]}
-                if self.has_statuses
-                else {}
-            ),
+            move_status=self.move_status[ranked] if statuses else _NONE,
+            move_from=self.move_from[ranked] if statuses else _NONE,
         )
 
     def subset(self, keep: Sequence[bool]) -> FlowData:
@@ -521,8 +519,9 @@ def _by_status(
     on_arrival = np.where(stretches.has_moves, first_from, np.where(finishes, unknown, data.status))
     labels = np.concatenate([on_arrival, data.move_status, data.status[stretches.closing_items]])
     counts = stretches.paint(labels, len(names))
-    # A status's category: the one most of its stretches have (before the first move:
-    # to do, as the cumulative flow by category counts it).
+    # A status's category: the one most of its counted stretches have (before the first
+    # move: to do, as the cumulative flow by category counts it). A status no stretch
+    # counts in is no band.
     categories = np.concatenate(
         [
             stretches.at_first,
@@ -531,7 +530,7 @@ def _by_status(
         ]
     )
     tally = np.zeros((len(names), 3), dtype=np.int64)
-    np.add.at(tally, (labels, categories), 1)
+    np.add.at(tally, (labels[stretches.chosen], categories[stretches.chosen]), 1)
     shown = [s for s in range(len(names)) if tally[s].sum() > 0]
     ranked = sorted(shown, key=lambda s: (int(np.argmax(tally[s])), names[s].casefold(), names[s]))
     statuses = tuple(Status(names[s], CATEGORIES[int(np.argmax(tally[s]))]) for s in ranked)
