@@ -117,6 +117,22 @@ def bands_svg(title: str, desc: str, days: Sequence[date], bands: Sequence[Band]
     return _wrap(title, desc, parts)
 
 
+def status_bands(
+    statuses: Sequence[tuple[str, str]], per_day: Sequence[Sequence[int]]
+) -> list[Band]:
+    """The bands of the cumulative flow by status, stacked done first: ``statuses`` are
+    (name, category) in workflow order, ``per_day`` each day's count per status. A
+    category's statuses share its colour in alternating shades; names are tracker text
+    (escaped where drawn)."""
+    shade: dict[str, int] = {}
+    bands = []
+    for n, (name, category) in enumerate(statuses):
+        step = shade[category] = shade.get(category, -1) + 1
+        css = f"tl-status tl-band-{category}" + (f" tl-shade-{step % 4}" if step % 4 else "")
+        bands.append(Band(css, name, tuple(day[n] for day in per_day)))
+    return bands[::-1]
+
+
 def line_svg(title: str, desc: str, points: Sequence[tuple[date, float]], css: str) -> Markup:
     """One quantity over days (work in progress)."""
     if len(points) < 2:

@@ -19,6 +19,8 @@ line.tl-target{stroke:#dc2626;stroke-width:1.5}
 text.tl-target{fill:#b91c1c}
 .tl-band-todo{fill:#cbd5e1}.tl-band-in_progress{fill:#f59e0b;fill-opacity:.75}
 .tl-band-done{fill:#2563eb;fill-opacity:.75}
+.tl-shade-1{fill-opacity:.5}.tl-shade-2{fill-opacity:.3}.tl-shade-3{fill-opacity:.95}
+polygon.tl-status{stroke:#fff;stroke-width:.6}
 .tl-dot{fill:#2563eb;fill-opacity:.7}.tl-dot-late{fill:#dc2626}
 .tl-bar-a{fill:#2563eb}.tl-bar-b{fill:#f59e0b}.tl-bar-neg{fill:#dc2626}
 .tl-ref{stroke:#6b7280;stroke-width:1;stroke-dasharray:4 3}

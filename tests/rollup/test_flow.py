@@ -139,3 +139,92 @@ def test_trend_is_the_least_squares_slope() -> None:
     assert trend([1, 2, 3]) == 1.0
     assert trend([4, 4]) == 0.0
     assert trend([7]) == 0.0
+
+
+HOSTILE = '<script>alert("s")</script> & Ready'
+
+
+def moved(day: int, into: str, category: C, came_from: str) -> Move:
+    return Move(at(day), category, into, came_from)
+
+
+STATUS_SCRIPT = [
+    # To Do → Doing (16th) → In Review (18th) → Done (20th).
+    FlowItem(
+        "X",
+        "x",
+        C.DONE,
+        at(10),
+        (
+            moved(16, "Doing", C.IN_PROGRESS, "To Do"),
+            moved(18, "In Review", C.IN_PROGRESS, "Doing"),
+            moved(20, "Done", C.DONE, "In Review"),
+        ),
+        status="Done",
+    ),
+    # Waits in a status with a hostile name, Doing the 17th, Done the 22nd.
+    FlowItem(
+        "Y",
+        "y",
+        C.DONE,
+        at(10),
+        (moved(17, "Doing", C.IN_PROGRESS, HOSTILE), moved(22, "Done", C.DONE, "Doing")),
+        status="Done",
+    ),
+    # The history does not say where it was before Doing (the 19th).
+    FlowItem(
+        "W", "w", C.IN_PROGRESS, at(10), (moved(19, "Doing", C.IN_PROGRESS, ""),), status="Doing"
+    ),
+    # No history: in its status now from its creation (the 24th).
+    FlowItem("Z", "z", C.TODO, at(24), status="To Do"),
+]
+
+
+class TestByStatus:
+    def flow(self):  # type: ignore[no-untyped-def]
+        return measure(STATUS_SCRIPT, as_of=AS_OF, zone=ZONE, weeks=2, by_status=True)
+
+    def test_statuses_are_ordered_by_category_then_name(self) -> None:
+        assert [(s.name, s.category) for s in self.flow().statuses] == [
+            ("(status not recorded)", C.TODO),
+            (HOSTILE, C.TODO),
+            ("To Do", C.TODO),
+            ("Doing", C.IN_PROGRESS),
+            ("In Review", C.IN_PROGRESS),
+            ("Done", C.DONE),
+        ]
+
+    def test_each_day_counts_the_items_in_each_status(self) -> None:
+        flow = self.flow()
+        by_day = dict(zip((d.on for d in flow.days), flow.status_days, strict=True))
+        # Columns: not recorded, hostile, To Do, Doing, In Review, Done.
+        expected = {
+            15: (1, 1, 1, 0, 0, 0),
+            16: (1, 1, 0, 1, 0, 0),
+            17: (1, 0, 0, 2, 0, 0),
+            18: (1, 0, 0, 1, 1, 0),
+            19: (0, 0, 0, 2, 1, 0),
+            20: (0, 0, 0, 2, 0, 1),
+            21: (0, 0, 0, 2, 0, 1),
+            22: (0, 0, 0, 1, 0, 2),
+            23: (0, 0, 0, 1, 0, 2),
+            24: (0, 0, 1, 1, 0, 2),
+            28: (0, 0, 1, 1, 0, 2),
+        }
+        for day, counts in expected.items():
+            assert by_day[date(2026, 3, day)] == counts, day
+
+    def test_statuses_add_up_to_their_categories_every_day(self) -> None:
+        flow = self.flow()
+        columns = [s.category for s in flow.statuses]
+        for day, counts in zip(flow.days, flow.status_days, strict=True):
+            summed = {c: sum(n for n, k in zip(counts, columns, strict=True) if k is c) for c in C}
+            assert (summed[C.TODO], summed[C.IN_PROGRESS], summed[C.DONE]) == (
+                day.todo,
+                day.in_progress,
+                day.done,
+            )
+
+    def test_not_asked_for_the_flow_has_no_statuses(self) -> None:
+        flow = measure(STATUS_SCRIPT, as_of=AS_OF, zone=ZONE, weeks=2)
+        assert (flow.statuses, flow.status_days) == ((), ())

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/programs", tags=["flow"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"description": "No such program or outcome"}}
 Weeks = Annotated[int, Query(ge=1, le=104, description="Seven-day windows ending today")]
 Outcome = Annotated[str | None, Query(description="One outcome's key (all: leave out)")]
-Table = Literal["cycle_times", "throughput", "wip", "cfd", "aging", "net_flow"]
+Table = Literal["cycle_times", "throughput", "wip", "cfd", "cfd_status", "aging", "net_flow"]
 
 Rows = Callable[[flow.FlowDocument], tuple[Sequence[str], list[list[csv_export.Cell]]]]
 TABLES: dict[str, Rows] = {
@@ -34,6 +34,15 @@ TABLES: dict[str, Rows] = {
     "cfd": lambda d: (
         ("on", "todo", "in_progress", "done"),
         [[c.on, c.todo, c.in_progress, c.done] for c in d.cfd_daily],
+    ),
+    # One row per day and status (no row when the items come from more than one tracker).
+    "cfd_status": lambda d: (
+        ("on", "status", "category", "items"),
+        [
+            [day.on, s.name, s.category.value, n]
+            for day in d.cfd_status_daily or []
+            for s, n in zip(d.cfd_statuses, day.counts, strict=True)
+        ],
     ),
     "aging": lambda d: (
         ("key", "title", "started_on", "age_days", "percentile", "past_p85"),

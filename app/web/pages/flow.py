@@ -13,7 +13,16 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from app.programs import flow, lookup
-from app.render.flow import Band, Dot, Ref, bands_svg, bars_svg, dots_svg, line_svg
+from app.render.flow import (
+    Band,
+    Dot,
+    Ref,
+    bands_svg,
+    bars_svg,
+    dots_svg,
+    line_svg,
+    status_bands,
+)
 from app.web.deps import ConfigDep, SessionDep
 from app.web.pages.context import PageDep
 
@@ -62,6 +71,26 @@ def charts(doc: flow.FlowDocument, name: str) -> list[Chart]:
     slope = doc.throughput_trend_per_week
     start = sum(done) / len(done) - slope * (len(done) - 1) / 2 if done else 0.0
     bins = histogram([c.days for c in doc.cycle_times])
+    by_status = (
+        []
+        if doc.cfd_status_daily is None
+        else [
+            Chart(
+                "cfd_status",
+                "Cumulative flow by status",
+                bands_svg(
+                    f"{name}: cumulative flow by status",
+                    f"Items in each of the workflow's {len(doc.cfd_statuses)} statuses at the "
+                    f"end of each day since {days[0]}.",
+                    days,
+                    status_bands(
+                        [(s.name, s.category.value) for s in doc.cfd_statuses],
+                        [d.counts for d in doc.cfd_status_daily],
+                    ),
+                ),
+            )
+        ]
+    )
     return [
         Chart(
             "cfd",
@@ -81,6 +110,7 @@ def charts(doc: flow.FlowDocument, name: str) -> list[Chart]:
                 ],
             ),
         ),
+        *by_status,
         Chart(
             "cycle_times",
             "Cycle time scatter",

@@ -44,6 +44,28 @@ async def test_flow_tables_export_as_csv(api: httpx.AsyncClient) -> None:
     assert [r[0] for r in rows[1:]] == [c["key"] for c in whole["cycle_times"]]
     cfd = await api.get("/api/programs/checkout/flow.csv", params={"table": "cfd"}, headers=VIEWER)
     assert len(list(csv.reader(io.StringIO(cfd.text)))) == 85
+    by_status = await api.get(
+        "/api/programs/checkout/flow.csv", params={"table": "cfd_status"}, headers=VIEWER
+    )
+    rows = list(csv.reader(io.StringIO(by_status.text)))
+    assert rows[0] == ["on", "status", "category", "items"]
+    assert len(rows) == 1 + 84 * len(whole["cfd_statuses"])
+    last = whole["cfd_status_daily"][-1]
+    assert [int(r[3]) for r in rows[-len(last["counts"]) :]] == last["counts"]
+    assert [r[1] for r in rows[-len(last["counts"]) :]] == [
+        s["name"] for s in whole["cfd_statuses"]
+    ]
+
+
+async def test_flow_by_status_is_documented_with_an_example(api: httpx.AsyncClient) -> None:
+    schema = (await api.get("/openapi.json")).json()
+    fields = schema["components"]["schemas"]["FlowDocument"]["properties"]
+    assert fields["cfd_status_daily"]["examples"][0][0]["counts"]
+    assert fields["cfd_statuses"]["examples"][0][0]["name"]
+    found = (await api.get("/api/programs/checkout/flow", headers=VIEWER)).json()
+    assert found["cfd_status_note"] is None
+    assert len(found["cfd_status_daily"]) == 84
+    assert all(len(d["counts"]) == len(found["cfd_statuses"]) for d in found["cfd_status_daily"])
 
 
 async def test_unknown_program_or_outcome_is_404(api: httpx.AsyncClient) -> None:

@@ -57,6 +57,8 @@ async def hostile(
                     links=(LinkRef("jira", "PAY-666", "jira", "PAY-4"),),
                 ),
                 make_item("WEB-9", title=SCRIPT, assignee=SCRIPT, status=IMG),
+                # Waiting in a status named by hostile text since it was created.
+                data.story("PAY-669", status=IMG),
                 make_item("WEB-668", kind=ItemKind.EPIC, title=IMG, due_on=data.TODAY),
                 make_item("WEB-669", parent_key="WEB-668", title=SCRIPT, assignee=IMG),
                 make_item(
@@ -134,6 +136,15 @@ async def test_hostile_text_shows_as_text(hostile: httpx.AsyncClient, path: str)
     assert "<script" not in html.lower(), "no page has any script at all"
     assert "<img" not in html.lower()
     assert "onerror=alert(1)" not in re.sub(r"&lt;img src=x onerror=alert\(1\)&gt;", "", html)
+
+
+async def test_hostile_status_names_in_the_flow_by_status_are_text(
+    hostile: httpx.AsyncClient,
+) -> None:
+    html = (await hostile.get("/programs/checkout/flow")).text
+    # PAY-669 has never moved: it counts in its status now, named by hostile text.
+    assert f'<th class="tl-num">{escape(IMG)}</th>' in html
+    assert f"{escape(IMG)} 1</text>" in html
 
 
 @pytest.mark.parametrize(

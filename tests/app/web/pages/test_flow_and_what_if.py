@@ -18,9 +18,11 @@ async def test_the_flow_page_draws_every_chart_with_its_table(site: httpx.AsyncC
     response = await site.get("/programs/checkout/flow")
     assert response.status_code == 200
     html = response.text
-    assert html.count('<svg class="tl-chart tl-flow"') == 7
-    assert html.count("<details>") == 7
-    for table in ("cfd", "cycle_times", "throughput", "aging", "wip", "net_flow"):
+    # The program's items come from one tracker: the cumulative flow by status is drawn too.
+    assert html.count('<svg class="tl-chart tl-flow"') == 8
+    assert html.count("<details>") == 8
+    assert "Cumulative flow by status" in html
+    for table in ("cfd", "cfd_status", "cycle_times", "throughput", "aging", "wip", "net_flow"):
         assert f"table={table}" in html
     assert "Cycle time: local days" in html
     assert "finished without ever being in progress" in html
