@@ -84,7 +84,9 @@ def _load() -> str:
 
 
 def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+    )
 
 
 async def _prepared(url: str, n_items: int, cfg: ThroughlineConfig) -> float:

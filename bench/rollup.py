@@ -323,7 +323,7 @@ async def _database(
         await engine.dispose()
         latencies = await _reads(url, cfg)
         p50 = statistics.median(latencies)
-        p95 = statistics.quantiles(latencies, n=20)[-1]
+        p95 = statistics.quantiles(latencies, n=20, method="inclusive")[-1]
         section.add(
             Figure(
                 f"{name}: GET /api/programs/p0, p95",

@@ -37,7 +37,8 @@ DEFINITIONS = (
     "Age: local days since the start of work still in progress, counted the same way.",
     "Weeks: seven-day windows ending today; throughput counts the finishes in each.",
     "Arrivals: items created in the week; departures: items finished in it.",
-    "Items whose tracker history is not stored (Asana tasks) count in their current "
+    "Items whose tracker history is not stored (Asana subtasks, or a source set to "
+    "`status_history: false`) count in their current "
     "category from their creation and finish when the tracker marked them complete.",
     "By status (items from one tracker): an item counts in the status its day's last move "
     "went into; before its first move, in the status that move left ('(status not "
