@@ -16,6 +16,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -55,20 +56,30 @@ def cleaned_fields(record: Any) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class _Shape:
     """Where a kind of record keeps text: its string fields, fetched in one call, and its
-    tuple fields (of strings, pairs of strings or records)."""
+    tuple fields (of strings, pairs of strings or records), fetched in another (``None``
+    when the record has no such field)."""
 
     names: tuple[str, ...]
     texts: Callable[[Any], tuple[Any, ...]]
-    groups: Callable[[Any], tuple[Any, ...]]
+    groups: Callable[[Any], tuple[Any, ...]] | None
 
 
 _SHAPES: dict[type, _Shape] = {}
 
 
+def _no_fields(record: Any) -> tuple[Any, ...]:
+    return ()
+
+
 def _fetch(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """One C-level call returning the named fields as a tuple, for any number of names."""
     if len(names) > 1:
         return operator.attrgetter(*names)
-    return lambda record: tuple(getattr(record, name) for name in names)
+    if names:
+        (name,) = names
+        one = operator.attrgetter(name)
+        return lambda record: (one(record),)
+    return _no_fields
 
 
 def _shape(record: Any) -> _Shape:
@@ -80,15 +91,20 @@ def _shape(record: Any) -> _Shape:
         groups = tuple(
             name for name, kind in kinds.items() if kind != "str" and kind not in _NO_TEXT
         )
-        shape = _SHAPES[kind] = _Shape(texts + groups, _fetch(texts), _fetch(groups))
+        shape = _SHAPES[kind] = _Shape(
+            texts + groups, _fetch(texts), _fetch(groups) if groups else None
+        )
     return shape
 
 
 def _strings(record: Any) -> list[str]:
     """Every string a record holds, nested records' included (hot: every record passes
-    here once, so one attribute fetch per record and one type check per field group)."""
+    here once, so one attribute fetch per record and one type check per field group; a
+    group of records of one kind without groups of their own is read in C, not per record)."""
     shape = _shape(record)
-    found = [text for text in shape.texts(record) if text]
+    found = list(filter(None, shape.texts(record)))
+    if shape.groups is None:
+        return found
     for group in shape.groups(record):
         if not group or not isinstance(group, tuple):
             continue
@@ -99,8 +115,12 @@ def _strings(record: Any) -> list[str]:
             for pair in group:
                 found += [text for text in pair if isinstance(text, str)]
         elif hasattr(first, "__dataclass_fields__"):
-            for nested in group:
-                found += _strings(nested)
+            nested = _shape(first)
+            if nested.groups is None and len(set(map(type, group))) == 1:
+                found += filter(None, chain.from_iterable(map(nested.texts, group)))
+            else:
+                for each in group:
+                    found += _strings(each)
     return found
 
 

@@ -206,19 +206,21 @@ def transitions(histories: Iterable[History], site: Site) -> Iterator[Transition
     categories = site.status_categories or {}
     for history in histories:
         changes = [i for i in history["items"] if (i.get("fieldId") or i.get("field")) == "status"]
-        author = history.get("author")
+        if not changes:
+            continue
+        at, author = history["created"].astimezone(UTC), _assignee(history.get("author"))
         for index, change in enumerate(changes):
             to_string, from_string = change.get("toString"), change.get("fromString")
             if not to_string:
                 continue
             yield Transition(
                 external_id=history["id"] if index == 0 else f"{history['id']}.{index}",
-                at=history["created"].astimezone(UTC),
+                at=at,
                 to_status=to_string[:128],
                 from_status=from_string[:128] if from_string else None,
                 to_category=categories.get(change.get("to") or ""),
                 from_category=categories.get(change.get("from") or ""),
-                author=_assignee(author),
+                author=author,
             )
 
 
