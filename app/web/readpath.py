@@ -1,0 +1,376 @@
+"""A program's status and pages answered without building them again when nothing changed.
+
+A crowd reading one program (the Monday meeting, a wall screen, a script polling the API)
+asks for the same answer over and over, while what it is made of changes when a sync, a
+recomputation or an edit lands. This middleware, outside the routing stack, answers
+
+- ``GET /api/programs/{key}``: the stored status serialised once per stored document
+  (``app.programs.lookup``), with today's figures (open risks, the sources' freshness, when
+  it was computed) added for each request;
+- ``GET /programs/{key}`` and its ``/resources``, ``/dependencies`` and ``/roadmap`` pages:
+  the page as the app last built it for the same reader, address and *stamp*.
+
+The stamp is what every one of these answers is made of besides the stored documents,
+read from the store once for every program: each program's stored revision, digests and
+computation time, the portfolio's, the risks, the team updates and projects, the sources'
+last syncs, and — for the pages — what they show of the clock (each source's "synced … ago",
+the day in each program's zone). It is read for every request: requests arriving while
+one read is on its way wait for the next one, which starts after they arrived, so an
+answer never predates its request. A stamp that moved makes the next request build the
+page afresh through the app. Nothing here expires by time, nothing is served stale, and
+``server.cache_seconds`` is a separate, older cache inside the app.
+
+Everything else passes through untouched: other methods and addresses, a request whose
+reader is not authenticated as a viewer (the app answers 401, 403 or the sign-in page, and
+is not asked to authenticate twice), a reader for whom some program is restricted (their
+answers are redacted per request by ``app.web.redact``), an address with ``%00``. An
+answer that sets a cookie or is not a 200 is never kept. The headers are those the app
+gave (its security headers among them); ``X-Request-ID`` and the host check stay outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zoneinfo
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import ThroughlineConfig
+from app.programs import access, documents, lookup, risks
+from app.render.templates import ago
+from app.runtime.state import AppState
+from app.store.engine import session_scope
+from app.store.tables import (
+    PortfolioDocumentRow,
+    ProgramStatusRow,
+    ProjectRow,
+    ProjectStatusRow,
+    RiskEventRow,
+    RiskRow,
+)
+from app.web import deps, security
+from app.web.auth import Principal, Role
+
+log = logging.getLogger(__name__)
+
+PAGES = ("resources", "dependencies", "roadmap")
+MAX_ANSWERS = 256
+"""Pages kept, the least recently asked for forgotten first."""
+MAX_BYTES = 256 * 1024 * 1024
+"""And at most this many bytes of them."""
+_KEPT_HEADERS_SKIPPED = (b"content-length", b"set-cookie", b"x-request-id")
+
+_STORED = select(
+    ProgramStatusRow.program_id,
+    ProgramStatusRow.revision,
+    ProgramStatusRow.computed_at,
+    ProgramStatusRow.digests,
+)
+_VERSIONS = select(
+    select(func.max(PortfolioDocumentRow.computed_at)).scalar_subquery(),
+    select(func.count(RiskRow.id)).scalar_subquery(),
+    select(func.max(RiskRow.id)).scalar_subquery(),
+    select(func.max(RiskRow.updated_at)).scalar_subquery(),
+    select(func.max(RiskEventRow.id)).scalar_subquery(),
+    select(func.count(ProjectStatusRow.id)).scalar_subquery(),
+    select(func.max(ProjectStatusRow.id)).scalar_subquery(),
+    select(func.max(ProjectStatusRow.synced_at)).scalar_subquery(),
+    select(func.count(ProjectRow.id)).scalar_subquery(),
+    select(func.max(ProjectRow.updated_at)).scalar_subquery(),
+)
+"""What the pages read besides the programs' stored rows: the portfolio's documents, the
+risks (their counts and top ones), the team updates and the projects' names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The store as the answers see it, read for every program at once."""
+
+    stored: dict[int, tuple[int, datetime, dict[str, str] | None]]
+    """Per program row id: its revision, when it was computed, its documents' digests."""
+    versions: tuple[Any, ...]
+    synced: lookup.Synced
+    risk_counts: dict[int, documents.RiskCounts]
+
+    def of_store(self) -> Hashable:
+        return (
+            tuple(
+                (pid, revision, at, tuple(sorted((digests or {}).items())))
+                for pid, (revision, at, digests) in sorted(self.stored.items())
+            ),
+            self.versions,
+            self.synced,
+            tuple(
+                (pid, tuple(c.model_dump().items())) for pid, c in sorted(self.risk_counts.items())
+            ),
+        )
+
+
+async def read_stamp(state: AppState) -> Stamp:
+    """One look at the store for every program (four small queries on one connection)."""
+    config = state.config
+    names = sorted({m.source for p in config.programs for o in p.outcomes for m in o.match})
+    async with session_scope(state.read_sessionmaker) as session:
+        connection = await session.connection()
+        stored = {
+            pid: (revision, at, digests)
+            for pid, revision, at, digests in await connection.execute(_STORED)
+        }
+        versions = tuple((await connection.execute(_VERSIONS)).one())
+        synced = await lookup.synced(session, names)
+        counts = await risks.count_open(session, stored)
+    return Stamp(stored, versions, synced, counts)
+
+
+class Looks:
+    """Reads of the stamp shared by the requests that wait for it, each read starting after
+    every request it answers arrived."""
+
+    def __init__(self, state: AppState) -> None:
+        self._state = state
+        self._running: asyncio.Future[Stamp] | None = None
+        self._next: asyncio.Future[Stamp] | None = None
+
+    async def current(self) -> Stamp:
+        if self._running is None:
+            return await asyncio.shield(self._start())
+        # The read on its way may have begun before this request arrived: wait for the next.
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._next)
+
+    def _start(self) -> asyncio.Future[Stamp]:
+        running = self._running = asyncio.ensure_future(read_stamp(self._state))
+        running.add_done_callback(self._done)
+        return running
+
+    def _done(self, done: asyncio.Future[Stamp]) -> None:
+        if self._running is done:
+            self._running = None
+        if not done.cancelled():
+            done.exception()  # retrieved: its waiters have it, or are gone
+        waiting, self._next = self._next, None
+        if waiting is None:
+            return
+        following = self._start()
+
+        def relay(read: asyncio.Future[Stamp]) -> None:
+            if waiting.done():
+                return
+            if read.cancelled():
+                waiting.cancel()
+            elif read.exception() is not None:
+                waiting.set_exception(read.exception())  # type: ignore[arg-type]
+                waiting.exception()  # retrieved here: the waiters may all be gone
+            else:
+                waiting.set_result(read.result())
+
+        following.add_done_callback(relay)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    stamp: Hashable
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+class ReadFastPath:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._bytes = 0
+        self._looks: Looks | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = _route(scope)
+        state: AppState | None = (
+            getattr(scope["app"].state, "throughline", None) if route is not None else None
+        )
+        if (
+            route is None
+            or state is None
+            or not state.settings.server.reuse_answers
+            or b"%00" in (scope.get("raw_path") or b"")
+            or b"%00" in scope.get("query_string", b"")
+        ):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        scope.setdefault("state", {})
+        principal = await _viewer(Request(scope, receive))
+        if principal is None or principal.role < Role.VIEWER:
+            await self.app(scope, receive, send)
+            return
+        if access.hidden_keys(state.config):
+            await self.app(scope, receive, send)
+            return
+        if self._looks is None:
+            self._looks = Looks(state)
+        try:
+            stamp = await self._looks.current()
+        except Exception:
+            log.exception("the store's stamp could not be read; the app answers")
+            await self.app(scope, receive, send)
+            return
+        now = datetime.now(UTC)
+        template, key = route
+        if template == "/api/programs/{key}":
+            body = _status_json(state, key, stamp, now)
+            if body is None:
+                await self.app(scope, receive, send)
+                return
+            await _answer(send, 200, _JSON_HEADERS, body)
+        else:
+            open_access = not deps.tokens_of(Request(scope)).enabled
+            asked = (scope["path"], scope.get("query_string", b""), principal, open_access)
+            wanted = (stamp.of_store(), _clock(state.config, stamp, now))
+            kept = self._kept.get(asked)
+            if kept is not None and kept.stamp == wanted:
+                self._kept.move_to_end(asked)
+                await _answer(send, kept.status, kept.headers, kept.body)
+            else:
+                await self._build(scope, receive, send, asked, wanted)
+                return  # the app timed it
+        state.metrics.http_request_seconds.labels("GET", template, "200").observe(
+            time.perf_counter() - started
+        )
+
+    async def _build(
+        self, scope: Scope, receive: Receive, send: Send, asked: Hashable, stamp: Hashable
+    ) -> None:
+        """The app's answer, sent on and kept when it is a whole 200 without cookies."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(bytes(message.get("body", b"")))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        if start is None or start["status"] != 200:
+            return
+        headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
+        if any(k == b"set-cookie" for k, _ in headers):
+            return
+        body = b"".join(chunks)
+        self._remember(
+            asked,
+            Kept(
+                stamp,
+                200,
+                tuple((k, v) for k, v in headers if k not in _KEPT_HEADERS_SKIPPED),
+                body,
+            ),
+        )
+
+    def _remember(self, asked: Hashable, kept: Kept) -> None:
+        old = self._kept.pop(asked, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        self._kept[asked] = kept
+        self._bytes += len(kept.body)
+        while self._kept and (len(self._kept) > MAX_ANSWERS or self._bytes > MAX_BYTES):
+            _, gone = self._kept.popitem(last=False)
+            self._bytes -= len(gone.body)
+
+
+_JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-type", b"application/json"),
+    # What app.web.security adds to every answer of the app.
+    (b"content-security-policy", security.policy_for("/api/programs/").encode()),
+    *((name.lower().encode(), value.encode()) for name, value in security.HEADERS.items()),
+)
+
+
+def _route(scope: Scope) -> tuple[str, str] | None:
+    """The route template and program key of a GET this path answers, else None."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    parts = scope["path"].split("/")
+    if len(parts) == 4 and parts[1] == "api" and parts[2] == "programs" and parts[3]:
+        return "/api/programs/{key}", parts[3]
+    if len(parts) == 3 and parts[1] == "programs" and parts[2]:
+        return "/programs/{key}", parts[2]
+    if len(parts) == 4 and parts[1] == "programs" and parts[2] and parts[3] in PAGES:
+        return f"/programs/{{key}}/{parts[3]}", parts[2]
+    return None
+
+
+async def _viewer(request: Request) -> Principal | None:
+    """Who asks, authenticated as the app would (the app reuses the answer); None when
+    that failed in any way (the app answers it)."""
+    try:
+        return await deps.authenticate(request)
+    except Exception:
+        return None
+
+
+def _status_json(state: AppState, key: str, stamp: Stamp, now: datetime) -> bytes | None:
+    """``lookup.read_status_json``'s answer from what the app kept of the stored document
+    for the stamp's digest; None when it kept nothing yet (the app answers, and keeps it)."""
+    program = state.config.program(key)
+    program_id = state.reads.program_ids.get(key)
+    if program is None or program_id is None or not access.can_see(program):
+        return None
+    stored = stamp.stored.get(program_id)
+    if stored is None:
+        return None
+    _, computed_at, digests = stored
+    digest = (digests or {}).get("status")
+    head: bytes | None = state.reads.find(program_id, "status.json", digest)
+    document: documents.ProgramStatus | None = state.reads.find(program_id, "status", digest)
+    if head is None or document is None:
+        return None
+    zone = zoneinfo.ZoneInfo(program.timezone)
+    freshness = document.freshness.model_copy(
+        update={
+            "computed_at": computed_at.astimezone(zone),
+            "sources": lookup.freshness_of(stamp.synced, [program], now=now)[key],
+        }
+    )
+    return lookup.with_today(head, stamp.risk_counts[program_id], freshness)
+
+
+def _clock(config: ThroughlineConfig, stamp: Stamp, now: datetime) -> Hashable:
+    """What the pages show of the clock: how long ago each source synced (as the pages word
+    it, and whether that is over a day) and the day in each program's zone."""
+    ages = tuple(
+        (name, None if at is None else ago((now - at).total_seconds()), _over_a_day(now, at))
+        for name, at, _ in stamp.synced
+    )
+    days: set[date] = {
+        now.astimezone(zoneinfo.ZoneInfo(p.timezone)).date() for p in config.programs
+    }
+    return ages, tuple(sorted(days))
+
+
+def _over_a_day(now: datetime, at: datetime | None) -> bool:
+    return at is None or (now - at).total_seconds() > 86400
+
+
+async def _answer(
+    send: Send, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
