@@ -32,15 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,7 +50,6 @@ from app.config import ThroughlineConfig
 from app.programs import access, documents, lookup, risks
 from app.render.templates import ago
 from app.runtime.state import AppState
-from app.store.engine import session_scope
 from app.store.tables import (
     PortfolioDocumentRow,
     ProgramStatusRow,
@@ -69,12 +70,17 @@ MAX_BYTES = 256 * 1024 * 1024
 """And at most this many bytes of them."""
 _KEPT_HEADERS_SKIPPED = (b"content-length", b"set-cookie", b"x-request-id")
 
-_STORED = select(
+_COMPUTED = select(ProgramStatusRow.program_id, ProgramStatusRow.computed_at)
+"""When each program was last recomputed: changes with every recomputation that stores
+anything. Cheap where the documents are stored in line (SQLite): the columns come before
+them in the row."""
+_DIGESTS = select(
     ProgramStatusRow.program_id,
-    ProgramStatusRow.revision,
     ProgramStatusRow.computed_at,
+    ProgramStatusRow.revision,
     ProgramStatusRow.digests,
 )
+"""The same with the documents' digests: read again only when a computation moved."""
 _VERSIONS = select(
     select(func.max(PortfolioDocumentRow.computed_at)).scalar_subquery(),
     select(func.count(RiskRow.id)).scalar_subquery(),
@@ -90,57 +96,70 @@ _VERSIONS = select(
 """What the pages read besides the programs' stored rows: the portfolio's documents, the
 risks (their counts and top ones), the team updates and the projects' names."""
 
+Stored = dict[int, tuple[datetime, int, dict[str, str] | None]]
+"""Per program row id: when it was computed, its revision, its documents' digests."""
+
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """The store as the answers see it, read for every program at once."""
 
-    stored: dict[int, tuple[int, datetime, dict[str, str] | None]]
-    """Per program row id: its revision, when it was computed, its documents' digests."""
-    versions: tuple[Any, ...]
+    stored: Stored
     synced: lookup.Synced
     risk_counts: dict[int, documents.RiskCounts]
-
-    def of_store(self) -> Hashable:
-        return (
-            tuple(
-                (pid, revision, at, tuple(sorted((digests or {}).items())))
-                for pid, (revision, at, digests) in sorted(self.stored.items())
-            ),
-            self.versions,
-            self.synced,
-            tuple(
-                (pid, tuple(c.model_dump().items())) for pid, c in sorted(self.risk_counts.items())
-            ),
-        )
+    of_store: Hashable
+    """All of it, compared equal to tell whether anything a page shows changed."""
 
 
-async def read_stamp(state: AppState) -> Stamp:
-    """One look at the store for every program (four small queries on one connection)."""
+async def read_stamp(state: AppState, before: Stored | None = None) -> Stamp:
+    """One look at the store for every program (four small queries on one connection;
+    a fifth for the digests when a program was recomputed since ``before``)."""
     config = state.config
     names = sorted({m.source for p in config.programs for o in p.outcomes for m in o.match})
-    async with session_scope(state.read_sessionmaker) as session:
+    async with state.read_sessionmaker() as session:
         connection = await session.connection()
-        stored = {
-            pid: (revision, at, digests)
-            for pid, revision, at, digests in await connection.execute(_STORED)
-        }
+        computed = dict((await connection.execute(_COMPUTED)).tuples().all())
+        if before is not None and {k: v[0] for k, v in before.items()} == computed:
+            stored = before
+        else:
+            stored = {
+                pid: (at, revision, digests)
+                for pid, at, revision, digests in await connection.execute(_DIGESTS)
+            }
         versions = tuple((await connection.execute(_VERSIONS)).one())
         synced = await lookup.synced(session, names)
         counts = await risks.count_open(session, stored)
-    return Stamp(stored, versions, synced, counts)
+        await session.rollback()
+    of_store = (
+        tuple(sorted((pid, at, revision) for pid, (at, revision, _) in stored.items())),
+        versions,
+        synced,
+        tuple((pid, tuple(c.model_dump().values())) for pid, c in sorted(counts.items())),
+    )
+    return Stamp(stored, synced, counts, of_store)
 
 
 class Looks:
     """Reads of the stamp shared by the requests that wait for it, each read starting after
-    every request it answers arrived."""
+    every request it answers arrived.
+
+    On SQLite a request first asks ``PRAGMA data_version`` of a connection kept for it (a
+    few microseconds, in the event loop): while no connection committed anything since the
+    last read began, that read is still the store as it is, and serves at once.
+    """
 
     def __init__(self, state: AppState) -> None:
         self._state = state
         self._running: asyncio.Future[Stamp] | None = None
         self._next: asyncio.Future[Stamp] | None = None
+        self._last: Stamp | None = None
+        self._last_version: int | None = None
+        self._probe = _sqlite_probe(state.settings.database_url)
 
     async def current(self) -> Stamp:
+        version = self._last_version
+        if self._last is not None and version is not None and self._data_version() == version:
+            return self._last
         if self._running is None:
             return await asyncio.shield(self._start())
         # The read on its way may have begun before this request arrived: wait for the next.
@@ -148,8 +167,24 @@ class Looks:
             self._next = asyncio.get_running_loop().create_future()
         return await asyncio.shield(self._next)
 
+    def _data_version(self) -> int | None:
+        """SQLite's count of commits by other connections, as this one saw them."""
+        if self._probe is None:
+            return None
+        try:
+            return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    async def _read(self) -> Stamp:
+        version = self._data_version()
+        before = self._last.stored if self._last is not None else None
+        stamp = await read_stamp(self._state, before)
+        self._last, self._last_version = stamp, version
+        return stamp
+
     def _start(self) -> asyncio.Future[Stamp]:
-        running = self._running = asyncio.ensure_future(read_stamp(self._state))
+        running = self._running = asyncio.ensure_future(self._read())
         running.add_done_callback(self._done)
         return running
 
@@ -168,13 +203,35 @@ class Looks:
                 return
             if read.cancelled():
                 waiting.cancel()
-            elif read.exception() is not None:
-                waiting.set_exception(read.exception())  # type: ignore[arg-type]
+            elif (failed := read.exception()) is not None:
+                waiting.set_exception(failed)
                 waiting.exception()  # retrieved here: the waiters may all be gone
             else:
                 waiting.set_result(read.result())
 
         following.add_done_callback(relay)
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+
+
+def _sqlite_probe(url: str) -> sqlite3.Connection | None:
+    """A read-only connection to a SQLite database file, for ``PRAGMA data_version``."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if not path.exists():
+        return None
+    try:
+        probe = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.1, check_same_thread=False
+        )
+        probe.execute("PRAGMA data_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +291,7 @@ class ReadFastPath:
         else:
             open_access = not deps.tokens_of(Request(scope)).enabled
             asked = (scope["path"], scope.get("query_string", b""), principal, open_access)
-            wanted = (stamp.of_store(), _clock(state.config, stamp, now))
+            wanted = (stamp.of_store, _clock(state.config, stamp, now))
             kept = self._kept.get(asked)
             if kept is not None and kept.stamp == wanted:
                 self._kept.move_to_end(asked)
@@ -330,7 +387,7 @@ def _status_json(state: AppState, key: str, stamp: Stamp, now: datetime) -> byte
     stored = stamp.stored.get(program_id)
     if stored is None:
         return None
-    _, computed_at, digests = stored
+    computed_at, _, digests = stored
     digest = (digests or {}).get("status")
     head: bytes | None = state.reads.find(program_id, "status.json", digest)
     document: documents.ProgramStatus | None = state.reads.find(program_id, "status", digest)
