@@ -118,7 +118,7 @@ async def read_stamp(state: AppState, before: Stored | None = None) -> Stamp:
     names = sorted({m.source for p in config.programs for o in p.outcomes for m in o.match})
     async with state.read_sessionmaker() as session:
         connection = await session.connection()
-        computed = dict((await connection.execute(_COMPUTED)).tuples().all())
+        computed = dict((await connection.execute(_COMPUTED)).all())
         if before is not None and {k: v[0] for k, v in before.items()} == computed:
             stored = before
         else:
