@@ -58,7 +58,7 @@ from app.store.tables import (
     RiskEventRow,
     RiskRow,
 )
-from app.web import deps, security
+from app.web import cache, deps, security
 from app.web.auth import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -318,7 +318,12 @@ class ReadFastPath:
                 chunks.append(bytes(message.get("body", b"")))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        # Built from the store as it is now, not from the app's cache (older than the stamp).
+        afresh = cache.BUILD_AFRESH.set(True)
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            cache.BUILD_AFRESH.reset(afresh)
         if start is None or start["status"] != 200:
             return
         headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]

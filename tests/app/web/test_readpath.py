@@ -107,11 +107,13 @@ async def test_the_answers_are_those_the_app_builds(make_site: Callable[..., Any
 _PER_ANSWER = ("x-request-id", "date")
 
 
+@pytest.mark.parametrize("cache_seconds", [0, 60])
 async def test_a_risk_written_elsewhere_shows_at_once(
-    make_site: Callable[..., Any], committed_engine: AsyncEngine
+    make_site: Callable[..., Any], committed_engine: AsyncEngine, cache_seconds: int
 ) -> None:
-    """As written by another replica: nothing in this process is told of it."""
-    async with make_site() as client:
+    """As written by another replica: nothing in this process is told of it (and the
+    response cache, on or off, answers nothing older than the store)."""
+    async with make_site(cache_seconds=cache_seconds) as client:
         before = (await client.get("/api/programs/checkout", headers=VIEWER)).json()
         page = (await client.get("/programs/checkout", headers=VIEWER)).text
         assert "Vendor contract lapses" not in page
