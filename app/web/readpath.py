@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 PAGES = ("resources", "dependencies", "roadmap")
 MAX_ANSWERS = 256
 """Pages kept, the least recently asked for forgotten first."""
-MAX_BYTES = 256 * 1024 * 1024
+MAX_BYTES = 128 * 1024 * 1024
 """And at most this many bytes of them."""
 _KEPT_HEADERS_SKIPPED = (b"content-length", b"set-cookie", b"x-request-id")
 
@@ -247,6 +247,7 @@ class ReadFastPath:
         self.app = app
         self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
         self._bytes = 0
+        self._building: dict[tuple[Hashable, Hashable], asyncio.Future[Kept | None]] = {}
         self._looks: Looks | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -293,12 +294,19 @@ class ReadFastPath:
             asked = (scope["path"], scope.get("query_string", b""), principal, open_access)
             wanted = (stamp.of_store, _clock(state.config, stamp, now))
             kept = self._kept.get(asked)
-            if kept is not None and kept.stamp == wanted:
+            if kept is None or kept.stamp != wanted:
+                building = self._building.get((asked, wanted))
+                if building is None:
+                    await self._build(scope, receive, send, asked, wanted)
+                    return  # the app timed it
+                # The same page for the same stamp is being built: one build serves all.
+                kept = await asyncio.shield(building)
+                if kept is None:
+                    await self.app(scope, receive, send)
+                    return
+            if asked in self._kept:
                 self._kept.move_to_end(asked)
-                await _answer(send, kept.status, kept.headers, kept.body)
-            else:
-                await self._build(scope, receive, send, asked, wanted)
-                return  # the app timed it
+            await _answer(send, kept.status, kept.headers, kept.body)
         state.metrics.http_request_seconds.labels("GET", template, "200").observe(
             time.perf_counter() - started
         )
@@ -306,7 +314,20 @@ class ReadFastPath:
     async def _build(
         self, scope: Scope, receive: Receive, send: Send, asked: Hashable, stamp: Hashable
     ) -> None:
-        """The app's answer, sent on and kept when it is a whole 200 without cookies."""
+        """The app's answer, sent on and kept when it is a whole 200 without cookies; the
+        requests for the same page and stamp that arrive meanwhile wait for it."""
+        building: asyncio.Future[Kept | None] = asyncio.get_running_loop().create_future()
+        self._building[asked, stamp] = building
+        kept: Kept | None = None
+        try:
+            kept = await self._built(scope, receive, send, asked, stamp)
+        finally:
+            del self._building[asked, stamp]
+            building.set_result(kept)
+
+    async def _built(
+        self, scope: Scope, receive: Receive, send: Send, asked: Hashable, stamp: Hashable
+    ) -> Kept | None:
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -325,20 +346,18 @@ class ReadFastPath:
         finally:
             cache.BUILD_AFRESH.reset(afresh)
         if start is None or start["status"] != 200:
-            return
+            return None
         headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
         if any(k == b"set-cookie" for k, _ in headers):
-            return
-        body = b"".join(chunks)
-        self._remember(
-            asked,
-            Kept(
-                stamp,
-                200,
-                tuple((k, v) for k, v in headers if k not in _KEPT_HEADERS_SKIPPED),
-                body,
-            ),
+            return None
+        kept = Kept(
+            stamp,
+            200,
+            tuple((k, v) for k, v in headers if k not in _KEPT_HEADERS_SKIPPED),
+            b"".join(chunks),
         )
+        self._remember(asked, kept)
+        return kept
 
     def _remember(self, asked: Hashable, kept: Kept) -> None:
         old = self._kept.pop(asked, None)

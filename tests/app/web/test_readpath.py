@@ -162,6 +162,27 @@ async def test_a_recompute_and_a_sync_show_at_once(
     assert "last run failed" not in after["/programs/checkout"].text
 
 
+async def test_readers_arriving_together_share_one_build(
+    make_site: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = []
+    read = lookup.read_dependencies
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        builds.append(args[2])
+        await asyncio.sleep(0.05)  # long enough for the others to arrive
+        return await read(*args, **kwargs)
+
+    async with make_site() as client:
+        monkeypatch.setattr(lookup, "read_dependencies", counted)
+        answers = await asyncio.gather(
+            *(client.get("/programs/checkout/dependencies", headers=VIEWER) for _ in range(8))
+        )
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.text for a in answers}) == 1
+    assert builds == ["checkout"]
+
+
 async def test_who_may_not_read_is_answered_by_the_app(make_site: Callable[..., Any]) -> None:
     async with make_site() as client:
         await client.get("/programs/checkout", headers=VIEWER)  # kept for the viewer
