@@ -36,9 +36,9 @@ import sqlite3
 import time
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -46,7 +46,6 @@ from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import ThroughlineConfig
 from app.programs import access, documents, lookup, risks
 from app.render.templates import ago
 from app.runtime.state import AppState
@@ -155,6 +154,10 @@ class Looks:
         self._last: Stamp | None = None
         self._last_version: int | None = None
         self._probe = _sqlite_probe(state.settings.database_url)
+        self.zones = tuple(
+            zoneinfo.ZoneInfo(z) for z in sorted({p.timezone for p in state.config.programs})
+        )
+        """The programs' time zones, for the day each page shows."""
 
     async def current(self) -> Stamp:
         version = self._last_version
@@ -292,7 +295,7 @@ class ReadFastPath:
         else:
             open_access = not deps.tokens_of(Request(scope)).enabled
             asked = (scope["path"], scope.get("query_string", b""), principal, open_access)
-            wanted = (stamp.of_store, _clock(state.config, stamp, now))
+            wanted = (stamp.of_store, _clock(self._looks.zones, stamp, now))
             kept = self._kept.get(asked)
             if kept is None or kept.stamp != wanted:
                 building = self._building.get((asked, wanted))
@@ -427,16 +430,14 @@ def _status_json(state: AppState, key: str, stamp: Stamp, now: datetime) -> byte
     return lookup.with_today(head, stamp.risk_counts[program_id], freshness)
 
 
-def _clock(config: ThroughlineConfig, stamp: Stamp, now: datetime) -> Hashable:
+def _clock(zones: Iterable[tzinfo], stamp: Stamp, now: datetime) -> Hashable:
     """What the pages show of the clock: how long ago each source synced (as the pages word
     it, and whether that is over a day) and the day in each program's zone."""
     ages = tuple(
         (name, None if at is None else ago((now - at).total_seconds()), _over_a_day(now, at))
         for name, at, _ in stamp.synced
     )
-    days: set[date] = {
-        now.astimezone(zoneinfo.ZoneInfo(p.timezone)).date() for p in config.programs
-    }
+    days: set[date] = {now.astimezone(zone).date() for zone in zones}
     return ages, tuple(sorted(days))
 
 

@@ -221,6 +221,9 @@ async def test_requests_wait_for_a_look_that_began_after_they_arrived(
         class settings:
             database_url = "postgresql+psycopg://nowhere/none"
 
+        class config:
+            programs = ()
+
     async def turns() -> None:
         for _ in range(10):
             await asyncio.sleep(0)
