@@ -336,13 +336,18 @@ async def read_status_json(
 
 def with_today(head: bytes, counts: documents.RiskCounts, freshness: documents.Freshness) -> bytes:
     """A stored status as the API's JSON (``head``, without today's figures) with them."""
+    return head[:-1] + today_tail(counts, freshness)
+
+
+def today_tail(counts: documents.RiskCounts, freshness: documents.Freshness) -> bytes:
+    """What follows a stored status's JSON without its last byte (``}``): today's figures."""
     today = orjson.dumps(
         {
             "risk_counts": counts.model_dump(mode="json"),
             "freshness": freshness.model_dump(mode="json", by_alias=True),
         }
     )
-    return head[:-1] + b"," + today[1:]
+    return b"," + today[1:]
 
 
 async def stored_version(session: AsyncSession) -> tuple[Any, ...]:

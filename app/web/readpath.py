@@ -252,6 +252,7 @@ class ReadFastPath:
         self._bytes = 0
         self._building: dict[tuple[Hashable, Hashable], asyncio.Future[Kept | None]] = {}
         self._looks: Looks | None = None
+        self._today: dict[int, _Today] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = _route(scope)
@@ -287,11 +288,11 @@ class ReadFastPath:
         now = datetime.now(UTC)
         template, key = route
         if template == "/api/programs/{key}":
-            body = _status_json(state, key, stamp, now)
-            if body is None:
+            parts = _status_json(state, key, stamp, now, self._today)
+            if parts is None:
                 await self.app(scope, receive, send)
                 return
-            await _answer(send, 200, _JSON_HEADERS, body)
+            await _answer(send, 200, _JSON_HEADERS, *parts)
         else:
             open_access = not deps.tokens_of(Request(scope)).enabled
             asked = (scope["path"], scope.get("query_string", b""), principal, open_access)
@@ -404,9 +405,13 @@ async def _viewer(request: Request) -> Principal | None:
         return None
 
 
-def _status_json(state: AppState, key: str, stamp: Stamp, now: datetime) -> bytes | None:
-    """``lookup.read_status_json``'s answer from what the app kept of the stored document
-    for the stamp's digest; None when it kept nothing yet (the app answers, and keeps it)."""
+def _status_json(
+    state: AppState, key: str, stamp: Stamp, now: datetime, kept: dict[int, _Today]
+) -> tuple[bytes, bytes] | None:
+    """``lookup.read_status_json``'s answer, in two parts, from what the app kept of the
+    stored document for the stamp's digest; None when it kept nothing yet (the app answers,
+    and keeps it). Today's figures are serialised again only when they differ: another
+    stamp, or a source's age moved by a tenth of a second."""
     program = state.config.program(key)
     program_id = state.reads.program_ids.get(key)
     if program is None or program_id is None or not access.can_see(program):
@@ -420,14 +425,33 @@ def _status_json(state: AppState, key: str, stamp: Stamp, now: datetime) -> byte
     document: documents.ProgramStatus | None = state.reads.find(program_id, "status", digest)
     if head is None or document is None:
         return None
-    zone = zoneinfo.ZoneInfo(program.timezone)
-    freshness = document.freshness.model_copy(
-        update={
-            "computed_at": computed_at.astimezone(zone),
-            "sources": lookup.freshness_of(stamp.synced, [program], now=now)[key],
-        }
+    # As lookup.freshness_of words them.
+    ages = tuple(
+        None if at is None else round((now - at).total_seconds(), 1) for _, at, _ in stamp.synced
     )
-    return lookup.with_today(head, stamp.risk_counts[program_id], freshness)
+    today = kept.get(program_id)
+    if today is None or today.stamp is not stamp or today.digest != digest or today.ages != ages:
+        zone = zoneinfo.ZoneInfo(program.timezone)
+        freshness = document.freshness.model_copy(
+            update={
+                "computed_at": computed_at.astimezone(zone),
+                "sources": lookup.freshness_of(stamp.synced, [program], now=now)[key],
+            }
+        )
+        tail = lookup.today_tail(stamp.risk_counts[program_id], freshness)
+        # The document without its closing brace, copied once per stored document.
+        cut = today.head if today is not None and today.digest == digest else head[:-1]
+        today = kept[program_id] = _Today(stamp, digest, ages, cut, tail)
+    return today.head, today.tail
+
+
+@dataclass(frozen=True, slots=True)
+class _Today:
+    stamp: Stamp
+    digest: str | None
+    ages: tuple[float | None, ...]
+    head: bytes
+    tail: bytes
 
 
 def _clock(zones: Iterable[tzinfo], stamp: Stamp, now: datetime) -> Hashable:
@@ -446,13 +470,16 @@ def _over_a_day(now: datetime, at: datetime | None) -> bool:
 
 
 async def _answer(
-    send: Send, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes
+    send: Send, status: int, headers: tuple[tuple[bytes, bytes], ...], *body: bytes
 ) -> None:
+    """Headers, then the body's parts as they are (not joined: a kept document is not copied)."""
+    length = sum(len(part) for part in body)
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            "headers": [*headers, (b"content-length", str(length).encode())],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    for i, part in enumerate(body, 1):
+        await send({"type": "http.response.body", "body": part, "more_body": i < len(body)})
