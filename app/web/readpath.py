@@ -16,9 +16,13 @@ computation time, the portfolio's, the risks, the team updates and projects, the
 last syncs, and — for the pages — what they show of the clock (each source's "synced … ago",
 the day in each program's zone). It is read for every request: requests arriving while
 one read is on its way wait for the next one, which starts after they arrived, so an
-answer never predates its request. A stamp that moved makes the next request build the
-page afresh through the app. Nothing here expires by time, nothing is served stale, and
-``server.cache_seconds`` is a separate, older cache inside the app.
+answer never predates its request (on SQLite, while no connection committed anything since
+the last read began, that read is still current: see ``Looks``). A stamp that moved makes
+the next request build the page afresh through the app, never from the app's own response
+cache (``server.cache_seconds``), and the requests for the same page and stamp that arrive
+meanwhile share that build. Nothing here expires by time and nothing is served stale. An
+item edited by a webhook shows on the pages with the recomputation that follows it, as in
+the figures.
 
 Everything else passes through untouched: other methods and addresses, a request whose
 reader is not authenticated as a viewer (the app answers 401, 403 or the sign-in page, and
