@@ -46,6 +46,10 @@ class ServerSettings(BaseModel):
     """How long a rendered page or program status is served again before it is rebuilt
     (0: never). Edits made through this process clear it at once; other replicas catch
     up within this time."""
+    reuse_answers: bool = True
+    """Answer a program's status and pages from what was last built for the same reader
+    and the same stored data, checked against the store on every request (false: build
+    every answer afresh)."""
     failed_tokens_per_minute: int = Field(default=30, ge=1, le=10_000)
     """Wrong tokens one client address may present in a minute; past it, its requests
     are answered 429 until the minute is over."""

@@ -130,16 +130,32 @@ async def _freshness(
     """The last good sync of every source each program reads, how old it is, and how the
     latest run (good or not) ended."""
     wanted = sorted({m.source for p in programs for o in p.outcomes for m in o.match})
+    return freshness_of(await synced(session, wanted), programs, now=now)
+
+
+Synced = tuple[tuple[str, datetime | None, str | None], ...]
+"""Per source: its name, its last good sync and how its latest run ended."""
+
+
+async def synced(session: AsyncSession, names: Sequence[str]) -> Synced:
+    """The sync state of the sources named (one query, by the sources' indexes)."""
     connection = await session.connection()
-    rows = (await connection.execute(_SYNCED, {"names": wanted})).all()
-    synced: dict[str, datetime | None] = {name: at for name, at, _ in rows}
+    rows = (await connection.execute(_SYNCED, {"names": list(names)})).all()
+    return tuple((name, at, status) for name, at, status in rows)
+
+
+def freshness_of(
+    rows: Synced, programs: Sequence[ProgramConfig], *, now: datetime
+) -> dict[str, list[documents.SourceFreshness]]:
+    """Each program's sources as ``_freshness`` shows them, from ``synced``'s rows."""
+    synced_at: dict[str, datetime | None] = {name: at for name, at, _ in rows}
     statuses = {name: status for name, _, status in rows}
     found = {}
     for program in programs:
         zone = zoneinfo.ZoneInfo(program.timezone)
         listed = []
         for name in sorted({m.source for o in program.outcomes for m in o.match}):
-            at = synced.get(name)
+            at = synced_at.get(name)
             listed.append(
                 documents.SourceFreshness(name=name, last_status=statuses.get(name))
                 if at is None
@@ -315,13 +331,23 @@ async def read_status_json(
     if head is None:
         head = orjson.dumps(found.document.model_dump(mode="json", by_alias=True, exclude=_TODAY))
         reads.keep(found.program.id, "status.json", found.digest, head)
+    return with_today(head, found.risk_counts, found.freshness)
+
+
+def with_today(head: bytes, counts: documents.RiskCounts, freshness: documents.Freshness) -> bytes:
+    """A stored status as the API's JSON (``head``, without today's figures) with them."""
+    return head[:-1] + today_tail(counts, freshness)
+
+
+def today_tail(counts: documents.RiskCounts, freshness: documents.Freshness) -> bytes:
+    """What follows a stored status's JSON without its last byte (``}``): today's figures."""
     today = orjson.dumps(
         {
-            "risk_counts": found.risk_counts.model_dump(mode="json"),
-            "freshness": found.freshness.model_dump(mode="json", by_alias=True),
+            "risk_counts": counts.model_dump(mode="json"),
+            "freshness": freshness.model_dump(mode="json", by_alias=True),
         }
     )
-    return head[:-1] + b"," + today[1:]
+    return b"," + today[1:]
 
 
 async def stored_version(session: AsyncSession) -> tuple[Any, ...]:

@@ -279,7 +279,9 @@ class RiskRow(Base):
 
     __tablename__ = "risk"
     __table_args__ = (
-        Index("ix_risk_program_open", "program_id", "closed_at"),
+        # Covers the open risks' count by severity read with every status.
+        Index("ix_risk_program_open", "program_id", "closed_at", "severity"),
+        Index("ix_risk_updated", "updated_at"),
         UniqueConstraint("program_id", "fingerprint"),
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -24,6 +25,9 @@ from starlette.responses import Response
 from app.programs import access
 
 MAX_ENTRIES = 512
+BUILD_AFRESH: ContextVar[bool] = ContextVar("throughline_build_afresh", default=False)
+"""Set for a request whose answer must reflect the store as it is now (``app.web.readpath``
+keeps it for as long as the store does not change): the cache is not asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ class ResponseCache:
 
         Kept apart per audience: readers who may see other programs never share an answer.
         """
-        if self.seconds <= 0:
+        if self.seconds <= 0 or BUILD_AFRESH.get():
             return await build()
         key = (access.current(), key)
         if self._version is not None:

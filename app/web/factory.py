@@ -36,6 +36,7 @@ from app.web.guards import BodyDeadline, LimitBody, RejectNul, RequestId
 from app.web.metrics_listener import metrics_listener
 from app.web.origins import Hosts, SameOrigin, TrustedHosts
 from app.web.pages import reports as reports_views
+from app.web.readpath import ReadFastPath
 from app.web.redact import RedactRestricted
 from app.web.throttle import FailedTokens
 
@@ -128,6 +129,8 @@ def create_app(
         # Webhook deliveries skip the routing stack (their intake checks size and time
         # itself).
         app.add_middleware(WebhookFastPath)
+        # A program's status and pages, answered again while what they show is unchanged.
+        app.add_middleware(ReadFastPath)
     app.add_middleware(TrustedHosts, hosts=hosts)
     app.add_middleware(RequestId)
     return app
