@@ -86,6 +86,11 @@ async def sources_with_work(session: AsyncSession, *, now: datetime) -> list[int
     return [source_id for source_id, _ in rows]
 
 
+async def newest_id(session: AsyncSession) -> int:
+    """The id of the newest event stored (0 for none): it grows while deliveries arrive."""
+    return int(await session.scalar(select(func.max(WebhookEventRow.id))) or 0)
+
+
 async def claim(
     session: AsyncSession, source_id: int, *, limit: int, now: datetime, skip_locked: bool
 ) -> Sequence[WebhookEventRow]:
