@@ -429,10 +429,12 @@ async def _measure(
                     await _until_visible(api)
                     single, _ = await post_all(served.port, alone, clients=1)
                     await _until_visible(api)
-                    cpu, wall, load = _cpu_seconds(served.pids), time.perf_counter(), _machine()
-                    clock = time.process_time()
+                    before = [_cpu_seconds((pid,)) for pid in served.pids]
+                    wall, load, clock = time.perf_counter(), _machine(), time.process_time()
                     latencies, rate = await post_all(served.port, burst)
-                    cpu = _cpu_seconds(served.pids) - cpu
+                    each = [
+                        _cpu_seconds((p,)) - b for p, b in zip(served.pids, before, strict=True)
+                    ]
                     wall, clock = time.perf_counter() - wall, time.process_time() - clock
                     visible = await _until_visible(api)
             recorded, applied = await _counts(url)
@@ -460,14 +462,17 @@ async def _measure(
             ),
         )
     )
+    per = [c / len(latencies) * 1000 for c in each]
+    roles = ("serve", "worker")
     section.add(
         Figure(
             f"{label}: server CPU per delivery",
-            cpu / len(latencies) * 1000,
+            sum(per),
             "ms",
             note=(
-                f"{cpu:.2f} s CPU of {'serve + worker' if mode == 'split' else 'serve'} over "
-                f"{wall:.2f} s wall; the clients used {clock:.2f} s"
+                ", ".join(f"{r} {ms:.3f} ms" for r, ms in zip(roles, per, strict=False))
+                + f" ({sum(each):.2f} s CPU over {wall:.2f} s wall); the clients used "
+                f"{clock:.2f} s"
             ),
         )
     )
