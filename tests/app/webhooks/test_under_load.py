@@ -149,9 +149,12 @@ async def test_deliveries_arriving_while_a_backlog_is_applied_are_not_kept_waiti
         await task
         await worker.aclose()
     assert await site.count("applied") == len(backlog) + 150
-    assert max(answers) < 0.25, f"a delivery waited {max(answers) * 1000:.0f} ms"
+    # Applying all 5,000 in one batch keeps a delivery waiting well over a second on SQLite
+    # (its write lock) and on PostgreSQL (the process's time); the bounds leave room for a
+    # loaded machine.
+    assert max(answers) < 0.5, f"a delivery waited {max(answers) * 1000:.0f} ms"
     largest = max(events for events, _ in during)
     longest = max(seconds for _, seconds in during)
-    assert largest < 5_000, f"one batch of {largest} events while deliveries arrived"
+    assert largest <= 1_000, f"one batch of {largest} events while deliveries arrived"
     assert longest < 0.25, f"a write transaction held the lock {longest * 1000:.0f} ms"
     assert len(during) >= 2, "the worker applied nothing while deliveries arrived"
