@@ -8,13 +8,14 @@ the claim is ``FOR UPDATE SKIP LOCKED``, so several workers (processes) can drai
 and each event is applied by exactly one; on SQLite one process drains, and the batch
 is read outside the write transaction so intake is never blocked by a tracker re-read.
 
-While deliveries arrive (this process's intake took one in the last quarter second, or
-the inbox grew since the last round: intake in another process), batches are kept short:
-each one's write transaction is sized to take at most ``busy_batch_seconds``, from the time
-per event the source's last batches took (``holds`` keeps the recent ones), and the worker
-takes at most ``busy_share`` of the time. On SQLite intake waits for the same write lock,
-so a delivery never waits behind a long batch; once the deliveries stop, batches are
-``batch_size`` again and the backlog is applied at full speed.
+While deliveries arrive at this process's intake (one in the last quarter second), or on
+SQLite at any process's (the inbox grew within the last second), batches are kept short:
+each one's write transaction is steered to ``busy_batch_seconds`` from the time the
+source's last ones took (``holds`` keeps them). SQLite has one write lock and intake waits
+for it, so a delivery never waits behind a long batch; PostgreSQL locks rows, and a worker
+in a process of its own applies full batches there. Sharing a process with intake, the
+worker also takes at most ``busy_share`` of its time. Once the deliveries stop, batches
+are ``batch_size`` again and the backlog is applied at full speed.
 
 After each round, the programs reading the changed sources are recomputed once.
 A failing event is retried with exponential backoff, then parked as ``failed``. A batch
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 
 FIRST_BUSY_BATCH = 10
 """Events in a busy batch of a source whose time per event is not known yet."""
+ARRIVING_SECONDS = 1.0
+"""The inbox grew this recently: deliveries are arriving (to some process)."""
 
 
 def _utcnow() -> datetime:
@@ -127,7 +130,7 @@ class WebhookWorker:
         """Each source's next busy batch size, steered by its last write transactions."""
         self._floors: dict[int, deque[float]] = {}
         self._newest: int | None = None
-        self._arriving = False
+        self._grew_at = 0.0
         self.holds: deque[tuple[int, float]] = deque(maxlen=1_000)
         """(events, seconds) of the last write transactions that applied a batch."""
 
@@ -188,15 +191,22 @@ class WebhookWorker:
             await asyncio.sleep(spent * (1 - share) / share)
 
     def _is_busy(self) -> bool:
-        """Whether deliveries are arriving: to this process's intake, or to any (the inbox
-        grew since the last round)."""
-        return self._arriving or (self._busy is not None and self._busy())
+        """Whether deliveries are arriving at this process's intake (sharing its loop)."""
+        return self._busy is not None and self._busy()
+
+    def _short_batches(self) -> bool:
+        """Whether batches must be short: deliveries arrive at this process's intake, or
+        (on SQLite, whose one write lock intake waits for) at another process's."""
+        if self._is_busy():
+            return True
+        sqlite = self._sessionmaker.kw["bind"].dialect.name == "sqlite"
+        return sqlite and time.monotonic() - self._grew_at < ARRIVING_SECONDS
 
     def batch_size(self, source_id: int) -> int:
         """Events to claim next: ``batch_size``, or while deliveries arrive as many as keep
         the source's write transactions to ``busy_batch_seconds`` (1 to
         ``busy_batch_size``)."""
-        if not self._is_busy():
+        if not self._short_batches():
             return self._settings.batch_size
         return self._sizes.get(source_id, min(FIRST_BUSY_BATCH, self._settings.busy_batch_size))
 
@@ -237,7 +247,9 @@ class WebhookWorker:
         async with session_scope(self._read_sessionmaker) as session:
             source_ids = await inbox.sources_with_work(session, now=now)
             newest = await inbox.newest_id(session)
-        self._arriving = self._newest is not None and newest > self._newest
+        if self._newest is None or newest > self._newest:
+            # At start nothing is known: as if deliveries were arriving.
+            self._grew_at = time.monotonic()
         self._newest = newest
         applied: list[_Applied] = []
         settled = 0
