@@ -146,6 +146,8 @@ class WebhookWorker:
         """
         log.info("webhook worker started")
         loop = asyncio.get_running_loop()
+        # Whether deliveries are arriving is not known yet: as if they were, for a second.
+        self._grew_at = time.monotonic()
         last_recompute = 0.0
         while not stop.is_set():
             try:
@@ -247,8 +249,7 @@ class WebhookWorker:
         async with session_scope(self._read_sessionmaker) as session:
             source_ids = await inbox.sources_with_work(session, now=now)
             newest = await inbox.newest_id(session)
-        if self._newest is None or newest > self._newest:
-            # At start nothing is known: as if deliveries were arriving.
+        if self._newest is not None and newest > self._newest:
             self._grew_at = time.monotonic()
         self._newest = newest
         applied: list[_Applied] = []
