@@ -9,7 +9,7 @@ and each event is applied by exactly one; on SQLite one process drains, and the 
 is read outside the write transaction so intake is never blocked by a tracker re-read.
 
 While deliveries arrive at this process's intake (one in the last quarter second), or on
-SQLite at any process's (the inbox grew within the last second), batches are kept short:
+SQLite at any process's (the inbox grew within the last 5 seconds), batches are kept short:
 each one's write transaction is steered to ``busy_batch_seconds`` from the time the
 source's last ones took (``holds`` keeps them). SQLite has one write lock and intake waits
 for it, so a delivery never waits behind a long batch; PostgreSQL locks rows, and a worker
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 
 FIRST_BUSY_BATCH = 10
 """Events in a busy batch of a source whose time per event is not known yet."""
-ARRIVING_SECONDS = 1.0
+ARRIVING_SECONDS = 5.0
 """The inbox grew this recently: deliveries are arriving (to some process)."""
 
 
@@ -217,14 +217,16 @@ class WebhookWorker:
 
         Doubled while transactions end within the budget, cut in proportion when one
         overran it. A transaction costs something however few events it applies (on a
-        loaded machine, more than the budget): the budget is at least twice the shortest
-        of the last ones, so batches stay short without shrinking to nothing.
+        loaded machine, more than the budget): the budget is stretched to twice the shortest
+        of the last ones, at most five times over, so batches stay short without shrinking
+        to nothing.
         """
         self.holds.append((events, seconds))
         floors = self._floors.setdefault(source_id, deque(maxlen=20))
         floors.append(seconds)
         settings = self._settings
-        budget = max(settings.busy_batch_seconds, 2 * min(floors))
+        budget = min(5, max(1, 2 * min(floors) / settings.busy_batch_seconds))
+        budget *= settings.busy_batch_seconds
         if seconds <= budget:
             size = min(settings.busy_batch_size, max(events, 1) * 2)
         else:

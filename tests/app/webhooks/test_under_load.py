@@ -159,12 +159,12 @@ async def test_deliveries_arriving_while_a_backlog_is_applied_are_not_kept_waiti
         await task
         await worker.aclose()
     assert await site.count("applied") == len(backlog) + 150
-    # Applying all 5,000 in one batch keeps a delivery waiting well over a second on SQLite
-    # (its write lock) and on PostgreSQL (the process's time); the bounds leave room for a
-    # loaded machine.
-    assert max(answers) < 0.5, f"a delivery waited {max(answers) * 1000:.0f} ms"
+    # Applying all 5,000 at once held the lock 365 ms and kept a delivery waiting 1.4 s on a
+    # loaded 2-core machine. What the worker controls is checked exactly (the size of its
+    # batches); the answers, and how long a transaction took (which counts waiting for the
+    # lock too), share this process and machine with everything else: only a bound that
+    # load alone stays under.
     largest = max(events for events, _ in during)
-    longest = max(seconds for _, seconds in during)
     assert largest <= 1_000, f"one batch of {largest} events while deliveries arrived"
-    assert longest < 0.25, f"a write transaction held the lock {longest * 1000:.0f} ms"
+    assert max(answers) < 2.0, f"a delivery waited {max(answers) * 1000:.0f} ms"
     assert len(during) >= 2, "the worker applied nothing while deliveries arrived"
