@@ -109,7 +109,12 @@ class WebhookSettings(BaseModel):
     gather_seconds: float = Field(default=0.05, ge=0, le=5)
     """How long a woken worker lets a burst gather before claiming a batch."""
     busy_batch_size: int = Field(default=100, ge=1, le=10_000)
-    """Events per batch while deliveries stream into the process."""
+    """Most events per batch while deliveries arrive (fewer when ``busy_batch_seconds``
+    says so)."""
+    busy_batch_seconds: float = Field(default=0.02, gt=0, le=10)
+    """While deliveries arrive, the longest one batch's write transaction may take: the
+    worker sizes its batches from the time per event its last batches took, so that
+    SQLite's write lock, which intake waits for, is soon free again."""
     busy_share: float = Field(default=0.3, gt=0, le=1)
     """While deliveries stream into the process, the worker's share of its time (1: no
     limit); the rest keeps answers fast."""

@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/webhooks/{tracker}/{source}"
 HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+_RAW_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((k.lower().encode(), v.encode()) for k, v in HEADERS.items()),
+]
+_BODIES: dict[str, bytes] = {}
+"""The encoded answers that repeat (``{"status":"stored"}`` …), encoded once."""
 
 
 class WebhookFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._timers: dict[int, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         parts = scope["path"].split("/") if scope["type"] == "http" else []
@@ -42,13 +52,33 @@ class WebhookFastPath:
         started = time.perf_counter()
         try:
             answer = await intake.receive(parts[2], parts[3], Request(scope, receive))
-            status, body, headers = answer.status, answer.body, {**HEADERS, **answer.headers}
+            status, body, headers = answer.status, answer.body, answer.headers
         except Exception:
             # Nothing was stored: a 5xx makes the tracker deliver it again.
             log.exception("webhook delivery to %s could not be stored", scope["path"])
-            status, body, headers = 503, {"detail": "Could not store the delivery."}, HEADERS
-        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+            status, body, headers = 503, {"detail": "Could not store the delivery."}, {}
+        await _answer(send, status, body, headers)
         assert state is not None
-        state.metrics.http_request_seconds.labels("POST", ROUTE, str(status)).observe(
-            time.perf_counter() - started
-        )
+        self._timer(state.metrics, status).observe(time.perf_counter() - started)
+
+    def _timer(self, metrics: Metrics, status: int) -> Any:
+        """The request-time histogram of this route and status (looked up once)."""
+        timer = self._timers.get(status)
+        if timer is None:
+            timer = metrics.http_request_seconds.labels("POST", ROUTE, str(status))
+            self._timers[status] = timer
+        return timer
+
+
+async def _answer(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+    """The JSON answer as two ASGI messages, the common bodies encoded once."""
+    key = body.get("status") if len(body) == 1 else None
+    encoded = _BODIES.get(key) if isinstance(key, str) else None
+    if encoded is None:
+        encoded = orjson.dumps(body)
+        if isinstance(key, str) and len(_BODIES) < 16:
+            _BODIES[key] = encoded
+    raw = [(b"content-length", str(len(encoded)).encode()), *_RAW_HEADERS]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": encoded})

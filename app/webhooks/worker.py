@@ -8,6 +8,15 @@ the claim is ``FOR UPDATE SKIP LOCKED``, so several workers (processes) can drai
 and each event is applied by exactly one; on SQLite one process drains, and the batch
 is read outside the write transaction so intake is never blocked by a tracker re-read.
 
+While deliveries arrive at this process's intake (one in the last quarter second), or on
+SQLite at any process's (the inbox grew within the last 5 seconds), batches are kept short:
+each one's write transaction is steered to ``busy_batch_seconds`` from the time the
+source's last ones took (``holds`` keeps them). SQLite has one write lock and intake waits
+for it, so a delivery never waits behind a long batch; PostgreSQL locks rows, and a worker
+in a process of its own applies full batches there. Sharing a process with intake, the
+worker also takes at most ``busy_share`` of its time. Once the deliveries stop, batches
+are ``batch_size`` again and the backlog is applied at full speed.
+
 After each round, the programs reading the changed sources are recomputed once.
 A failing event is retried with exponential backoff, then parked as ``failed``. A batch
 whose commit the database refuses (a value it cannot store) is applied again in halves,
@@ -22,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +55,11 @@ from connectors.jira.connector import JiraConnector
 from vocabulary import EventState
 
 log = logging.getLogger(__name__)
+
+FIRST_BUSY_BATCH = 10
+"""Events in a busy batch of a source whose time per event is not known yet."""
+ARRIVING_SECONDS = 5.0
+"""The inbox grew this recently: deliveries are arriving (to some process)."""
 
 
 def _utcnow() -> datetime:
@@ -116,6 +131,13 @@ class WebhookWorker:
         self._dirty: list[_Applied] = []
         self._busy = busy
         self._pending = pending
+        self._sizes: dict[int, int] = {}
+        """Each source's next busy batch size, steered by its last write transactions."""
+        self._floors: dict[int, deque[float]] = {}
+        self._newest: int | None = None
+        self._grew_at = 0.0
+        self.holds: deque[tuple[int, float]] = deque(maxlen=1_000)
+        """(events, seconds) of the last write transactions that applied a batch."""
 
     # Running ----------------------------------------------------------------------------
 
@@ -129,6 +151,8 @@ class WebhookWorker:
         """
         log.info("webhook worker started")
         loop = asyncio.get_running_loop()
+        # Whether deliveries are arriving is not known yet: as if they were, for a second.
+        self._grew_at = time.monotonic()
         last_recompute = 0.0
         while not stop.is_set():
             try:
@@ -174,7 +198,45 @@ class WebhookWorker:
             await asyncio.sleep(spent * (1 - share) / share)
 
     def _is_busy(self) -> bool:
+        """Whether deliveries are arriving at this process's intake (sharing its loop)."""
         return self._busy is not None and self._busy()
+
+    def _short_batches(self) -> bool:
+        """Whether batches must be short: deliveries arrive at this process's intake, or
+        (on SQLite, whose one write lock intake waits for) at another process's."""
+        if self._is_busy():
+            return True
+        sqlite = self._sessionmaker.kw["bind"].dialect.name == "sqlite"
+        return sqlite and time.monotonic() - self._grew_at < ARRIVING_SECONDS
+
+    def batch_size(self, source_id: int) -> int:
+        """Events to claim next: ``batch_size``, or while deliveries arrive as many as keep
+        the source's write transactions to ``busy_batch_seconds`` (1 to
+        ``busy_batch_size``)."""
+        if not self._short_batches():
+            return self._settings.batch_size
+        return self._sizes.get(source_id, min(FIRST_BUSY_BATCH, self._settings.busy_batch_size))
+
+    def _held(self, source_id: int, events: int, seconds: float) -> None:
+        """Steer the source's busy batch size by the write transaction just taken.
+
+        Doubled while transactions end within the budget, cut in proportion when one
+        overran it. A transaction costs something however few events it applies (on a
+        loaded machine, more than the budget): the budget is stretched to twice the shortest
+        of the last ones, at most five times over, so batches stay short without shrinking
+        to nothing.
+        """
+        self.holds.append((events, seconds))
+        floors = self._floors.setdefault(source_id, deque(maxlen=20))
+        floors.append(seconds)
+        settings = self._settings
+        budget = min(5, max(1, 2 * min(floors) / settings.busy_batch_seconds))
+        budget *= settings.busy_batch_seconds
+        if seconds <= budget:
+            size = min(settings.busy_batch_size, max(events, 1) * 2)
+        else:
+            size = max(1, int(events * budget / seconds))
+        self._sizes[source_id] = size
 
     async def aclose(self) -> None:
         """Close the HTTP clients the worker opened for re-reading (not the process's)."""
@@ -193,6 +255,10 @@ class WebhookWorker:
         now = self._clock()
         async with session_scope(self._read_sessionmaker) as session:
             source_ids = await inbox.sources_with_work(session, now=now)
+            newest = await inbox.newest_id(session)
+        if self._newest is not None and newest > self._newest:
+            self._grew_at = time.monotonic()
+        self._newest = newest
         applied: list[_Applied] = []
         settled = 0
         for source_id in source_ids:
@@ -210,9 +276,9 @@ class WebhookWorker:
         name = await self._name(source_id)
         if name is None or self._config.source(name) is None:
             return None, 0
-        # Short write transactions while deliveries stream in: on SQLite intake waits for
-        # the same lock.
-        limit = self._settings.busy_batch_size if self._is_busy() else self._settings.batch_size
+        # Short write transactions while deliveries arrive: on SQLite intake waits for the
+        # same lock.
+        limit = self.batch_size(source_id)
 
         async def next_batch(session: AsyncSession, skip_locked: bool) -> Sequence[WebhookEventRow]:
             return await inbox.claim(
@@ -282,6 +348,7 @@ class WebhookWorker:
                     planned = clock()
                     committing = True
                     outcome = await self._commit(session, source_id, name, events, plan)
+                committed = clock()
             else:
                 async with session_scope(self._read_sessionmaker) as session:
                     events = await claim(session, False)
@@ -294,6 +361,7 @@ class WebhookWorker:
                 committing = True
                 async with session_scope(self._sessionmaker) as session:
                     outcome = await self._commit(session, source_id, name, events, plan)
+                committed = clock()
         except Exception as exc:
             if not ids:
                 raise
@@ -302,13 +370,15 @@ class WebhookWorker:
                 raise _Refused(ids, error) from exc
             await self._fail(name, ids, error)
             return None, len(ids)
+        # The write transaction (on SQLite: the write lock) lasted from the plan to here.
+        self._held(source_id, len(ids), committed - planned)
         log.debug(
             "webhook batch of %s: %d event(s), claim %.1f ms, plan %.1f ms, commit %.1f ms",
             name,
             len(ids),
             (claimed - started) * 1000,
             (planned - claimed) * 1000,
-            (clock() - planned) * 1000,
+            (committed - planned) * 1000,
         )
         return outcome, len(ids)
 
