@@ -199,7 +199,7 @@ async def load(server: Server, path: str, clients: int, total: int) -> Load:
 
 
 def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1]
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -359,7 +359,7 @@ async def _stale_titles(url: str, sent: list[Delivery]) -> int:
 
 
 def _p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def _cpu_seconds(pids: tuple[int, ...]) -> float:
