@@ -126,7 +126,11 @@ async def touched_programs(
     facts: dict[ItemRef, tuple[str | None, tuple[str, ...], str | None]] = {}
     live: list[WorkItem] = []
     wanted = set(refs)
+    asked: set[ItemRef] = set()
     while wanted:
+        # A parent the store does not hold (not synced yet, or in a project not read) is
+        # asked for once: it never turns up in ``facts``.
+        asked |= wanted
         for source, keys in _by_source(wanted).items():
             for chunk in _chunks(keys):
                 rows = await session.execute(
@@ -145,7 +149,9 @@ async def touched_programs(
         wanted = {
             (source, parent)
             for (source, _), (_, _, parent) in facts.items()
-            if parent is not None and (source, parent) not in facts
+            if parent is not None
+            and (source, parent) not in facts
+            and (source, parent) not in asked
         }
     index = ItemIndex(live)
     projects = {

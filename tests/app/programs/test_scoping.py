@@ -3,6 +3,7 @@ the ones a recomputation of everything gives."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -135,6 +136,29 @@ async def test_a_new_item_matching_a_programs_rule_recomputes_that_program(
     scoped = await _stored(sessionmaker)
     await recompute(sessionmaker, cfg, now=LATER)
     assert (await _stored(sessionmaker))["p4"] == scoped["p4"]
+
+
+async def test_a_changed_item_whose_parent_is_not_stored_is_scoped_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stored: tuple[ThroughlineConfig, list[TrackerItem], int],
+) -> None:
+    """A webhook can name an item under a parent the store does not hold (not synced yet,
+    or in a project not read): the parent is asked for once, and the change still
+    touches the program that reads the item's project."""
+    cfg, items, source_id = stored
+    template = next(i for i in items if i.project == "P22" and i.parent_key is not None)
+    orphan = dataclasses.replace(
+        template,
+        external_id="P22-9998",
+        key="P22-9998",
+        parent_key="ELSEWHERE-1",
+        links=(),
+        updated_at=LATER,
+    )
+    await _save(sessionmaker, source_id, [orphan])
+    # It used to ask for the missing parent forever.
+    touched = await asyncio.wait_for(_touched(sessionmaker, cfg, {"P22-9998"}), timeout=30)
+    assert touched == {"p4"}
 
 
 async def test_an_item_moved_out_of_a_program_touches_the_one_it_left_and_the_one_it_joined(
