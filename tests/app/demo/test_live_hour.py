@@ -153,5 +153,11 @@ async def test_an_hour_of_live_changes_keeps_every_programs_colour_and_shape(
         assert 0 <= last.done - first.done <= max(3, first.scope // 10), key
         if first.p85 is not None and last.p85 is not None:
             horizon = (first.p85 - stage.org.clock.now().date()).days
-            assert abs((last.p85 - first.p85).days) <= max(14, horizon // 3), key
+            # Work finished in the hour brings the date forward in proportion: two of seven
+            # remaining items done move a 53-day forecast by about 15 days on top of the
+            # drift the hour may cause (the demo's world follows the calendar, so some days
+            # leave a program only a few items from done).
+            remaining = max(1, first.scope - first.done)
+            finished = horizon * abs(last.done - first.done) // remaining
+            assert abs((last.p85 - first.p85).days) <= max(14, horizon // 3) + finished, key
     assert end["onboarding"].late_across_trackers >= 1
