@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from pydantic import BaseModel
@@ -295,12 +295,21 @@ def evaluate_program(
 ) -> ProgramRollup:
     """The roll-up of one program as every recomputation (and every what-if) runs it: in
     its time zone, with the generator its key and configured seed make."""
+    return evaluate(program, index, graph, trend, **frame(config, now))
+
+
+class Frame(TypedDict):
+    as_of: date
+    zone: zoneinfo.ZoneInfo
+    rng: random.Random
+    now: datetime
+
+
+def frame(config: ProgramConfig, now: datetime) -> Frame:
+    """Where and how a program is rolled up at ``now``: its day in its time zone, and the
+    generator its key and configured seed make (the same for a roll-up and a what-if)."""
     zone = zoneinfo.ZoneInfo(config.timezone)
-    return evaluate(
-        program,
-        index,
-        graph,
-        trend,
+    return Frame(
         as_of=now.astimezone(zone).date(),
         zone=zone,
         rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)

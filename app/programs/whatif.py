@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
 import threading
 import zoneinfo
 from collections import OrderedDict
@@ -312,17 +311,7 @@ def forecasts_of(
 ) -> whatif.Forecasts:
     """The forecasts ``recompute.evaluate_program`` makes of the program at ``moment``:
     in its time zone, with the generator its key and configured seed make."""
-    zone = zoneinfo.ZoneInfo(config.timezone)
-    return whatif.forecasts(
-        program,
-        index,
-        graph,
-        trend,
-        as_of=moment.astimezone(zone).date(),
-        zone=zone,
-        rng=random.Random(f"{config.key}:{config.forecast.seed}"),  # noqa: S311 (simulation)
-        now=moment,
-    )
+    return whatif.forecasts(program, index, graph, trend, **recompute.frame(config, moment))
 
 
 def describe(
